@@ -1,0 +1,66 @@
+# ip-assistant — `make run` brings everything up on the embedded defaults; `make test` sets up and runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BASE ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+PORT ?= 8080
+SEED_AGENCIES ?= 300
+
+export PYTHONDONTWRITEBYTECODE := 1
+
+-include mk/*.mk
+
+.PHONY: help
+help:
+	@echo "make run    — set up what is missing, load demo data, start everything (Ctrl-C stops it)"
+	@echo "make test   — set up what is missing and run every check and test"
+	@echo "make bench  — the benchmarks; writes bench/results.json"
+
+$(STAMPS):
+	@mkdir -p $(STAMPS)
+
+# The backend's virtual environment, pinned by constraints.txt; rebuilt when either file changes.
+$(STAMPS)/venv: pyproject.toml constraints.txt | $(STAMPS)
+	@test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+.PHONY: venv
+venv: $(STAMPS)/venv
+
+.PHONY: migrate
+migrate: venv
+	$(PY) server.py migrate
+
+.PHONY: seed
+seed: migrate
+	$(PY) server.py seed --agencies $(SEED_AGENCIES)
+
+.PHONY: run
+run: seed $(RUN_PREREQS)
+	$(PY) server.py dev
+
+.PHONY: lint
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+.PHONY: pytest
+pytest: venv $(PYTEST_PREREQS)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+.PHONY: test
+test: lint pytest $(EXTRA_TESTS)
+
+.PHONY: bench
+bench: venv $(BENCH_PREREQS)
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+.PHONY: clean
+clean:
+	rm -rf $(STAMPS) var results

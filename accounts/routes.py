@@ -1,0 +1,63 @@
+"""HTTP surface of accounts: thin handlers over `accounts.service`."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from accounts import service
+from accounts.schemas import LoginIn, MeOut, TokenOut
+from core.auth import bearer_token, principal_of, require
+from core.http import Api, session
+from core.state import CACHE, SETTINGS, TOKEN_RESOLVER
+
+api = Api()
+
+
+def setup(app: web.Application) -> None:
+    app[TOKEN_RESOLVER] = service.resolve_token
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+@api.route(
+    "POST",
+    "/api/v1/auth/login",
+    body=LoginIn,
+    response=TokenOut,
+    tags=["auth"],
+    errors=[401, 429, 503],
+    summary="Log in with username and password; returns a bearer token",
+)
+async def login(request: web.Request, body: LoginIn) -> TokenOut:
+    issued = await service.login(
+        session(request),
+        request.app[CACHE],
+        request.app[SETTINGS],
+        username=body.username,
+        password=body.password,
+        address=client_address(request),
+    )
+    return TokenOut(token=issued.token, expires_at=issued.expires_at, user=service.me_of(issued.user))
+
+
+@api.route(
+    "POST",
+    "/api/v1/auth/logout",
+    status=204,
+    auth=True,
+    tags=["auth"],
+    summary="Revoke the bearer token used for this request",
+)
+async def logout(request: web.Request) -> None:
+    require(principal_of(request))
+    token = bearer_token(request)
+    assert token is not None  # the auth middleware resolved it
+    await service.logout(session(request), request.app[CACHE], token)
+
+
+@api.route("GET", "/api/v1/me", response=MeOut, auth=True, tags=["auth"], summary="Who the token belongs to")
+async def me(request: web.Request) -> MeOut:
+    principal = require(principal_of(request))
+    return service.me_of(await service.current_user(session(request), principal))

@@ -1,0 +1,193 @@
+"""Accounts: creating users, password login with a failed-login throttle, bearer tokens that expire and revoke."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+
+from aiohttp import web
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.errors import BadCredentials
+from accounts.models import AuthToken, User
+from accounts.passwords import hash_password, verify_password
+from accounts.schemas import MeOut, NewUser
+from core.auth import Principal, Role
+from core.cache import Cache, CacheUnavailable
+from core.db import after_commit, utcnow
+from core.errors import Conflict, ServiceUnavailable, TooManyRequests, field_error
+from core.settings import Settings
+from core.state import CACHE, DATABASE
+
+TOKEN_CACHE_SECONDS = 60
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def principal_for(user: User, token_id: int | None = None) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username or f"wx:{user.id}",
+        role=Role(user.role),
+        agency_id=user.agency_id,
+        enterprise_id=user.enterprise_id,
+        token_id=token_id,
+    )
+
+
+def me_of(user: User) -> MeOut:
+    return MeOut(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(user.role),
+        agency_id=user.agency_id,
+        enterprise_id=user.enterprise_id,
+    )
+
+
+async def create_user(session: AsyncSession, new: NewUser) -> User:
+    if new.role is Role.AGENCY and new.agency_id is None:
+        raise field_error("agency_id", "agency staff must belong to an agency")
+    if new.role is Role.ENTERPRISE and new.enterprise_id is None:
+        raise field_error("enterprise_id", "enterprise staff must belong to an enterprise")
+    if new.role is not Role.AGENCY and new.agency_id is not None:
+        raise field_error("agency_id", "only agency staff belong to an agency")
+    if new.role is not Role.ENTERPRISE and new.enterprise_id is not None:
+        raise field_error("enterprise_id", "only enterprise staff belong to an enterprise")
+    existing = await session.scalar(select(User.id).where(User.username == new.username))
+    if existing is not None:
+        raise Conflict(f"username {new.username!r} is taken", code="username_taken")
+    user = User(
+        username=new.username,
+        password_hash=await hash_password(new.password),
+        role=new.role.value,
+        display_name=new.display_name or new.username,
+        agency_id=new.agency_id,
+        enterprise_id=new.enterprise_id,
+    )
+    session.add(user)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        field = "agency_id" if new.agency_id is not None else "enterprise_id"
+        raise field_error(field, "no such record") from None
+    return user
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_at: dt.datetime
+    user: User
+
+
+async def issue_token(session: AsyncSession, settings: Settings, user: User, client: str = "password") -> IssuedToken:
+    raw = secrets.token_urlsafe(32)
+    expires_at = utcnow() + dt.timedelta(seconds=settings.token_ttl_seconds)
+    session.add(AuthToken(user_id=user.id, token_hash=token_hash(raw), expires_at=expires_at, client=client))
+    await session.flush()
+    return IssuedToken(token=raw, expires_at=expires_at, user=user)
+
+
+async def login(
+    session: AsyncSession, cache: Cache, settings: Settings, *, username: str, password: str, address: str
+) -> IssuedToken:
+    """Password login. Failures are counted per username and per address; past the limit, 429 until the window ends.
+
+    The throttle lives in the cache so every worker sees the same counts; without a cache we cannot enforce it,
+    so logins are refused clearly (503) rather than left open to guessing.
+    """
+    keys = (f"login-fail:user:{username.lower()}", f"login-fail:addr:{address}")
+    window = settings.login_failure_window_seconds
+    try:
+        counts = [int(await cache.get(key) or 0) for key in keys]
+    except CacheUnavailable as exc:
+        raise ServiceUnavailable(
+            "login is briefly unavailable; try again in a minute", code="login_unavailable"
+        ) from exc
+    if max(counts) >= settings.login_max_failures:
+        raise TooManyRequests(
+            "too many failed logins; wait before trying again",
+            retry_after=window,
+            details={"retry_after": window},
+        )
+    user = await session.scalar(select(User).where(User.username == username, User.is_active.is_(True)))
+    if not await verify_password(user.password_hash if user else None, password) or user is None:
+        try:
+            for key in keys:
+                await cache.incr(key, window)
+        except CacheUnavailable as exc:
+            raise ServiceUnavailable("login is briefly unavailable", code="login_unavailable") from exc
+        raise BadCredentials("wrong username or password")
+    await cache.delete(keys[0])
+    return await issue_token(session, settings, user)
+
+
+async def logout(session: AsyncSession, cache: Cache, raw_token: str) -> None:
+    digest = token_hash(raw_token)
+    await session.execute(
+        update(AuthToken)
+        .where(AuthToken.token_hash == digest, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+    async def forget() -> None:
+        await cache.delete(f"token:{digest}")
+
+    after_commit(session, forget)
+
+
+async def resolve_token(app: web.Application, raw: str) -> Principal | None:
+    """The principal behind a bearer token, or None. Cached briefly; logout deletes the cached entry at once."""
+    digest = token_hash(raw)
+    cache = app[CACHE]
+    cached = await cache.get(f"token:{digest}")
+    if cached is not None:
+        data = json.loads(cached)
+        if dt.datetime.fromisoformat(data.pop("expires_at")) <= utcnow():
+            return None
+        data["role"] = Role(data["role"])
+        return Principal(**data)
+    async with app[DATABASE].reader() as session:
+        row = (
+            await session.execute(
+                select(AuthToken, User)
+                .join(User, User.id == AuthToken.user_id)
+                .where(AuthToken.token_hash == digest, AuthToken.revoked_at.is_(None), User.is_active.is_(True))
+            )
+        ).first()
+    if row is None:
+        return None
+    token, user = row
+    if token.expires_at <= utcnow():
+        return None
+    principal = principal_for(user, token.id)
+    ttl = min(TOKEN_CACHE_SECONDS, int((token.expires_at - utcnow()).total_seconds()))
+    if ttl > 0:
+        payload = {
+            "user_id": principal.user_id,
+            "username": principal.username,
+            "role": principal.role.value,
+            "agency_id": principal.agency_id,
+            "enterprise_id": principal.enterprise_id,
+            "token_id": principal.token_id,
+            "expires_at": token.expires_at.isoformat(),
+        }
+        await cache.set(f"token:{digest}", json.dumps(payload), ttl)
+    return principal
+
+
+async def current_user(session: AsyncSession, principal: Principal) -> User:
+    user = await session.get(User, principal.user_id)
+    if user is None:
+        raise BadCredentials("this account no longer exists")
+    return user

@@ -1,0 +1,1 @@
+"""Patent and trademark agencies: the credit-rated directory, profiles, credit events, follows."""

@@ -1,0 +1,1 @@
+"""Shared plumbing: settings, database, cache, errors, HTTP helpers, auth, logging, metrics and the app factory."""

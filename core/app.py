@@ -1,0 +1,144 @@
+"""The app factory: the one place where settings, engines, pools, middlewares and every domain's routes meet."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Protocol
+
+import aiohttp
+from aiohttp import web
+
+from core.auth import auth_middleware
+from core.cache import make_cache
+from core.db import Database, commit
+from core.errors import error_middleware
+from core.http import Api, openapi_document
+from core.logs import request_id_middleware
+from core.metrics import Metrics, metrics_handler, metrics_middleware
+from core.settings import Settings
+from core.state import API, CACHE, DATABASE, HTTP_CLIENT, METRICS, READINESS_CHECKS, SESSION, SETTINGS
+
+API_TITLE = "ip-assistant API"
+API_VERSION = "1.0.0"
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Domain(Protocol):
+    """What a domain's routes module offers the factory: its routes, and optionally a setup hook."""
+
+    api: Api
+
+
+def _domains() -> list[object]:
+    # Imported here so that importing `core` never drags in every domain.
+    import accounts.routes
+
+    return [accounts.routes]
+
+
+@web.middleware
+async def unit_of_work_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One transaction per API request: committed when the handler answers below 400, rolled back otherwise."""
+    if not request.path.startswith(("/api/", "/bot/")):
+        return await handler(request)
+    db = request.app[DATABASE]
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    async with (db.writer if write else db.reader)() as session:
+        request[SESSION] = session
+        try:
+            response = await handler(request)
+        except BaseException:
+            await session.rollback()
+            raise
+        if response.status < 400:
+            await commit(session)
+        else:
+            await session.rollback()
+        return response
+
+
+def create_app(settings: Settings, *, domains: Iterable[object] | None = None) -> web.Application:
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[
+            request_id_middleware,
+            metrics_middleware,
+            error_middleware,
+            auth_middleware,
+            unit_of_work_middleware,
+        ],
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+    app[READINESS_CHECKS] = {}
+    api = Api()
+    app[API] = api
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        sqlite_path = settings.sqlite_path()
+        if sqlite_path is not None:
+            sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        app[DATABASE] = Database(settings.database_url)
+        app[CACHE] = make_cache(str(settings.redis_url) if settings.redis_url else None, settings.cache_prefix)
+        app[HTTP_CLIENT] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        yield
+        await app[HTTP_CLIENT].close()
+        await app[CACHE].close()
+        await app[DATABASE].dispose()
+
+    app.cleanup_ctx.append(resources)
+
+    for domain in domains if domains is not None else _domains():
+        api.include(domain.api)  # type: ignore[attr-defined]
+        setup = getattr(domain, "setup", None)
+        if setup is not None:
+            setup(app)
+
+    api.add_to(app)
+    openapi = openapi_document(api, title=API_TITLE, version=API_VERSION)
+
+    async def openapi_handler(_request: web.Request) -> web.Response:
+        return web.json_response(openapi)
+
+    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get("/readyz", readyz, name="readyz")
+    app.router.add_get("/metrics", metrics_handler, name="metrics")
+    app.router.add_get("/api/v1/openapi.json", openapi_handler, name="openapi")
+    return app
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _check(probe: Callable[[], Awaitable[object]]) -> dict[str, object]:
+    start = time.perf_counter()
+    try:
+        await asyncio.wait_for(probe(), timeout=2)
+    except Exception as exc:  # any failure of a dependency is the answer here, not an error of ours
+        return {"status": "down", "error": type(exc).__name__}
+    return {"status": "up", "latency_ms": round((time.perf_counter() - start) * 1000, 2)}
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Database, cache and every registered dependency (Rasa…) reported separately.
+
+    Only the database decides readiness: without the cache the API serves from the database, and without Rasa
+    the chat answers with its fallback menu.
+    """
+    app = request.app
+    cache = app[CACHE]
+    checks: dict[str, dict[str, object]] = {
+        "database": await _check(app[DATABASE].ping),
+        "cache": {**await _check(cache.ping), "backend": cache.backend},
+    }
+    for name, probe in app[READINESS_CHECKS].items():
+        checks[name] = await _check(probe)
+    ready = checks["database"]["status"] == "up"
+    return web.json_response(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503
+    )

@@ -1,0 +1,134 @@
+"""The operating commands behind `python server.py …` (see ARCHITECTURE.md, "Operating it")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+from core.settings import Settings, load_settings
+
+CommandRunner = Callable[[Settings, argparse.Namespace], int]
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the schema to the newest revision (creating the SQLite folder first)."""
+    from alembic import command
+    from alembic.config import Config
+
+    sqlite_path = settings.sqlite_path()
+    if sqlite_path is not None:
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    config = Config("alembic.ini")
+    config.set_main_option("sqlalchemy.url", settings.database_url)
+    command.upgrade(config, "head")
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from core.app import create_app
+    from core.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    if args.migrate:
+        migrate(settings)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    migrate(settings)
+    print("schema is up to date")
+    return 0
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from accounts.schemas import NewUser
+    from accounts.service import create_user
+    from core.db import Database
+    from core.errors import AppError
+
+    try:
+        new = NewUser(
+            role=args.role,
+            username=args.username,
+            password=args.password,
+            display_name=args.display_name or "",
+            agency_id=args.agency_id,
+            enterprise_id=args.enterprise_id,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"create-user: {first['loc'][0]}: {first['msg']}", file=sys.stderr)
+        return 2
+
+    async def create() -> int:
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                user = await create_user(session, new)
+            print(f"created {user.role} user {user.username!r} (id {user.id})")
+            return 0
+        except AppError as exc:
+            print(f"create-user: {exc.message}", file=sys.stderr)
+            return 2
+        finally:
+            await db.dispose()
+
+    return asyncio.run(create())
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from core.demo import seed
+
+    return asyncio.run(seed(settings, agencies=args.agencies))
+
+
+def _dev(settings: Settings, _args: argparse.Namespace) -> int:
+    from core.devrun import run_dev
+
+    return run_dev(settings)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandRunner]]:
+    parser = argparse.ArgumentParser(prog="server.py", description="ip-assistant backend")
+    sub = parser.add_subparsers(dest="command")
+    runners: dict[str, CommandRunner] = {}
+
+    run = sub.add_parser("run", help="serve the API (the default)")
+    run.add_argument("--migrate", action="store_true", help="apply migrations first")
+    runners["run"] = _run
+
+    sub.add_parser("dev", help="start every process of the system in the foreground (what `make run` does)")
+    runners["dev"] = _dev
+
+    sub.add_parser("migrate", help="apply database migrations")
+    runners["migrate"] = _migrate
+
+    create = sub.add_parser("create-user", help="create an account that can log in")
+    create.add_argument("--role", required=True, choices=["official", "agency", "enterprise"])
+    create.add_argument("--username", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--display-name")
+    create.add_argument("--agency-id", type=int)
+    create.add_argument("--enterprise-id", type=int)
+    runners["create-user"] = _create_user
+
+    seed = sub.add_parser("seed", help="deterministic demo data (idempotent)")
+    seed.add_argument("--agencies", type=int, default=200, help="how many demo agencies")
+    runners["seed"] = _seed
+    return parser, runners
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, runners = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "run"
+    if args.command is None:
+        args.migrate = False
+    settings = load_settings()
+    return runners[command](settings, args)

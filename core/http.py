@@ -1,0 +1,273 @@
+"""Declared routes: the schemas that validate a request are the ones the OpenAPI document is built from.
+
+    api = Api()
+
+    @api.route("POST", "/api/v1/agencies/{agency_id}/credit-events", body=CreditEventIn, response=AgencyOut,
+               status=201, auth=True, tags=["agencies"], summary="Record a credit event")
+    async def add_credit_event(request: web.Request, body: CreditEventIn) -> AgencyOut: ...
+
+The wrapper parses `body` (JSON) and `query` into the declared pydantic models (failures are 422 naming the
+field), hands over the unit of work's session via `session(request)`, and serialises a returned model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, get_args, get_origin
+
+from aiohttp import web
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import AppError, NotFound, ValidationFailed
+from core.state import SESSION
+
+RouteHandler = Callable[..., Awaitable[Any]]
+M = TypeVar("M", bound=BaseModel)
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(slots=True)
+class RouteSpec:
+    method: str
+    path: str
+    handler: RouteHandler
+    summary: str
+    tags: list[str]
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    auth: bool = False
+    errors: Sequence[int] = ()
+    extra_responses: dict[str, Any] = field(default_factory=dict)
+    request_content: dict[str, Any] | None = None
+
+
+class Api:
+    """Collects the routes of every domain; the app factory adds them to the router and to the OpenAPI doc."""
+
+    def __init__(self) -> None:
+        self.routes: list[RouteSpec] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        tags: Sequence[str] = (),
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        auth: bool = False,
+        errors: Sequence[int] = (),
+        extra_responses: dict[str, Any] | None = None,
+        request_content: dict[str, Any] | None = None,
+    ) -> Callable[[RouteHandler], RouteHandler]:
+        def register(handler: RouteHandler) -> RouteHandler:
+            self.routes.append(
+                RouteSpec(
+                    method=method.upper(),
+                    path=path,
+                    handler=handler,
+                    summary=summary,
+                    tags=list(tags),
+                    body=body,
+                    query=query,
+                    response=response,
+                    status=status,
+                    auth=auth,
+                    errors=errors,
+                    extra_responses=extra_responses or {},
+                    request_content=request_content,
+                )
+            )
+            return handler
+
+        return register
+
+    def include(self, other: Api) -> None:
+        self.routes.extend(other.routes)
+
+    def add_to(self, app: web.Application) -> None:
+        for spec in self.routes:
+            app.router.add_route(spec.method, spec.path, _wrap(spec))
+
+
+def session(request: web.Request) -> AsyncSession:
+    """The request's unit of work; opened by the unit-of-work middleware for every /api request."""
+    return request[SESSION]
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """An integer id from the path; anything else cannot name a resource, so it is a 404."""
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound(f"no resource with {name} {raw!r}")
+    return int(raw)
+
+
+def validation_error(exc: ValidationError, *, prefix: str = "") -> ValidationFailed:
+    details = []
+    for err in exc.errors(include_url=False, include_context=False, include_input=False):
+        loc = ".".join(str(part) for part in err["loc"]) or "body"
+        details.append({"field": f"{prefix}{loc}", "message": err["msg"], "type": err["type"]})
+    first = details[0]
+    return ValidationFailed(f"{first['field']}: {first['message']}", details=details)
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    if request.content_type != "application/json":
+        raise AppError("send the body as JSON (Content-Type: application/json)", code="unsupported_media_type")
+    raw = await request.read()
+    try:
+        data = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AppError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            "body: must be a JSON object", details=[{"field": "body", "message": "must be an object"}]
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def parse_query(request: web.Request, model: type[M]) -> M:
+    data: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        values = request.query.getall(key, [])
+        if not values:
+            continue
+        data[key] = values if _is_list(info.annotation) else values[-1]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, prefix="query.") from None
+
+
+def _is_list(annotation: Any) -> bool:
+    if get_origin(annotation) in (list, tuple, set):
+        return True
+    return any(_is_list(arg) for arg in get_args(annotation))
+
+
+def json_response(payload: Any, status: int = 200) -> web.Response:
+    if isinstance(payload, BaseModel):
+        text = payload.model_dump_json()
+    else:
+        text = TypeAdapter(type(payload)).dump_json(payload).decode() if payload is not None else "null"
+    return web.Response(text=text, status=status, content_type="application/json")
+
+
+def _wrap(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        kwargs: dict[str, Any] = {}
+        if spec.query is not None:
+            kwargs["query"] = parse_query(request, spec.query)
+        if spec.body is not None:
+            kwargs["body"] = await parse_body(request, spec.body)
+        result = await spec.handler(request, **kwargs)
+        if isinstance(result, web.StreamResponse):
+            return result
+        if result is None:
+            return web.Response(status=204 if spec.status == 200 else spec.status)
+        return json_response(result, spec.status)
+
+    handler.__name__ = spec.handler.__name__
+    return handler
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+        }
+    },
+}
+
+
+def openapi_document(api: Api, *, title: str, version: str) -> dict[str, Any]:
+    components: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+    paths: dict[str, Any] = {}
+
+    def schema_of(model: Any, mode: str) -> dict[str, Any]:
+        adapter = TypeAdapter(model)
+        schema = adapter.json_schema(ref_template="#/components/schemas/{model}", mode=mode)  # type: ignore[arg-type]
+        for name, sub in schema.pop("$defs", {}).items():
+            components.setdefault(name, sub)
+        if isinstance(model, type) and issubclass(model, BaseModel) and "properties" in schema:
+            components.setdefault(model.__name__, schema)
+            return {"$ref": f"#/components/schemas/{model.__name__}"}
+        return schema
+
+    for spec in api.routes:
+        op: dict[str, Any] = {
+            "summary": spec.summary,
+            "operationId": f"{spec.handler.__module__.split('.')[0]}_{spec.handler.__name__}",
+            "tags": spec.tags,
+            "parameters": [],
+            "responses": {},
+        }
+        for name in _PATH_PARAM.findall(spec.path):
+            op["parameters"].append(
+                {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+            )
+        if spec.query is not None:
+            query_schema = spec.query.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, sub in query_schema.pop("$defs", {}).items():
+                components.setdefault(name, sub)
+            required = set(query_schema.get("required", []))
+            for name, prop in query_schema.get("properties", {}).items():
+                param = {"name": name, "in": "query", "required": name in required, "schema": prop}
+                if prop.get("type") == "array":
+                    param.update(style="form", explode=True)
+                op["parameters"].append(param)
+        if spec.body is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": schema_of(spec.body, "validation")}},
+            }
+        elif spec.request_content is not None:
+            op["requestBody"] = {"required": True, "content": spec.request_content}
+        ok: dict[str, Any] = {"description": "OK"}
+        if spec.response is not None:
+            ok["content"] = {"application/json": {"schema": schema_of(spec.response, "serialization")}}
+        op["responses"][str(spec.status if spec.response is not None or spec.status != 200 else 204)] = ok
+        op["responses"].update(spec.extra_responses)
+        error_statuses = set(spec.errors)
+        if spec.body is not None or spec.query is not None:
+            error_statuses |= {400, 422}
+        if spec.auth:
+            error_statuses |= {401, 403}
+            op["security"] = [{"bearer": []}]
+        if _PATH_PARAM.search(spec.path):
+            error_statuses.add(404)
+        for status in sorted(error_statuses):
+            op["responses"][str(status)] = {
+                "description": "Error",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        paths.setdefault(spec.path, {})[spec.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

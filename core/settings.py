@@ -1,0 +1,103 @@
+"""Settings read once from the environment (and an optional `.env`), validated before anything starts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AnyUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/ip_assistant.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads. An unknown key in `.env` stops start-up (`extra="forbid"`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="forbid", frozen=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: AnyUrl | None = None
+    rasa_url: AnyUrl = AnyUrl("http://127.0.0.1:5005")
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    host: str = "127.0.0.1"
+    log_level: str = "INFO"
+
+    # Bearer tokens: lifetime in seconds, and the failed-login throttle.
+    token_ttl_seconds: Annotated[int, Field(ge=60)] = 12 * 3600
+    login_max_failures: Annotated[int, Field(ge=1)] = 5
+    login_failure_window_seconds: Annotated[int, Field(ge=1)] = 15 * 60
+
+    # Search results are cached this long; any write to an agency invalidates them at once.
+    search_cache_ttl_seconds: Annotated[int, Field(ge=0)] = 300
+    # A key prefix isolates several deployments (or test runs) sharing one Redis.
+    cache_prefix: str = "ipa"
+
+    wechat_token: str = "ipa-dev-token"
+    wechat_appid: str = "wx0000000000000000"
+    wechat_secret: str = "dev-secret"
+    wechat_aes_key: str | None = None
+    wechat_api_base: AnyUrl = AnyUrl("http://127.0.0.1:8081")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("must start with postgresql+asyncpg:// or sqlite+aiosqlite://")
+        return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: AnyUrl | None) -> AnyUrl | None:
+        if value is not None and value.scheme not in ("redis", "rediss"):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return upper
+
+    @field_validator("wechat_aes_key", mode="before")
+    @classmethod
+    def _aes_key(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str) or len(value) != 43:
+            raise ValueError("must be the 43-character EncodingAESKey")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The database file for a file-based SQLite URL, so start-up can create its folder."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[1]
+        return None if path in ("", ":memory:") else Path(path)
+
+
+class SettingsError(SystemExit):
+    """Start-up stops with one line naming the setting; raised as SystemExit so no traceback is printed."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = f"invalid setting {name}: {first['msg']}"
+        print(message, file=sys.stderr)
+        raise SettingsError(2) from None

@@ -1,0 +1,1 @@
+"""Enterprises (SMEs) and their qualification as specialized-innovative / "little giant" firms."""

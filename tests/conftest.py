@@ -1,0 +1,174 @@
+"""Fixtures shared by every test: one database per test run (migrated with Alembic), emptied after each test.
+
+Real PostgreSQL and Redis when `DATABASE_URL` / `REDIS_URL` are set (each run gets its own database and key
+prefix, so parallel runs on one machine do not meet), SQLite and the in-process cache otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from accounts.schemas import NewUser
+from accounts.service import create_user
+from core.app import create_app
+from core.auth import Role
+from core.cli import migrate
+from core.db import Database
+from core.schema import load_models
+from core.settings import Settings, load_settings
+
+RUN_ID = f"t{os.getpid()}"
+
+
+async def _admin_execute(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    base = os.environ.get("DATABASE_URL", "")
+    if base.startswith("postgresql"):
+        url = make_url(base)
+        name = f"{url.database}_{RUN_ID}"
+        asyncio.run(_admin_execute(base, f'DROP DATABASE IF EXISTS "{name}"'))
+        asyncio.run(_admin_execute(base, f'CREATE DATABASE "{name}"'))
+        run_url = url.set(database=name).render_as_string(hide_password=False)
+        migrate(load_settings(database_url=run_url))
+        yield run_url
+        asyncio.run(_admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            run_url = f"sqlite+aiosqlite:///{Path(folder) / 'test.sqlite3'}"
+            migrate(load_settings(database_url=run_url))
+            yield run_url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        cache_prefix=f"ipa{RUN_ID}",
+        wechat_api_base="http://127.0.0.1:9",
+    )
+
+
+async def _empty_database(url: str) -> None:
+    tables = [t.name for t in reversed(load_models().sorted_tables)]
+    db = Database(url)
+    async with db.transaction() as session:
+        if db.is_sqlite:
+            for table in tables:
+                await session.execute(text(f'DELETE FROM "{table}"'))
+        else:
+            names = ", ".join(f'"{t}"' for t in tables)
+            await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await db.dispose()
+
+
+async def _forget_cache(settings: Settings) -> None:
+    if settings.redis_url is None:
+        return
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(str(settings.redis_url))
+    keys = [key async for key in client.scan_iter(match=f"{settings.cache_prefix}:*", count=1000)]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+async def clean(settings: Settings) -> AsyncIterator[None]:
+    """Every test starts from empty tables and an empty cache."""
+    await _empty_database(settings.database_url)
+    await _forget_cache(settings)
+    yield
+
+
+@pytest.fixture
+async def app(settings: Settings, clean: None) -> web.Application:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(
+    app: web.Application, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
+) -> TestClient[Any, Any]:
+    return await aiohttp_client(app)
+
+
+@pytest.fixture
+async def db(settings: Settings, clean: None) -> AsyncIterator[Database]:
+    """A database handle for arranging data and checking results outside the app."""
+    database = Database(settings.database_url)
+    yield database
+    await database.dispose()
+
+
+@dataclass
+class Account:
+    user_id: int
+    username: str
+    password: str
+    role: Role
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+AccountFactory = Callable[..., Awaitable[Account]]
+
+
+@pytest.fixture
+def make_account(db: Database, client: TestClient[Any, Any]) -> AccountFactory:
+    """Create a user of a role and log in through the API: `await make_account(Role.OFFICIAL)`."""
+    counter = 0
+
+    async def factory(
+        role: Role,
+        *,
+        agency_id: int | None = None,
+        enterprise_id: int | None = None,
+        username: str | None = None,
+    ) -> Account:
+        nonlocal counter
+        counter += 1
+        name = username or f"{role.value}{counter}"
+        password = "correct-horse-battery"
+        async with db.transaction() as session:
+            user = await create_user(
+                session,
+                NewUser(
+                    role=role,
+                    username=name,
+                    password=password,
+                    agency_id=agency_id,
+                    enterprise_id=enterprise_id,
+                ),
+            )
+            user_id = user.id
+        response = await client.post("/api/v1/auth/login", json={"username": name, "password": password})
+        assert response.status == 200, await response.text()
+        token = (await response.json())["token"]
+        return Account(user_id=user_id, username=name, password=password, role=role, token=token)
+
+    return factory
