@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 if TYPE_CHECKING:
     from core.auth import Principal, TokenResolver
     from core.cache import Cache
+    from core.chat import ChatEngine
     from core.db import Database
     from core.http import Api
     from core.metrics import Metrics
@@ -23,6 +24,8 @@ HTTP_CLIENT: web.AppKey[aiohttp.ClientSession] = web.AppKey("http_client")
 API: web.AppKey[Api] = web.AppKey("api")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 TOKEN_RESOLVER: web.AppKey[TokenResolver] = web.AppKey("token_resolver")
+# The assistant behind every chat channel; channels fall back to core.chat.MenuEngine when absent.
+CHAT_ENGINE: web.AppKey[ChatEngine] = web.AppKey("chat_engine")
 # Readiness probes beyond database and cache (e.g. Rasa) register here: name -> async check raising on failure.
 READINESS_CHECKS: web.AppKey[dict[str, Any]] = web.AppKey("readiness_checks")
 
