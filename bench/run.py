@@ -70,7 +70,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per load phase")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--quick", action="store_true", help="smaller data and shorter phases, for a smoke run")
-    return asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    try:  # the load generator shares the machine with the server: give it the faster loop too
+        import uvloop
+
+        return uvloop.run(run(args))
+    except ImportError:
+        return asyncio.run(run(args))
 
 
 if __name__ == "__main__":

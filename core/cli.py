@@ -25,6 +25,15 @@ def migrate(settings: Settings) -> None:
     command.upgrade(config, "head")
 
 
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where available (Linux, macOS): measurably more requests per core than the default loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -34,7 +43,14 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     if args.migrate:
         migrate(settings)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        loop=_event_loop(),
+    )
     return 0
 
 
