@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     wechat_secret: str = "dev-secret"
     wechat_aes_key: str | None = None
     wechat_api_base: AnyUrl = AnyUrl("http://127.0.0.1:8081")
+    # WeChat waits 5 s for a passive reply; past this deadline we acknowledge and send the answer later.
+    wechat_reply_deadline_seconds: Annotated[float, Field(gt=0, le=4.8)] = 4.5
+    # Signed webhook requests older/newer than this are refused (WeChat's retries reuse the first timestamp).
+    wechat_timestamp_window_seconds: Annotated[int, Field(ge=30)] = 300
+    # The push outbox sender runs inside the backend; off lets tests drive it by hand.
+    wechat_push_worker: bool = True
+    wechat_push_poll_seconds: Annotated[float, Field(gt=0)] = 5.0
+    # Subscribe-message template ids (from the mini-program's console).
+    wechat_template_rating_changed: str = "tpl-rating-changed"
+    wechat_template_voucher_changed: str = "tpl-voucher-changed"
+    wechat_template_voucher_expiring: str = "tpl-voucher-expiring"
 
     @field_validator("database_url")
     @classmethod
