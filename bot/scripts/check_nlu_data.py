@@ -1,0 +1,106 @@
+"""Fast checks of the NLU data that need no training (run with the Rasa venv's Python).
+
+  * every entity annotation starts and ends on a Jieba token boundary (with the user
+    dictionaries in bot/jieba_dict loaded) -- a misaligned annotation is silently dropped
+    from entity training by Rasa;
+  * every contract intent has >= 30 Chinese and >= 12 English training examples, and
+    >= 8 examples in the held-out split;
+  * no held-out example also appears in the training data;
+  * only contract intents and entities are used.
+
+Usage: python bot/scripts/check_nlu_data.py [--train nlu_data/nlu] [--test nlu_data/test_split]
+Exit status 1 on any problem.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import logging
+import os
+import re
+import sys
+from collections import Counter
+
+INTENTS = """greet goodbye thank affirm deny bot_challenge help human_handoff out_of_scope
+ask_priority_exam_conditions ask_priority_exam_process ask_priority_exam_timeline
+check_priority_eligibility ask_trademark_priority ask_pph ask_centralized_exam ask_fast_preexam
+ask_open_license ask_pledge_financing ask_ip_insurance ask_patent_navigation ask_rights_protection
+ask_policy_overview ask_agency_selection ask_credit_rules find_agency check_agency_rating
+compare_agencies ask_voucher_apply ask_voucher_use ask_voucher_settlement my_vouchers
+ask_specialized_sme""".split()
+ENTITIES = {"region", "service_type", "technical_field", "agency_name", "rating_level"}
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+MIN_ZH, MIN_EN, MIN_TEST = 30, 12, 8
+
+
+def load(paths: list[str]):
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    files: list[str] = []
+    for p in paths:
+        files += sorted(glob.glob(os.path.join(p, "**", "*.yml"), recursive=True)) if os.path.isdir(p) else [p]
+    examples = []
+    for f in files:
+        td = load_data(f)
+        examples += [(f, m) for m in td.intent_examples]
+    return examples
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--train", nargs="+", default=["nlu_data/nlu"])
+    ap.add_argument("--test", nargs="+", default=["nlu_data/test_split"])
+    ap.add_argument("--dict", default="bot/jieba_dict")
+    args = ap.parse_args()
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    for f in sorted(glob.glob(f"{args.dict}/*")):
+        jieba.load_userdict(f)
+
+    problems: list[str] = []
+    counts: dict[str, Counter] = {"train": Counter(), "test": Counter()}
+    texts: dict[str, set[str]] = {"train": set(), "test": set()}
+    for split, paths in (("train", args.train), ("test", args.test)):
+        for fname, msg in load(paths):
+            text, intent = msg.get("text"), msg.get("intent")
+            if intent not in INTENTS:
+                problems.append(f"{fname}: unknown intent {intent!r} ({text})")
+            lang = "zh" if HAN.search(text) else "en"
+            counts[split][(intent, lang)] += 1
+            counts[split][(intent, "all")] += 1
+            key = re.sub(r"\s+", " ", text.strip().lower())
+            texts[split].add(key)
+            tokens = [(w, s, e) for (w, s, e) in jieba.tokenize(text)]
+            starts = {s for _, s, _ in tokens}
+            ends = {e for _, _, e in tokens}
+            for ent in msg.get("entities") or []:
+                if ent["entity"] not in ENTITIES:
+                    problems.append(f"{fname}: unknown entity {ent['entity']!r} in {text!r}")
+                if ent["start"] not in starts or ent["end"] not in ends:
+                    toks = "/".join(w for w, _, _ in tokens)
+                    problems.append(
+                        f"{fname}: misaligned {ent['entity']}={text[ent['start']:ent['end']]!r} "
+                        f"in {text!r}; jieba: {toks}"
+                    )
+    for intent in INTENTS:
+        zh, en = counts["train"][(intent, "zh")], counts["train"][(intent, "en")]
+        if zh < MIN_ZH or en < MIN_EN:
+            problems.append(f"train: {intent} has {zh} zh / {en} en examples (need {MIN_ZH}/{MIN_EN})")
+        if counts["test"][(intent, "all")] < MIN_TEST:
+            problems.append(f"test split: {intent} has {counts['test'][(intent, 'all')]} examples (need {MIN_TEST})")
+    leaked = texts["train"] & texts["test"]
+    for t in sorted(leaked):
+        problems.append(f"held-out example also in training data: {t!r}")
+    n_train = sum(v for (i, l), v in counts["train"].items() if l == "all")
+    n_test = sum(v for (i, l), v in counts["test"].items() if l == "all")
+    for p in problems:
+        print(p)
+    print(f"{n_train} training / {n_test} held-out examples, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
