@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "agencies.models",
     "enterprises.models",
     "accounts.models",
+    "vouchers.models",
 )
 
 
