@@ -1,0 +1,77 @@
+"""The access token, shared by every process through the cache and refreshed under a cache lock.
+
+WeChat invalidates an old token five minutes after a new one is fetched, so processes that each fetch their own
+keep breaking each other. Here one process refreshes (holding the lock), the others wait and read its token. The
+token is refreshed `REFRESH_MARGIN` seconds before it expires, and a token WeChat rejects is replaced once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from core.cache import Cache, CacheUnavailable
+
+log = logging.getLogger(__name__)
+
+REFRESH_MARGIN = 300
+LOCK_TTL = 15.0
+LOCK_WAIT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    value: str
+    expires_in: int
+
+
+Fetch = Callable[[], Awaitable[AccessToken]]
+
+
+class TokenStore:
+    def __init__(self, cache: Cache, appid: str, fetch: Fetch) -> None:
+        self._cache = cache
+        self._fetch = fetch
+        self._key = f"wechat:token:{appid}"
+        self._lock = f"wechat:token-refresh:{appid}"
+
+    async def _cached(self) -> str | None:
+        raw = await self._cache.get(self._key)
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            value, refresh_at = str(data["value"]), float(data["refresh_at"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        return value if refresh_at > time.time() else None
+
+    async def get(self) -> str:
+        return await self._cached() or await self.refresh()
+
+    async def refresh(self, rejected: str | None = None) -> str:
+        """A fresh token: another process's if it refreshed meanwhile, else fetched here under the lock."""
+        try:
+            async with self._cache.lock(self._lock, ttl=LOCK_TTL, wait=LOCK_WAIT):
+                current = await self._cached()
+                if current is not None and current != rejected:
+                    return current
+                return await self._fetch_and_store()
+        except CacheUnavailable:
+            # No shared lock: the stable-token API still hands every caller the same token, so fetching is safe.
+            log.warning("token lock unavailable; fetching the stable token without it")
+            return await self._fetch_and_store()
+
+    async def _fetch_and_store(self) -> str:
+        token = await self._fetch()
+        # Refresh early: REFRESH_MARGIN before expiry (half-way for unusually short-lived tokens).
+        fresh_for = (
+            token.expires_in - REFRESH_MARGIN if token.expires_in > 2 * REFRESH_MARGIN else token.expires_in // 2
+        )
+        if fresh_for > 0:
+            payload = {"value": token.value, "refresh_at": time.time() + fresh_for}
+            await self._cache.set(self._key, json.dumps(payload), fresh_for)
+        return token.value
