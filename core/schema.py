@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "enterprises.models",
     "accounts.models",
     "vouchers.models",
+    "wechat.models",
 )
 
 
