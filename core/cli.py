@@ -50,6 +50,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         print=None,
         access_log=None,
         loop=_event_loop(),
+        reuse_port=args.reuse_port,
     )
     return 0
 
@@ -117,6 +118,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandRunner]]:
 
     run = sub.add_parser("run", help="serve the API (the default)")
     run.add_argument("--migrate", action="store_true", help="apply migrations first")
+    run.add_argument("--reuse-port", action="store_true", help="share PORT with other worker processes (SO_REUSEPORT)")
     runners["run"] = _run
 
     sub.add_parser("dev", help="start every process of the system in the foreground (what `make run` does)")
@@ -146,5 +148,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     if args.command is None:
         args.migrate = False
+        args.reuse_port = False
     settings = load_settings()
     return runners[command](settings, args)

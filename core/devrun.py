@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sys
 from dataclasses import dataclass, field
@@ -25,10 +26,24 @@ class Process:
     requires_hint: str = ""
 
 
-def processes(settings: Settings) -> list[Process]:
+def backend_processes(settings: Settings) -> list[Process]:
+    """WORKERS backend processes sharing PORT; with more than one, metrics are aggregated across them."""
     python = sys.executable
+    if settings.workers == 1:
+        return [Process("backend", [python, "server.py", "run"])]
+    metrics_dir = Path("var/prometheus")
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir.resolve())}
     return [
-        Process("backend", [python, "server.py", "run"]),
+        Process(f"backend{n}", [python, "server.py", "run", "--reuse-port"], env=env)
+        for n in range(1, settings.workers + 1)
+    ]
+
+
+def processes(settings: Settings) -> list[Process]:
+    return [
+        *backend_processes(settings),
     ]
 
 

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     host: str = "127.0.0.1"
     log_level: str = "INFO"
+    # Backend processes `server.py dev` starts on PORT (they share it with SO_REUSEPORT).
+    workers: Annotated[int, Field(ge=1, le=64)] = 1
 
     # Bearer tokens: lifetime in seconds, and the failed-login throttle.
     token_ttl_seconds: Annotated[int, Field(ge=60)] = 12 * 3600
