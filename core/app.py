@@ -36,8 +36,9 @@ class Domain(Protocol):
 def _domains() -> list[object]:
     # Imported here so that importing `core` never drags in every domain.
     import accounts.routes
+    import core.console
 
-    return [accounts.routes]
+    return [accounts.routes, core.console]
 
 
 @web.middleware
