@@ -191,3 +191,59 @@ async def current_user(session: AsyncSession, principal: Principal) -> User:
     if user is None:
         raise BadCredentials("this account no longer exists")
     return user
+
+
+# ---------------------------------------------------------------- For other domains (WeChat)
+
+
+async def find_or_create_wechat_user(session: AsyncSession, *, openid: str, unionid: str | None) -> tuple[User, bool]:
+    """The user behind a mini-program openid, and whether it was created now.
+
+    A new WeChat user gets the enterprise role with no enterprise yet (binding to an enterprise is a later step,
+    done by an official); the unionid is kept when WeChat sends one.
+    """
+    user = await session.scalar(select(User).where(User.wechat_openid == openid))
+    if user is None:
+        user = User(role=Role.ENTERPRISE.value, display_name="微信用户", wechat_openid=openid, wechat_unionid=unionid)
+        session.add(user)
+        try:
+            async with session.begin_nested():
+                await session.flush()
+        except IntegrityError:  # the same user's first login racing in another request
+            user = await session.scalar(select(User).where(User.wechat_openid == openid))
+            if user is None:
+                raise
+            return user, False
+        return user, True
+    if unionid and user.wechat_unionid != unionid:
+        user.wechat_unionid = unionid
+        await session.flush()
+    return user, False
+
+
+async def principal_for_openid(session: AsyncSession, openid: str) -> Principal | None:
+    """The active user linked to a WeChat openid, as a principal; None for a stranger."""
+    user = await session.scalar(select(User).where(User.wechat_openid == openid, User.is_active.is_(True)))
+    return None if user is None else principal_for(user)
+
+
+async def wechat_openids(session: AsyncSession, user_ids: list[int]) -> dict[int, str]:
+    """user id -> openid, for the active users among `user_ids` that have one."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(User.id, User.wechat_openid).where(
+            User.id.in_(user_ids), User.wechat_openid.is_not(None), User.is_active.is_(True)
+        )
+    )
+    return {user_id: openid for user_id, openid in rows if openid}
+
+
+async def wechat_openids_of_enterprise(session: AsyncSession, enterprise_id: int) -> dict[int, str]:
+    """user id -> openid for the active staff of an enterprise who use WeChat."""
+    rows = await session.execute(
+        select(User.id, User.wechat_openid).where(
+            User.enterprise_id == enterprise_id, User.wechat_openid.is_not(None), User.is_active.is_(True)
+        )
+    )
+    return {user_id: openid for user_id, openid in rows if openid}
