@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "accounts.models",
     "vouchers.models",
     "wechat.models",
+    "bot.models",
 )
 
 
