@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AnyUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,7 +20,10 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: AnyUrl | None = None
-    rasa_url: AnyUrl = AnyUrl("http://127.0.0.1:5005")
+    # One Rasa server, or several comma-separated (each conversation sticks to one; the next takes over on error).
+    rasa_url: str = "http://127.0.0.1:5005"
+    # Rasa's HTTP API token (`rasa run --auth-token`), when it is protected.
+    rasa_auth_token: str | None = None
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     host: str = "127.0.0.1"
     log_level: str = "INFO"
@@ -71,6 +75,26 @@ class Settings(BaseSettings):
         if value is not None and value.scheme not in ("redis", "rediss"):
             raise ValueError("must be a redis:// or rediss:// URL")
         return value
+
+    @field_validator("rasa_url")
+    @classmethod
+    def _rasa_urls(cls, value: str) -> str:
+        urls = [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        if not urls:
+            raise ValueError("must name at least one http:// URL")
+        for url in urls:
+            parsed = urlsplit(url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError(f"{url!r} is not an http:// or https:// URL")
+            try:
+                parsed.port  # noqa: B018 - raises on a malformed port
+            except ValueError:
+                raise ValueError(f"{url!r} has a malformed port") from None
+        return ",".join(urls)
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return self.rasa_url.split(",")
 
     @field_validator("log_level")
     @classmethod
