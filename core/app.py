@@ -37,8 +37,10 @@ def _domains() -> list[object]:
     # Imported here so that importing `core` never drags in every domain.
     import accounts.routes
     import core.console
+    import enterprises.routes
+    import vouchers.routes
 
-    return [accounts.routes, core.console]
+    return [accounts.routes, core.console, enterprises.routes, vouchers.routes]
 
 
 @web.middleware

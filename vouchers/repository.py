@@ -1,0 +1,244 @@
+"""Queries over voucher tables. Row locks live here: `lock_*` select FOR UPDATE (a no-op on SQLite, whose write
+transactions already hold the database's single write lock from BEGIN IMMEDIATE)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vouchers.models import (
+    IdempotencyRecord,
+    ProgramService,
+    Redemption,
+    Voucher,
+    VoucherAudit,
+    VoucherFlag,
+    VoucherProgram,
+)
+from vouchers.states import RedemptionState, VoucherState
+
+
+async def program(session: AsyncSession, program_id: int) -> VoucherProgram | None:
+    return await session.get(VoucherProgram, program_id)
+
+
+async def lock_program(session: AsyncSession, program_id: int) -> VoucherProgram | None:
+    stmt = select(VoucherProgram).where(VoucherProgram.id == program_id).with_for_update()
+    return await session.scalar(stmt.execution_options(populate_existing=True))
+
+
+async def program_services(session: AsyncSession, program_ids: Sequence[int]) -> dict[int, list[str]]:
+    rows = await session.execute(
+        select(ProgramService.program_id, ProgramService.service_code)
+        .where(ProgramService.program_id.in_(set(program_ids)))
+        .order_by(ProgramService.program_id, ProgramService.service_code)
+    )
+    out: dict[int, list[str]] = {pid: [] for pid in program_ids}
+    for pid, code in rows:
+        out[pid].append(code)
+    return out
+
+
+async def programs(
+    session: AsyncSession, *, region_prefixes: Sequence[str] | None, service: str | None, open_at: dt.datetime | None
+) -> list[VoucherProgram]:
+    stmt = select(VoucherProgram)
+    if region_prefixes is not None:
+        # A programme applies to an enterprise in its region or below (a province's programme covers its cities).
+        stmt = stmt.where(VoucherProgram.region_code.in_(region_prefixes))
+    if service is not None:
+        stmt = stmt.where(
+            VoucherProgram.id.in_(select(ProgramService.program_id).where(ProgramService.service_code == service))
+        )
+    if open_at is not None:
+        stmt = stmt.where(VoucherProgram.valid_from <= open_at, VoucherProgram.valid_until > open_at)
+    return list((await session.scalars(stmt.order_by(VoucherProgram.id.desc()))).all())
+
+
+async def voucher(session: AsyncSession, voucher_id: int) -> Voucher | None:
+    return await session.get(Voucher, voucher_id)
+
+
+async def lock_voucher(session: AsyncSession, voucher_id: int) -> Voucher | None:
+    stmt = select(Voucher).where(Voucher.id == voucher_id).with_for_update()
+    return await session.scalar(stmt.execution_options(populate_existing=True))
+
+
+async def vouchers_of_enterprise(session: AsyncSession, enterprise_id: int) -> list[Voucher]:
+    stmt = select(Voucher).where(Voucher.enterprise_id == enterprise_id).order_by(Voucher.expires_at, Voucher.id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def vouchers_of_program(session: AsyncSession, program_id: int, limit: int = 1000) -> list[Voucher]:
+    stmt = select(Voucher).where(Voucher.program_id == program_id).order_by(Voucher.id).limit(limit)
+    return list((await session.scalars(stmt)).all())
+
+
+async def enterprise_year_total(session: AsyncSession, program_id: int, enterprise_id: int, year: int) -> int:
+    """Face value an enterprise received from a programme in a calendar year, minus what revocations returned."""
+    start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+    total = await session.scalar(
+        select(func.coalesce(func.sum(VoucherAudit.program_delta_fen), 0))
+        .join(Voucher, Voucher.id == VoucherAudit.voucher_id)
+        .where(
+            Voucher.program_id == program_id,
+            Voucher.enterprise_id == enterprise_id,
+            Voucher.issued_at >= start,
+            Voucher.issued_at < end,
+            VoucherAudit.action.in_(("issue", "revoke")),
+        )
+    )
+    return int(total or 0)
+
+
+async def expiring_between(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[Voucher]:
+    stmt = (
+        select(Voucher)
+        .where(
+            Voucher.state.in_((VoucherState.ISSUED, VoucherState.PARTIALLY_REDEEMED)),
+            Voucher.expires_at >= start,
+            Voucher.expires_at < end,
+            Voucher.balance_fen > 0,
+        )
+        .order_by(Voucher.expires_at, Voucher.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def redemption(session: AsyncSession, redemption_id: int) -> Redemption | None:
+    return await session.get(Redemption, redemption_id)
+
+
+async def lock_redemption(session: AsyncSession, redemption_id: int) -> Redemption | None:
+    stmt = select(Redemption).where(Redemption.id == redemption_id).with_for_update()
+    return await session.scalar(stmt.execution_options(populate_existing=True))
+
+
+async def redemption_states(session: AsyncSession, voucher_id: int) -> list[RedemptionState]:
+    rows = await session.scalars(select(Redemption.state).where(Redemption.voucher_id == voucher_id))
+    return [RedemptionState(s) for s in rows.all()]
+
+
+async def redemptions_of_voucher(session: AsyncSession, voucher_id: int) -> list[Redemption]:
+    stmt = select(Redemption).where(Redemption.voucher_id == voucher_id).order_by(Redemption.id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def redemptions(
+    session: AsyncSession,
+    *,
+    agency_id: int | None = None,
+    enterprise_id: int | None = None,
+    program_id: int | None = None,
+    state: str | None = None,
+    limit: int = 50,
+) -> list[Redemption]:
+    stmt = select(Redemption)
+    if agency_id is not None:
+        stmt = stmt.where(Redemption.agency_id == agency_id)
+    if enterprise_id is not None:
+        stmt = stmt.where(Redemption.enterprise_id == enterprise_id)
+    if program_id is not None:
+        stmt = stmt.where(Redemption.program_id == program_id)
+    if state is not None:
+        stmt = stmt.where(Redemption.state == state)
+    return list((await session.scalars(stmt.order_by(Redemption.id.desc()).limit(limit))).all())
+
+
+async def at_maximum_redemptions(
+    session: AsyncSession, *, program_id: int, agency_id: int, max_prices: dict[str, int], exclude_id: int
+) -> list[int]:
+    """Redemptions at this agency in this programme made at its listed maximum price (or for a whole voucher)."""
+    at_max = [
+        and_(Redemption.service_code == code, Redemption.price_fen >= price) for code, price in max_prices.items()
+    ]
+    stmt = (
+        select(Redemption.id)
+        .join(Voucher, Voucher.id == Redemption.voucher_id)
+        .where(
+            Redemption.program_id == program_id,
+            Redemption.agency_id == agency_id,
+            Redemption.state != RedemptionState.REJECTED,
+            Redemption.id != exclude_id,
+            or_(Redemption.amount_fen == Voucher.face_value_fen, *at_max),
+        )
+    )
+    return list((await session.scalars(stmt.order_by(Redemption.id))).all())
+
+
+async def program_agency_amounts(session: AsyncSession, program_id: int) -> tuple[int, int, dict[int, int]]:
+    """(redemption count, total amount, amount per agency) over a programme's redemptions not rejected."""
+    rows = await session.execute(
+        select(Redemption.agency_id, func.count(), func.coalesce(func.sum(Redemption.amount_fen), 0))
+        .where(Redemption.program_id == program_id, Redemption.state != RedemptionState.REJECTED)
+        .group_by(Redemption.agency_id)
+    )
+    count = 0
+    total = 0
+    per_agency: dict[int, int] = {}
+    for agency_id, n, amount in rows:
+        count += int(n)
+        total += int(amount)
+        per_agency[int(agency_id)] = int(amount)
+    return count, total, per_agency
+
+
+async def audit_of_voucher(session: AsyncSession, voucher_id: int) -> list[VoucherAudit]:
+    stmt = select(VoucherAudit).where(VoucherAudit.voucher_id == voucher_id).order_by(VoucherAudit.id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def flags(
+    session: AsyncSession, *, program_id: int | None, status: str | None, limit: int = 500
+) -> list[VoucherFlag]:
+    stmt = select(VoucherFlag)
+    if program_id is not None:
+        stmt = stmt.where(VoucherFlag.program_id == program_id)
+    if status is not None:
+        stmt = stmt.where(VoucherFlag.status == status)
+    return list((await session.scalars(stmt.order_by(VoucherFlag.id.desc()).limit(limit))).all())
+
+
+async def flags_of_redemptions(session: AsyncSession, redemption_ids: Sequence[int]) -> dict[int, list[VoucherFlag]]:
+    out: dict[int, list[VoucherFlag]] = {rid: [] for rid in redemption_ids}
+    if not redemption_ids:
+        return out
+    rows = await session.scalars(
+        select(VoucherFlag).where(VoucherFlag.redemption_id.in_(set(redemption_ids))).order_by(VoucherFlag.id)
+    )
+    for flag in rows.all():
+        out[flag.redemption_id].append(flag)
+    return out
+
+
+async def idempotency_record(session: AsyncSession, user_id: int, key: str) -> IdempotencyRecord | None:
+    return await session.scalar(
+        select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+    )
+
+
+async def redemption_states_by_id(session: AsyncSession, voucher_id: int) -> list[tuple[int, RedemptionState]]:
+    rows = await session.execute(
+        select(Redemption.id, Redemption.state).where(Redemption.voucher_id == voucher_id).order_by(Redemption.id)
+    )
+    return [(int(rid), RedemptionState(state)) for rid, state in rows]
+
+
+async def agency_contact(session: AsyncSession, agency_id: int) -> tuple[str, str, str] | None:
+    """(contact name, address, phone) of an agency, for the related-party check.
+
+    Read straight from the agencies table because `agencies.service.AgencySummary` does not carry contact details;
+    read-only, and the one place vouchers touches another domain's table.
+    """
+    from agencies.models import Agency
+
+    row = (
+        await session.execute(
+            select(Agency.contact_name, Agency.address, Agency.contact_phone).where(Agency.id == agency_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])

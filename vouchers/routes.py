@@ -1,0 +1,315 @@
+"""HTTP surface of vouchers: thin handlers over `vouchers.service`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from aiohttp import web
+
+from core.auth import principal_of
+from core.errors import AppError, PayloadTooLarge
+from core.http import Api, parse_body, path_id, session
+from core.state import DATABASE
+from vouchers import service
+from vouchers.errors import VoucherExpired
+from vouchers.schemas import (
+    ConfirmIn,
+    FlagOut,
+    FlagQuery,
+    IssueIn,
+    IssueOut,
+    ProgramIn,
+    ProgramOut,
+    ProgramQuery,
+    RedeemIn,
+    RedemptionOut,
+    RedemptionQuery,
+    ReportOut,
+    ReportQuery,
+    RevokeIn,
+    SettleIn,
+    VoucherDetail,
+    VoucherOut,
+)
+
+api = Api()
+TAGS = ["vouchers"]
+MAX_CSV_BYTES = 1024 * 1024
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+def keeps_expiry(handler: Handler) -> Handler:
+    """When a write finds its voucher overdue it answers 409 and its transaction rolls back; record the expiry
+    (with its audit row) in a transaction of its own first, so the lazy expiry is not lost with the rollback."""
+
+    @wraps(handler)
+    async def wrapper(request: web.Request, **kwargs: Any) -> Any:
+        try:
+            return await handler(request, **kwargs)
+        except VoucherExpired as exc:
+            await session(request).rollback()  # release the request's locks before taking them again
+            await service.materialise_expiry(request.app[DATABASE], exc.voucher_id)
+            raise
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- programmes (the public directory)
+
+
+@api.route(
+    "GET",
+    "/api/v1/voucher-programs",
+    query=ProgramQuery,
+    response=list[ProgramOut],
+    tags=TAGS,
+    summary="The voucher directory: what each programme pays for, for whom, and where it can be spent",
+)
+async def list_programs(request: web.Request, query: ProgramQuery) -> list[ProgramOut]:
+    return await service.list_programs(session(request), query)
+
+
+@api.route(
+    "POST",
+    "/api/v1/voucher-programs",
+    body=ProgramIn,
+    response=ProgramOut,
+    status=201,
+    auth=True,
+    tags=TAGS,
+    summary="Create a programme with its budget (officials)",
+)
+async def create_program(request: web.Request, body: ProgramIn) -> ProgramOut:
+    return await service.create_program(session(request), principal_of(request), body)
+
+
+@api.route(
+    "GET",
+    "/api/v1/voucher-programs/{program_id}",
+    query=ProgramQuery,
+    response=ProgramOut,
+    tags=TAGS,
+    summary="One programme, with every participating agency",
+)
+async def get_program(request: web.Request, query: ProgramQuery) -> ProgramOut:
+    return await service.get_program(session(request), path_id(request, "program_id"), query.min_rating)
+
+
+@api.route(
+    "POST",
+    "/api/v1/voucher-programs/{program_id}/vouchers",
+    response=IssueOut,
+    status=201,
+    auth=True,
+    tags=TAGS,
+    errors=[409, 413],
+    request_content={
+        "application/json": {"schema": IssueIn.model_json_schema()},
+        "text/csv": {"schema": {"type": "string", "description": "header credit_code|enterprise_id[,face_value_fen]"}},
+    },
+    summary="Issue vouchers to one or many enterprises, from JSON or a CSV file; all or nothing, never past the budget",
+)
+async def issue_vouchers(request: web.Request) -> IssueOut:
+    program_id = path_id(request, "program_id")
+    lines = None
+    if request.content_type == "text/csv":
+        raw = await request.read()
+        if len(raw) > MAX_CSV_BYTES:
+            raise PayloadTooLarge(f"the file is over {MAX_CSV_BYTES} bytes")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise AppError("the file must be UTF-8 text", code="invalid_encoding") from None
+        body, lines = service.parse_issue_csv(text)
+    else:
+        body = await parse_body(request, IssueIn)
+    return await service.issue_vouchers(session(request), principal_of(request), program_id, body, lines=lines)
+
+
+@api.route(
+    "GET",
+    "/api/v1/voucher-programs/{program_id}/vouchers",
+    response=list[VoucherOut],
+    auth=True,
+    tags=TAGS,
+    summary="The vouchers issued from a programme (officials)",
+)
+async def program_vouchers(request: web.Request) -> list[VoucherOut]:
+    return await service.program_vouchers(session(request), principal_of(request), path_id(request, "program_id"))
+
+
+@api.route(
+    "GET",
+    "/api/v1/voucher-programs/{program_id}/report",
+    query=ReportQuery,
+    response=ReportOut,
+    auth=True,
+    tags=TAGS,
+    extra_responses={"200": {"description": "OK (JSON, or CSV with format=csv)"}},
+    summary="Issued / redeemed / delivered / settled / expired / remaining, by agency and service (officials)",
+)
+async def program_report(request: web.Request, query: ReportQuery) -> ReportOut | web.Response:
+    program_id = path_id(request, "program_id")
+    report = await service.program_report(session(request), principal_of(request), program_id)
+    if query.format == "csv":
+        return _csv_response(report)
+    return report
+
+
+@api.route(
+    "GET",
+    "/api/v1/voucher-programs/{program_id}/report.csv",
+    auth=True,
+    tags=TAGS,
+    extra_responses={"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    summary="The programme report as a CSV file (officials)",
+)
+async def program_report_csv(request: web.Request) -> web.Response:
+    report = await service.program_report(session(request), principal_of(request), path_id(request, "program_id"))
+    return _csv_response(report)
+
+
+def _csv_response(report: ReportOut) -> web.Response:
+    response = web.Response(text=service.report_csv(report), content_type="text/csv", charset="utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="programme-{report.program_id}-report.csv"'
+    return response
+
+
+# ---------------------------------------------------------------- vouchers
+
+
+@api.route(
+    "GET",
+    "/api/v1/me/vouchers",
+    response=list[VoucherOut],
+    auth=True,
+    tags=TAGS,
+    summary="My enterprise's vouchers: balance, expiry, where usable, state and why",
+)
+async def my_vouchers(request: web.Request) -> list[VoucherOut]:
+    return await service.list_my_vouchers(session(request), principal_of(request))
+
+
+@api.route(
+    "GET",
+    "/api/v1/vouchers/{voucher_id}",
+    response=VoucherDetail,
+    auth=True,
+    tags=TAGS,
+    summary="One voucher with its redemptions and full audit history (officials; the holder)",
+)
+async def get_voucher(request: web.Request) -> VoucherDetail:
+    return await service.get_voucher(session(request), principal_of(request), path_id(request, "voucher_id"))
+
+
+@api.route(
+    "POST",
+    "/api/v1/vouchers/{voucher_id}/redeem",
+    body=RedeemIn,
+    response=RedemptionOut,
+    status=201,
+    auth=True,
+    tags=TAGS,
+    errors=[409],
+    summary="Redeem at an agency for a service and price (enterprise staff); honours the Idempotency-Key header",
+)
+@keeps_expiry
+async def redeem(request: web.Request, body: RedeemIn) -> web.Response:
+    result = await service.redeem(
+        session(request),
+        principal_of(request),
+        path_id(request, "voucher_id"),
+        body,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    response = web.Response(text=result.body, status=result.status, content_type="application/json")
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@api.route(
+    "POST",
+    "/api/v1/vouchers/{voucher_id}/revoke",
+    body=RevokeIn,
+    response=VoucherOut,
+    auth=True,
+    tags=TAGS,
+    errors=[409],
+    summary="Withdraw a voucher with a reason; its unspent balance returns to the budget (officials)",
+)
+@keeps_expiry
+async def revoke(request: web.Request, body: RevokeIn) -> VoucherOut:
+    return await service.revoke(session(request), principal_of(request), path_id(request, "voucher_id"), body)
+
+
+# ---------------------------------------------------------------- redemptions and flags
+
+
+@api.route(
+    "GET",
+    "/api/v1/redemptions",
+    query=RedemptionQuery,
+    response=list[RedemptionOut],
+    auth=True,
+    tags=TAGS,
+    summary="Redemptions: an agency's own (state=pending: awaiting confirmation), an enterprise's own, or all",
+)
+async def list_redemptions(request: web.Request, query: RedemptionQuery) -> list[RedemptionOut]:
+    return await service.list_redemptions(session(request), principal_of(request), query)
+
+
+@api.route(
+    "GET",
+    "/api/v1/redemptions/{redemption_id}",
+    response=RedemptionOut,
+    auth=True,
+    tags=TAGS,
+    summary="One redemption",
+)
+async def get_redemption(request: web.Request) -> RedemptionOut:
+    return await service.get_redemption(session(request), principal_of(request), path_id(request, "redemption_id"))
+
+
+@api.route(
+    "POST",
+    "/api/v1/redemptions/{redemption_id}/confirm",
+    body=ConfirmIn,
+    response=RedemptionOut,
+    auth=True,
+    tags=TAGS,
+    errors=[409],
+    summary="Confirm delivery with evidence (staff of the agency the redemption was made at)",
+)
+async def confirm(request: web.Request, body: ConfirmIn) -> RedemptionOut:
+    return await service.confirm(session(request), principal_of(request), path_id(request, "redemption_id"), body)
+
+
+@api.route(
+    "POST",
+    "/api/v1/redemptions/{redemption_id}/settle",
+    body=SettleIn,
+    response=RedemptionOut,
+    auth=True,
+    tags=TAGS,
+    errors=[409],
+    summary="Pay (approve) or reject a delivered redemption; a flagged one needs the decision (officials)",
+)
+async def settle(request: web.Request, body: SettleIn) -> RedemptionOut:
+    return await service.settle(session(request), principal_of(request), path_id(request, "redemption_id"), body)
+
+
+@api.route(
+    "GET",
+    "/api/v1/voucher-flags",
+    query=FlagQuery,
+    response=list[FlagOut],
+    auth=True,
+    tags=TAGS,
+    summary="Anti-abuse flags with their evidence (officials)",
+)
+async def list_flags(request: web.Request, query: FlagQuery) -> list[FlagOut]:
+    return await service.list_flags(session(request), principal_of(request), query)

@@ -1,0 +1,348 @@
+"""Request and response shapes of the voucher API. Money is integer fen: floats and strings are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+
+from agencies.catalogue import CreditLevel, ServiceCode
+from enterprises.catalogue import Qualification
+from vouchers.states import Action, RedemptionState, VoucherState
+
+Fen = Annotated[StrictInt, Field(gt=0, le=10**12)]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=1000)]
+Evidence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+LongEvidence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class SettlementCycle(enum.StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    PER_REDEMPTION = "per_redemption"
+
+
+# ---------------------------------------------------------------- programmes
+
+
+class ProgramIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+    description: str = Field(default="", max_length=4000)
+    region_code: RegionCode
+    budget_fen: Fen
+    face_value_fen: Fen
+    share_bp: Annotated[StrictInt, Field(gt=0, le=10000, description="share of the price the voucher pays, 1/10000")]
+    per_enterprise_year_cap_fen: Fen | None = None
+    services: Annotated[list[ServiceCode], Field(min_length=1, max_length=20)]
+    min_qualification: Qualification = Qualification.NONE
+    min_agency_level: CreditLevel | None = None
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+    voucher_validity_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
+    settlement_cycle: SettlementCycle = SettlementCycle.MONTHLY
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProgramIn:
+        if self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        if self.face_value_fen > self.budget_fen:
+            raise ValueError("face_value_fen cannot exceed budget_fen")
+        if self.per_enterprise_year_cap_fen is not None and self.per_enterprise_year_cap_fen < self.face_value_fen:
+            raise ValueError("per_enterprise_year_cap_fen is below face_value_fen: no voucher could be issued")
+        if len(set(self.services)) != len(self.services):
+            raise ValueError("services lists a service twice")
+        return self
+
+
+class ServiceOut(BaseModel):
+    code: ServiceCode
+    label_zh: str
+    label_en: str
+
+
+class AgencyBrief(BaseModel):
+    id: int
+    name_zh: str
+    name_en: str | None
+    region_code: str
+    credit_level: str
+    credit_score: int
+    # The covered services this agency offers, with its listed price range (fen).
+    services: list[AgencyServicePrice]
+
+
+class AgencyServicePrice(BaseModel):
+    code: str
+    price_min_fen: int
+    price_max_fen: int
+
+
+class Eligibility(BaseModel):
+    region_code: str
+    min_qualification: Qualification
+    label_zh: str
+    label_en: str
+
+
+class ProgramOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    region_code: str
+    services: list[ServiceOut]
+    face_value_fen: int
+    share_bp: int
+    per_enterprise_year_cap_fen: int | None
+    eligibility: Eligibility
+    min_agency_level: str | None
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    voucher_validity_days: int | None
+    settlement_cycle: str
+    is_open: bool
+    budget_fen: int
+    remaining_budget_fen: int
+    participating_agencies: list[AgencyBrief]
+
+
+class ProgramQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: RegionCode | None = None
+    service: ServiceCode | None = None
+    min_rating: CreditLevel | None = Field(default=None, description="only list agencies rated at least this")
+    open_only: bool = True
+
+
+# ---------------------------------------------------------------- issuing
+
+
+class IssueItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enterprise_id: Annotated[StrictInt, Field(ge=1)] | None = None
+    credit_code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=30)] | None = None
+    face_value_fen: Fen | None = Field(default=None, description="default: the programme's face value")
+
+    @model_validator(mode="after")
+    def _one_way_to_name(self) -> IssueItem:
+        if (self.enterprise_id is None) == (self.credit_code is None):
+            raise ValueError("give exactly one of enterprise_id and credit_code")
+        return self
+
+
+class IssueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enterprises: Annotated[list[IssueItem], Field(min_length=1, max_length=5000)]
+    reason: str = Field(default="", max_length=1000)
+
+
+# ---------------------------------------------------------------- vouchers
+
+
+class VoucherOut(BaseModel):
+    id: int
+    program_id: int
+    program_name: str
+    enterprise_id: int
+    face_value_fen: int
+    balance_fen: int
+    state: VoucherState
+    state_label_zh: str
+    state_label_en: str
+    # Why it is in this state, in words (e.g. the revocation reason, or "expired at …").
+    state_reason: str
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+    share_bp: int
+    services: list[ServiceOut]
+    spendable: bool
+    # Where it can be spent now (empty once it cannot be spent).
+    usable_at: list[AgencyBrief] = []
+
+
+class IssueOut(BaseModel):
+    program_id: int
+    issued: list[VoucherOut]
+    count: int
+    total_face_value_fen: int
+    remaining_budget_fen: int
+
+
+class AuditOut(BaseModel):
+    id: int
+    action: Action
+    from_state: str | None
+    to_state: str
+    redemption_id: int | None
+    redemption_from: str | None
+    redemption_to: str | None
+    amount_fen: int
+    balance_delta_fen: int
+    balance_after_fen: int
+    program_delta_fen: int
+    actor_user_id: int | None
+    actor_role: str
+    reason: str
+    at: dt.datetime
+
+
+class RedemptionOut(BaseModel):
+    id: int
+    voucher_id: int
+    program_id: int
+    enterprise_id: int
+    agency_id: int
+    service_code: str
+    price_fen: int
+    amount_fen: int
+    enterprise_share_fen: int
+    state: RedemptionState
+    created_at: dt.datetime
+    contract_no: str | None
+    invoice_no: str | None
+    payment_proof: str | None
+    deliverable: str | None
+    confirmed_at: dt.datetime | None
+    settled_at: dt.datetime | None
+    decision_reason: str | None
+    flags: list[FlagOut] = []
+    voucher_balance_fen: int | None = None
+    voucher_state: VoucherState | None = None
+
+
+class VoucherDetail(VoucherOut):
+    redemptions: list[RedemptionOut]
+    history: list[AuditOut]
+
+
+class RevokeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+class RedeemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agency_id: Annotated[StrictInt, Field(ge=1)]
+    service_code: ServiceCode
+    price_fen: Fen
+
+
+class ConfirmIn(BaseModel):
+    """The agency's evidence that the service was delivered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contract_no: Evidence
+    invoice_no: Evidence
+    payment_proof: LongEvidence | None = Field(
+        default=None, description="proof the enterprise paid its own share (required when that share is not 0)"
+    )
+    deliverable: LongEvidence = Field(description="e.g. the application number")
+
+
+class SettleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"] | None = Field(
+        default=None, description="required when the redemption is flagged; default approve otherwise"
+    )
+    reason: Reason | None = None
+
+
+class RedemptionQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: RedemptionState | None = None
+    program_id: Annotated[int, Field(ge=1)] | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+# ---------------------------------------------------------------- flags and reports
+
+
+class FlagOut(BaseModel):
+    id: int
+    program_id: int
+    redemption_id: int
+    agency_id: int
+    enterprise_id: int
+    kind: str
+    description: str
+    evidence: dict[str, object]
+    status: str
+    created_at: dt.datetime
+    resolved_by: int | None
+    resolution_reason: str | None
+
+
+class FlagQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    program_id: Annotated[int, Field(ge=1)] | None = None
+    status: Literal["open", "approved", "rejected"] | None = "open"
+
+
+class ReportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["json", "csv"] = "json"
+
+
+class ReportLine(BaseModel):
+    key: str
+    name: str
+    redemptions: int
+    redeemed_fen: int
+    pending_fen: int
+    delivered_fen: int
+    settled_fen: int
+    rejected_fen: int
+
+
+class ReportTotals(BaseModel):
+    budget_fen: int
+    committed_fen: int
+    remaining_budget_fen: int
+    vouchers_issued: int
+    issued_fen: int
+    vouchers_revoked: int
+    revoked_returned_fen: int
+    vouchers_expired: int
+    expired_fen: int
+    outstanding_fen: int
+    redemptions: int
+    redeemed_fen: int
+    pending_fen: int
+    delivered_fen: int
+    settled_fen: int
+    rejected_fen: int
+
+
+class ReportOut(BaseModel):
+    program_id: int
+    program_name: str
+    generated_at: dt.datetime
+    totals: ReportTotals
+    by_agency: list[ReportLine]
+    by_service: list[ReportLine]
+
+
+class LedgerDifference(BaseModel):
+    subject: str
+    subject_id: int
+    field: str
+    stored: int | str
+    from_audit: int | str
+
+
+AgencyBrief.model_rebuild()
+RedemptionOut.model_rebuild()

@@ -1,0 +1,1520 @@
+"""Every rule and every write about vouchers. Other domains call the functions under "For other domains".
+
+Concurrency — why row locks and not SERIALIZABLE. Every money-moving write first locks the one row whose
+invariant it protects, with `SELECT … FOR UPDATE` (see `repository.lock_*`):
+  * issuing locks the programme row: the budget (`committed_fen <= budget_fen`) and the per-enterprise yearly cap
+    are sums over that programme, so two officials issuing at once queue on it;
+  * redeeming locks the voucher row: the balance and the `Idempotency-Key` lookup happen under that lock, so the
+    second of two identical requests sees the first one's committed result instead of spending twice;
+  * confirm, settle, reject and revoke lock the voucher, then the redemption, then (when money returns) the
+    programme — always in that order, and issuing never holds a voucher lock, so there is no lock cycle.
+Row locks make conflicting requests wait and then succeed or fail on the real current state; SERIALIZABLE would
+abort one of them with a serialization error that we would have to retry (under the 64-client contention benchmark
+that is a retry storm), and it would also abort unrelated requests on predicate-lock false positives. On SQLite,
+write requests begin with BEGIN IMMEDIATE (core.db), so they serialize on the database lock and FOR UPDATE is not
+needed (SQLAlchemy does not render it there). The CHECK constraints on balances and the budget are the last line.
+
+Expiry needs no cron job: a spendable voucher past `expires_at` is reported as expired on every read
+(`effective_state`) and is moved to `expired`, with its audit row, by the first transition that touches it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agencies.catalogue import LEVEL_ORDER, SERVICES, CreditLevel, ServiceCode
+from agencies.service import AgencySummary, get_agency_summary, participating_agencies, region_filter_prefix
+from core.auth import Principal, Role
+from core.db import Database, utcnow
+from core.errors import NotFound, ValidationFailed, field_error
+from core.events import VoucherStateChanged, publish
+from enterprises.catalogue import QUALIFICATION_LABELS, Qualification, at_least
+from enterprises.service import (
+    EnterpriseSummary,
+    enterprise_summaries,
+    enterprises_by_credit_code,
+    get_enterprise_summary,
+)
+from vouchers import flags as flagging
+from vouchers import repository
+from vouchers.errors import (
+    BudgetExceeded,
+    DecisionRequired,
+    EnterpriseCapExceeded,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    IllegalTransition,
+    NotYourAgency,
+    NotYourVoucher,
+    ProgramClosed,
+    VoucherExpired,
+)
+from vouchers.models import (
+    IdempotencyRecord,
+    ProgramService,
+    Redemption,
+    Voucher,
+    VoucherAudit,
+    VoucherFlag,
+    VoucherProgram,
+)
+from vouchers.permissions import check, check_transition
+from vouchers.schemas import (
+    AgencyBrief,
+    AgencyServicePrice,
+    AuditOut,
+    ConfirmIn,
+    Eligibility,
+    FlagOut,
+    FlagQuery,
+    IssueIn,
+    IssueItem,
+    IssueOut,
+    LedgerDifference,
+    ProgramIn,
+    ProgramOut,
+    ProgramQuery,
+    RedeemIn,
+    RedemptionOut,
+    RedemptionQuery,
+    ReportLine,
+    ReportOut,
+    ReportTotals,
+    RevokeIn,
+    ServiceOut,
+    SettleIn,
+    VoucherDetail,
+    VoucherOut,
+)
+from vouchers.states import (
+    REDEMPTION_MOVES,
+    SPENDABLE,
+    VOUCHER_LABELS,
+    VOUCHER_MOVES,
+    Action,
+    RedemptionState,
+    VoucherState,
+    voucher_state_after_redemptions,
+)
+
+USABLE_AT_LIMIT = 10
+IDEMPOTENCY_KEY_MAX = 200
+
+# ---------------------------------------------------------------- For other domains
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringVoucher:
+    voucher_id: int
+    enterprise_id: int
+    program_id: int
+    program_name: str
+    balance_fen: int
+    expires_at: dt.datetime
+
+
+async def vouchers_expiring_between(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime
+) -> list[ExpiringVoucher]:
+    """Spendable vouchers with balance left whose `expires_at` falls in [start, end) — for expiry reminders."""
+    vouchers = await repository.expiring_between(session, start, end)
+    names = await _program_names(session, {v.program_id for v in vouchers})
+    return [
+        ExpiringVoucher(v.id, v.enterprise_id, v.program_id, names.get(v.program_id, ""), v.balance_fen, v.expires_at)
+        for v in vouchers
+    ]
+
+
+async def delivered_redemption_for_review(
+    session: AsyncSession, enterprise_id: int, agency_id: int, redemption_id: int
+) -> bool:
+    """True when that enterprise redeemed a voucher at that agency and the agency confirmed delivery (or it settled)."""
+    redemption = await repository.redemption(session, redemption_id)
+    return (
+        redemption is not None
+        and redemption.enterprise_id == enterprise_id
+        and redemption.agency_id == agency_id
+        and redemption.state in (RedemptionState.DELIVERED, RedemptionState.SETTLED)
+    )
+
+
+async def my_vouchers(session: AsyncSession, principal: Principal | None) -> list[VoucherOut]:
+    """The acting enterprise's vouchers (soonest expiry first) with where they can be spent; [] for anyone else."""
+    if principal is None or principal.enterprise_id is None:
+        return []
+    vouchers = await repository.vouchers_of_enterprise(session, principal.enterprise_id)
+    return await _vouchers_out(session, vouchers, with_usable_at=True)
+
+
+# ---------------------------------------------------------------- reading helpers
+
+
+def effective_state(voucher: Voucher, now: dt.datetime | None = None) -> VoucherState:
+    """The state as of now: a spendable voucher past its expiry is expired even before that is recorded."""
+    state = VoucherState(voucher.state)
+    if state in SPENDABLE and (now or utcnow()) >= voucher.expires_at:
+        return VoucherState.EXPIRED
+    return state
+
+
+def _expiry_reason(voucher: Voucher) -> str:
+    return f"expired at {voucher.expires_at.isoformat()}; the unspent {voucher.balance_fen} fen lapsed"
+
+
+async def _program_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(VoucherProgram.id, VoucherProgram.name).where(VoucherProgram.id.in_(ids)))
+    return {int(pid): name for pid, name in rows}
+
+
+def _services_out(codes: Sequence[str]) -> list[ServiceOut]:
+    out = []
+    for code in codes:
+        service = ServiceCode(code)
+        label = SERVICES[service]
+        out.append(ServiceOut(code=service, label_zh=label.zh, label_en=label.en))
+    return out
+
+
+def _stricter_level(a: CreditLevel | None, b: CreditLevel | None) -> CreditLevel | None:
+    if a is None or b is None:
+        return a or b
+    return a if LEVEL_ORDER.index(a) < LEVEL_ORDER.index(b) else b
+
+
+def _agency_brief(agency: AgencySummary, covered: Sequence[str]) -> AgencyBrief:
+    return AgencyBrief(
+        id=agency.id,
+        name_zh=agency.name_zh,
+        name_en=agency.name_en,
+        region_code=agency.region_code,
+        credit_level=agency.credit_level,
+        credit_score=agency.credit_score,
+        services=[
+            AgencyServicePrice(code=s.service_code, price_min_fen=s.price_min_fen, price_max_fen=s.price_max_fen)
+            for s in agency.services
+            if s.service_code in covered
+        ],
+    )
+
+
+async def _participating(
+    session: AsyncSession,
+    program: VoucherProgram,
+    covered: Sequence[str],
+    *,
+    min_rating: CreditLevel | None = None,
+    limit: int = 50,
+) -> list[AgencyBrief]:
+    program_level = CreditLevel(program.min_agency_level) if program.min_agency_level else None
+    agencies = await participating_agencies(
+        session,
+        region_code=program.region_code,
+        service_codes=list(covered),
+        min_level=_stricter_level(program_level, min_rating),
+        limit=limit,
+    )
+    return [_agency_brief(a, covered) for a in agencies]
+
+
+def _program_out(
+    program: VoucherProgram, covered: Sequence[str], agencies: list[AgencyBrief], now: dt.datetime
+) -> ProgramOut:
+    qualification = Qualification(program.min_qualification)
+    zh, en = QUALIFICATION_LABELS[qualification]
+    return ProgramOut(
+        id=program.id,
+        name=program.name,
+        description=program.description,
+        region_code=program.region_code,
+        services=_services_out(covered),
+        face_value_fen=program.face_value_fen,
+        share_bp=program.share_bp,
+        per_enterprise_year_cap_fen=program.per_enterprise_year_cap_fen,
+        eligibility=Eligibility(
+            region_code=program.region_code, min_qualification=qualification, label_zh=zh, label_en=en
+        ),
+        min_agency_level=program.min_agency_level,
+        valid_from=program.valid_from,
+        valid_until=program.valid_until,
+        voucher_validity_days=program.voucher_validity_days,
+        settlement_cycle=program.settlement_cycle,
+        is_open=program.valid_from <= now < program.valid_until,
+        budget_fen=program.budget_fen,
+        remaining_budget_fen=program.budget_fen - program.committed_fen,
+        participating_agencies=agencies,
+    )
+
+
+async def _vouchers_out(
+    session: AsyncSession, vouchers: Sequence[Voucher], *, with_usable_at: bool
+) -> list[VoucherOut]:
+    program_ids = {v.program_id for v in vouchers}
+    programs = {pid: await repository.program(session, pid) for pid in program_ids}
+    services = await repository.program_services(session, list(program_ids)) if program_ids else {}
+    now = utcnow()
+    usable: dict[int, list[AgencyBrief]] = {}
+    out = []
+    for voucher in vouchers:
+        program = programs[voucher.program_id]
+        assert program is not None
+        state = effective_state(voucher, now)
+        spendable = state in SPENDABLE and now >= program.valid_from
+        agencies: list[AgencyBrief] = []
+        if with_usable_at and spendable:
+            if program.id not in usable:
+                usable[program.id] = await _participating(session, program, services[program.id], limit=USABLE_AT_LIMIT)
+            agencies = usable[program.id]
+        out.append(_voucher_out(voucher, program, services[program.id], state, spendable, agencies))
+    return out
+
+
+def _voucher_out(
+    voucher: Voucher,
+    program: VoucherProgram,
+    covered: Sequence[str],
+    state: VoucherState,
+    spendable: bool,
+    usable_at: list[AgencyBrief],
+) -> VoucherOut:
+    zh, en = VOUCHER_LABELS[state]
+    reason = voucher.state_reason
+    if state is VoucherState.EXPIRED and VoucherState(voucher.state) is not VoucherState.EXPIRED:
+        reason = _expiry_reason(voucher)
+    return VoucherOut(
+        id=voucher.id,
+        program_id=voucher.program_id,
+        program_name=program.name,
+        enterprise_id=voucher.enterprise_id,
+        face_value_fen=voucher.face_value_fen,
+        balance_fen=voucher.balance_fen,
+        state=state,
+        state_label_zh=zh,
+        state_label_en=en,
+        state_reason=reason,
+        issued_at=voucher.issued_at,
+        expires_at=voucher.expires_at,
+        share_bp=program.share_bp,
+        services=_services_out(covered),
+        spendable=spendable,
+        usable_at=usable_at,
+    )
+
+
+def _flag_out(flag: VoucherFlag) -> FlagOut:
+    return FlagOut(
+        id=flag.id,
+        program_id=flag.program_id,
+        redemption_id=flag.redemption_id,
+        agency_id=flag.agency_id,
+        enterprise_id=flag.enterprise_id,
+        kind=flag.kind,
+        description=flagging.DESCRIPTIONS.get(flag.kind, flag.kind),
+        evidence=json.loads(flag.evidence),
+        status=flag.status,
+        created_at=flag.created_at,
+        resolved_by=flag.resolved_by,
+        resolution_reason=flag.resolution_reason,
+    )
+
+
+def _redemption_out(
+    redemption: Redemption, flags: Sequence[VoucherFlag] = (), voucher: Voucher | None = None
+) -> RedemptionOut:
+    return RedemptionOut(
+        id=redemption.id,
+        voucher_id=redemption.voucher_id,
+        program_id=redemption.program_id,
+        enterprise_id=redemption.enterprise_id,
+        agency_id=redemption.agency_id,
+        service_code=redemption.service_code,
+        price_fen=redemption.price_fen,
+        amount_fen=redemption.amount_fen,
+        enterprise_share_fen=redemption.enterprise_share_fen,
+        state=RedemptionState(redemption.state),
+        created_at=redemption.created_at,
+        contract_no=redemption.contract_no,
+        invoice_no=redemption.invoice_no,
+        payment_proof=redemption.payment_proof,
+        deliverable=redemption.deliverable,
+        confirmed_at=redemption.confirmed_at,
+        settled_at=redemption.settled_at,
+        decision_reason=redemption.decision_reason,
+        flags=[_flag_out(f) for f in flags],
+        voucher_balance_fen=None if voucher is None else voucher.balance_fen,
+        voucher_state=None if voucher is None else VoucherState(voucher.state),
+    )
+
+
+def _audit_out(row: VoucherAudit) -> AuditOut:
+    return AuditOut(
+        id=row.id,
+        action=Action(row.action),
+        from_state=row.from_state,
+        to_state=row.to_state,
+        redemption_id=row.redemption_id,
+        redemption_from=row.redemption_from,
+        redemption_to=row.redemption_to,
+        amount_fen=row.amount_fen,
+        balance_delta_fen=row.balance_delta_fen,
+        balance_after_fen=row.balance_after_fen,
+        program_delta_fen=row.program_delta_fen,
+        actor_user_id=row.actor_user_id,
+        actor_role=row.actor_role,
+        reason=row.reason,
+        at=row.created_at,
+    )
+
+
+# ---------------------------------------------------------------- the one transition function
+
+
+async def _transition(
+    session: AsyncSession,
+    actor: Principal | None,
+    action: Action,
+    voucher: Voucher,
+    *,
+    to: VoucherState,
+    redemption: Redemption | None = None,
+    program: VoucherProgram | None = None,
+    amount: int = 0,
+    balance_delta: int = 0,
+    program_delta: int = 0,
+    reason: str = "",
+    state_reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> VoucherAudit:
+    """Every change of a voucher, a redemption or a programme's committed money goes through here.
+
+    Checks the actor's role for the action and that the move is legal from the current states (409 with the current
+    state otherwise), applies the money, writes the audit row in the same transaction and publishes
+    `VoucherStateChanged` when the voucher's state changes. Callers hold the row locks (see the module docstring).
+    """
+    if actor is None and action is not Action.EXPIRE:
+        raise AssertionError("only expiry may happen without an actor")
+    if actor is not None:
+        check_transition(actor, action)
+    now = now or utcnow()
+    current = None if action is Action.ISSUE else VoucherState(voucher.state)
+    allowed = VOUCHER_MOVES[action].get(current)
+    if allowed is None or to not in allowed:
+        raise IllegalTransition(
+            f"cannot {action.value} a voucher that is {current.value if current else 'not issued'}",
+            details={"voucher_id": voucher.id, "state": current.value if current else None, "action": action.value},
+        )
+    redemption_from: RedemptionState | None = None
+    redemption_to: RedemptionState | None = None
+    if action in REDEMPTION_MOVES:
+        assert redemption is not None
+        expected, redemption_to = REDEMPTION_MOVES[action]
+        redemption_from = None if action is Action.REDEEM else RedemptionState(redemption.state)
+        if redemption_from != expected:
+            raise IllegalTransition(
+                f"cannot {action.value} a redemption that is {redemption_from}",
+                details={"redemption_id": redemption.id, "state": redemption_from, "action": action.value},
+            )
+        redemption.state = redemption_to.value
+
+    new_balance = voucher.balance_fen + balance_delta
+    if not 0 <= new_balance <= voucher.face_value_fen:
+        raise IllegalTransition(
+            "that would take the voucher's balance out of range",
+            details={"voucher_id": voucher.id, "state": voucher.state, "balance_fen": voucher.balance_fen},
+        )
+    if program_delta:
+        assert program is not None and program.id == voucher.program_id
+        committed = program.committed_fen + program_delta
+        if committed > program.budget_fen:
+            raise BudgetExceeded(
+                "that would exceed the programme's budget",
+                details={"budget_fen": program.budget_fen, "remaining_fen": program.budget_fen - program.committed_fen},
+            )
+        assert committed >= 0, "a programme cannot get back more than it committed"
+        program.committed_fen = committed
+
+    old_state = voucher.state if current is not None else ""
+    voucher.balance_fen = new_balance
+    voucher.state = to.value
+    if state_reason is not None:
+        voucher.state_reason = state_reason
+    voucher.updated_at = now
+    if voucher.id is None or (redemption is not None and redemption.id is None):
+        await session.flush()
+    audit = VoucherAudit(
+        program_id=voucher.program_id,
+        voucher_id=voucher.id,
+        redemption_id=None if redemption is None else redemption.id,
+        action=action.value,
+        from_state=current.value if current else None,
+        to_state=to.value,
+        redemption_from=redemption_from.value if redemption_from else None,
+        redemption_to=redemption_to.value if redemption_to else None,
+        amount_fen=amount,
+        balance_delta_fen=balance_delta,
+        balance_after_fen=new_balance,
+        program_delta_fen=program_delta,
+        actor_user_id=None if actor is None else actor.user_id,
+        actor_role="system" if actor is None else actor.role.value,
+        reason=reason,
+        created_at=now,
+    )
+    session.add(audit)
+    await session.flush()
+    if old_state != to.value:
+        await publish(
+            session,
+            VoucherStateChanged(
+                voucher_id=voucher.id,
+                enterprise_id=voucher.enterprise_id,
+                old_state=old_state,
+                new_state=to.value,
+                balance_fen=new_balance,
+                expires_at=voucher.expires_at,
+            ),
+        )
+    return audit
+
+
+async def _expire_if_due(session: AsyncSession, actor: Principal | None, voucher: Voucher, now: dt.datetime) -> bool:
+    """Record the expiry of an overdue spendable voucher (its audit row included); True when it is expired now."""
+    if VoucherState(voucher.state) is VoucherState.EXPIRED:
+        return True
+    if effective_state(voucher, now) is not VoucherState.EXPIRED:
+        return False
+    reason = _expiry_reason(voucher)
+    await _transition(
+        session,
+        actor,
+        Action.EXPIRE,
+        voucher,
+        to=VoucherState.EXPIRED,
+        amount=voucher.balance_fen,
+        reason=reason,
+        state_reason=reason,
+        now=now,
+    )
+    return True
+
+
+async def materialise_expiry(db: Database, voucher_id: int) -> None:
+    """Record an overdue voucher's expiry in its own transaction.
+
+    A request that finds its voucher expired answers 409 and rolls back; this keeps the expiry (and its audit row)
+    anyway. Idempotent: a voucher already expired, or not overdue, is left alone.
+    """
+    async with db.transaction() as session:
+        voucher = await repository.lock_voucher(session, voucher_id)
+        if voucher is not None:
+            await _expire_if_due(session, None, voucher, utcnow())
+
+
+def _expired_error(voucher: Voucher) -> VoucherExpired:
+    return VoucherExpired(
+        f"voucher {voucher.id} expired at {voucher.expires_at.isoformat()}",
+        voucher_id=voucher.id,
+        details={
+            "voucher_id": voucher.id,
+            "state": VoucherState.EXPIRED.value,
+            "expires_at": voucher.expires_at.isoformat(),
+        },
+    )
+
+
+# ---------------------------------------------------------------- programmes
+
+
+async def create_program(session: AsyncSession, principal: Principal | None, data: ProgramIn) -> ProgramOut:
+    actor = check(principal, "program.create")
+    now = utcnow()
+    if data.valid_until <= now:
+        raise field_error("valid_until", "is in the past: the programme would be over before it starts")
+    program = VoucherProgram(
+        name=data.name,
+        description=data.description,
+        region_code=data.region_code,
+        budget_fen=data.budget_fen,
+        committed_fen=0,
+        face_value_fen=data.face_value_fen,
+        share_bp=data.share_bp,
+        per_enterprise_year_cap_fen=data.per_enterprise_year_cap_fen,
+        min_qualification=data.min_qualification.value,
+        min_agency_level=None if data.min_agency_level is None else data.min_agency_level.value,
+        valid_from=data.valid_from,
+        valid_until=data.valid_until,
+        voucher_validity_days=data.voucher_validity_days,
+        settlement_cycle=data.settlement_cycle.value,
+        created_by=actor.user_id,
+        created_at=now,
+    )
+    session.add(program)
+    await session.flush()
+    covered = sorted(s.value for s in data.services)
+    session.add_all(ProgramService(program_id=program.id, service_code=code) for code in covered)
+    await session.flush()
+    return _program_out(program, covered, await _participating(session, program, covered), now)
+
+
+async def _program_or_404(session: AsyncSession, program_id: int) -> VoucherProgram:
+    program = await repository.program(session, program_id)
+    if program is None:
+        raise NotFound(f"no voucher programme {program_id}")
+    return program
+
+
+def _region_chain(region: str) -> list[str]:
+    """A region and the regions containing it: 330106 → 330106, 330100, 330000."""
+    return sorted({region, region[:4] + "00", region[:2] + "0000"})
+
+
+async def list_programs(session: AsyncSession, query: ProgramQuery) -> list[ProgramOut]:
+    now = utcnow()
+    programs = await repository.programs(
+        session,
+        region_prefixes=None if query.region is None else _region_chain(query.region),
+        service=None if query.service is None else query.service.value,
+        open_at=now if query.open_only else None,
+    )
+    services = await repository.program_services(session, [p.id for p in programs]) if programs else {}
+    return [
+        _program_out(
+            p,
+            services[p.id],
+            await _participating(session, p, services[p.id], min_rating=query.min_rating, limit=20),
+            now,
+        )
+        for p in programs
+    ]
+
+
+async def get_program(session: AsyncSession, program_id: int, min_rating: CreditLevel | None = None) -> ProgramOut:
+    program = await _program_or_404(session, program_id)
+    covered = (await repository.program_services(session, [program.id]))[program.id]
+    agencies = await _participating(session, program, covered, min_rating=min_rating, limit=200)
+    return _program_out(program, covered, agencies, utcnow())
+
+
+# ---------------------------------------------------------------- issuing
+
+
+def parse_issue_csv(text: str) -> tuple[IssueIn, list[int]]:
+    """A CSV batch: a header with `credit_code` or `enterprise_id` (and optionally `face_value_fen`), one row per
+    voucher. Every bad cell is reported with its line and column; nothing is issued unless every row is good."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ValidationFailed(f"the file is not valid CSV: {exc}", details=[{"line": reader.line_num}]) from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise ValidationFailed("the file is empty", details=[{"line": 1, "message": "expected a header row"}])
+    header = [cell.strip().lower() for cell in rows[0]]
+    known = {"credit_code", "enterprise_id", "face_value_fen"}
+    problems: list[dict[str, Any]] = [
+        {"line": 1, "column": name, "message": "unknown column"} for name in header if name not in known
+    ]
+    if ("credit_code" in header) == ("enterprise_id" in header):
+        problems.append({"line": 1, "column": None, "message": "needs exactly one of credit_code, enterprise_id"})
+    if problems:
+        raise ValidationFailed(f"line 1: {problems[0]['message']}", details=problems)
+    items: list[IssueItem] = []
+    lines: list[int] = []
+    for index, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(
+                {"line": index, "column": None, "message": f"has {len(row)} cells, the header has {len(header)}"}
+            )
+            continue
+        values = dict(zip(header, (cell.strip() for cell in row), strict=True))
+        data: dict[str, Any] = {}
+        for column, raw in values.items():
+            if column == "credit_code":
+                data["credit_code"] = raw
+            elif not raw and column == "face_value_fen":
+                continue
+            elif not raw.isdigit() or len(raw) > 13:
+                problems.append({"line": index, "column": column, "message": "must be a positive whole number"})
+            else:
+                data[column] = int(raw)
+        if "credit_code" in data and not data["credit_code"]:
+            problems.append({"line": index, "column": "credit_code", "message": "is empty"})
+            continue
+        try:
+            items.append(IssueItem.model_validate(data))
+            lines.append(index)
+        except ValueError as exc:
+            problems.append({"line": index, "column": None, "message": str(exc).splitlines()[-1].strip()})
+    if problems:
+        first = problems[0]
+        where = f"line {first['line']}" + (f", column {first['column']}" if first["column"] else "")
+        raise ValidationFailed(f"{where}: {first['message']}", details=problems)
+    if not items:
+        raise ValidationFailed("the file has no rows", details=[{"line": 2, "message": "expected at least one row"}])
+    return IssueIn(enterprises=items), lines
+
+
+def _issue_problem(index: int, lines: list[int] | None, column: str, message: str) -> dict[str, Any]:
+    if lines is not None:
+        return {"line": lines[index], "column": column, "message": message}
+    return {"field": f"enterprises.{index}.{column}", "message": message}
+
+
+async def issue_vouchers(
+    session: AsyncSession,
+    principal: Principal | None,
+    program_id: int,
+    data: IssueIn,
+    *,
+    lines: list[int] | None = None,
+) -> IssueOut:
+    """Issue one voucher per item, all or nothing: eligibility, the yearly cap and the budget are checked first."""
+    actor = check_transition(principal, Action.ISSUE)
+    program = await repository.lock_program(session, program_id)
+    if program is None:
+        raise NotFound(f"no voucher programme {program_id}")
+    now = utcnow()
+    if now >= program.valid_until:
+        raise ProgramClosed(
+            f"programme {program.id} ended at {program.valid_until.isoformat()}; no more vouchers can be issued",
+            details={"program_id": program.id, "valid_until": program.valid_until.isoformat()},
+        )
+
+    by_id = await enterprise_summaries(session, [i.enterprise_id for i in data.enterprises if i.enterprise_id])
+    by_code = await enterprises_by_credit_code(session, [i.credit_code for i in data.enterprises if i.credit_code])
+    problems: list[dict[str, Any]] = []
+    resolved: list[tuple[EnterpriseSummary, int]] = []
+    today = now.date()
+    region_prefix = region_filter_prefix(program.region_code)
+    needed = Qualification(program.min_qualification)
+    for index, item in enumerate(data.enterprises):
+        column = "enterprise_id" if item.enterprise_id is not None else "credit_code"
+        enterprise = (
+            by_id.get(item.enterprise_id) if item.enterprise_id is not None else by_code.get(item.credit_code or "")
+        )
+        if enterprise is None:
+            problems.append(_issue_problem(index, lines, column, "no such enterprise"))
+            continue
+        face = item.face_value_fen if item.face_value_fen is not None else program.face_value_fen
+        if face > program.face_value_fen:
+            problems.append(
+                _issue_problem(
+                    index, lines, "face_value_fen", f"above the programme's face value of {program.face_value_fen} fen"
+                )
+            )
+            continue
+        if not enterprise.region_code.startswith(region_prefix):
+            problems.append(
+                _issue_problem(
+                    index,
+                    lines,
+                    column,
+                    f"enterprise is in region {enterprise.region_code}, outside {program.region_code}",
+                )
+            )
+            continue
+        held = enterprise.qualification_on(today)
+        if not at_least(held, needed):
+            problems.append(
+                _issue_problem(index, lines, column, f"enterprise qualification is {held.value}; needs {needed.value}")
+            )
+            continue
+        resolved.append((enterprise, face))
+    if problems:
+        first = problems[0]
+        raise ValidationFailed(
+            f"{first.get('field') or 'line ' + str(first['line'])}: {first['message']}; nothing was issued",
+            details=problems,
+            code="not_eligible",
+        )
+
+    if program.per_enterprise_year_cap_fen is not None:
+        wanted: dict[int, int] = defaultdict(int)
+        for enterprise, face in resolved:
+            wanted[enterprise.id] += face
+        for enterprise_id, amount in wanted.items():
+            already = await repository.enterprise_year_total(session, program.id, enterprise_id, now.year)
+            if already + amount > program.per_enterprise_year_cap_fen:
+                raise EnterpriseCapExceeded(
+                    f"enterprise {enterprise_id} would receive {already + amount} fen from this programme in "
+                    f"{now.year}; the cap is {program.per_enterprise_year_cap_fen} fen",
+                    details={
+                        "enterprise_id": enterprise_id,
+                        "already_fen": already,
+                        "requested_fen": amount,
+                        "cap_fen": program.per_enterprise_year_cap_fen,
+                    },
+                )
+
+    total = sum(face for _, face in resolved)
+    remaining = program.budget_fen - program.committed_fen
+    if total > remaining:
+        raise BudgetExceeded(
+            f"issuing {total} fen would exceed the programme's remaining budget of {remaining} fen",
+            details={"requested_fen": total, "remaining_fen": remaining, "budget_fen": program.budget_fen},
+        )
+
+    expires_at = program.valid_until
+    if program.voucher_validity_days is not None:
+        expires_at = min(expires_at, now + dt.timedelta(days=program.voucher_validity_days))
+    vouchers: list[Voucher] = []
+    reason = data.reason or f"issued from programme {program.name}"
+    for enterprise, face in resolved:
+        voucher = Voucher(
+            program_id=program.id,
+            enterprise_id=enterprise.id,
+            face_value_fen=face,
+            balance_fen=0,
+            state=VoucherState.ISSUED.value,
+            state_reason=reason,
+            issued_at=now,
+            expires_at=expires_at,
+            issued_by=actor.user_id,
+        )
+        session.add(voucher)
+        await _transition(
+            session,
+            actor,
+            Action.ISSUE,
+            voucher,
+            to=VoucherState.ISSUED,
+            program=program,
+            amount=face,
+            balance_delta=face,
+            program_delta=face,
+            reason=reason,
+            now=now,
+        )
+        vouchers.append(voucher)
+    issued = await _vouchers_out(session, vouchers, with_usable_at=False)
+    return IssueOut(
+        program_id=program.id,
+        issued=issued,
+        count=len(issued),
+        total_face_value_fen=total,
+        remaining_budget_fen=program.budget_fen - program.committed_fen,
+    )
+
+
+async def program_vouchers(session: AsyncSession, principal: Principal | None, program_id: int) -> list[VoucherOut]:
+    check(principal, "program.list_vouchers")
+    await _program_or_404(session, program_id)
+    return await _vouchers_out(session, await repository.vouchers_of_program(session, program_id), with_usable_at=False)
+
+
+# ---------------------------------------------------------------- vouchers
+
+
+async def list_my_vouchers(session: AsyncSession, principal: Principal | None) -> list[VoucherOut]:
+    actor = check(principal, "voucher.mine")
+    if actor.enterprise_id is None:
+        raise NotYourVoucher("this account does not belong to an enterprise")
+    return await my_vouchers(session, actor)
+
+
+async def get_voucher(session: AsyncSession, principal: Principal | None, voucher_id: int) -> VoucherDetail:
+    actor = check(principal, "voucher.read")
+    voucher = await repository.voucher(session, voucher_id)
+    if voucher is None:
+        raise NotFound(f"no voucher {voucher_id}")
+    if actor.role is Role.ENTERPRISE and voucher.enterprise_id != actor.enterprise_id:
+        raise NotYourVoucher("this voucher belongs to another enterprise")
+    (out,) = await _vouchers_out(session, [voucher], with_usable_at=actor.role is Role.ENTERPRISE)
+    redemptions = await repository.redemptions_of_voucher(session, voucher.id)
+    flags = await repository.flags_of_redemptions(session, [r.id for r in redemptions]) if actor.is_official else {}
+    history = await repository.audit_of_voucher(session, voucher.id)
+    return VoucherDetail(
+        **out.model_dump(),
+        redemptions=[_redemption_out(r, flags.get(r.id, [])) for r in redemptions],
+        history=[_audit_out(a) for a in history],
+    )
+
+
+def _request_hash(voucher_id: int, body: RedeemIn) -> str:
+    canonical = json.dumps({"voucher_id": voucher_id, **body.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _participation_problem(agency: AgencySummary, program: VoucherProgram, service_code: str) -> str | None:
+    if not agency.accepts_vouchers:
+        return "this agency does not accept vouchers"
+    if not agency.region_code.startswith(region_filter_prefix(program.region_code)):
+        return f"this agency is in region {agency.region_code}, outside the programme's region {program.region_code}"
+    if not agency.offers(service_code):
+        return f"this agency does not offer {service_code}"
+    if program.min_agency_level is not None:
+        allowed = LEVEL_ORDER[: LEVEL_ORDER.index(CreditLevel(program.min_agency_level)) + 1]
+        if CreditLevel(agency.credit_level) not in allowed:
+            return (
+                f"this agency is rated {agency.credit_level}; the programme needs {program.min_agency_level} or better"
+            )
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemResult:
+    status: int
+    body: str
+    replayed: bool
+
+
+async def redeem(
+    session: AsyncSession,
+    principal: Principal | None,
+    voucher_id: int,
+    data: RedeemIn,
+    *,
+    idempotency_key: str | None = None,
+) -> RedeemResult:
+    """Spend part of a voucher at an agency. The same `Idempotency-Key` with the same request replays the first
+    answer (one effect); with a different request it is refused (422)."""
+    actor = check_transition(principal, Action.REDEEM)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
+        raise field_error("Idempotency-Key", f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
+    voucher = await repository.lock_voucher(session, voucher_id)  # serializes every redemption of this voucher
+    if voucher is None:
+        raise NotFound(f"no voucher {voucher_id}")
+    if voucher.enterprise_id != actor.enterprise_id:
+        raise NotYourVoucher("this voucher belongs to another enterprise")
+    request_hash = _request_hash(voucher_id, data)
+    if idempotency_key is not None:
+        record = await repository.idempotency_record(session, actor.user_id, idempotency_key)
+        if record is not None:
+            if record.request_hash != request_hash:
+                raise IdempotencyKeyReused(
+                    "this Idempotency-Key was already used for a different request",
+                    details=[{"field": "Idempotency-Key", "message": "already used with a different body or voucher"}],
+                )
+            return RedeemResult(record.status, record.response, replayed=True)
+
+    now = utcnow()
+    if await _expire_if_due(session, actor, voucher, now):
+        raise _expired_error(voucher)
+    state = VoucherState(voucher.state)
+    if state not in SPENDABLE:
+        raise IllegalTransition(
+            f"voucher {voucher.id} is {state.value} and cannot be redeemed",
+            details={"voucher_id": voucher.id, "state": state.value, "reason": voucher.state_reason},
+        )
+    program = await repository.program(session, voucher.program_id)
+    assert program is not None
+    if now < program.valid_from:
+        raise ProgramClosed(
+            f"the programme opens at {program.valid_from.isoformat()}",
+            details={"program_id": program.id, "valid_from": program.valid_from.isoformat()},
+        )
+    covered = (await repository.program_services(session, [program.id]))[program.id]
+    if data.service_code.value not in covered:
+        raise field_error("service_code", f"not covered by this programme (covers {', '.join(covered)})")
+    agency = await get_agency_summary(session, data.agency_id)
+    if agency is None:
+        raise field_error("agency_id", "no such agency")
+    problem = _participation_problem(agency, program, data.service_code.value)
+    if problem is not None:
+        raise field_error("agency_id", problem, code="agency_not_participating")
+    listed = next(s for s in agency.services if s.service_code == data.service_code.value)
+    if data.price_fen > listed.price_max_fen:
+        raise field_error(
+            "price_fen", f"above the agency's listed maximum of {listed.price_max_fen} fen for this service"
+        )
+    amount = min(data.price_fen * program.share_bp // 10000, voucher.balance_fen)
+    if amount <= 0:
+        raise field_error("price_fen", "too small: the voucher's share of it rounds to 0 fen")
+
+    redemption = Redemption(
+        voucher_id=voucher.id,
+        program_id=program.id,
+        enterprise_id=voucher.enterprise_id,
+        agency_id=agency.id,
+        service_code=data.service_code.value,
+        price_fen=data.price_fen,
+        amount_fen=amount,
+        enterprise_share_fen=data.price_fen - amount,
+        state=RedemptionState.PENDING.value,
+        created_by=actor.user_id,
+        created_at=now,
+    )
+    session.add(redemption)
+    new_balance = voucher.balance_fen - amount
+    to = VoucherState.PARTIALLY_REDEEMED if new_balance > 0 else VoucherState.REDEEMED
+    reason = f"{amount} fen of a {data.price_fen} fen {data.service_code.value} at agency {agency.id}"
+    await _transition(
+        session,
+        actor,
+        Action.REDEEM,
+        voucher,
+        to=to,
+        redemption=redemption,
+        amount=amount,
+        balance_delta=-amount,
+        reason=reason,
+        state_reason=f"last used: {reason}",
+        now=now,
+    )
+    enterprise = await get_enterprise_summary(session, voucher.enterprise_id)
+    assert enterprise is not None
+    await flagging.on_redeem(session, program, voucher, redemption, agency, enterprise)
+    body = _redemption_out(redemption, voucher=voucher).model_dump_json()
+    if idempotency_key is not None:
+        session.add(
+            IdempotencyRecord(
+                user_id=actor.user_id, key=idempotency_key, request_hash=request_hash, status=201, response=body
+            )
+        )
+        try:
+            async with session.begin_nested():
+                await session.flush()
+        except IntegrityError:
+            raise IdempotencyKeyInUse(
+                "another request with this Idempotency-Key is being processed; retry it to get its answer"
+            ) from None
+    else:
+        await session.flush()
+    return RedeemResult(201, body, replayed=False)
+
+
+async def revoke(session: AsyncSession, principal: Principal | None, voucher_id: int, data: RevokeIn) -> VoucherOut:
+    actor = check_transition(principal, Action.REVOKE)
+    voucher = await repository.lock_voucher(session, voucher_id)
+    if voucher is None:
+        raise NotFound(f"no voucher {voucher_id}")
+    now = utcnow()
+    if await _expire_if_due(session, actor, voucher, now):
+        raise _expired_error(voucher)
+    program = await repository.lock_program(session, voucher.program_id)
+    assert program is not None
+    returned = voucher.balance_fen
+    await _transition(
+        session,
+        actor,
+        Action.REVOKE,
+        voucher,
+        to=VoucherState.REVOKED,
+        program=program,
+        amount=returned,
+        balance_delta=-returned,
+        program_delta=-returned,
+        reason=data.reason,
+        state_reason=f"revoked: {data.reason}",
+        now=now,
+    )
+    (out,) = await _vouchers_out(session, [voucher], with_usable_at=False)
+    return out
+
+
+# ---------------------------------------------------------------- redemptions
+
+
+async def _redemption_for(session: AsyncSession, redemption_id: int) -> Redemption:
+    redemption = await repository.redemption(session, redemption_id)
+    if redemption is None:
+        raise NotFound(f"no redemption {redemption_id}")
+    return redemption
+
+
+async def _state_after(
+    session: AsyncSession, voucher: Voucher, redemption: Redemption, redemption_to: RedemptionState
+) -> VoucherState:
+    states = [
+        redemption_to if rid == redemption.id else state
+        for rid, state in await repository.redemption_states_by_id(session, voucher.id)
+    ]
+    return voucher_state_after_redemptions(
+        VoucherState(voucher.state), voucher.balance_fen, voucher.face_value_fen, states
+    )
+
+
+def _can_see_redemption(actor: Principal, redemption: Redemption) -> bool:
+    if actor.role is Role.OFFICIAL:
+        return True
+    if actor.role is Role.AGENCY:
+        return actor.agency_id == redemption.agency_id
+    return actor.enterprise_id == redemption.enterprise_id
+
+
+async def confirm(
+    session: AsyncSession, principal: Principal | None, redemption_id: int, data: ConfirmIn
+) -> RedemptionOut:
+    """The agency confirms it delivered the service, with its evidence."""
+    actor = check_transition(principal, Action.CONFIRM)
+    found = await _redemption_for(session, redemption_id)
+    if actor.agency_id != found.agency_id:
+        raise NotYourAgency("this redemption was made at another agency")
+    voucher = await repository.lock_voucher(session, found.voucher_id)
+    redemption = await repository.lock_redemption(session, redemption_id)
+    assert voucher is not None and redemption is not None
+    if redemption.state != RedemptionState.PENDING:
+        raise IllegalTransition(
+            f"redemption {redemption.id} is {redemption.state}; only a pending one can be confirmed",
+            details={"redemption_id": redemption.id, "state": redemption.state},
+        )
+    if redemption.enterprise_share_fen > 0 and data.payment_proof is None:
+        raise field_error(
+            "payment_proof", f"the enterprise's own share of {redemption.enterprise_share_fen} fen needs proof"
+        )
+    now = utcnow()
+    await _expire_if_due(session, actor, voucher, now)
+    redemption.contract_no = data.contract_no
+    redemption.invoice_no = data.invoice_no
+    redemption.payment_proof = data.payment_proof
+    redemption.deliverable = data.deliverable
+    redemption.confirmed_by = actor.user_id
+    redemption.confirmed_at = now
+    to = await _state_after(session, voucher, redemption, RedemptionState.DELIVERED)
+    await _transition(
+        session,
+        actor,
+        Action.CONFIRM,
+        voucher,
+        to=to,
+        redemption=redemption,
+        amount=redemption.amount_fen,
+        reason=f"delivered: contract {data.contract_no}, invoice {data.invoice_no}, deliverable {data.deliverable}",
+        state_reason="service delivered, awaiting settlement" if to is VoucherState.DELIVERED else None,
+        now=now,
+    )
+    flagging.on_confirm(session, redemption)
+    await session.flush()
+    return _redemption_out(redemption, voucher=voucher)
+
+
+async def settle(
+    session: AsyncSession, principal: Principal | None, redemption_id: int, data: SettleIn
+) -> RedemptionOut:
+    """An official pays (approve) or rejects a delivered redemption; a flagged one needs the explicit decision."""
+    actor = check_transition(principal, Action.SETTLE)
+    found = await _redemption_for(session, redemption_id)
+    voucher = await repository.lock_voucher(session, found.voucher_id)
+    redemption = await repository.lock_redemption(session, redemption_id)
+    assert voucher is not None and redemption is not None
+    if redemption.state != RedemptionState.DELIVERED:
+        raise IllegalTransition(
+            f"redemption {redemption.id} is {redemption.state}; only a delivered one can be settled",
+            details={"redemption_id": redemption.id, "state": redemption.state},
+        )
+    open_flags = [
+        f
+        for f in (await repository.flags_of_redemptions(session, [redemption.id]))[redemption.id]
+        if f.status == "open"
+    ]
+    if open_flags and data.decision is None:
+        raise DecisionRequired(
+            f"redemption {redemption.id} is flagged; settle it with a decision (approve or reject) and a reason",
+            details={
+                "redemption_id": redemption.id,
+                "flags": [_flag_out(f).model_dump(mode="json") for f in open_flags],
+            },
+        )
+    if open_flags and data.reason is None:
+        raise field_error("reason", "a decision on a flagged redemption needs its reason")
+    decision = data.decision or "approve"
+    if decision == "reject" and data.reason is None:
+        raise field_error("reason", "a rejection needs its reason")
+    action = Action.SETTLE if decision == "approve" else Action.REJECT
+    target = RedemptionState.SETTLED if decision == "approve" else RedemptionState.REJECTED
+    now = utcnow()
+    await _expire_if_due(session, actor, voucher, now)
+    program = await repository.lock_program(session, voucher.program_id) if action is Action.REJECT else None
+    to = await _state_after(session, voucher, redemption, target)
+    returned = redemption.amount_fen if action is Action.REJECT else 0
+    await _transition(
+        session,
+        actor,
+        action,
+        voucher,
+        to=to,
+        redemption=redemption,
+        program=program,
+        amount=redemption.amount_fen,
+        program_delta=-returned,
+        reason=data.reason or "approved",
+        state_reason="every redemption decided" if to is VoucherState.SETTLED else None,
+        now=now,
+    )
+    redemption.decision_reason = data.reason or "approved"
+    redemption.settled_by = actor.user_id
+    redemption.settled_at = now
+    for flag in open_flags:
+        flag.status = "approved" if decision == "approve" else "rejected"
+        flag.resolved_by = actor.user_id
+        flag.resolved_at = now
+        flag.resolution_reason = data.reason
+    await session.flush()
+    all_flags = (await repository.flags_of_redemptions(session, [redemption.id]))[redemption.id]
+    return _redemption_out(redemption, all_flags, voucher)
+
+
+async def get_redemption(session: AsyncSession, principal: Principal | None, redemption_id: int) -> RedemptionOut:
+    actor = check(principal, "redemption.read")
+    redemption = await _redemption_for(session, redemption_id)
+    if not _can_see_redemption(actor, redemption):
+        raise (
+            NotYourAgency("this redemption is not yours to see")
+            if actor.role is Role.AGENCY
+            else NotYourVoucher("this redemption is not yours to see")
+        )
+    flags = (
+        (await repository.flags_of_redemptions(session, [redemption.id]))[redemption.id] if actor.is_official else []
+    )
+    return _redemption_out(redemption, flags)
+
+
+async def list_redemptions(
+    session: AsyncSession, principal: Principal | None, query: RedemptionQuery
+) -> list[RedemptionOut]:
+    """Officials see all; agency staff their agency's (e.g. `state=pending`: awaiting their confirmation);
+    enterprise staff their enterprise's."""
+    actor = check(principal, "redemption.read")
+    rows = await repository.redemptions(
+        session,
+        agency_id=actor.agency_id if actor.role is Role.AGENCY else None,
+        enterprise_id=actor.enterprise_id if actor.role is Role.ENTERPRISE else None,
+        program_id=query.program_id,
+        state=None if query.state is None else query.state.value,
+        limit=query.limit,
+    )
+    flags = await repository.flags_of_redemptions(session, [r.id for r in rows]) if actor.is_official else {}
+    return [_redemption_out(r, flags.get(r.id, [])) for r in rows]
+
+
+async def list_flags(session: AsyncSession, principal: Principal | None, query: FlagQuery) -> list[FlagOut]:
+    check(principal, "flags.list")
+    return [_flag_out(f) for f in await repository.flags(session, program_id=query.program_id, status=query.status)]
+
+
+# ---------------------------------------------------------------- reports and the ledger check
+
+
+async def program_report(session: AsyncSession, principal: Principal | None, program_id: int) -> ReportOut:
+    check(principal, "program.report")
+    program = await _program_or_404(session, program_id)
+    now = utcnow()
+    overdue = Voucher.expires_at <= now
+    voucher_rows = await session.execute(
+        select(
+            Voucher.state,
+            overdue,
+            func.count(),
+            func.coalesce(func.sum(Voucher.face_value_fen), 0),
+            func.coalesce(func.sum(Voucher.balance_fen), 0),
+        )
+        .where(Voucher.program_id == program.id)
+        .group_by(Voucher.state, overdue)
+    )
+    issued = issued_fen = revoked = expired = expired_fen = outstanding = 0
+    for state, is_overdue, count, face, balance in voucher_rows:
+        issued += int(count)
+        issued_fen += int(face)
+        effective = VoucherState(state)
+        if effective in SPENDABLE and is_overdue:
+            effective = VoucherState.EXPIRED
+        if effective is VoucherState.REVOKED:
+            revoked += int(count)
+        elif effective is VoucherState.EXPIRED:
+            expired += int(count)
+            expired_fen += int(balance)
+        else:
+            outstanding += int(balance)
+    revoked_returned = -int(
+        await session.scalar(
+            select(func.coalesce(func.sum(VoucherAudit.program_delta_fen), 0)).where(
+                VoucherAudit.program_id == program.id, VoucherAudit.action == Action.REVOKE.value
+            )
+        )
+        or 0
+    )
+    redemption_rows = (
+        await session.execute(
+            select(
+                Redemption.agency_id,
+                Redemption.service_code,
+                Redemption.state,
+                func.count(),
+                func.sum(Redemption.amount_fen),
+            )
+            .where(Redemption.program_id == program.id)
+            .group_by(Redemption.agency_id, Redemption.service_code, Redemption.state)
+        )
+    ).all()
+
+    def blank(key: str, name: str) -> dict[str, Any]:
+        return {
+            "key": key,
+            "name": name,
+            "redemptions": 0,
+            "redeemed_fen": 0,
+            "pending_fen": 0,
+            "delivered_fen": 0,
+            "settled_fen": 0,
+            "rejected_fen": 0,
+        }
+
+    agency_names: dict[int, str] = {}
+    for agency_id in sorted({int(r[0]) for r in redemption_rows}):
+        summary = await get_agency_summary(session, agency_id)
+        agency_names[agency_id] = summary.name_zh if summary else f"agency {agency_id}"
+    totals = blank("programme", program.name)
+    by_agency: dict[int, dict[str, Any]] = {}
+    by_service: dict[str, dict[str, Any]] = {}
+    for agency_id, service_code, state, count, amount in redemption_rows:
+        agency_line = by_agency.setdefault(int(agency_id), blank(str(agency_id), agency_names[int(agency_id)]))
+        label = SERVICES[ServiceCode(service_code)].zh if service_code in SERVICES else service_code
+        service_line = by_service.setdefault(service_code, blank(service_code, label))
+        for line in (totals, agency_line, service_line):
+            line["redemptions"] += int(count)
+            line[f"{state}_fen"] += int(amount)
+            if state != RedemptionState.REJECTED:
+                line["redeemed_fen"] += int(amount)
+    return ReportOut(
+        program_id=program.id,
+        program_name=program.name,
+        generated_at=now,
+        totals=ReportTotals(
+            budget_fen=program.budget_fen,
+            committed_fen=program.committed_fen,
+            remaining_budget_fen=program.budget_fen - program.committed_fen,
+            vouchers_issued=issued,
+            issued_fen=issued_fen,
+            vouchers_revoked=revoked,
+            revoked_returned_fen=revoked_returned,
+            vouchers_expired=expired,
+            expired_fen=expired_fen,
+            outstanding_fen=outstanding,
+            redemptions=totals["redemptions"],
+            redeemed_fen=totals["redeemed_fen"],
+            pending_fen=totals["pending_fen"],
+            delivered_fen=totals["delivered_fen"],
+            settled_fen=totals["settled_fen"],
+            rejected_fen=totals["rejected_fen"],
+        ),
+        by_agency=[ReportLine(**line) for _, line in sorted(by_agency.items())],
+        by_service=[ReportLine(**line) for _, line in sorted(by_service.items())],
+    )
+
+
+REPORT_CSV_COLUMNS = (
+    "section",
+    "key",
+    "name",
+    "redemptions",
+    "redeemed_fen",
+    "pending_fen",
+    "delivered_fen",
+    "settled_fen",
+    "rejected_fen",
+    "budget_fen",
+    "issued_fen",
+    "revoked_returned_fen",
+    "expired_fen",
+    "outstanding_fen",
+    "remaining_budget_fen",
+)
+
+
+def report_csv(report: ReportOut) -> str:
+    """One table: a `programme` row with the totals, then a row per agency and per service."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_CSV_COLUMNS)
+    t = report.totals
+    writer.writerow(
+        [
+            "programme",
+            report.program_id,
+            report.program_name,
+            t.redemptions,
+            t.redeemed_fen,
+            t.pending_fen,
+            t.delivered_fen,
+            t.settled_fen,
+            t.rejected_fen,
+            t.budget_fen,
+            t.issued_fen,
+            t.revoked_returned_fen,
+            t.expired_fen,
+            t.outstanding_fen,
+            t.remaining_budget_fen,
+        ]
+    )
+    for section, lines in (("agency", report.by_agency), ("service", report.by_service)):
+        for line in lines:
+            writer.writerow(
+                [
+                    section,
+                    line.key,
+                    line.name,
+                    line.redemptions,
+                    line.redeemed_fen,
+                    line.pending_fen,
+                    line.delivered_fen,
+                    line.settled_fen,
+                    line.rejected_fen,
+                    *([""] * 6),
+                ]
+            )
+    return out.getvalue()
+
+
+async def check_ledger(session: AsyncSession) -> list[LedgerDifference]:
+    """Recompute every voucher's balance and state, every redemption's state and every programme's committed money
+    from the audit ledger, and list where the stored value differs. An empty list means the books balance."""
+    differences: list[LedgerDifference] = []
+    audit = (
+        await session.execute(
+            select(
+                VoucherAudit.voucher_id,
+                func.sum(VoucherAudit.balance_delta_fen),
+                func.max(VoucherAudit.id),
+                func.sum(func.coalesce(VoucherAudit.program_delta_fen, 0)),
+            ).group_by(VoucherAudit.voucher_id)
+        )
+    ).all()
+    from_audit = {int(vid): (int(balance), int(last_id)) for vid, balance, last_id, _ in audit}
+    last_states = (
+        dict(
+            (
+                await session.execute(
+                    select(VoucherAudit.id, VoucherAudit.to_state).where(
+                        VoucherAudit.id.in_([last for _, last in from_audit.values()])
+                    )
+                )
+            ).all()
+        )
+        if from_audit
+        else {}
+    )
+    redeemed = dict(
+        (
+            await session.execute(
+                select(Redemption.voucher_id, func.sum(Redemption.amount_fen)).group_by(Redemption.voucher_id)
+            )
+        ).all()
+    )
+    revoked = dict(
+        (
+            await session.execute(
+                select(VoucherAudit.voucher_id, func.sum(VoucherAudit.program_delta_fen))
+                .where(VoucherAudit.action == Action.REVOKE.value)
+                .group_by(VoucherAudit.voucher_id)
+            )
+        ).all()
+    )
+    for voucher_id, face, balance, state in await session.execute(
+        select(Voucher.id, Voucher.face_value_fen, Voucher.balance_fen, Voucher.state).order_by(Voucher.id)
+    ):
+        if voucher_id not in from_audit:
+            differences.append(
+                LedgerDifference(
+                    subject="voucher", subject_id=voucher_id, field="audit", stored="present", from_audit="missing"
+                )
+            )
+            continue
+        audit_balance, last_id = from_audit[voucher_id]
+        if audit_balance != balance:
+            differences.append(
+                LedgerDifference(
+                    subject="voucher",
+                    subject_id=voucher_id,
+                    field="balance_fen",
+                    stored=balance,
+                    from_audit=audit_balance,
+                )
+            )
+        if last_states.get(last_id) != state:
+            differences.append(
+                LedgerDifference(
+                    subject="voucher",
+                    subject_id=voucher_id,
+                    field="state",
+                    stored=state,
+                    from_audit=str(last_states.get(last_id)),
+                )
+            )
+        spent = int(redeemed.get(voucher_id) or 0) - int(revoked.get(voucher_id) or 0)
+        if face - spent != balance:
+            differences.append(
+                LedgerDifference(
+                    subject="voucher",
+                    subject_id=voucher_id,
+                    field="face_minus_redemptions",
+                    stored=balance,
+                    from_audit=face - spent,
+                )
+            )
+
+    program_totals = dict(
+        (
+            await session.execute(
+                select(VoucherAudit.program_id, func.sum(VoucherAudit.program_delta_fen)).group_by(
+                    VoucherAudit.program_id
+                )
+            )
+        ).all()
+    )
+    for program_id, committed, budget in await session.execute(
+        select(VoucherProgram.id, VoucherProgram.committed_fen, VoucherProgram.budget_fen).order_by(VoucherProgram.id)
+    ):
+        expected = int(program_totals.get(program_id) or 0)
+        if expected != committed:
+            differences.append(
+                LedgerDifference(
+                    subject="program",
+                    subject_id=program_id,
+                    field="committed_fen",
+                    stored=committed,
+                    from_audit=expected,
+                )
+            )
+        if committed > budget:
+            differences.append(
+                LedgerDifference(
+                    subject="program", subject_id=program_id, field="budget_fen", stored=budget, from_audit=committed
+                )
+            )
+
+    last_redemption_rows = (
+        await session.execute(
+            select(VoucherAudit.redemption_id, func.max(VoucherAudit.id))
+            .where(VoucherAudit.redemption_id.is_not(None))
+            .group_by(VoucherAudit.redemption_id)
+        )
+    ).all()
+    last_redemption_ids = {int(last) for _, last in last_redemption_rows}
+    redemption_to = (
+        dict(
+            (
+                await session.execute(
+                    select(VoucherAudit.redemption_id, VoucherAudit.redemption_to).where(
+                        VoucherAudit.id.in_(last_redemption_ids)
+                    )
+                )
+            ).all()
+        )
+        if last_redemption_ids
+        else {}
+    )
+    for redemption_id, state in await session.execute(select(Redemption.id, Redemption.state).order_by(Redemption.id)):
+        if redemption_to.get(redemption_id) != state:
+            differences.append(
+                LedgerDifference(
+                    subject="redemption",
+                    subject_id=redemption_id,
+                    field="state",
+                    stored=state,
+                    from_audit=str(redemption_to.get(redemption_id)),
+                )
+            )
+    return differences
