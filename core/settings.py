@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     # Rasa's HTTP API token (`rasa run --auth-token`), when it is protected.
     rasa_auth_token: str | None = None
+    # How long a chat turn may wait for Rasa before the user gets the fallback menu (WeChat allows 5 s in all).
+    chat_deadline_seconds: Annotated[float, Field(gt=0, le=30)] = 4.0
+    # Signs the user identity the chat gateway sends to Rasa as message metadata; the custom actions in
+    # /bot/actions trust only a valid signature (so a forged tracker cannot read someone else's vouchers).
+    bot_metadata_secret: Annotated[str, Field(min_length=16)] = "ipa-dev-bot-metadata-secret"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     host: str = "127.0.0.1"
     log_level: str = "INFO"
