@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, BigId, UtcDateTime, utcnow
@@ -17,6 +17,7 @@ class Agency(Base):
         CheckConstraint("credit_level IN ('A_plus','A','B','C','D')", name="credit_level"),
         CheckConstraint("patent_attorneys >= 0 AND trademark_agents >= 0", name="staff_counts"),
         Index("ix_agencies_level_score", "credit_level", "credit_score"),
+        Index("ix_agencies_score_id", "credit_score", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -41,6 +42,11 @@ class Agency(Base):
     # Whole points: 100 is full marks, deductions lower it, bonus points above 100 only for A+.
     credit_score: Mapped[int] = mapped_column(Integer, default=100)
     credit_level: Mapped[str] = mapped_column(String(8), default="A")
+    # The score of the latest imported official evaluation (100 before any), and the last credit event it already
+    # includes: the score is recomputed from this baseline plus the live events after it (agencies.credit).
+    credit_baseline: Mapped[int] = mapped_column(Integer, default=100)
+    baseline_event_id: Mapped[int | None] = mapped_column(BigId)
+    evaluated_on: Mapped[dt.date | None] = mapped_column(Date)
     rating_updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     # Lower-cased names, abbreviation and pinyin, so `q` matches Chinese, English or pinyin alike.
     search_text: Mapped[str] = mapped_column(Text, default="")

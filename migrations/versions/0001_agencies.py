@@ -38,6 +38,9 @@ def upgrade() -> None:
         sa.Column("accepts_vouchers", sa.Boolean(), nullable=False),
         sa.Column("credit_score", sa.Integer(), nullable=False),
         sa.Column("credit_level", sa.String(length=8), nullable=False),
+        sa.Column("credit_baseline", sa.Integer(), nullable=False),
+        sa.Column("baseline_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("evaluated_on", sa.Date(), nullable=True),
         sa.Column("rating_updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -52,6 +55,7 @@ def upgrade() -> None:
     with op.batch_alter_table("agencies", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_agencies_accepts_vouchers"), ["accepts_vouchers"], unique=False)
         batch_op.create_index("ix_agencies_level_score", ["credit_level", "credit_score"], unique=False)
+        batch_op.create_index("ix_agencies_score_id", ["credit_score", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_agencies_region_code"), ["region_code"], unique=False)
     op.create_table(
         "agency_branches",

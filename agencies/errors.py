@@ -1,0 +1,65 @@
+"""Agency errors: each carries its HTTP status through `core.errors`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+
+
+class AgencyNotFound(NotFound):
+    code = "agency_not_found"
+
+    def __init__(self, agency_id: int) -> None:
+        super().__init__(f"no agency with id {agency_id}")
+
+
+class CreditEventNotFound(NotFound):
+    code = "credit_event_not_found"
+
+
+class NotYourAgency(Forbidden):
+    code = "not_your_agency"
+
+
+class RegulatedField(Forbidden):
+    """Agency staff tried to change what only officials may (name, credit code, licence…)."""
+
+    code = "regulated_field"
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(
+            f"only officials may change {', '.join(fields)}",
+            details=[{"field": f, "message": "officials only"} for f in fields],
+        )
+
+
+class DuplicateAgency(Conflict):
+    code = "agency_exists"
+
+
+class AlreadyReversed(Conflict):
+    code = "already_reversed"
+
+
+class NotReversible(Conflict):
+    code = "not_reversible"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class CsvRejected(ValidationFailed):
+    """The file was refused as a whole; `details` lists every problem by line and column."""
+
+    code = "csv_invalid"
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        first = problems[0]
+        super().__init__(
+            f"{len(problems)} problem(s); nothing was imported. First: line {first['line']}, "
+            f"{first['column']}: {first['message']}",
+            details=problems,
+        )

@@ -1,0 +1,191 @@
+"""HTTP surface of agencies: thin handlers over `agencies.service` (permissions are checked there)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agencies import service
+from agencies.errors import UnsupportedMediaType
+from agencies.schemas import (
+    AgencyDetail,
+    AgencyIn,
+    AgencyPage,
+    AgencyPatch,
+    CreditEventIn,
+    CreditEventResult,
+    CreditRecord,
+    FollowOut,
+    FollowsOut,
+    ImportResult,
+    ReverseIn,
+    SearchQuery,
+)
+from core.auth import principal_of
+from core.http import Api, path_id, session
+from core.state import CACHE, SETTINGS
+
+api = Api()
+TAGS = ["agencies"]
+
+
+@api.route(
+    "GET",
+    "/api/v1/agencies",
+    query=SearchQuery,
+    response=AgencyPage,
+    tags=TAGS,
+    summary="Search agencies by name, region, service, field, rating and voucher acceptance",
+)
+async def search_agencies(request: web.Request, query: SearchQuery) -> web.Response:
+    found = await service.search(
+        session(request),
+        request.app[CACHE],
+        query,
+        cache_ttl=request.app[SETTINGS].search_cache_ttl_seconds,
+    )
+    return web.Response(text=found.text, content_type="application/json")
+
+
+@api.route(
+    "POST",
+    "/api/v1/agencies",
+    body=AgencyIn,
+    response=AgencyDetail,
+    status=201,
+    auth=True,
+    tags=TAGS,
+    errors=[409],
+    summary="Register an agency (officials)",
+)
+async def register_agency(request: web.Request, body: AgencyIn) -> AgencyDetail:
+    return await service.register(session(request), request.app[CACHE], principal_of(request), body)
+
+
+@api.route(
+    "POST",
+    "/api/v1/agencies/credit-import",
+    response=ImportResult,
+    auth=True,
+    tags=TAGS,
+    errors=[400, 415, 422],
+    request_content={"text/csv": {"schema": {"type": "string"}}},
+    summary="Import an official credit evaluation result file (CSV, all rows or none; officials)",
+)
+async def import_credit_results(request: web.Request) -> ImportResult:
+    if request.content_type not in ("text/csv", "application/csv"):
+        raise UnsupportedMediaType("send the file as text/csv")
+    raw = await request.read()
+    return await service.import_results(session(request), request.app[CACHE], principal_of(request), raw)
+
+
+@api.route(
+    "GET",
+    "/api/v1/agencies/{agency_id}",
+    response=AgencyDetail,
+    tags=TAGS,
+    summary="An agency's profile, current rating, rating history, services and prices",
+)
+async def get_agency(request: web.Request) -> AgencyDetail:
+    return await service.detail(session(request), principal_of(request), path_id(request, "agency_id"))
+
+
+@api.route(
+    "PATCH",
+    "/api/v1/agencies/{agency_id}",
+    body=AgencyPatch,
+    response=AgencyDetail,
+    auth=True,
+    tags=TAGS,
+    errors=[409],
+    summary="Edit a profile (agency staff: own agency, editable fields; officials: any field but the rating)",
+)
+async def update_agency(request: web.Request, body: AgencyPatch) -> AgencyDetail:
+    return await service.update(
+        session(request), request.app[CACHE], principal_of(request), path_id(request, "agency_id"), body
+    )
+
+
+@api.route(
+    "POST",
+    "/api/v1/agencies/{agency_id}/credit-events",
+    body=CreditEventIn,
+    response=CreditEventResult,
+    status=201,
+    auth=True,
+    tags=TAGS,
+    summary="Record a deduction or bonus; the score and level are recomputed (officials)",
+)
+async def add_credit_event(request: web.Request, body: CreditEventIn) -> CreditEventResult:
+    return await service.record_event(
+        session(request), request.app[CACHE], principal_of(request), path_id(request, "agency_id"), body
+    )
+
+
+@api.route(
+    "GET",
+    "/api/v1/agencies/{agency_id}/credit-events",
+    response=CreditRecord,
+    auth=True,
+    tags=TAGS,
+    summary="The credit record: every event, reversed or not (officials; agency staff for their own)",
+)
+async def list_credit_events(request: web.Request) -> CreditRecord:
+    return await service.credit_record(session(request), principal_of(request), path_id(request, "agency_id"))
+
+
+@api.route(
+    "POST",
+    "/api/v1/agencies/{agency_id}/credit-events/{event_id}/reverse",
+    body=ReverseIn,
+    response=CreditEventResult,
+    status=201,
+    auth=True,
+    tags=TAGS,
+    errors=[409],
+    summary="Reverse a credit event by recording its opposite (never deleted; officials)",
+)
+async def reverse_credit_event(request: web.Request, body: ReverseIn) -> CreditEventResult:
+    return await service.reverse_event(
+        session(request),
+        request.app[CACHE],
+        principal_of(request),
+        path_id(request, "agency_id"),
+        path_id(request, "event_id"),
+        body,
+    )
+
+
+@api.route(
+    "POST",
+    "/api/v1/agencies/{agency_id}/follow",
+    response=FollowOut,
+    auth=True,
+    tags=TAGS,
+    summary="Follow an agency to be told when its rating changes (enterprise staff; idempotent)",
+)
+async def follow_agency(request: web.Request) -> FollowOut:
+    return await service.follow(session(request), principal_of(request), path_id(request, "agency_id"))
+
+
+@api.route(
+    "DELETE",
+    "/api/v1/agencies/{agency_id}/follow",
+    status=204,
+    auth=True,
+    tags=TAGS,
+    summary="Stop following an agency (enterprise staff; idempotent)",
+)
+async def unfollow_agency(request: web.Request) -> None:
+    await service.unfollow(session(request), principal_of(request), path_id(request, "agency_id"))
+
+
+@api.route(
+    "GET",
+    "/api/v1/me/follows",
+    response=FollowsOut,
+    auth=True,
+    tags=TAGS,
+    summary="The agencies I follow (enterprise staff)",
+)
+async def my_follows(request: web.Request) -> FollowsOut:
+    return await service.my_follows(session(request), principal_of(request))

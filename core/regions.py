@@ -1,0 +1,156 @@
+"""China's administrative regions (GB/T 2260): the 31 provinces, all 333 prefecture-level divisions, and the
+main districts of the four municipalities.
+
+Data: `core/data/regions.json` (code, full name, short name, province abbreviation, pinyin, English name, level).
+Lookup accepts what people type: a six-digit code, a full or short Chinese name (浙江省 / 浙江 / 浙, 杭州市 / 杭州),
+pinyin (zhejiang, hangzhou) or the English name (Inner Mongolia, Xi'an), case and spaces ignored. When a short
+name or pinyin names several regions (吉林 the province and the city; 朝阳 in Liaoning and Beijing) the wider one
+wins: province, then city, then district.
+
+A region's sub-regions share its code prefix: a province xx0000 covers every code starting with xx, a city xxxx00
+every code starting with xxxx. `code_range()` gives the half-open range a filter compares with, which any B-tree
+index serves without LIKE (whose index use depends on the collation on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA_FILE = Path(__file__).parent / "data" / "regions.json"
+_LEVEL_RANK = {"province": 0, "city": 1, "district": 2}
+_CODE = re.compile(r"^\d{6}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    code: str
+    name: str  # full name: 杭州市
+    short: str  # 杭州
+    pinyin: str  # hangzhou
+    en: str  # Hangzhou
+    level: str  # province / city / district
+    abbr: str | None = None  # provinces only: 浙
+
+    @property
+    def province_code(self) -> str:
+        return self.code[:2] + "0000"
+
+    @property
+    def prefix(self) -> str:
+        """The code prefix shared by this region and everything inside it."""
+        if self.level == "province":
+            return self.code[:2]
+        if self.level == "city":
+            return self.code[:4]
+        return self.code
+
+    def code_range(self) -> tuple[str, str]:
+        """Half-open [low, high) range of six-digit codes inside this region."""
+        return code_range(self.prefix)
+
+    def contains(self, code: str) -> bool:
+        return code.startswith(self.prefix)
+
+
+def code_range(prefix: str) -> tuple[str, str]:
+    """`"33"` -> `("33", "34")`: every code starting with the prefix sorts in between."""
+    return prefix, str(int(prefix) + 1).zfill(len(prefix))
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s'’·\-_.]", "", text).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    by_code: dict[str, Region]
+    by_key: dict[str, Region]
+
+
+@cache
+def _index() -> _Index:
+    rows = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    regions = [
+        Region(
+            code=r["code"],
+            name=r["name"],
+            short=r["short"],
+            pinyin=r["pinyin"],
+            en=r["en"],
+            level=r["level"],
+            abbr=r.get("abbr"),
+        )
+        for r in rows
+    ]
+    by_code = {r.code: r for r in regions}
+    by_key: dict[str, Region] = {}
+    # Wider regions first, so they keep an ambiguous key (setdefault never overwrites).
+    for region in sorted(regions, key=lambda r: (_LEVEL_RANK[r.level], r.code)):
+        keys = [region.name, region.short, region.pinyin, region.en]
+        if region.abbr:
+            keys.append(region.abbr)
+        for key in keys:
+            by_key.setdefault(_norm(key), region)
+    # 山西 and 陕西 share the pinyin "shanxi"; the official romanisation of 陕西 is Shaanxi.
+    by_key["shanxi"] = by_code["140000"]
+    return _Index(by_code=by_code, by_key=by_key)
+
+
+def get(code: str) -> Region | None:
+    """The region with exactly this code."""
+    return _index().by_code.get(code)
+
+
+def lookup(text: str) -> Region | None:
+    """The region a person meant: a code, a Chinese name (full or short), pinyin or English."""
+    text = text.strip()
+    if not text:
+        return None
+    if _CODE.match(text):
+        known = get(text)
+        if known is not None:
+            return known
+        # A district or county code we do not list: fall back to its city, then its province.
+        return get(text[:4] + "00") or get(text[:2] + "0000")
+    return _index().by_key.get(_norm(text))
+
+
+def is_valid_code(code: str) -> bool:
+    """A six-digit code whose province is known (agencies may sit in districts we do not list by name)."""
+    return bool(_CODE.match(code)) and get(code[:2] + "0000") is not None
+
+
+def display_name(code: str) -> str:
+    """`330106` -> `浙江省杭州市` as far as we know the parts; the code itself when nothing is known."""
+    parts: list[str] = []
+    province = get(code[:2] + "0000")
+    if province is not None:
+        parts.append(province.name)
+    city = get(code[:4] + "00")
+    if city is not None and city.code != province_code_of(code):
+        parts.append(city.name)
+    exact = get(code)
+    if exact is not None and exact.level == "district":
+        parts.append(exact.name)
+    return "".join(parts) or code
+
+
+def province_code_of(code: str) -> str:
+    return code[:2] + "0000"
+
+
+def provinces() -> list[Region]:
+    return [r for r in _index().by_code.values() if r.level == "province"]
+
+
+def cities_of(province_code: str) -> list[Region]:
+    prefix = province_code[:2]
+    return [r for r in _index().by_code.values() if r.level == "city" and r.code.startswith(prefix)]
+
+
+def all_regions() -> list[Region]:
+    return list(_index().by_code.values())
