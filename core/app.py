@@ -36,11 +36,12 @@ class Domain(Protocol):
 def _domains() -> list[object]:
     # Imported here so that importing `core` never drags in every domain.
     import accounts.routes
+    import agencies.routes
     import core.console
     import enterprises.routes
     import vouchers.routes
 
-    return [accounts.routes, core.console, enterprises.routes, vouchers.routes]
+    return [accounts.routes, agencies.routes, core.console, enterprises.routes, vouchers.routes]
 
 
 @web.middleware
