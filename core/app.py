@@ -40,8 +40,9 @@ def _domains() -> list[object]:
     import core.console
     import enterprises.routes
     import vouchers.routes
+    import wechat.routes
 
-    return [accounts.routes, agencies.routes, core.console, enterprises.routes, vouchers.routes]
+    return [accounts.routes, agencies.routes, core.console, enterprises.routes, vouchers.routes, wechat.routes]
 
 
 @web.middleware
