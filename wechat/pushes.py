@@ -1,0 +1,174 @@
+"""Subscribe-message pushes, queued in the outbox inside the transaction of the change they tell of.
+
+Subscribers to `core.events` run in the publisher's session: the rows commit or roll back with the change.
+Only users who use WeChat and have a consent left for the template are queued (consent is taken again, one per
+send, by the worker). A waiting worker in this process is woken after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import service as accounts
+from core.db import after_commit
+from core.events import RatingChanged, VoucherStateChanged
+from core.settings import Settings
+from wechat import repository
+
+log = logging.getLogger(__name__)
+
+# Template ids come from settings; subscribers receive only (session, event), so `configure` stores them here.
+_templates = {
+    "rating_changed": "tpl-rating-changed",
+    "voucher_changed": "tpl-voucher-changed",
+    "voucher_expiring": "tpl-voucher-expiring",
+}
+_wakeups: set[asyncio.Event] = set()
+
+VOUCHER_STATES_ZH = {
+    "active": "可使用",
+    "issued": "已发放",
+    "frozen": "已冻结",
+    "redeemed": "已使用",
+    "used": "已使用",
+    "expired": "已过期",
+    "revoked": "已撤销",
+}
+
+
+def configure(settings: Settings) -> None:
+    _templates["rating_changed"] = settings.wechat_template_rating_changed
+    _templates["voucher_changed"] = settings.wechat_template_voucher_changed
+    _templates["voucher_expiring"] = settings.wechat_template_voucher_expiring
+
+
+def register_wakeup(event: asyncio.Event) -> None:
+    _wakeups.add(event)
+
+
+def unregister_wakeup(event: asyncio.Event) -> None:
+    _wakeups.discard(event)
+
+
+async def _wake() -> None:
+    for event in list(_wakeups):
+        event.set()
+
+
+def _fit(value: str, limit: int) -> str:
+    """Template fields have length limits (thing: 20 characters, phrase: 5)."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+async def _queue(
+    session: AsyncSession,
+    recipients: dict[int, str],
+    *,
+    purpose: str,
+    subject: str,
+    version: str,
+    data: dict[str, str],
+    page: str,
+) -> int:
+    template_id = _templates[purpose]
+    allowed = await repository.users_with_consent(session, list(recipients), template_id)
+    queued = 0
+    for user_id in sorted(allowed):
+        queued += await repository.enqueue_push(
+            session,
+            user_id=user_id,
+            openid=recipients[user_id],
+            template_id=template_id,
+            subject=subject,
+            version=version,
+            data=json.dumps(data, ensure_ascii=False),
+            page=page,
+        )
+    if queued:
+        after_commit(session, _wake)
+    return queued
+
+
+def _now_text() -> str:
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+
+
+async def on_rating_changed(session: AsyncSession, event: RatingChanged) -> None:
+    """Followers of the agency who use WeChat and consented hear of the new rating."""
+    from agencies.service import follower_user_ids
+
+    recipients = await accounts.wechat_openids(session, list(await follower_user_ids(session, event.agency_id)))
+    if not recipients:
+        return
+    await _queue(
+        session,
+        recipients,
+        purpose="rating_changed",
+        subject=f"agency:{event.agency_id}",
+        # The event carries no id of its own; the change plus the second it happened names it.
+        version=f"{event.old_level}{event.old_score}>{event.new_level}{event.new_score}@{int(time.time())}",
+        data={
+            "thing1": _fit(event.agency_name, 20),
+            "phrase2": _fit(f"{event.new_level}级", 5),
+            "thing3": _fit(
+                f"由{event.old_level}级({event.old_score}分)变为{event.new_level}级({event.new_score}分)", 20
+            ),
+            "time4": _now_text(),
+        },
+        page=f"pages/agency/detail?id={event.agency_id}",
+    )
+
+
+async def on_voucher_state_changed(session: AsyncSession, event: VoucherStateChanged) -> None:
+    """The enterprise's WeChat users hear when one of its vouchers changes state."""
+    recipients = await accounts.wechat_openids_of_enterprise(session, event.enterprise_id)
+    if not recipients:
+        return
+    await _queue(
+        session,
+        recipients,
+        purpose="voucher_changed",
+        subject=f"voucher:{event.voucher_id}",
+        version=f"{event.old_state}>{event.new_state}@{int(time.time())}",
+        data={
+            "thing1": "知识产权服务券",
+            "phrase2": _fit(VOUCHER_STATES_ZH.get(event.new_state, event.new_state), 5),
+            "amount3": f"{event.balance_fen / 100:.2f}元",
+            "date4": event.expires_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d"),
+        },
+        page=f"pages/voucher/detail?id={event.voucher_id}",
+    )
+
+
+async def queue_expiry_reminders(session: AsyncSession, expiring: Iterable[tuple[int, int, int, dt.datetime]]) -> int:
+    """Reminders for vouchers nearing expiry: (voucher id, enterprise id, balance fen, expires at).
+
+    One reminder per voucher and expiry date (the version), so scanning again never sends it twice.
+    """
+    queued = 0
+    for voucher_id, enterprise_id, balance_fen, expires_at in expiring:
+        recipients = await accounts.wechat_openids_of_enterprise(session, enterprise_id)
+        if not recipients:
+            continue
+        local = expires_at.astimezone(dt.timezone(dt.timedelta(hours=8)))
+        queued += await _queue(
+            session,
+            recipients,
+            purpose="voucher_expiring",
+            subject=f"voucher:{voucher_id}",
+            version=f"expiring:{local.date().isoformat()}",
+            data={
+                "thing1": "知识产权服务券即将到期",
+                "amount2": f"{balance_fen / 100:.2f}元",
+                "date3": local.strftime("%Y-%m-%d"),
+            },
+            page=f"pages/voucher/detail?id={voucher_id}",
+        )
+    return queued

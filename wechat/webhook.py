@@ -1,0 +1,329 @@
+"""The official-account webhook: verify, decrypt, parse, answer once per message within WeChat's 5 s.
+
+Every delivery is first checked (size, signature, timestamp window, AES envelope and AppID, XML); a refused
+request is logged and answered with a plain status, and never reaches the assistant.
+
+Dedup and deadline: the first delivery of a message claims `wechat:inflight:<key>` in the shared cache (SET NX,
+minutes of life) and starts the work in the background. If the answer is ready within the deadline it is the
+passive reply (and stored under `wechat:reply:<key>`); otherwise the reply is empty and the answer goes out
+through `custom/send` when ready. WeChat's retries (same MsgId, ~5 s apart) find the claim taken and answer from
+the stored reply, or empty — they never run the work again, in this process or any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from accounts import service as accounts
+from core.cache import Cache, CacheUnavailable
+from core.chat import MENU, ChatButton, ChatReply, ChatTurn, MenuEngine, detect_language
+from core.db import Database
+from core.settings import Settings
+from core.state import CACHE, CHAT_ENGINE, DATABASE, SETTINGS
+from core.wechat.client import WeChatClient
+from core.wechat.crypto import CryptoRefused
+from core.wechat.exceptions import ReplyCountExceeded, ReplyWindowClosed, WeChatError
+from core.wechat.parsing import Inbound, MalformedMessage, parse_inbound
+from core.wechat.replies import render_text, text_reply_xml
+from core.wechat.signature import signature_ok, timestamp_fresh
+from wechat import repository
+from wechat.state import WECHAT, WeChatRuntime
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024  # a text message is at most a few KB; anything near this is not WeChat
+DEDUP_TTL = 300  # seconds: longer than WeChat's three deliveries (~15 s), short enough to forget
+CHOICES_TTL = 30 * 60
+ENGINE_TIMEOUT = 60.0
+CUSTOM_SEND_ATTEMPTS = 3
+REST_DELAY = 0.5  # the rest of a long answer follows the passive reply, after it has had time to arrive
+
+NOT_TEXT = ChatReply(
+    text="目前我只能读懂文字消息，请用文字描述您的问题。\nI can only read text for now — please type your question."
+)
+# Menu CLICK keys (configured in the official account's menu) → what the user "said".
+MENU_KEYS = {
+    "PRIORITY_EXAM": "/ask_priority_exam_conditions",
+    "FIND_AGENCY": "/find_agency",
+    "MY_VOUCHERS": "/my_vouchers",
+    "VOUCHER_APPLY": "/ask_voucher_apply",
+    "POLICY_OVERVIEW": "/ask_policy_overview",
+    "HELP": "/help",
+}
+
+
+class Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def _plain(status: int, text: str) -> web.Response:
+    return web.Response(status=status, text=text, content_type="text/plain")
+
+
+def _refuse(request: web.Request, status: int, reason: str) -> web.Response:
+    log.warning(
+        "wechat request refused",
+        extra={"status": status, "reason": reason, "remote": request.remote, "query": dict(request.query)},
+    )
+    return _plain(status, reason)
+
+
+def _check_signed(request: web.Request, settings: Settings) -> None:
+    q = request.query
+    signature, timestamp, nonce = q.get("signature", ""), q.get("timestamp", ""), q.get("nonce", "")
+    if not (signature and timestamp and nonce) or not signature_ok(settings.wechat_token, signature, timestamp, nonce):
+        raise Refused(403, "bad signature")
+    if not timestamp_fresh(timestamp, settings.wechat_timestamp_window_seconds):
+        raise Refused(403, "timestamp outside the accepted window")
+
+
+async def verify(request: web.Request) -> web.Response:
+    """GET /wechat: WeChat's URL verification — answer `echostr` unchanged when the signature is ours."""
+    try:
+        _check_signed(request, request.app[SETTINGS])
+    except Refused as exc:
+        return _refuse(request, exc.status, exc.reason)
+    return _plain(200, request.query.get("echostr", ""))
+
+
+async def _read_limited(request: web.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Refused(413, "body too large")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(16 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise Refused(413, "body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def receive(request: web.Request) -> web.Response:
+    """POST /wechat: a message or event, plain or AES; the reply (possibly empty) within the deadline."""
+    started = time.monotonic()
+    settings = request.app[SETTINGS]
+    runtime = request.app[WECHAT]
+    encrypted = request.query.get("encrypt_type", "raw").lower() == "aes"
+    try:
+        _check_signed(request, settings)
+        raw = await _read_limited(request)
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused(400, "body is not UTF-8") from None
+        if encrypted:
+            if runtime.safe_mode is None:
+                raise Refused(400, "safe mode is not configured (WECHAT_AES_KEY)")
+            try:
+                body = runtime.safe_mode.decrypt(
+                    body, request.query.get("msg_signature", ""), request.query["timestamp"], request.query["nonce"]
+                )
+            except CryptoRefused as exc:
+                raise Refused(400 if exc.reason.startswith("undecryptable") else 403, exc.reason) from None
+        try:
+            message = parse_inbound(body)
+        except MalformedMessage as exc:
+            raise Refused(400, f"malformed message: {exc}") from None
+    except Refused as exc:
+        return _refuse(request, exc.status, exc.reason)
+
+    try:
+        deadline = started + settings.wechat_reply_deadline_seconds
+        text = await answer(request.app, runtime, message, deadline)
+    except Exception:
+        # WeChat shows the user "this account cannot serve you" on an error page; an empty 200 is kinder.
+        log.exception("wechat message failed", extra={"key": message.dedup_key})
+        return _plain(200, "")
+    if text is None:
+        return _plain(200, "")
+    xml = text_reply_xml(text, to_user=message.openid, from_account=message.account)
+    if encrypted and runtime.safe_mode is not None:
+        xml = runtime.safe_mode.encrypt(xml, request.query["nonce"], str(int(time.time())))
+    return web.Response(status=200, text=xml, content_type="application/xml")
+
+
+# ---------------------------------------------------------------- answering once
+
+
+@dataclass
+class _Pending:
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    text: str | None = None
+    deferred: bool = False
+
+
+async def answer(app: web.Application, runtime: WeChatRuntime, message: Inbound, deadline: float) -> str | None:
+    """The passive reply's text for this delivery, or None for an empty reply."""
+    cache = app[CACHE]
+    key = message.dedup_key
+    try:
+        first = await cache.add(f"wechat:inflight:{key}", "1", DEDUP_TTL)
+    except CacheUnavailable:
+        log.error("cache down: cannot tell retries apart; answering this delivery", extra={"key": key})
+        first = True
+    if not first:
+        return await _answer_of_first(cache, key, deadline)
+
+    pending = _Pending()
+    runtime.spawn(_work(app, runtime, message, pending))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(pending.ready.wait(), timeout=max(0.0, deadline - time.monotonic()))
+    # No await between this check and setting `deferred`: the work sees one or the other, never neither.
+    if pending.text is not None or pending.ready.is_set():
+        return pending.text
+    pending.deferred = True
+    await cache.set(f"wechat:reply:{key}", json.dumps({"deferred": True}), DEDUP_TTL)
+    log.info("answer not ready by the deadline; it will follow via custom/send", extra={"key": key})
+    return None
+
+
+async def _answer_of_first(cache: Cache, key: str, deadline: float) -> str | None:
+    """A retry: whatever the first delivery answered, or empty if it has not answered yet."""
+    while True:
+        raw = await cache.get(f"wechat:reply:{key}")
+        if raw is not None:
+            stored = json.loads(raw)
+            return None if stored.get("deferred") else stored.get("text")
+        if time.monotonic() + 0.05 >= deadline:
+            return None
+        await asyncio.sleep(0.05)
+
+
+async def _work(app: web.Application, runtime: WeChatRuntime, message: Inbound, pending: _Pending) -> None:
+    try:
+        await _answer_and_deliver(app, runtime, message, pending)
+    except Exception:
+        log.exception("answering a WeChat message failed", extra={"key": message.dedup_key})
+    finally:
+        pending.ready.set()
+
+
+async def _answer_and_deliver(
+    app: web.Application, runtime: WeChatRuntime, message: Inbound, pending: _Pending
+) -> None:
+    cache = app[CACHE]
+    key = message.dedup_key
+    try:
+        replies, language = await _replies_for(app, message)
+        rendered = render_text(replies, language)
+        if rendered.choices:
+            choices = [b.model_dump() for b in rendered.choices]
+            await cache.set(f"wechat:choices:{message.openid}", json.dumps(choices, ensure_ascii=False), CHOICES_TTL)
+    except Exception:
+        log.exception("could not answer a WeChat message", extra={"key": key})
+        rendered = render_text([MENU["zh"]], "zh")
+    chunks = rendered.chunks
+    if not pending.deferred:  # in time: the first chunk is the passive reply
+        pending.text = chunks[0] if chunks else None
+        pending.ready.set()
+        await cache.set(f"wechat:reply:{key}", json.dumps({"text": pending.text}, ensure_ascii=False), DEDUP_TTL)
+        if len(chunks) > 1:
+            await asyncio.sleep(REST_DELAY)
+            await send_custom(app[DATABASE], runtime.client, message.openid, key, chunks[1:], first_seq=1)
+        return
+    await send_custom(app[DATABASE], runtime.client, message.openid, key, chunks, first_seq=0)
+
+
+async def _replies_for(app: web.Application, message: Inbound) -> tuple[list[ChatReply], str]:
+    if message.kind == "other":
+        return [NOT_TEXT], "zh"
+    if message.kind == "event":
+        if message.event == "subscribe" or message.event.startswith("subscribe_"):
+            return [MENU["zh"]], "zh"
+        if message.event != "click":
+            return [], "zh"  # unsubscribe, view, location, template results: nothing to say
+        text = MENU_KEYS.get(message.event_key)
+        if text is None:
+            return [MENU["zh"]], "zh"
+        return await _ask(app, message, text, "zh"), "zh"
+    text = message.content.strip()
+    if not text:
+        return [NOT_TEXT], "zh"
+    language = detect_language(text)
+    chosen = await _chosen_payload(app[CACHE], message)
+    return await _ask(app, message, chosen or text, language), language
+
+
+async def _chosen_payload(cache: Cache, message: Inbound) -> str | None:
+    """A tapped choice link (bizmsgmenuid), a typed number, or a choice's title → that button's payload."""
+    raw = await cache.get(f"wechat:choices:{message.openid}")
+    if raw is None:
+        return None
+    choices = [ChatButton.model_validate(c) for c in json.loads(raw)]
+    text = message.content.strip()
+    number = message.menu_id or (text if text.isdigit() else "")
+    if number.isdigit() and 1 <= int(number) <= len(choices):
+        return choices[int(number) - 1].payload
+    for choice in choices:
+        if text == choice.title:
+            return choice.payload
+    return None
+
+
+async def _ask(app: web.Application, message: Inbound, text: str, language: str) -> list[ChatReply]:
+    async with app[DATABASE].reader() as session:
+        principal = await accounts.principal_for_openid(session, message.openid)
+    engine = app.get(CHAT_ENGINE) or MenuEngine()
+    turn = ChatTurn(
+        sender_id=f"wx:{message.openid}",
+        text=text,
+        channel="wechat",
+        principal=principal,
+        wechat_openid=message.openid,
+        metadata={"language": language, "msg_key": message.dedup_key},
+    )
+    return await asyncio.wait_for(engine.reply(turn), timeout=ENGINE_TIMEOUT)
+
+
+# ---------------------------------------------------------------- customer-service messages
+
+
+async def send_custom(
+    db: Database, client: WeChatClient, openid: str, key: str, chunks: list[str], *, first_seq: int
+) -> None:
+    """Send pieces of an answer via custom/send, each recorded first so it goes out once.
+
+    45015 (window over / unfollowed), 45047 (count limit), 48001 (no permission) and other final errors are
+    recorded and end the answer; network trouble is retried a few times with backoff.
+    """
+    for seq, content in enumerate(chunks, start=first_seq):
+        async with db.transaction() as session:
+            message_id = await repository.start_custom_message(
+                session, openid=openid, inbound_key=key, seq=seq, content=content
+            )
+        if message_id is None:
+            continue
+        error: WeChatError | None = None
+        for attempt in range(1, CUSTOM_SEND_ATTEMPTS + 1):
+            try:
+                await client.send_custom_text(openid, content)
+                error = None
+                break
+            except WeChatError as exc:
+                error = exc
+                if exc.final:
+                    break
+                await asyncio.sleep(min(4.0, 0.5 * 2 ** (attempt - 1)))
+        async with db.transaction() as session:
+            await repository.finish_custom_message(
+                session,
+                message_id,
+                sent=error is None,
+                errcode=None if error is None else error.errcode,
+                error="" if error is None else error.errmsg,
+            )
+        if error is not None:
+            level = logging.INFO if isinstance(error, ReplyWindowClosed | ReplyCountExceeded) else logging.WARNING
+            log.log(level, "custom/send failed", extra={"key": key, "errcode": error.errcode, "error": error.errmsg})
+            return

@@ -1,0 +1,167 @@
+"""The outbox sender: claims due pushes, takes one consent each, sends, records; retries with backoff.
+
+Never twice: a row is claimed (pending → sending) and committed before it is sent, under `FOR UPDATE SKIP LOCKED`
+on PostgreSQL (on SQLite write transactions queue), so two workers never hold the same row. A row found still
+`sending` after `LEASE` (its worker died mid-send) is marked failed, not resent: WeChat may have delivered it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import random
+from dataclasses import dataclass
+
+from core.db import Database, utcnow
+from core.wechat.client import WeChatClient
+from core.wechat.exceptions import NoConsentLeft, WeChatError
+from wechat import pushes, repository
+from wechat.models import PushOutbox
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = 5.0  # seconds; doubled per attempt, with jitter, capped
+BACKOFF_CAP = 15 * 60.0
+LEASE = dt.timedelta(minutes=2)
+BATCH = 50
+EXPIRY_SCAN_EVERY = dt.timedelta(hours=1)
+EXPIRY_WINDOW = dt.timedelta(days=7)
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    no_consent: int = 0
+    interrupted: int = 0
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempts - 1))
+    return dt.timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    id: int
+    user_id: int
+    openid: str
+    template_id: str
+    data: dict[str, str]
+    page: str
+    attempts: int
+
+
+class PushWorker:
+    def __init__(self, db: Database, client: WeChatClient, *, poll_seconds: float = 5.0) -> None:
+        self.db = db
+        self.client = client
+        self.poll_seconds = poll_seconds
+        self.wakeup = asyncio.Event()
+        self._stopping = False
+        # The first expiry scan runs a minute after start, then hourly.
+        self._next_expiry_scan = utcnow() + dt.timedelta(minutes=1)
+
+    async def run_once(self, limit: int = BATCH) -> Report:
+        """One pass: recover interrupted rows, claim what is due, send it, record the outcome."""
+        report = Report()
+        now = utcnow()
+        async with self.db.reader() as session:
+            due = await repository.has_due(session, now)
+            stuck = await repository.has_interrupted(session, now - LEASE)
+        if stuck:
+            async with self.db.transaction() as session:
+                report.interrupted = await repository.fail_interrupted(session, now - LEASE)
+        if not due:
+            return report
+        claimed: list[_Claimed] = []
+        async with self.db.transaction() as session:
+            for row in await repository.claim_due(session, now, limit):
+                if not await repository.take_consent(session, row.user_id, row.template_id):
+                    row.state, row.last_error = "failed", "no consent left"
+                    report.no_consent += 1
+                    continue
+                row.state, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
+                claimed.append(
+                    _Claimed(
+                        row.id, row.user_id, row.openid, row.template_id, json.loads(row.data), row.page, row.attempts
+                    )
+                )
+        for item in claimed:
+            await self._send(item, report)
+        return report
+
+    async def _send(self, item: _Claimed, report: Report) -> None:
+        error: WeChatError | None = None
+        try:
+            await self.client.send_subscribe(item.openid, item.template_id, item.data, item.page or None)
+        except WeChatError as exc:
+            error = exc
+        async with self.db.transaction() as session:
+            row = await session.get(PushOutbox, item.id)
+            assert row is not None
+            if error is None:
+                row.state, row.sent_at, row.last_error = "sent", utcnow(), ""
+                report.sent += 1
+                return
+            row.last_error = f"{error.errcode}: {error.errmsg}"[:200]
+            if isinstance(error, NoConsentLeft):
+                await repository.forget_consents(session, item.user_id, item.template_id)
+                row.state = "failed"
+                report.failed += 1
+            elif error.final or item.attempts >= MAX_ATTEMPTS:
+                await repository.return_consent(session, item.user_id, item.template_id)
+                row.state = "failed"
+                report.failed += 1
+            else:
+                await repository.return_consent(session, item.user_id, item.template_id)
+                row.state, row.next_attempt_at = "pending", utcnow() + backoff(item.attempts)
+                report.retrying += 1
+        log.log(
+            logging.WARNING if row.state == "failed" else logging.INFO,
+            "subscribe message not sent",
+            extra={"push_id": item.id, "errcode": error.errcode, "state": row.state, "attempt": item.attempts},
+        )
+
+    async def scan_expiring(self) -> int:
+        """Queue reminders for vouchers expiring within a week (vouchers.service provides the list)."""
+        try:
+            from vouchers.service import vouchers_expiring_between  # type: ignore[attr-defined,unused-ignore]
+        except ImportError:
+            return 0
+        now = utcnow()
+        async with self.db.transaction() as session:
+            expiring = await vouchers_expiring_between(session, now, now + EXPIRY_WINDOW)
+            rows = [(v.voucher_id, v.enterprise_id, v.balance_fen, v.expires_at) for v in expiring]
+            return await pushes.queue_expiry_reminders(session, rows)
+
+    async def run_forever(self) -> None:
+        pushes.register_wakeup(self.wakeup)
+        try:
+            while not self._stopping:
+                try:
+                    if utcnow() >= self._next_expiry_scan:
+                        self._next_expiry_scan = utcnow() + EXPIRY_SCAN_EVERY
+                        await self.scan_expiring()
+                    report = await self.run_once()
+                    if report.sent or report.failed or report.retrying:
+                        log.info("push outbox pass", extra=report.__dict__)
+                except Exception:
+                    log.exception("push worker pass failed; trying again shortly")
+                if self._stopping:
+                    break
+                self.wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=self.poll_seconds)
+        finally:
+            pushes.unregister_wakeup(self.wakeup)
+
+    def stop(self) -> None:
+        """Finish the current pass, then return from `run_forever`."""
+        self._stopping = True
+        self.wakeup.set()
