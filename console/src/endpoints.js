@@ -1,0 +1,23 @@
+// Every /api/v1 path the console calls, in one place (see ARCHITECTURE.md's HTTP table and /api/v1/openapi.json).
+export const paths = {
+  agencies: '/agencies',
+  agency: (id) => `/agencies/${id}`,
+  creditRecord: (id) => `/agencies/${id}/credit-events`,
+  creditEvents: (id) => `/agencies/${id}/credit-events`,
+  reverseEvent: (id, eventId) => `/agencies/${id}/credit-events/${eventId}/reverse`,
+  creditImport: '/agencies/credit-import',
+  follow: (id) => `/agencies/${id}/follow`,
+  programs: '/voucher-programs',
+  program: (id) => `/voucher-programs/${id}`,
+  issue: (id) => `/voucher-programs/${id}/vouchers`,
+  programVouchers: (id) => `/voucher-programs/${id}/vouchers`,
+  report: (id) => `/voucher-programs/${id}/report`,
+  voucher: (id) => `/vouchers/${id}`,
+  revoke: (id) => `/vouchers/${id}/revoke`,
+  myVouchers: '/me/vouchers',
+  redemptions: '/redemptions',
+  confirm: (id) => `/redemptions/${id}/confirm`,
+  settle: (id) => `/redemptions/${id}/settle`,
+  flags: '/voucher-flags',
+  chat: '/chat',
+}
