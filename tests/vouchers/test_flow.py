@@ -1,0 +1,247 @@
+"""The whole life of a voucher through the API: directory, issue, redeem, confirm, settle, report, ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.auth import Role
+from core.db import Database
+from tests.conftest import AccountFactory
+from tests.vouchers.builders import EVIDENCE, Client, make_agency
+from tests.vouchers.conftest import World
+from vouchers.service import check_ledger
+
+
+async def redeem(client: Client, w: World, price_fen: int = 500_000, **extra: Any) -> Any:
+    body = {"agency_id": w.agency_id, "service_code": "invention", "price_fen": price_fen, **extra}
+    return await client.post(f"/api/v1/vouchers/{w.voucher['id']}/redeem", json=body, headers=w.enterprise.headers)
+
+
+async def assert_books_balance(db: Database) -> None:
+    async with db.transaction(write=False) as session:
+        assert await check_ledger(session) == []
+
+
+async def test_directory_is_public_and_says_what_where_and_how_much(client: Client, world: World) -> None:
+    response = await client.get("/api/v1/voucher-programs")
+    assert response.status == 200
+    (program,) = await response.json()
+    assert program["id"] == world.program["id"]
+    assert [s["code"] for s in program["services"]] == ["invention", "priority_exam_assist", "utility_model"]
+    assert program["share_bp"] == 6000
+    assert program["eligibility"]["min_qualification"] == "provincial_specialized"
+    assert program["remaining_budget_fen"] == 10_000_000 - 500_000
+    assert [a["id"] for a in program["participating_agencies"]] == [world.agency_id]
+    # Only the covered services an agency offers are listed, with their prices.
+    assert {s["code"] for s in program["participating_agencies"][0]["services"]} == {"invention", "utility_model"}
+
+
+async def test_directory_filters_agencies_by_rating(client: Client, world: World, db: Database) -> None:
+    better = await make_agency(db, level="A_plus", score=105)
+    response = await client.get(f"/api/v1/voucher-programs/{world.program['id']}?min_rating=A_plus")
+    assert [a["id"] for a in (await response.json())["participating_agencies"]] == [better]
+
+
+async def test_enterprise_sees_its_voucher_with_balance_expiry_and_where_usable(client: Client, world: World) -> None:
+    response = await client.get("/api/v1/me/vouchers", headers=world.enterprise.headers)
+    assert response.status == 200
+    (voucher,) = await response.json()
+    assert voucher["balance_fen"] == 500_000
+    assert voucher["state"] == "issued"
+    assert voucher["spendable"] is True
+    assert voucher["expires_at"]
+    assert [a["id"] for a in voucher["usable_at"]] == [world.agency_id]
+
+
+async def test_full_cycle_redeem_confirm_settle_and_report(client: Client, world: World, db: Database) -> None:
+    response = await redeem(client, world, price_fen=400_000)
+    assert response.status == 201, await response.text()
+    redemption = await response.json()
+    # The voucher pays 60 % of the price; the enterprise pays the rest.
+    assert redemption["amount_fen"] == 240_000
+    assert redemption["enterprise_share_fen"] == 160_000
+    assert redemption["voucher_balance_fen"] == 260_000
+    assert redemption["voucher_state"] == "partially_redeemed"
+    assert redemption["state"] == "pending"
+
+    pending = await client.get("/api/v1/redemptions?state=pending", headers=world.agency.headers)
+    assert [r["id"] for r in await pending.json()] == [redemption["id"]]
+
+    confirmed = await client.post(
+        f"/api/v1/redemptions/{redemption['id']}/confirm", json=EVIDENCE, headers=world.agency.headers
+    )
+    assert confirmed.status == 200, await confirmed.text()
+    assert (await confirmed.json())["state"] == "delivered"
+
+    # Confirmed within minutes of the redemption: flagged, so settling needs an explicit decision.
+    flags = await (await client.get("/api/v1/voucher-flags", headers=world.official.headers)).json()
+    assert [(f["kind"], f["redemption_id"]) for f in flags] == [("fast_confirmation", redemption["id"])]
+    assert flags[0]["evidence"]["threshold_seconds"] == 600
+    blind = await client.post(f"/api/v1/redemptions/{redemption['id']}/settle", json={}, headers=world.official.headers)
+    assert blind.status == 409
+    assert (await blind.json())["error"]["code"] == "decision_required"
+
+    settled = await client.post(
+        f"/api/v1/redemptions/{redemption['id']}/settle",
+        json={"decision": "approve", "reason": "contract and filing receipt checked"},
+        headers=world.official.headers,
+    )
+    assert settled.status == 200, await settled.text()
+    body = await settled.json()
+    assert body["state"] == "settled"
+    assert body["flags"][0]["status"] == "approved"
+
+    report = await (
+        await client.get(f"/api/v1/voucher-programs/{world.program['id']}/report", headers=world.official.headers)
+    ).json()
+    totals = report["totals"]
+    assert totals["issued_fen"] == 500_000
+    assert totals["redeemed_fen"] == totals["settled_fen"] == 240_000
+    assert totals["outstanding_fen"] == 260_000
+    assert totals["remaining_budget_fen"] == 9_500_000
+    assert report["by_agency"][0]["key"] == str(world.agency_id)
+    assert report["by_service"][0]["key"] == "invention"
+
+    csv_response = await client.get(
+        f"/api/v1/voucher-programs/{world.program['id']}/report?format=csv", headers=world.official.headers
+    )
+    assert csv_response.status == 200
+    assert csv_response.content_type == "text/csv"
+    lines = (await csv_response.text()).splitlines()
+    assert lines[0].startswith("section,key,name,redemptions,redeemed_fen")
+    assert lines[1].startswith(f"programme,{world.program['id']},")
+    assert any(line.startswith(f"agency,{world.agency_id},") for line in lines)
+    assert any(line.startswith("service,invention,") for line in lines)
+
+    detail = await (
+        await client.get(f"/api/v1/vouchers/{world.voucher['id']}", headers=world.enterprise.headers)
+    ).json()
+    assert [(h["action"], h["from_state"], h["to_state"], h["balance_after_fen"]) for h in detail["history"]] == [
+        ("issue", None, "issued", 500_000),
+        ("redeem", "issued", "partially_redeemed", 260_000),
+        ("confirm", "partially_redeemed", "partially_redeemed", 260_000),
+        ("settle", "partially_redeemed", "partially_redeemed", 260_000),
+    ]
+    assert detail["redemptions"][0]["flags"] == []  # flags are for officials only
+    await assert_books_balance(db)
+
+
+async def test_spending_the_whole_balance_moves_the_voucher_through_redeemed_delivered_settled(
+    client: Client, world: World, db: Database
+) -> None:
+    # 60 % of 800 000 is 480 000 but the voucher holds 500 000 … then the rest is capped by the balance.
+    first = await (await redeem(client, world, price_fen=800_000)).json()
+    second = await (await redeem(client, world, price_fen=100_000)).json()
+    assert (first["amount_fen"], second["amount_fen"]) == (480_000, 20_000)
+    assert second["enterprise_share_fen"] == 80_000
+    assert second["voucher_state"] == "redeemed"
+    states = []
+    for r in (first, second):
+        await client.post(f"/api/v1/redemptions/{r['id']}/confirm", json=EVIDENCE, headers=world.agency.headers)
+        states.append(
+            (
+                await (
+                    await client.get(f"/api/v1/vouchers/{world.voucher['id']}", headers=world.official.headers)
+                ).json()
+            )["state"]
+        )
+    assert states == ["redeemed", "delivered"]
+    for r in (first, second):
+        response = await client.post(
+            f"/api/v1/redemptions/{r['id']}/settle",
+            json={"decision": "approve", "reason": "ok"},
+            headers=world.official.headers,
+        )
+        assert response.status == 200
+    voucher = await (await client.get(f"/api/v1/vouchers/{world.voucher['id']}", headers=world.official.headers)).json()
+    assert (voucher["state"], voucher["balance_fen"]) == ("settled", 0)
+    again = await redeem(client, world, price_fen=100_000)
+    assert again.status == 409
+    assert (await again.json())["error"]["details"]["state"] == "settled"
+    await assert_books_balance(db)
+
+
+async def test_rejected_redemption_returns_its_money_to_the_budget(client: Client, world: World, db: Database) -> None:
+    r = await (await redeem(client, world, price_fen=500_000)).json()
+    await client.post(f"/api/v1/redemptions/{r['id']}/confirm", json=EVIDENCE, headers=world.agency.headers)
+    no_reason = await client.post(
+        f"/api/v1/redemptions/{r['id']}/settle", json={"decision": "reject"}, headers=world.official.headers
+    )
+    assert no_reason.status == 422
+    rejected = await client.post(
+        f"/api/v1/redemptions/{r['id']}/settle",
+        json={"decision": "reject", "reason": "invoice does not match the contract"},
+        headers=world.official.headers,
+    )
+    assert rejected.status == 200
+    assert (await rejected.json())["state"] == "rejected"
+    program = await (await client.get(f"/api/v1/voucher-programs/{world.program['id']}")).json()
+    assert program["remaining_budget_fen"] == 10_000_000 - 500_000 + 300_000
+    await assert_books_balance(db)
+
+
+async def test_revoke_returns_the_unspent_balance_and_is_final(client: Client, world: World, db: Database) -> None:
+    await redeem(client, world, price_fen=100_000)  # 60 000 spent
+    response = await client.post(
+        f"/api/v1/vouchers/{world.voucher['id']}/revoke",
+        json={"reason": "enterprise moved out of the region"},
+        headers=world.official.headers,
+    )
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    assert (body["state"], body["balance_fen"]) == ("revoked", 0)
+    assert "moved out" in body["state_reason"]
+    program = await (await client.get(f"/api/v1/voucher-programs/{world.program['id']}")).json()
+    assert program["remaining_budget_fen"] == 10_000_000 - 60_000
+    again = await client.post(
+        f"/api/v1/vouchers/{world.voucher['id']}/revoke", json={"reason": "twice"}, headers=world.official.headers
+    )
+    assert again.status == 409
+    assert (await again.json())["error"]["details"]["state"] == "revoked"
+    spend = await redeem(client, world, price_fen=100_000)
+    assert spend.status == 409
+    assert (await spend.json())["error"]["details"]["state"] == "revoked"
+    await assert_books_balance(db)
+
+
+async def test_only_the_holder_redeems_and_only_that_agency_confirms(
+    client: Client, world: World, db: Database, make_account: AccountFactory
+) -> None:
+    from tests.vouchers.builders import make_enterprise
+
+    other_enterprise = await make_account(Role.ENTERPRISE, enterprise_id=await make_enterprise(db))
+    stolen = await client.post(
+        f"/api/v1/vouchers/{world.voucher['id']}/redeem",
+        json={"agency_id": world.agency_id, "service_code": "invention", "price_fen": 100_000},
+        headers=other_enterprise.headers,
+    )
+    assert stolen.status == 403
+    assert (await stolen.json())["error"]["code"] == "not_your_voucher"
+
+    r = await (await redeem(client, world, price_fen=100_000)).json()
+    other_agency = await make_account(Role.AGENCY, agency_id=await make_agency(db))
+    foreign = await client.post(f"/api/v1/redemptions/{r['id']}/confirm", json=EVIDENCE, headers=other_agency.headers)
+    assert foreign.status == 403
+    assert (await foreign.json())["error"]["code"] == "not_your_agency"
+    as_enterprise = await client.post(
+        f"/api/v1/redemptions/{r['id']}/confirm", json=EVIDENCE, headers=world.enterprise.headers
+    )
+    assert as_enterprise.status == 403
+    anonymous = await client.post(f"/api/v1/redemptions/{r['id']}/confirm", json=EVIDENCE)
+    assert anonymous.status == 401
+    settle_pending = await client.post(
+        f"/api/v1/redemptions/{r['id']}/settle",
+        json={"decision": "approve", "reason": "x1"},
+        headers=world.official.headers,
+    )
+    assert settle_pending.status == 409
+    assert (await settle_pending.json())["error"]["details"]["state"] == "pending"
+    await assert_books_balance(db)
+
+
+async def test_confirmation_needs_proof_of_the_enterprise_share(client: Client, world: World) -> None:
+    r = await (await redeem(client, world, price_fen=100_000)).json()
+    evidence = {k: v for k, v in EVIDENCE.items() if k != "payment_proof"}
+    response = await client.post(f"/api/v1/redemptions/{r['id']}/confirm", json=evidence, headers=world.agency.headers)
+    assert response.status == 422
+    assert (await response.json())["error"]["details"][0]["field"] == "payment_proof"
