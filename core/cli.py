@@ -68,7 +68,9 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     from accounts.service import create_user
     from core.db import Database
     from core.errors import AppError
+    from core.schema import load_models
 
+    load_models()  # every mapped table, so the users table's foreign keys resolve
     try:
         new = NewUser(
             role=args.role,
