@@ -1,0 +1,150 @@
+"""What every action needs: the reply language, the verified sender, entity values, and reply rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.context import current
+from bot.identity import verified_principal
+from core.auth import Principal
+from core.chat import detect_language
+
+Lang = Literal["zh", "en"]
+
+# What the clarifying question offers for an intent: a short title per language.
+INTENT_LABELS: dict[str, tuple[str, str]] = {
+    "ask_priority_exam_conditions": ("优先审查条件", "Priority exam conditions"),
+    "ask_priority_exam_process": ("优先审查流程", "Priority exam steps"),
+    "ask_priority_exam_timeline": ("优先审查时限", "Priority exam timing"),
+    "check_priority_eligibility": ("测一测能否优先审查", "Am I eligible?"),
+    "ask_trademark_priority": ("商标快速审查", "Trademark fast exam"),
+    "ask_pph": ("PPH专利审查高速路", "PPH"),
+    "ask_centralized_exam": ("集中审查", "Centralized exam"),
+    "ask_fast_preexam": ("保护中心快速预审", "Fast pre-exam"),
+    "ask_open_license": ("专利开放许可", "Open licensing"),
+    "ask_pledge_financing": ("质押融资", "Pledge financing"),
+    "ask_ip_insurance": ("知识产权保险", "IP insurance"),
+    "ask_patent_navigation": ("专利导航", "Patent navigation"),
+    "ask_rights_protection": ("维权援助", "Rights protection"),
+    "ask_policy_overview": ("政策概览", "Policy overview"),
+    "ask_agency_selection": ("怎么选代理机构", "Choosing an agency"),
+    "ask_credit_rules": ("信用等级含义", "Credit levels"),
+    "find_agency": ("找代理机构", "Find an agency"),
+    "check_agency_rating": ("查机构信用", "Check an agency"),
+    "compare_agencies": ("比较代理机构", "Compare agencies"),
+    "ask_voucher_apply": ("申请服务券", "Applying for vouchers"),
+    "ask_voucher_use": ("使用服务券", "Using vouchers"),
+    "ask_voucher_settlement": ("服务券结算", "Voucher settlement"),
+    "my_vouchers": ("我的服务券", "My vouchers"),
+    "ask_specialized_sme": ("专精特新", "Specialized SMEs"),
+    "human_handoff": ("转人工", "Talk to a person"),
+    "help": ("菜单", "Menu"),
+}
+
+
+def lang_of(tracker: Tracker) -> Lang:
+    value = tracker.get_slot("lang")
+    if value in ("zh", "en"):
+        return value  # type: ignore[no-any-return]
+    return detect_language(latest_text(tracker))
+
+
+def pick(lang: Lang, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def latest_text(tracker: Tracker) -> str:
+    text = (tracker.latest_message or {}).get("text") or ""
+    return str(text)
+
+
+def latest_intent(tracker: Tracker) -> tuple[str, float | None]:
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    confidence = intent.get("confidence")
+    return str(intent.get("name") or ""), float(confidence) if isinstance(confidence, int | float) else None
+
+
+def _latest_user_event(tracker: Tracker) -> dict[str, Any] | None:
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            return dict(event)
+    return None
+
+
+def metadata_of(tracker: Tracker) -> dict[str, Any]:
+    event = _latest_user_event(tracker)
+    metadata = (event or {}).get("metadata") or {}
+    return dict(metadata) if isinstance(metadata, dict) else {}
+
+
+def sender_principal(tracker: Tracker) -> Principal | None:
+    """Who is chatting, from the gateway's signed metadata on the latest message; None when absent or forged."""
+    return verified_principal(current().settings.bot_metadata_secret, tracker.sender_id, metadata_of(tracker))
+
+
+def channel_of(tracker: Tracker) -> str:
+    return str(metadata_of(tracker).get("channel") or tracker.get_latest_input_channel() or "")
+
+
+def user_texts(tracker: Tracker, limit: int = 6) -> list[str]:
+    """The user's recent messages, oldest first (for a ticket's transcript)."""
+    texts = [str(e.get("text") or "") for e in tracker.events or [] if e.get("event") == "user"]
+    return [t for t in texts if t and not t.startswith("/")][-limit:]
+
+
+def entity_values(tracker: Tracker, name: str) -> list[str]:
+    """The latest message's values of an entity (deduplicated, in order)."""
+    values: list[str] = []
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        if entity.get("entity") == name and entity.get("value") not in (None, ""):
+            value = entity["value"]
+            for item in value if isinstance(value, list) else [value]:
+                text = str(item).strip()
+                if text and text not in values:
+                    values.append(text)
+    return values
+
+
+def entity_or_slot(tracker: Tracker, name: str) -> str | None:
+    """The latest message's entity, else what the conversation said before (the slot)."""
+    values = entity_values(tracker, name)
+    if values:
+        return values[0]
+    slot = tracker.get_slot(name)
+    if isinstance(slot, list):
+        slot = slot[-1] if slot else None
+    return str(slot) if slot not in (None, "") else None
+
+
+def button(title: str, payload: str) -> dict[str, str]:
+    return {"title": title, "payload": payload}
+
+
+def card(title: str, subtitle: str = "", lines: Iterable[str] = (), link: str | None = None) -> dict[str, Any]:
+    """A result card in the shape `core.chat.ChatCard` takes; the gateway reads it from the custom payload."""
+    return {"title": title, "subtitle": subtitle, "lines": list(lines), "link": link}
+
+
+def say(
+    dispatcher: CollectingDispatcher,
+    text: str,
+    buttons: list[dict[str, str]] | None = None,
+    cards: list[dict[str, Any]] | None = None,
+) -> None:
+    """One reply: text with buttons, and cards as a custom payload (`{"cards": [...]}`) Rasa passes through."""
+    kwargs: dict[str, Any] = {"text": text}
+    if buttons:
+        kwargs["buttons"] = buttons
+    if cards:
+        kwargs["json_message"] = {"cards": cards}
+    dispatcher.utter_message(**kwargs)
+
+
+def yuan(fen: int) -> str:
+    """Integer fen as yuan for people: 350000 → "3,500", 350050 → "3,500.50"."""
+    whole, cents = divmod(fen, 100)
+    return f"{whole:,}" if cents == 0 else f"{whole:,}.{cents:02d}"

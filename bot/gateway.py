@@ -1,0 +1,234 @@
+"""The chat gateway: the `core.chat.ChatEngine` that sends a user's text to Rasa and turns the answer into replies.
+
+One turn is two HTTP calls to the conversation's Rasa instance:
+1. `POST /conversations/{sender}/tracker/events` with a `slot` event setting `lang` (zh / en, detected here), so
+   Rasa's responses and our actions answer in the user's language;
+2. `POST /webhooks/rest/webhook` with `sender`, `message` and `metadata`: the channel, the language and the
+   user's identity, signed (`bot.identity`) so the actions in `/bot/actions` can trust it.
+
+Several instances (`RASA_URL=http://a:5005,http://b:5005`): each conversation goes to one by rendezvous hashing
+of its sender id (stable; removing an instance moves only its own conversations), and to the next in its order
+when that one refuses the connection or fails with a 5xx. A timeout is not retried elsewhere: the message may
+already be processed there, and the deadline is spent. An instance that failed is skipped for a few seconds.
+
+Rasa down or slow: within `CHAT_DEADLINE_SECONDS` (WeChat waits 5 s in all) the user gets the service menu plus
+a link to the agency search, in their language. `/readyz` reports `rasa` (up when at least one instance has a
+model loaded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.identity import identity_metadata
+from core.chat import MENU, ChatButton, ChatCard, ChatReply, ChatTurn, detect_language
+from core.settings import Settings
+from core.state import HTTP_CLIENT
+
+log = logging.getLogger(__name__)
+
+# After a failure an instance is skipped this long (unless every instance is failing).
+COOL_DOWN_SECONDS = 5.0
+AGENCY_SEARCH_LINK = "pages/agency/search"
+
+
+class RasaUnavailable(RuntimeError):
+    pass
+
+
+class RasaTimeout(RasaUnavailable):
+    pass
+
+
+def rendezvous_order(urls: list[str], sender_id: str) -> list[str]:
+    """The instances in this conversation's preference order: highest hash of (url, sender) first."""
+
+    def weight(url: str) -> int:
+        return int.from_bytes(hashlib.sha256(f"{url}\x00{sender_id}".encode()).digest()[:8], "big")
+
+    return sorted(urls, key=weight, reverse=True)
+
+
+def fallback_replies(lang: str) -> list[ChatReply]:
+    """What the user gets when the assistant cannot answer in time: the menu and a link to agency search."""
+    menu = MENU["en" if lang == "en" else "zh"]
+    note = (
+        "The assistant is busy right now; here is what I can do."
+        if lang == "en"
+        else "智能助手暂时繁忙，您可以先看看这些："
+    )
+    search = ChatCard(
+        title="Search agencies" if lang == "en" else "查找代理机构",
+        subtitle="By city, service and credit level" if lang == "en" else "按城市、服务、信用等级筛选",
+        link=AGENCY_SEARCH_LINK,
+    )
+    return [ChatReply(text=f"{note}\n{menu.text}", buttons=list(menu.buttons), cards=[search])]
+
+
+def _cards(raw: object) -> list[ChatCard]:
+    cards = []
+    for item in raw if isinstance(raw, list) else []:
+        try:
+            cards.append(ChatCard.model_validate(item))
+        except ValidationError:
+            log.warning("dropped a malformed card from Rasa", extra={"card": str(item)[:200]})
+    return cards
+
+
+def _buttons(raw: object) -> list[ChatButton]:
+    buttons = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, dict) and item.get("title") and item.get("payload"):
+            buttons.append(ChatButton(title=str(item["title"]), payload=str(item["payload"])))
+    return buttons
+
+
+def to_replies(messages: object) -> list[ChatReply]:
+    """Rasa's REST channel output → replies. Rasa sends an action's text (with buttons) and its custom payload as
+    two messages; cards in a custom payload join the reply before them."""
+    replies: list[ChatReply] = []
+    for message in messages if isinstance(messages, list) else []:
+        if not isinstance(message, dict):
+            continue
+        custom = message.get("custom")
+        if isinstance(custom, dict):
+            cards = _cards(custom.get("cards"))
+            text = custom.get("text")
+            if isinstance(text, str) and text:
+                replies.append(ChatReply(text=text, buttons=_buttons(custom.get("buttons")), cards=cards))
+            elif replies:
+                replies[-1].cards.extend(cards)
+            elif cards:
+                replies.append(ChatReply(text="", cards=cards))
+            continue
+        text = message.get("text")
+        buttons = _buttons(message.get("buttons"))
+        image = message.get("image")
+        if isinstance(image, str) and image:
+            text = f"{text}\n{image}" if text else image
+        if (isinstance(text, str) and text) or buttons:
+            replies.append(ChatReply(text=text if isinstance(text, str) else "", buttons=buttons))
+    return replies
+
+
+class RasaGateway:
+    def __init__(
+        self,
+        settings: Settings,
+        client: Callable[[], aiohttp.ClientSession],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.urls = settings.rasa_urls
+        self.deadline = settings.chat_deadline_seconds
+        self.secret = settings.bot_metadata_secret
+        self.token = settings.rasa_auth_token
+        self._client = client
+        self._clock = clock
+        self._down_until: dict[str, float] = {}
+
+    @classmethod
+    def for_app(cls, app: web.Application, settings: Settings) -> RasaGateway:
+        # The HTTP client exists once the app has started (cleanup_ctx); look it up per call.
+        return cls(settings, lambda: app[HTTP_CLIENT])
+
+    def order_for(self, sender_id: str) -> list[str]:
+        """Preference order for the conversation, instances in their cool-down moved to the end."""
+        ranked = rendezvous_order(self.urls, sender_id)
+        now = self._clock()
+        healthy = [u for u in ranked if self._down_until.get(u, 0.0) <= now]
+        cooling = [u for u in ranked if u not in healthy]
+        return healthy + cooling
+
+    def _params(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        params = dict(extra or {})
+        if self.token:
+            params["token"] = self.token
+        return params
+
+    async def reply(self, turn: ChatTurn) -> list[ChatReply]:
+        started = self._clock()
+        hinted = turn.metadata.get("language")
+        lang = hinted if hinted in ("zh", "en") else detect_language(turn.text)
+        metadata: dict[str, Any] = {
+            "lang": lang,
+            "channel": turn.channel,
+            **identity_metadata(self.secret, turn.sender_id, turn.principal, turn.wechat_openid),
+        }
+        for url in self.order_for(turn.sender_id):
+            remaining = self.deadline - (self._clock() - started)
+            if remaining <= 0.05:
+                break
+            try:
+                async with asyncio.timeout(remaining):
+                    await self._set_language(url, turn.sender_id, lang)
+                    messages = await self._send(url, turn.sender_id, turn.text, metadata)
+            except TimeoutError:
+                self._down_until[url] = self._clock() + COOL_DOWN_SECONDS
+                log.warning("rasa did not answer in time", extra={"rasa": url, "sender": turn.sender_id})
+                break
+            except RasaUnavailable as exc:
+                self._down_until[url] = self._clock() + COOL_DOWN_SECONDS
+                log.warning("rasa failed; trying the next instance", extra={"rasa": url, "error": str(exc)})
+                continue
+            self._down_until.pop(url, None)
+            replies = to_replies(messages)
+            # Rasa answering nothing at all leaves the user hanging: show what the service offers.
+            return replies or [MENU[lang]]
+        return fallback_replies(lang)
+
+    async def _post(self, url: str, json_body: object, params: dict[str, str] | None = None) -> object:
+        try:
+            async with self._client().post(url, json=json_body, params=self._params(params)) as response:
+                if response.status >= 500:
+                    raise RasaUnavailable(f"{url} answered {response.status}")
+                if response.status >= 400:
+                    body = (await response.text())[:300]
+                    raise RasaUnavailable(f"{url} refused the request ({response.status}): {body}")
+                return await response.json(content_type=None)
+        except aiohttp.ClientError as exc:
+            raise RasaUnavailable(f"{url}: {type(exc).__name__}: {exc}") from exc
+        except ValueError as exc:  # not JSON
+            raise RasaUnavailable(f"{url}: the answer is not JSON") from exc
+
+    async def _set_language(self, base: str, sender_id: str, lang: str) -> None:
+        event = {"event": "slot", "name": "lang", "value": lang, "timestamp": time.time()}
+        path = f"{base}/conversations/{quote(sender_id, safe=':')}/tracker/events"
+        await self._post(path, event, {"include_events": "NONE"})
+
+    async def _send(self, base: str, sender_id: str, text: str, metadata: dict[str, Any]) -> object:
+        body = {"sender": sender_id, "message": text, "metadata": metadata}
+        return await self._post(f"{base}/webhooks/rest/webhook", body)
+
+    async def ready(self) -> None:
+        """Readiness: at least one instance answers /status with a loaded model (all asked at once)."""
+        results = await asyncio.gather(*(self._status(url) for url in self.urls))
+        if any(problem is None for problem in results):
+            return
+        raise RasaUnavailable("; ".join(p for p in results if p))
+
+    async def _status(self, url: str) -> str | None:
+        """None when the instance is ready, else what is wrong."""
+        try:
+            async with asyncio.timeout(1.5):
+                async with self._client().get(f"{url}/status", params=self._params()) as response:
+                    if response.status != 200:
+                        return f"{url}: {response.status}"
+                    status = await response.json(content_type=None)
+        except TimeoutError:
+            return f"{url}: timeout"
+        except (aiohttp.ClientError, ValueError) as exc:
+            return f"{url}: {type(exc).__name__}"
+        if isinstance(status, dict) and status.get("model_id"):
+            return None
+        return f"{url}: no model loaded"

@@ -1,0 +1,210 @@
+"""Every data call the custom actions make, in one place: agencies and vouchers through their services, and the
+assistant's own tickets. The actions stay thin (read the tracker, call one function here, render the answer).
+
+Runs inside the `/bot/actions` request: `bot.context.current()` gives its session, cache and settings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from pypinyin import lazy_pinyin
+
+from agencies import service as agencies
+from agencies.catalogue import CreditLevel, FieldCode, ServiceCode
+from agencies.schemas import AgencyCard, AgencyPage, SearchQuery
+from bot import service as tickets
+from bot.context import current
+from bot.models import ConsultationTicket
+from core import regions
+from core.auth import Principal
+from vouchers import service as vouchers
+from vouchers.schemas import ProgramOut, ProgramQuery, VoucherOut
+
+FIND_LIMIT = 3
+COMPARE_MAX = 4
+SUGGESTIONS = 3
+# How many agencies "did you mean" looks through when no name matches (pages of 50, best rated first).
+FUZZY_SCAN_PAGES = 20
+
+# Words every agency name has; left out when matching what is particular to one.
+_GENERIC = re.compile(
+    r"(有限责任公司|股份有限公司|有限公司|普通合伙|特殊普通合伙|专利代理事务所|专利代理有限公司|知识产权代理|"
+    r"知识产权服务|知识产权|专利代理|商标代理|事务所|代理所|代理机构|代理|专利|商标|公司|集团|[（）()\s·,，.。])"
+)
+_GENERIC_EN = re.compile(
+    r"\b(co|ltd|llc|llp|inc|ip|patent|patents|trademark|trademarks|law|firm|office|agency|attorneys?|and|&|"
+    r"intellectual|property|services?|the)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyMatch:
+    """What a name the user typed refers to: one agency, or none and a few it might have meant."""
+
+    agency: AgencyCard | None
+    suggestions: tuple[AgencyCard, ...] = ()
+
+
+async def _search(query: SearchQuery) -> AgencyPage:
+    ctx = current()
+    result = await agencies.search(ctx.session, ctx.cache, query, cache_ttl=ctx.settings.search_cache_ttl_seconds)
+    return AgencyPage.model_validate_json(result.text)
+
+
+def known_region(value: str | None) -> str | None:
+    """The GB/T 2260 code of a region the user named (code, Chinese, pinyin or English); None if unknown."""
+    if not value:
+        return None
+    region = regions.lookup(value)
+    return region.code if region is not None else None
+
+
+def region_name(code: str, lang: str) -> str:
+    region = regions.lookup(code)
+    if region is None:
+        return code
+    return region.short if lang == "zh" else region.en
+
+
+async def find_agencies(
+    *,
+    region: str | None,
+    service: ServiceCode | None,
+    field: FieldCode | None,
+    min_rating: CreditLevel | None,
+    accepts_vouchers: bool | None = None,
+    limit: int = FIND_LIMIT,
+) -> AgencyPage:
+    """The best-rated agencies matching the filters (region includes its sub-regions)."""
+    query = SearchQuery(
+        region=region,
+        service=service,
+        field=field,
+        min_rating=min_rating,
+        accepts_vouchers=accepts_vouchers,
+        sort="rating",
+        page_size=limit,
+    )
+    return await _search(query)
+
+
+def core_name(name: str) -> str:
+    """The particular part of an agency name: "杭州天衡专利代理事务所（普通合伙）" → "杭州天衡"."""
+    lowered = name.lower()
+    return _GENERIC_EN.sub(" ", _GENERIC.sub("", lowered)).strip()
+
+
+def _similarity(typed: str, card: AgencyCard) -> float:
+    typed_core = core_name(typed) or typed.lower()
+    best = 0.0
+    for candidate in (card.name_zh, card.short_name, card.name_en):
+        if not candidate:
+            continue
+        cand_core = core_name(candidate) or candidate.lower()
+        ratio = difflib.SequenceMatcher(None, typed_core, cand_core).ratio()
+        # A typed core inside the candidate's ("天衡" in "杭州天衡") is a strong hint even when much shorter.
+        if len(typed_core) >= 2 and typed_core in cand_core:
+            ratio = max(ratio, 0.8)
+        pinyin_typed = "".join(lazy_pinyin(typed_core))
+        pinyin_cand = "".join(lazy_pinyin(cand_core))
+        if pinyin_typed and pinyin_cand:
+            ratio = max(ratio, 0.95 * difflib.SequenceMatcher(None, pinyin_typed, pinyin_cand).ratio())
+        best = max(best, ratio)
+    return best
+
+
+def _is_exact(typed: str, card: AgencyCard) -> bool:
+    typed_l = typed.strip().lower()
+    names = [card.name_zh, card.short_name or "", (card.name_en or "").lower()]
+    return typed_l in [n.lower() for n in names if n] or (
+        bool(core_name(typed)) and core_name(typed) in [core_name(n) for n in names if n]
+    )
+
+
+async def match_agency(name: str) -> AgencyMatch:
+    """Tolerant matching: the name as typed, then its particular part, then its pinyin (homophone typos), then
+    "did you mean" over the directory by similarity of names and their pinyin."""
+    typed = name.strip()[:100]
+    if not typed:
+        return AgencyMatch(None)
+    attempts = [typed]
+    particular = core_name(typed)
+    if particular and particular != typed.lower():
+        attempts.append(particular)
+    if particular and not particular.isascii():
+        attempts.append("".join(lazy_pinyin(particular)))
+    for q in attempts:
+        page = await _search(SearchQuery(q=q, page_size=10))
+        if not page.items:
+            continue
+        ranked = sorted(page.items, key=lambda c: (not _is_exact(typed, c), -_similarity(typed, c)))
+        top = ranked[0]
+        if len(ranked) == 1 or _is_exact(typed, top) or _similarity(typed, top) >= 0.75:
+            return AgencyMatch(top, tuple(ranked[1:SUGGESTIONS]))
+        return AgencyMatch(None, tuple(ranked[:SUGGESTIONS]))
+    return AgencyMatch(None, await _closest(typed))
+
+
+async def _closest(typed: str) -> tuple[AgencyCard, ...]:
+    scored: list[tuple[float, AgencyCard]] = []
+    for page_no in range(1, FUZZY_SCAN_PAGES + 1):
+        page = await _search(SearchQuery(sort="rating", page=page_no, page_size=50))
+        scored.extend((_similarity(typed, card), card) for card in page.items)
+        if page_no * page.page_size >= page.total:
+            break
+    scored.sort(key=lambda pair: -pair[0])
+    return tuple(card for score, card in scored[:SUGGESTIONS] if score >= 0.45)
+
+
+async def my_vouchers(principal: Principal) -> list[VoucherOut]:
+    return await vouchers.my_vouchers(current().session, principal)
+
+
+async def voucher_programmes(region: str | None) -> list[ProgramOut]:
+    code = known_region(region)
+    return await vouchers.list_programs(current().session, ProgramQuery(region=code, open_only=True))
+
+
+async def open_ticket(
+    *,
+    sender_id: str,
+    channel: str,
+    principal: Principal | None,
+    lang: str,
+    question: str,
+    transcript: list[str],
+) -> tuple[ConsultationTicket, bool]:
+    return await tickets.open_ticket(
+        current().session,
+        sender_id=sender_id,
+        channel=channel,
+        principal=principal,
+        lang=lang,
+        question=question,
+        transcript=transcript,
+    )
+
+
+async def record_unanswered(
+    *,
+    sender_id: str,
+    principal: Principal | None,
+    text: str,
+    lang: str,
+    reason: str,
+    intent: str = "",
+    confidence: float | None = None,
+) -> None:
+    await tickets.record_unanswered(
+        current().session,
+        sender_id=sender_id,
+        principal=principal,
+        text=text,
+        lang=lang,
+        reason=reason,
+        intent=intent,
+        confidence=confidence,
+    )

@@ -1,0 +1,141 @@
+"""HTTP surface of the assistant: the mini-program chat, the Rasa action endpoint, officials' tickets.
+
+`POST /bot/actions` is the rasa_sdk action server protocol served by the backend itself (Rasa's
+`endpoints.yml` points here): the request's unit of work is handed to the actions through `bot.context`, so
+tickets they open commit with the request, and lookups read the same database the API serves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
+
+from bot import permissions, service
+from bot.context import ActionContext, action_context
+from bot.facts import load_facts
+from bot.gateway import RasaGateway
+from bot.schemas import (
+    ChatIn,
+    ChatOut,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    TicketQuery,
+    UnansweredPage,
+    UnansweredQuery,
+)
+from core.auth import principal_of
+from core.chat import ChatTurn, MenuEngine
+from core.http import Api, path_id, session
+from core.state import CACHE, CHAT_ENGINE, READINESS_CHECKS, SESSION, SETTINGS
+
+log = logging.getLogger(__name__)
+
+api = Api()
+EXECUTOR: web.AppKey[Any] = web.AppKey("bot_action_executor")
+ACTIONS_PATH = "/bot/actions"
+
+
+def setup(app: web.Application) -> None:
+    # The facts file is validated now: a broken file stops start-up with the reason, not the first question.
+    load_facts()
+    executor = ActionExecutor()
+    executor.register_package("bot.actions")
+    app[EXECUTOR] = executor
+    gateway = RasaGateway.for_app(app, app[SETTINGS])
+    app[CHAT_ENGINE] = gateway
+    app[READINESS_CHECKS]["rasa"] = gateway.ready
+    app.router.add_post(ACTIONS_PATH, run_action, name="bot_actions")
+    app.router.add_get(ACTIONS_PATH, list_actions, name="bot_actions_list")
+
+
+def _rasa_error(message: str, action_name: str | None, status: int) -> web.Response:
+    return web.json_response({"error": message, "action_name": action_name}, status=status)
+
+
+async def run_action(request: web.Request) -> web.Response:
+    """One action call from Rasa (`{"next_action", "sender_id", "tracker", "domain", "version"}`), answered in
+    rasa_sdk's format: `{"events", "responses"}`; 400 rejects a form's slot, 404 names an unknown action."""
+    try:
+        payload = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        return web.json_response({"error": "Invalid body request"}, status=400)
+    if not isinstance(payload, dict) or not isinstance(payload.get("tracker"), dict):
+        return web.json_response({"error": "Invalid body request"}, status=400)
+    context = ActionContext(session=request[SESSION], cache=request.app[CACHE], settings=request.app[SETTINGS])
+    executor = request.app[EXECUTOR]
+    try:
+        with action_context(context):
+            result = await executor.run(payload)
+    except ActionExecutionRejection as exc:
+        return _rasa_error(exc.message, exc.action_name, 400)
+    except ActionNotFoundException as exc:
+        return _rasa_error(exc.message, exc.action_name, 404)
+    except ActionMissingDomainException as exc:
+        return _rasa_error(exc.message, exc.action_name, 449)
+    return web.json_response(result.model_dump() if result is not None else None)
+
+
+async def list_actions(request: web.Request) -> web.Response:
+    return web.json_response([a.model_dump() for a in request.app[EXECUTOR].list_actions()])
+
+
+@api.route(
+    "POST",
+    "/api/v1/chat",
+    body=ChatIn,
+    response=ChatOut,
+    auth=True,
+    tags=["assistant"],
+    summary="Ask the assistant (mini-program): replies with text, buttons and cards",
+)
+async def chat(request: web.Request, body: ChatIn) -> ChatOut:
+    principal = permissions.can_chat(principal_of(request))
+    engine = request.app.get(CHAT_ENGINE) or MenuEngine()
+    turn = ChatTurn(sender_id=f"u:{principal.user_id}", text=body.text, channel="miniprogram", principal=principal)
+    return ChatOut(replies=await engine.reply(turn))
+
+
+@api.route(
+    "GET",
+    "/api/v1/assistant/tickets",
+    query=TicketQuery,
+    response=TicketPage,
+    auth=True,
+    tags=["assistant"],
+    summary="Consultation tickets opened by the assistant's human handoff (officials), newest first",
+)
+async def list_tickets(request: web.Request, query: TicketQuery) -> TicketPage:
+    return await service.list_tickets(session(request), principal_of(request), query)
+
+
+@api.route(
+    "PATCH",
+    "/api/v1/assistant/tickets/{ticket_id}",
+    body=TicketPatch,
+    response=TicketOut,
+    auth=True,
+    tags=["assistant"],
+    errors=[409],
+    summary="Work a ticket: set its status and/or the expert's answer (an answer alone marks it answered)",
+)
+async def update_ticket(request: web.Request, body: TicketPatch) -> TicketOut:
+    return await service.update_ticket(session(request), principal_of(request), path_id(request, "ticket_id"), body)
+
+
+@api.route(
+    "GET",
+    "/api/v1/assistant/unanswered",
+    query=UnansweredQuery,
+    response=UnansweredPage,
+    auth=True,
+    tags=["assistant"],
+    summary="Questions the assistant could not answer (officials), newest first",
+)
+async def list_unanswered(request: web.Request, query: UnansweredQuery) -> UnansweredPage:
+    return await service.list_unanswered(session(request), principal_of(request), query)

@@ -1,0 +1,184 @@
+"""Consultation tickets and unanswered questions: every rule and write about them.
+
+Custom actions open tickets and record questions on behalf of whoever is chatting (`open_ticket`,
+`record_unanswered`); officials list and work them (`list_tickets`, `update_ticket`, `list_unanswered`).
+Services `flush()`; the request's unit of work commits.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import permissions
+from bot.errors import TicketClosed, TicketNotFound
+from bot.models import ConsultationTicket, UnansweredQuestion
+from bot.schemas import (
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    TicketQuery,
+    UnansweredOut,
+    UnansweredPage,
+    UnansweredQuery,
+)
+from core.auth import Principal
+from core.db import utcnow
+from core.errors import field_error
+
+OPEN_STATUSES = ("open", "in_progress")
+TRANSCRIPT_LINES = 6
+
+
+def ticket_out(ticket: ConsultationTicket) -> TicketOut:
+    return TicketOut(
+        id=ticket.id,
+        sender_id=ticket.sender_id,
+        channel=ticket.channel,
+        user_id=ticket.user_id,
+        enterprise_id=ticket.enterprise_id,
+        lang=ticket.lang,
+        question=ticket.question,
+        transcript=[line for line in ticket.transcript.split("\n") if line],
+        status=ticket.status,
+        answer=ticket.answer,
+        answered_by=ticket.answered_by,
+        answered_at=ticket.answered_at,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+    )
+
+
+async def open_ticket(
+    session: AsyncSession,
+    *,
+    sender_id: str,
+    channel: str,
+    principal: Principal | None,
+    lang: str,
+    question: str,
+    transcript: list[str],
+) -> tuple[ConsultationTicket, bool]:
+    """The conversation's open ticket, or a new one. Returns (ticket, created): asking twice opens one ticket."""
+    existing = await session.scalar(
+        select(ConsultationTicket)
+        .where(ConsultationTicket.sender_id == sender_id, ConsultationTicket.status.in_(OPEN_STATUSES))
+        .order_by(ConsultationTicket.id.desc())
+        .limit(1)
+    )
+    lines = [line.replace("\n", " ")[:500] for line in transcript if line.strip()][-TRANSCRIPT_LINES:]
+    if existing is not None:
+        existing.transcript = "\n".join(lines) or existing.transcript
+        existing.updated_at = utcnow()
+        await session.flush()
+        return existing, False
+    ticket = ConsultationTicket(
+        sender_id=sender_id[:100],
+        channel=channel[:16],
+        user_id=principal.user_id if principal else None,
+        enterprise_id=principal.enterprise_id if principal else None,
+        lang=lang if lang in ("zh", "en") else "zh",
+        question=(question.strip() or "(no question)")[:2000],
+        transcript="\n".join(lines),
+        status="open",
+        answer="",
+    )
+    session.add(ticket)
+    await session.flush()
+    return ticket, True
+
+
+async def record_unanswered(
+    session: AsyncSession,
+    *,
+    sender_id: str,
+    principal: Principal | None,
+    text: str,
+    lang: str,
+    reason: str,
+    intent: str = "",
+    confidence: float | None = None,
+) -> UnansweredQuestion:
+    row = UnansweredQuestion(
+        sender_id=sender_id[:100],
+        user_id=principal.user_id if principal else None,
+        text=text.strip()[:2000],
+        lang=lang if lang in ("zh", "en") else "zh",
+        reason=reason,
+        intent=intent[:60],
+        confidence=confidence,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def list_tickets(session: AsyncSession, principal: Principal | None, query: TicketQuery) -> TicketPage:
+    permissions.can_work_tickets(principal)
+    where = [] if query.status is None else [ConsultationTicket.status == query.status]
+    total = await session.scalar(select(func.count()).select_from(ConsultationTicket).where(*where)) or 0
+    rows = await session.scalars(
+        select(ConsultationTicket)
+        .where(*where)
+        .order_by(ConsultationTicket.created_at.desc(), ConsultationTicket.id.desc())
+        .limit(query.page_size)
+        .offset((query.page - 1) * query.page_size)
+    )
+    return TicketPage(items=[ticket_out(t) for t in rows], total=total, page=query.page, page_size=query.page_size)
+
+
+async def update_ticket(
+    session: AsyncSession, principal: Principal | None, ticket_id: int, patch: TicketPatch
+) -> TicketOut:
+    actor = permissions.can_work_tickets(principal)
+    ticket = await session.scalar(
+        select(ConsultationTicket).where(ConsultationTicket.id == ticket_id).with_for_update()
+    )
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    if ticket.status == "closed":
+        raise TicketClosed(ticket_id)
+    now = utcnow()
+    if patch.answer is not None:
+        ticket.answer = patch.answer
+    status = patch.status
+    if status is None and patch.answer:
+        status = "answered"
+    if status == "answered":
+        if not ticket.answer:
+            raise field_error("answer", "an answered ticket needs its answer")
+        ticket.answered_by = actor.user_id
+        ticket.answered_at = now
+    if status is not None:
+        ticket.status = status
+    ticket.updated_at = now
+    await session.flush()
+    return ticket_out(ticket)
+
+
+async def list_unanswered(session: AsyncSession, principal: Principal | None, query: UnansweredQuery) -> UnansweredPage:
+    permissions.can_read_unanswered(principal)
+    where = [] if query.reason is None else [UnansweredQuestion.reason == query.reason]
+    total = await session.scalar(select(func.count()).select_from(UnansweredQuestion).where(*where)) or 0
+    rows = await session.scalars(
+        select(UnansweredQuestion)
+        .where(*where)
+        .order_by(UnansweredQuestion.created_at.desc(), UnansweredQuestion.id.desc())
+        .limit(query.page_size)
+        .offset((query.page - 1) * query.page_size)
+    )
+    items = [
+        UnansweredOut(
+            id=r.id,
+            sender_id=r.sender_id,
+            user_id=r.user_id,
+            text=r.text,
+            lang=r.lang,
+            reason=r.reason,
+            intent=r.intent,
+            confidence=r.confidence,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+    return UnansweredPage(items=items, total=total, page=query.page, page_size=query.page_size)
