@@ -37,12 +37,21 @@ def _domains() -> list[object]:
     # Imported here so that importing `core` never drags in every domain.
     import accounts.routes
     import agencies.routes
+    import bot.routes
     import core.console
     import enterprises.routes
     import vouchers.routes
     import wechat.routes
 
-    return [accounts.routes, agencies.routes, core.console, enterprises.routes, vouchers.routes, wechat.routes]
+    return [
+        accounts.routes,
+        agencies.routes,
+        bot.routes,
+        core.console,
+        enterprises.routes,
+        vouchers.routes,
+        wechat.routes,
+    ]
 
 
 @web.middleware
