@@ -44,6 +44,8 @@ def backend_processes(settings: Settings) -> list[Process]:
 def processes(settings: Settings) -> list[Process]:
     return [
         *backend_processes(settings),
+        # The local WeChat stand-in on WECHAT_API_BASE (8081): token, code2session, custom/subscribe send.
+        Process("wechat", [sys.executable, "-m", "wechat_standin", "serve"]),
     ]
 
 
