@@ -107,6 +107,12 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(seed(settings, agencies=args.agencies))
 
 
+def _wechat_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from wechat_standin.chat import run_chat
+
+    return run_chat(settings, args)
+
+
 def _dev(settings: Settings, _args: argparse.Namespace) -> int:
     from core.devrun import run_dev
 
@@ -141,6 +147,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandRunner]]:
     seed = sub.add_parser("seed", help="deterministic demo data (idempotent)")
     seed.add_argument("--agencies", type=int, default=200, help="how many demo agencies")
     runners["seed"] = _seed
+
+    from wechat_standin.options import add_chat_arguments
+
+    add_chat_arguments(sub.add_parser("wechat-chat", help="chat with the running service as a WeChat user"))
+    runners["wechat-chat"] = _wechat_chat
     return parser, runners
 
 
