@@ -218,8 +218,8 @@ async def _answer_and_deliver(
         replies, language = await _replies_for(app, message)
         rendered = render_text(replies, language)
         if rendered.choices:
-            choices = [b.model_dump() for b in rendered.choices]
-            await cache.set(f"wechat:choices:{message.openid}", json.dumps(choices, ensure_ascii=False), CHOICES_TTL)
+            offered = {"language": language, "choices": [b.model_dump() for b in rendered.choices]}
+            await cache.set(f"wechat:choices:{message.openid}", json.dumps(offered, ensure_ascii=False), CHOICES_TTL)
     except Exception:
         log.exception("could not answer a WeChat message", extra={"key": key})
         rendered = render_text([MENU["zh"]], "zh")
@@ -250,24 +250,28 @@ async def _replies_for(app: web.Application, message: Inbound) -> tuple[list[Cha
     text = message.content.strip()
     if not text:
         return [NOT_TEXT], "zh"
-    language = detect_language(text)
     chosen = await _chosen_payload(app[CACHE], message)
-    return await _ask(app, message, chosen or text, language), language
+    if chosen is not None:  # the payload of a choice, in the language the choices were offered in
+        return await _ask(app, message, chosen[0], chosen[1]), chosen[1]
+    language = detect_language(text)
+    return await _ask(app, message, text, language), language
 
 
-async def _chosen_payload(cache: Cache, message: Inbound) -> str | None:
-    """A tapped choice link (bizmsgmenuid), a typed number, or a choice's title → that button's payload."""
+async def _chosen_payload(cache: Cache, message: Inbound) -> tuple[str, str] | None:
+    """A tapped choice link (bizmsgmenuid), a typed number, or a choice's title → (payload, language)."""
     raw = await cache.get(f"wechat:choices:{message.openid}")
     if raw is None:
         return None
-    choices = [ChatButton.model_validate(c) for c in json.loads(raw)]
+    offered = json.loads(raw)
+    language = str(offered.get("language", "zh"))
+    choices = [ChatButton.model_validate(c) for c in offered.get("choices", [])]
     text = message.content.strip()
     number = message.menu_id or (text if text.isdigit() else "")
     if number.isdigit() and 1 <= int(number) <= len(choices):
-        return choices[int(number) - 1].payload
+        return choices[int(number) - 1].payload, language
     for choice in choices:
         if text == choice.title:
-            return choice.payload
+            return choice.payload, language
     return None
 
 

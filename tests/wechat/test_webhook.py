@@ -227,6 +227,7 @@ async def test_a_typed_number_picks_the_offered_choice(wx: WeChatServer, engine:
     await wx.deliver(text_message(ALICE, "你好", new_msg_id()))
     await wx.deliver(text_message(ALICE, "2", new_msg_id()))
     assert [t.text for t in engine.turns] == ["你好", "/my_vouchers"]
+    assert engine.turns[1].metadata["language"] == "zh"
 
 
 async def test_images_and_voice_get_a_text_please_answer(wx: WeChatServer, engine: RecordingEngine) -> None:
