@@ -93,8 +93,10 @@ async def find_agencies(
 
 def core_name(name: str) -> str:
     """The particular part of an agency name: "杭州天衡专利代理事务所（普通合伙）" → "杭州天衡"."""
-    lowered = name.lower()
-    return _GENERIC_EN.sub(" ", _GENERIC.sub("", lowered)).strip()
+    stripped = _GENERIC.sub("", name.lower())
+    # "专利代理所" leaves "所" behind once "专利代理" is gone.
+    stripped = re.sub(r"所$", "", stripped)
+    return re.sub(r"\s+", " ", _GENERIC_EN.sub(" ", stripped)).strip()
 
 
 def _similarity(typed: str, card: AgencyCard) -> float:
@@ -142,10 +144,18 @@ async def match_agency(name: str) -> AgencyMatch:
             continue
         ranked = sorted(page.items, key=lambda c: (not _is_exact(typed, c), -_similarity(typed, c)))
         top = ranked[0]
-        if len(ranked) == 1 or _is_exact(typed, top) or _similarity(typed, top) >= 0.75:
+        if len(ranked) == 1 or _is_exact(typed, top):
+            return AgencyMatch(top, tuple(ranked[1:SUGGESTIONS]))
+        best, runner_up = _similarity(typed, top), _similarity(typed, ranked[1])
+        # Close to one name and clearly closer than to the others: that one. Otherwise ask.
+        if best >= 0.75 and best - runner_up >= 0.05:
             return AgencyMatch(top, tuple(ranked[1:SUGGESTIONS]))
         return AgencyMatch(None, tuple(ranked[:SUGGESTIONS]))
-    return AgencyMatch(None, await _closest(typed))
+    suggestions = await _closest(typed)
+    confident = _confident(typed, suggestions)
+    if confident is not None:
+        return AgencyMatch(confident, tuple(s for s in suggestions if s.id != confident.id))
+    return AgencyMatch(None, suggestions)
 
 
 async def _closest(typed: str) -> tuple[AgencyCard, ...]:
@@ -157,6 +167,15 @@ async def _closest(typed: str) -> tuple[AgencyCard, ...]:
             break
     scored.sort(key=lambda pair: -pair[0])
     return tuple(card for score, card in scored[:SUGGESTIONS] if score >= 0.45)
+
+
+def _confident(typed: str, suggestions: tuple[AgencyCard, ...]) -> AgencyCard | None:
+    """The best suggestion, when it is very close and clearly ahead of the next (then it is simply the answer)."""
+    if not suggestions:
+        return None
+    best = _similarity(typed, suggestions[0])
+    runner_up = _similarity(typed, suggestions[1]) if len(suggestions) > 1 else 0.0
+    return suggestions[0] if best >= 0.85 and best - runner_up >= 0.15 else None
 
 
 async def my_vouchers(principal: Principal) -> list[VoucherOut]:
