@@ -107,6 +107,12 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(seed(settings, agencies=args.agencies))
 
 
+def _vouchers(settings: Settings, args: argparse.Namespace) -> int:
+    from vouchers.commands import check
+
+    return asyncio.run(check(settings))
+
+
 def _wechat_chat(settings: Settings, args: argparse.Namespace) -> int:
     from wechat_standin.chat import run_chat
 
@@ -147,6 +153,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandRunner]]:
     seed = sub.add_parser("seed", help="deterministic demo data (idempotent)")
     seed.add_argument("--agencies", type=int, default=200, help="how many demo agencies")
     runners["seed"] = _seed
+
+    vouchers = sub.add_parser("vouchers", help="voucher ledger tools")
+    vouchers_sub = vouchers.add_subparsers(dest="vouchers_command", required=True)
+    vouchers_sub.add_parser("check", help="recompute every balance from the audit record; exit 1 on any difference")
+    runners["vouchers"] = _vouchers
 
     from wechat_standin.options import add_chat_arguments
 
