@@ -143,12 +143,11 @@ class RasaGateway:
         return cls(settings, lambda: app[HTTP_CLIENT])
 
     def order_for(self, sender_id: str) -> list[str]:
-        """Preference order for the conversation, instances in their cool-down moved to the end."""
-        ranked = rendezvous_order(self.urls, sender_id)
+        """The instances to try for the conversation, in its preference order, skipping those cooling down after a
+        failure. Empty when every instance is cooling down: the user gets the fallback at once instead of waiting
+        out the deadline on a server that just failed (it is tried again after `COOL_DOWN_SECONDS`)."""
         now = self._clock()
-        healthy = [u for u in ranked if self._down_until.get(u, 0.0) <= now]
-        cooling = [u for u in ranked if u not in healthy]
-        return healthy + cooling
+        return [u for u in rendezvous_order(self.urls, sender_id) if self._down_until.get(u, 0.0) <= now]
 
     def _params(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         params = dict(extra or {})

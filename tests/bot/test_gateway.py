@@ -1,0 +1,238 @@
+"""The chat gateway's own logic: routing by sender, reply conversion, signed identity, and the fallback when Rasa
+refuses connections or never answers (both real conditions: a closed port, a server that accepts and stays
+silent). Conversations with the real Rasa are in test_rasa_live.py."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.gateway import COOL_DOWN_SECONDS, RasaGateway, RasaUnavailable, rendezvous_order, to_replies
+from bot.identity import identity_metadata, verified_principal
+from core.app import create_app
+from core.auth import Principal, Role
+from core.chat import ChatTurn
+from core.db import Database
+from core.settings import Settings
+from tests.conftest import Account, AccountFactory
+from tests.vouchers.builders import make_enterprise
+
+Client = TestClient[Any, Any]
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+async def silent_server() -> AsyncIterator[int]:
+    """A TCP server that accepts connections and never answers."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield port
+    for writer in held:
+        writer.close()
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def gateway(settings: Settings, http: aiohttp.ClientSession, urls: str, deadline: float = 2.0) -> RasaGateway:
+    return RasaGateway(settings.model_copy(update={"rasa_url": urls, "chat_deadline_seconds": deadline}), lambda: http)
+
+
+def turn(text: str, sender: str = "u:1") -> ChatTurn:
+    return ChatTurn(sender_id=sender, text=text, channel="miniprogram")
+
+
+# ---------------------------------------------------------------- routing
+
+
+def test_each_sender_sticks_to_one_instance_and_load_spreads() -> None:
+    urls = ["http://a:5005", "http://b:5005", "http://c:5005"]
+    first = {f"u:{n}": rendezvous_order(urls, f"u:{n}")[0] for n in range(3000)}
+    assert first == {s: rendezvous_order(list(reversed(urls)), s)[0] for s in first}  # order of the list is irrelevant
+    counts = Counter(first.values())
+    assert all(850 <= counts[u] <= 1150 for u in urls), counts
+
+
+def test_removing_an_instance_moves_only_its_own_conversations() -> None:
+    urls = ["http://a:5005", "http://b:5005", "http://c:5005"]
+    before = {f"wx:{n}": rendezvous_order(urls, f"wx:{n}")[0] for n in range(2000)}
+    after = {s: rendezvous_order(urls[:2], s)[0] for s in before}
+    moved = [s for s in before if before[s] != after[s]]
+    assert moved and all(before[s] == "http://c:5005" for s in moved)
+
+
+# ---------------------------------------------------------------- reply conversion
+
+
+def test_rasa_messages_become_replies_with_cards_joined_to_their_text() -> None:
+    messages = [
+        {"recipient_id": "u:1", "text": "为您找到3家", "buttons": [{"title": "比较", "payload": "/compare_agencies"}]},
+        {
+            "recipient_id": "u:1",
+            "custom": {"cards": [{"title": "天衡", "subtitle": "A级", "lines": ["x"], "link": "p"}]},
+        },
+        {"recipient_id": "u:1", "text": "还有别的吗？"},
+        {"recipient_id": "u:1", "image": "https://example.invalid/a.png"},
+        {"recipient_id": "u:1", "custom": {"cards": [{"subtitle": "no title"}]}},
+        "junk",
+    ]
+    replies = to_replies(messages)
+    assert [r.text for r in replies] == ["为您找到3家", "还有别的吗？", "https://example.invalid/a.png"]
+    assert replies[0].buttons[0].payload == "/compare_agencies"
+    assert [c.title for c in replies[0].cards] == ["天衡"]
+    assert to_replies({"not": "a list"}) == []
+
+
+def test_a_custom_payload_with_text_is_a_reply_of_its_own() -> None:
+    (reply,) = to_replies([{"custom": {"text": "hi", "buttons": [{"title": "t", "payload": "/p"}], "cards": []}}])
+    assert reply.text == "hi" and reply.buttons[0].title == "t"
+
+
+# ---------------------------------------------------------------- identity
+
+
+def test_the_identity_sent_to_rasa_is_signed_and_bound_to_the_conversation() -> None:
+    secret = "s" * 32
+    who = Principal(user_id=5, username="", role=Role.ENTERPRISE, enterprise_id=9)
+    metadata = identity_metadata(secret, "u:5", who, None)
+    assert verified_principal(secret, "u:5", metadata) == Principal(
+        user_id=5, username="", role=Role.ENTERPRISE, enterprise_id=9
+    )
+    assert verified_principal(secret, "u:6", metadata) is None  # another conversation
+    assert verified_principal("t" * 32, "u:5", metadata) is None  # another secret
+    assert verified_principal(secret, "u:5", metadata | {"enterprise_id": "10"}) is None  # tampered
+    assert verified_principal(secret, "u:5", metadata, now=time.time() + 2 * 86400) is None  # stale
+    assert verified_principal(secret, "wx:o", identity_metadata(secret, "wx:o", None, "o")) is None  # anonymous
+
+
+# ---------------------------------------------------------------- fallback
+
+
+async def test_a_closed_port_gives_the_menu_and_agency_search_at_once(
+    settings: Settings, http: aiohttp.ClientSession
+) -> None:
+    engine = gateway(settings, http, f"http://127.0.0.1:{closed_port()}")
+    started = time.monotonic()
+    (zh,) = await engine.reply(turn("我的券什么时候过期"))
+    assert time.monotonic() - started < 1.0
+    assert "暂时繁忙" in zh.text and zh.buttons
+    assert zh.cards[0].link == "pages/agency/search"
+    (en,) = await engine.reply(turn("when do my vouchers expire", sender="u:2"))
+    assert "busy" in en.text and en.cards[0].title == "Search agencies"
+
+
+async def test_a_server_that_never_answers_gives_the_fallback_within_the_deadline_then_at_once(
+    settings: Settings, http: aiohttp.ClientSession, silent_server: int
+) -> None:
+    engine = gateway(settings, http, f"http://127.0.0.1:{silent_server}", deadline=0.5)
+    started = time.monotonic()
+    (reply,) = await engine.reply(turn("走优先审查发明多久能下来"))
+    elapsed = time.monotonic() - started
+    assert 0.45 <= elapsed < 1.0
+    assert "暂时繁忙" in reply.text
+    # While it cools down, nobody else waits for it.
+    started = time.monotonic()
+    await engine.reply(turn("hello", sender="u:9"))
+    assert time.monotonic() - started < 0.1
+    assert COOL_DOWN_SECONDS >= 1
+
+
+async def test_the_next_instance_is_tried_when_one_refuses(
+    settings: Settings, http: aiohttp.ClientSession, silent_server: int
+) -> None:
+    refused = f"http://127.0.0.1:{closed_port()}"
+    silent = f"http://127.0.0.1:{silent_server}"
+    engine = gateway(settings, http, f"{refused},{silent}", deadline=0.6)
+    # A sender whose first choice is the refusing instance: it fails over to the silent one, whose timeout ends
+    # the turn — so the turn took the deadline, not the instant refusal.
+    sender = next(s for s in (f"u:{n}" for n in range(100)) if rendezvous_order(engine.urls, s)[0] == refused)
+    started = time.monotonic()
+    await engine.reply(turn("hi", sender=sender))
+    assert time.monotonic() - started >= 0.5
+    assert engine.order_for(sender) == []  # both cooling down now
+
+
+async def test_readiness_names_each_unreachable_instance(settings: Settings, http: aiohttp.ClientSession) -> None:
+    a, b = closed_port(), closed_port()
+    engine = gateway(settings, http, f"http://127.0.0.1:{a},http://127.0.0.1:{b}")
+    with pytest.raises(RasaUnavailable, match=f"127.0.0.1:{a}.*127.0.0.1:{b}"):
+        await engine.ready()
+
+
+# ---------------------------------------------------------------- /api/v1/chat and /readyz
+
+
+@pytest.fixture
+async def offline_client(settings: Settings, clean: None, aiohttp_client: Callable[..., Awaitable[Client]]) -> Client:
+    """The app with RASA_URL on a closed port."""
+    offline = settings.model_copy(update={"rasa_url": f"http://127.0.0.1:{closed_port()}"})
+    return await aiohttp_client(create_app(offline))
+
+
+async def test_chat_needs_enterprise_staff(offline_client: Client, make_account: AccountFactory) -> None:
+    assert (await offline_client.post("/api/v1/chat", json={"text": "hi"})).status == 401
+    official = await make_account(Role.OFFICIAL)
+    response = await offline_client.post("/api/v1/chat", json={"text": "hi"}, headers=official.headers)
+    assert response.status == 403
+
+
+async def staff_of_an_enterprise(db: Database, make_account: AccountFactory) -> Account:
+    return await make_account(Role.ENTERPRISE, enterprise_id=await make_enterprise(db))
+
+
+async def test_chat_validates_the_text(offline_client: Client, db: Database, make_account: AccountFactory) -> None:
+    staff = await staff_of_an_enterprise(db, make_account)
+    response = await offline_client.post("/api/v1/chat", json={"text": "   "}, headers=staff.headers)
+    assert response.status == 422
+    assert (await response.json())["error"]["details"][0]["field"] == "text"
+
+
+async def test_chat_with_rasa_down_answers_with_the_fallback(
+    offline_client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    staff = await staff_of_an_enterprise(db, make_account)
+    response = await offline_client.post("/api/v1/chat", json={"text": "can I use PPH"}, headers=staff.headers)
+    assert response.status == 200
+    (reply,) = (await response.json())["replies"]
+    assert "busy" in reply["text"]
+    assert reply["cards"][0]["link"] == "pages/agency/search"
+    assert {b["payload"] for b in reply["buttons"]} >= {"/find_agency"}
+
+
+async def test_readyz_reports_rasa_down_without_failing_readiness(offline_client: Client) -> None:
+    response = await offline_client.get("/readyz")
+    body = await response.json()
+    assert response.status == 200 and body["status"] == "ready"
+    assert body["checks"]["rasa"]["status"] == "down"
+
+
+async def test_the_openapi_document_lists_the_assistant_routes(offline_client: Client) -> None:
+    paths = (await (await offline_client.get("/api/v1/openapi.json")).json())["paths"]
+    assert {"/api/v1/chat", "/api/v1/assistant/tickets", "/api/v1/assistant/tickets/{ticket_id}"} <= set(paths)
+    assert "/api/v1/assistant/unanswered" in paths
+    assert not any(p.startswith("/bot/") for p in paths)
