@@ -42,10 +42,14 @@ def backend_processes(settings: Settings) -> list[Process]:
 
 
 def processes(settings: Settings) -> list[Process]:
+    from bot.devrun import rasa_processes
+
     return [
         *backend_processes(settings),
         # The local WeChat stand-in on WECHAT_API_BASE (8081): token, code2session, custom/subscribe send.
         Process("wechat", [sys.executable, "-m", "wechat_standin", "serve"]),
+        # Rasa on each local RASA_URL (5005), once a model is trained; its actions call back /bot/actions.
+        *rasa_processes(settings),
     ]
 
 
