@@ -100,6 +100,10 @@ def _now_text() -> str:
     return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
 
 
+def _level(code: str) -> str:
+    return code.replace("_plus", "+")
+
+
 async def on_rating_changed(session: AsyncSession, event: RatingChanged) -> None:
     """Followers of the agency who use WeChat and consented hear of the new rating."""
     from agencies.service import follower_user_ids

@@ -82,7 +82,8 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     summary="Mini-program login: a wx.login code for our bearer token (the account is created on first login)",
 )
 async def wechat_login(request: web.Request, body: WeChatLoginIn) -> WeChatLoginOut:
-    return await service.wechat_login(session(request), request.app[SETTINGS], request.app[WECHAT].client, body.code)
+    app = request.app
+    return await service.wechat_login(session(request), app[SETTINGS], app[CACHE], app[WECHAT].client, body.code)
 
 
 @api.route(

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts
 from core.auth import Principal
+from core.cache import Cache
+from core.db import after_commit
 from core.errors import TooManyRequests, field_error
 from core.settings import Settings
 from core.wechat.client import WeChatClient
@@ -35,7 +37,9 @@ def templates(settings: Settings) -> dict[str, str]:
     }
 
 
-async def wechat_login(session: AsyncSession, settings: Settings, client: WeChatClient, code: str) -> WeChatLoginOut:
+async def wechat_login(
+    session: AsyncSession, settings: Settings, cache: Cache, client: WeChatClient, code: str
+) -> WeChatLoginOut:
     """`wx.login` code → code2session → our user (created on first login) → our bearer token.
 
     The session_key WeChat returns is not kept and never answered: nothing here decrypts the mini-program's
@@ -61,6 +65,13 @@ async def wechat_login(session: AsyncSession, settings: Settings, client: WeChat
     if not user.is_active:
         raise AccountDisabled("this account is disabled")
     issued = await accounts.issue_token(session, settings, user, client="wechat")
+    if created:
+        openid = found.openid
+
+        async def forget_stranger() -> None:  # the webhook may have cached this openid as nobody's
+            await cache.delete(f"wechat:principal:{openid}")
+
+        after_commit(session, forget_stranger)
     return WeChatLoginOut(
         token=issued.token,
         expires_at=issued.expires_at,

@@ -17,11 +17,12 @@ import contextlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from aiohttp import web
 
 from accounts import service as accounts
+from core.auth import Principal, Role
 from core.cache import Cache, CacheUnavailable
 from core.chat import MENU, ChatButton, ChatReply, ChatTurn, MenuEngine, detect_language
 from core.db import Database
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024  # a text message is at most a few KB; anything near this is not WeChat
 DEDUP_TTL = 300  # seconds: longer than WeChat's three deliveries (~15 s), short enough to forget
 CHOICES_TTL = 30 * 60
+PRINCIPAL_TTL = 60  # like bearer tokens: a changed binding is seen within a minute
 ENGINE_TIMEOUT = 60.0
 CUSTOM_SEND_ATTEMPTS = 3
 REST_DELAY = 0.5  # the rest of a long answer follows the passive reply, after it has had time to arrive
@@ -275,9 +277,27 @@ async def _chosen_payload(cache: Cache, message: Inbound) -> tuple[str, str] | N
     return None
 
 
-async def _ask(app: web.Application, message: Inbound, text: str, language: str) -> list[ChatReply]:
+def principal_key(openid: str) -> str:
+    return f"wechat:principal:{openid}"
+
+
+async def _principal(app: web.Application, openid: str) -> Principal | None:
+    """The user linked to this openid, cached briefly (a stranger too): one database read a minute per user,
+    not one per message. A WeChat login that creates the user forgets the cached "stranger" at once."""
+    cache = app[CACHE]
+    cached = await cache.get(principal_key(openid))
+    if cached is not None:
+        data = json.loads(cached)
+        return None if data is None else Principal(**{**data, "role": Role(data["role"])})
     async with app[DATABASE].reader() as session:
-        principal = await accounts.principal_for_openid(session, message.openid)
+        principal = await accounts.principal_for_openid(session, openid)
+    payload = None if principal is None else {**asdict(principal), "role": principal.role.value}
+    await cache.set(principal_key(openid), json.dumps(payload), PRINCIPAL_TTL)
+    return principal
+
+
+async def _ask(app: web.Application, message: Inbound, text: str, language: str) -> list[ChatReply]:
+    principal = await _principal(app, message.openid)
     engine = app.get(CHAT_ENGINE) or MenuEngine()
     turn = ChatTurn(
         sender_id=f"wx:{message.openid}",

@@ -16,7 +16,7 @@ from core.settings import Settings
 from core.wechat.replies import MAX_TEXT_BYTES
 from tests.wechat.conftest import AES_KEY, DEADLINE, RecordingEngine
 from wechat.models import CustomMessage
-from wechat_standin.app import StandIn
+from wechat_standin.app import StandIn, openid_for
 from wechat_standin.server import WeChatServer, event_message, media_message, new_msg_id, text_message
 
 Client = TestClient[Any, Any]
@@ -235,3 +235,16 @@ async def test_images_and_voice_get_a_text_please_answer(wx: WeChatServer, engin
         delivery = await wx.deliver(media_message(ALICE, kind, new_msg_id()))
         assert delivery.reply is not None and "文字" in delivery.reply
     assert engine.turns == []
+
+
+async def test_a_user_who_logs_in_after_chatting_is_recognised_at_once(
+    client: Client, wx: WeChatServer, engine: RecordingEngine, settings: Settings, standin: StandIn
+) -> None:
+    openid = openid_for(settings.wechat_appid, "june")
+    await wx.deliver(text_message(openid, "你好", new_msg_id()))
+    assert engine.turns[-1].principal is None
+    login = await client.post("/api/v1/auth/wechat-login", json={"code": "june.1"})
+    assert login.status == 200
+    await wx.deliver(text_message(openid, "我的服务券", new_msg_id()))
+    principal = engine.turns[-1].principal
+    assert principal is not None and principal.user_id == (await login.json())["user"]["user_id"]
