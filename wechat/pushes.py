@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,12 +33,12 @@ _templates = {
 }
 _wakeups: set[asyncio.Event] = set()
 
-VOUCHER_STATES_ZH = {
-    "active": "可使用",
+VOUCHER_STATES_ZH = {  # phrase fields hold at most 5 characters
     "issued": "已发放",
-    "frozen": "已冻结",
+    "partially_redeemed": "部分使用",
     "redeemed": "已使用",
-    "used": "已使用",
+    "delivered": "服务完成",
+    "settled": "已结算",
     "expired": "已过期",
     "revoked": "已撤销",
 }
@@ -151,28 +152,44 @@ async def on_voucher_state_changed(session: AsyncSession, event: VoucherStateCha
     )
 
 
-async def queue_expiry_reminders(session: AsyncSession, expiring: Iterable[tuple[int, int, int, dt.datetime]]) -> int:
-    """Reminders for vouchers nearing expiry: (voucher id, enterprise id, balance fen, expires at).
+class Expiring(Protocol):
+    """What `vouchers.service.vouchers_expiring_between` gives for each voucher."""
+
+    @property
+    def voucher_id(self) -> int: ...
+    @property
+    def enterprise_id(self) -> int: ...
+    @property
+    def program_name(self) -> str: ...
+    @property
+    def balance_fen(self) -> int: ...
+    @property
+    def expires_at(self) -> dt.datetime: ...
+
+
+async def queue_expiry_reminders(session: AsyncSession, expiring: Iterable[Expiring]) -> int:
+    """Reminders for vouchers nearing expiry, to the enterprise's WeChat users who consented.
 
     One reminder per voucher and expiry date (the version), so scanning again never sends it twice.
     """
     queued = 0
-    for voucher_id, enterprise_id, balance_fen, expires_at in expiring:
-        recipients = await accounts.wechat_openids_of_enterprise(session, enterprise_id)
+    for voucher in expiring:
+        recipients = await accounts.wechat_openids_of_enterprise(session, voucher.enterprise_id)
         if not recipients:
             continue
-        local = expires_at.astimezone(dt.timezone(dt.timedelta(hours=8)))
+        local = voucher.expires_at.astimezone(dt.timezone(dt.timedelta(hours=8)))
         queued += await _queue(
             session,
             recipients,
             purpose="voucher_expiring",
-            subject=f"voucher:{voucher_id}",
+            subject=f"voucher:{voucher.voucher_id}",
             version=f"expiring:{local.date().isoformat()}",
             data={
-                "thing1": "知识产权服务券即将到期",
-                "amount2": f"{balance_fen / 100:.2f}元",
+                "thing1": _fit(voucher.program_name or "知识产权服务券", 20),
+                "amount2": f"{voucher.balance_fen / 100:.2f}元",
                 "date3": local.strftime("%Y-%m-%d"),
+                "thing4": "服务券即将到期，请尽快使用",
             },
-            page=f"pages/voucher/detail?id={voucher_id}",
+            page=f"pages/voucher/detail?id={voucher.voucher_id}",
         )
     return queued

@@ -129,16 +129,16 @@ class PushWorker:
         )
 
     async def scan_expiring(self) -> int:
-        """Queue reminders for vouchers expiring within a week (vouchers.service provides the list)."""
-        try:
-            from vouchers.service import vouchers_expiring_between  # type: ignore[attr-defined,unused-ignore]
-        except ImportError:
-            return 0
+        """Queue reminders for vouchers expiring within a week (one per voucher and expiry date)."""
+        from vouchers.service import vouchers_expiring_between
+
         now = utcnow()
-        async with self.db.transaction() as session:
+        async with self.db.reader() as session:
             expiring = await vouchers_expiring_between(session, now, now + EXPIRY_WINDOW)
-            rows = [(v.voucher_id, v.enterprise_id, v.balance_fen, v.expires_at) for v in expiring]
-            return await pushes.queue_expiry_reminders(session, rows)
+        if not expiring:
+            return 0
+        async with self.db.transaction() as session:
+            return await pushes.queue_expiry_reminders(session, expiring)
 
     async def run_forever(self) -> None:
         pushes.register_wakeup(self.wakeup)

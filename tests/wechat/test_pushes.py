@@ -251,3 +251,41 @@ async def test_consent_registration_checks_templates_and_linking(
     assert not_linked.status == 409
     anonymous = await client.get("/api/v1/me/wechat/subscriptions")
     assert anonymous.status == 401
+
+
+async def test_a_voucher_nearing_expiry_is_reminded_once(
+    client: Client,
+    app: web.Application,
+    db: Database,
+    standin: StandIn,
+    settings: Settings,
+    make_account: AccountFactory,
+) -> None:
+    from accounts.models import User
+    from tests.vouchers.builders import make_enterprise as make_qualified_enterprise
+    from tests.vouchers.builders import make_program, program_body
+
+    official = await make_account(Role.OFFICIAL)
+    enterprise_id = await make_qualified_enterprise(db)
+    soon = (utcnow() + dt.timedelta(days=3)).isoformat()
+    program = await make_program(client, official.headers, **{**program_body(), "valid_until": soon})
+    response = await client.post(
+        f"/api/v1/voucher-programs/{program['id']}/vouchers",
+        json={"enterprises": [{"enterprise_id": enterprise_id}]},
+        headers=official.headers,
+    )
+    assert response.status == 201, await response.text()
+    headers = await wechat_user(client, "kim.1")
+    async with db.transaction() as session:
+        await session.execute(update(User).where(User.wechat_openid.is_not(None)).values(enterprise_id=enterprise_id))
+    await client.post(
+        "/api/v1/me/wechat/subscriptions",
+        json={"results": {settings.wechat_template_voucher_expiring: "accept"}},
+        headers=headers,
+    )
+    assert await worker(app).scan_expiring() == 1
+    assert await worker(app).scan_expiring() == 0  # the same expiry is never queued twice
+    assert (await worker(app).run_once()).sent == 1
+    [sent] = standin.sent
+    assert sent["body"]["template_id"] == settings.wechat_template_voucher_expiring
+    assert sent["body"]["data"]["amount2"]["value"] == "5000.00元"
