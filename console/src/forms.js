@@ -31,8 +31,9 @@ export function useFormErrors(fieldNames = []) {
     for (const detail of details) {
       const field = detail && (detail.field || detail.loc)
       const name = owner(field)
-      if (name) errors.fields[name] = errors.fields[name] ? `${errors.fields[name]}; ${detail.message}` : detail.message
-      else if (detail && detail.message) leftovers.push(field && field !== 'body' ? `${field}: ${detail.message}` : detail.message)
+      const text = String((detail && detail.message) || '').replace(/^Value error, /, '')
+      if (name) errors.fields[name] = errors.fields[name] ? `${errors.fields[name]}; ${text}` : text
+      else if (text) leftovers.push(field && field !== 'body' ? `${field}: ${text}` : text)
     }
     if (leftovers.length || !Object.keys(errors.fields).length) {
       errors.general = leftovers.length ? leftovers.join('\n') : messageOf(error)

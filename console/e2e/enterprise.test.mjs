@@ -1,0 +1,73 @@
+// The enterprise view in a phone-sized window: search with rating badges, an agency's page with its rating history,
+// follow, my vouchers with balance and expiry, and the assistant's chat with its buttons.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { BASE, FIXTURES, PHONE, launch, loginAs, newPage, shot, typed } from './browser.mjs'
+
+let session
+let page
+
+before(async () => {
+  session = await launch()
+  page = await newPage(session.browser, PHONE)
+})
+
+after(async () => {
+  assert.deepEqual(page.problems, [], 'no script errors in the page')
+  await session.close()
+})
+
+test('anyone can search agencies and see their rating badges', async () => {
+  await page.goto(`${BASE}/console/m/`)
+  await page.locator('[data-test=m-results] a').first().waitFor()
+  assert.ok(await page.locator('[data-test=m-results] [data-level]').first().isVisible())
+  await shot(page, 'phone-search')
+  await page.locator(typed('m-q')).fill(FIXTURES.agency.shortName)
+  await page.locator('[data-test=m-search]').click()
+  await page.waitForFunction(() => document.querySelectorAll('[data-test=m-results] a').length === 1)
+})
+
+test('an agency page shows its rating, history and prices; following needs a login, then works', async () => {
+  await page.locator(`[data-test=m-agency-${FIXTURES.agency.id}]`).click()
+  await page.locator('[data-test=m-rating]').waitFor()
+  assert.ok((await page.locator('[data-test=m-history-row]').count()) >= 1)
+  await loginAs(page, 'e2e_enterprise', FIXTURES.password, { mobile: true })
+  await page.goto(`${BASE}/console/m/agencies/${FIXTURES.agency.id}`)
+  const follow = page.locator('[data-test=m-follow]')
+  await follow.waitFor()
+  await follow.click()
+  await page.waitForFunction(() => document.querySelector('[data-test=m-follow]').textContent.includes('✓'))
+  await shot(page, 'phone-agency')
+})
+
+test('my vouchers show balance and expiry', async () => {
+  await page.locator('[data-test=tab-vouchers]').click()
+  const voucher = page.locator(`[data-test=m-voucher-${FIXTURES.voucher.id}]`)
+  await voucher.waitFor()
+  assert.equal(await voucher.locator('[data-test=m-voucher-balance]').textContent(), '¥4,000.00')
+  assert.match(await voucher.textContent(), /到期/)
+  await shot(page, 'phone-vouchers')
+})
+
+test('the chat answers with buttons that can be tapped', async () => {
+  await page.locator('[data-test=tab-chat]').click()
+  await page.locator(typed('chat-input')).fill('你好')
+  await page.locator('[data-test=chat-send]').click()
+  const button = page.locator('[data-test=chat-button]').first()
+  await button.waitFor({ timeout: 20000 })
+  const before = await page.locator('[data-test=chat-bot]').count()
+  await button.click()
+  await page.waitForFunction((n) => document.querySelectorAll('[data-test=chat-bot]').length > n, before, { timeout: 20000 })
+  await shot(page, 'phone-chat')
+})
+
+test('an expired session is said so plainly and leads back to the login', async () => {
+  await page.evaluate(() => {
+    const saved = JSON.parse(localStorage.getItem('ipa.session'))
+    saved.token = 'no-longer-valid'
+    localStorage.setItem('ipa.session', JSON.stringify(saved))
+  })
+  await page.goto(`${BASE}/console/m/vouchers`)
+  await page.locator('[data-test=expired-notice]').waitFor()
+  assert.match(page.url(), /\/m\/login/)
+})

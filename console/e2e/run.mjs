@@ -1,0 +1,95 @@
+// `make console-e2e`: a real backend on a free port with a scratch SQLite database (migrated and seeded), the data
+// the browser tests need arranged through the public API, then the browser tests (node:test + playwright-core driving
+// Debian's Chromium), then the backend stopped. Exit code: the tests'.
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { arrange } from './fixtures.mjs'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.resolve(here, '..', '..')
+const python = path.resolve(root, process.env.PYTHON || '.venv/bin/python')
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'ipa-e2e-'))
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+const port = await freePort()
+const env = {
+  ...process.env,
+  DATABASE_URL: `sqlite+aiosqlite:///${path.join(scratch, 'e2e.sqlite3')}`,
+  REDIS_URL: '',
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  // No assistant and no WeChat here: the chat answers with its fallback menu, pushes are not sent.
+  RASA_URL: 'http://127.0.0.1:9',
+  WECHAT_API_BASE: 'http://127.0.0.1:9',
+  WECHAT_PUSH_WORKER: 'false',
+  LOG_LEVEL: 'WARNING',
+}
+
+function cli(...args) {
+  const done = spawnSync(python, ['server.py', ...args], { cwd: root, env, encoding: 'utf8' })
+  if (done.error) throw new Error(`cannot run ${python}: ${done.error.message}`)
+  if (done.status !== 0) throw new Error(`server.py ${args.join(' ')} failed:\n${done.stdout}\n${done.stderr}`)
+  return done.stdout
+}
+
+let backend = null
+let code = 1
+try {
+  cli('migrate')
+  if (process.env.E2E_SEED !== '0') cli('seed', '--agencies', '30')
+  backend = spawn(python, ['server.py', 'run'], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true })
+  const base = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 30000
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break
+    } catch {
+      /* not up yet */
+    }
+    if (backend.exitCode !== null) throw new Error(`the backend exited with ${backend.exitCode}`)
+    if (Date.now() > deadline) throw new Error('the backend did not answer /healthz within 30 s')
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  const fixtures = await arrange(base, cli)
+  const fixtureFile = path.join(scratch, 'fixtures.json')
+  writeFileSync(fixtureFile, JSON.stringify(fixtures, null, 2))
+  if (process.env.E2E_KEEP) {
+    // Debugging: leave the backend up with its data for a person (or a script) to look at; Ctrl-C ends it.
+    console.log(`backend at ${base}, fixtures in ${fixtureFile}`)
+    await new Promise((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve))
+  }
+  const tests = process.env.E2E_KEEP ? { status: 0 } : spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...process.argv.slice(2).length ? process.argv.slice(2) : ['e2e/']], {
+    cwd: path.resolve(here, '..'),
+    env: { ...process.env, E2E_BASE: base, E2E_FIXTURES: fixtureFile },
+    stdio: 'inherit',
+  })
+  code = tests.status ?? 1
+} catch (error) {
+  console.error(`console-e2e: ${error.message}`)
+  code = 1
+} finally {
+  if (backend && backend.exitCode === null) {
+    try {
+      process.kill(-backend.pid, 'SIGTERM')
+    } catch {
+      /* already gone */
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  rmSync(scratch, { recursive: true, force: true })
+}
+process.exit(code)
