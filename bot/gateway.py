@@ -157,8 +157,12 @@ class RasaGateway:
 
     async def reply(self, turn: ChatTurn) -> list[ChatReply]:
         started = self._clock()
+        # A tapped button sends its payload ("/find_agency{...}"): that says nothing about the user's language, so
+        # the conversation keeps the one it has (and a fallback answers in Chinese, the default).
+        is_payload = turn.text.startswith("/")
         hinted = turn.metadata.get("language")
-        lang = hinted if hinted in ("zh", "en") else detect_language(turn.text)
+        detected = hinted if hinted in ("zh", "en") else detect_language(turn.text)
+        lang = "zh" if is_payload else detected
         metadata: dict[str, Any] = {
             "lang": lang,
             "channel": turn.channel,
@@ -170,7 +174,8 @@ class RasaGateway:
                 break
             try:
                 async with asyncio.timeout(remaining):
-                    await self._set_language(url, turn.sender_id, lang)
+                    if not is_payload:
+                        await self._set_language(url, turn.sender_id, lang)
                     messages = await self._send(url, turn.sender_id, turn.text, metadata)
             except TimeoutError:
                 self._down_until[url] = self._clock() + COOL_DOWN_SECONDS

@@ -146,6 +146,12 @@ async def test_a_closed_port_gives_the_menu_and_agency_search_at_once(
     assert "busy" in en.text and en.cards[0].title == "Search agencies"
 
 
+async def test_a_tapped_button_does_not_switch_the_language(settings: Settings, http: aiohttp.ClientSession) -> None:
+    engine = gateway(settings, http, f"http://127.0.0.1:{closed_port()}")
+    (reply,) = await engine.reply(turn('/find_agency{"region": "330100"}'))
+    assert "暂时繁忙" in reply.text
+
+
 async def test_a_server_that_never_answers_gives_the_fallback_within_the_deadline_then_at_once(
     settings: Settings, http: aiohttp.ClientSession, silent_server: int
 ) -> None:
