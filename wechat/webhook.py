@@ -40,7 +40,15 @@ from wechat.state import WECHAT, WeChatRuntime
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # a text message is at most a few KB; anything near this is not WeChat
-DEDUP_TTL = 300  # seconds: longer than WeChat's three deliveries (~15 s), short enough to forget
+
+
+def dedup_ttl(settings: Settings) -> int:
+    """How long a message's record lives: past WeChat's three deliveries (~15 s) and past every moment a captured
+    request could still pass the timestamp check (the window on either side of its timestamp), so a replay
+    inside the window is always recognised as a retry."""
+    return 2 * settings.wechat_timestamp_window_seconds + 60
+
+
 CHOICES_TTL = 30 * 60
 PRINCIPAL_TTL = 60  # like bearer tokens: a changed binding is seen within a minute
 ENGINE_TIMEOUT = 60.0
@@ -170,7 +178,7 @@ async def answer(app: web.Application, runtime: WeChatRuntime, message: Inbound,
     cache = app[CACHE]
     key = message.dedup_key
     try:
-        first = await cache.add(f"wechat:inflight:{key}", "1", DEDUP_TTL)
+        first = await cache.add(f"wechat:inflight:{key}", "1", dedup_ttl(app[SETTINGS]))
     except CacheUnavailable:
         log.error("cache down: cannot tell retries apart; answering this delivery", extra={"key": key})
         first = True
@@ -185,7 +193,7 @@ async def answer(app: web.Application, runtime: WeChatRuntime, message: Inbound,
     if pending.text is not None or pending.ready.is_set():
         return pending.text
     pending.deferred = True
-    await cache.set(f"wechat:reply:{key}", json.dumps({"deferred": True}), DEDUP_TTL)
+    await cache.set(f"wechat:reply:{key}", json.dumps({"deferred": True}), dedup_ttl(app[SETTINGS]))
     log.info("answer not ready by the deadline; it will follow via custom/send", extra={"key": key})
     return None
 
@@ -229,7 +237,8 @@ async def _answer_and_deliver(
     if not pending.deferred:  # in time: the first chunk is the passive reply
         pending.text = chunks[0] if chunks else None
         pending.ready.set()
-        await cache.set(f"wechat:reply:{key}", json.dumps({"text": pending.text}, ensure_ascii=False), DEDUP_TTL)
+        stored = json.dumps({"text": pending.text}, ensure_ascii=False)
+        await cache.set(f"wechat:reply:{key}", stored, dedup_ttl(app[SETTINGS]))
         if len(chunks) > 1:
             await asyncio.sleep(REST_DELAY)
             await send_custom(app[DATABASE], runtime.client, message.openid, key, chunks[1:], first_seq=1)
