@@ -48,6 +48,14 @@ class Cache(Protocol):
         """Invalidate everything cached under the namespace. Never raises: entries also expire by TTL."""
         ...
 
+    async def version_and_get(self, namespace: str, key: str) -> tuple[int | None, str | None]:
+        """The namespace's version and the value at `key`, in one round trip (None, None when Redis fails).
+
+        For entries stored with the version they were computed under (see `agencies.service.search`): a hit is
+        valid only when its stored version equals the one read here.
+        """
+        ...
+
     def lock(self, name: str, ttl: float, wait: float) -> Any:
         """An async context manager holding a lock shared by every process using this cache."""
         ...
@@ -121,6 +129,9 @@ class MemoryCache:
     async def bump(self, namespace: str) -> None:
         full = self._k(f"ver:{namespace}")
         self._data[full] = (str(int(self._live(full) or 0) + 1), None)
+
+    async def version_and_get(self, namespace: str, key: str) -> tuple[int | None, str | None]:
+        return await self.version(namespace), self._live(self._k(key))
 
     @asynccontextmanager
     async def lock(self, name: str, ttl: float, wait: float) -> AsyncIterator[None]:
@@ -208,6 +219,14 @@ class RedisCache:
             await self.client.incr(self._k(f"ver:{namespace}"))
         except RedisError as exc:
             log.error("cache invalidation failed", extra={"namespace": namespace, "error": str(exc)})
+
+    async def version_and_get(self, namespace: str, key: str) -> tuple[int | None, str | None]:
+        try:
+            version, value = await self.client.mget(self._k(f"ver:{namespace}"), self._k(key))
+        except RedisError as exc:
+            log.warning("cache read failed, serving without cache", extra={"error": str(exc)})
+            return None, None
+        return int(version or 0), None if value is None else str(value)
 
     @asynccontextmanager
     async def lock(self, name: str, ttl: float, wait: float) -> AsyncIterator[None]:
