@@ -69,7 +69,9 @@ async def unit_of_work_middleware(request: web.Request, handler: Handler) -> web
             await session.rollback()
             raise
         if response.status < 400:
-            await commit(session)
+            # A request that never touched the database (a cache hit) has nothing to commit.
+            if session.in_transaction() or session.info.get("after_commit"):
+                await commit(session)
         else:
             await session.rollback()
         return response
