@@ -106,3 +106,13 @@ LEVEL_ORDER: tuple[CreditLevel, ...] = (
 
 def levels_at_least(level: CreditLevel) -> list[CreditLevel]:
     return list(LEVEL_ORDER[: LEVEL_ORDER.index(level) + 1])
+
+
+# Bit positions for the search columns `services_mask` / `fields_mask` (one bit per code, in declaration order).
+# Appending a code is safe; reordering or removing one needs a data migration.
+SERVICE_BITS: dict[ServiceCode, int] = {code: 1 << i for i, code in enumerate(ServiceCode)}
+FIELD_BITS: dict[FieldCode, int] = {code: 1 << i for i, code in enumerate(FieldCode)}
+
+
+def fields_from_mask(mask: int) -> list[FieldCode]:
+    return [code for code, bit in FIELD_BITS.items() if mask & bit]

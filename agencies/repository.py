@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from agencies.credit import ScoredEvent
-from agencies.models import Agency, AgencyBranch, AgencyField, AgencyService, CreditEvent, Follow, RatingHistory
+from agencies.models import Agency, AgencyBranch, AgencyService, CreditEvent, Follow, RatingHistory
 
 # A row of CARD_COLUMNS (Row is variadic in SQLAlchemy 2.1).
 CardRow = Row[*tuple[Any, ...]]
@@ -64,7 +63,8 @@ class SearchFilters:
     exact: str | None = None  # the whole query, for relevance ranking
     code_range: tuple[str, str] | None = None
     service: str | None = None
-    field: str | None = None
+    service_bit: int = 0
+    field_bit: int = 0
     levels: tuple[str, ...] | None = None
     accepts_vouchers: bool | None = None
 
@@ -81,22 +81,24 @@ CARD_COLUMNS = (
     Agency.patent_attorneys,
     Agency.trademark_agents,
     Agency.accepts_vouchers,
+    Agency.services_json,
+    Agency.fields_mask,
 )
 
 
 def _conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
+    """Every filter is a condition on the agencies row itself (services and fields by bit), so the page and the
+    count read one table."""
     conditions: list[ColumnElement[bool]] = []
     for term in filters.terms:
         conditions.append(Agency.search_text.contains(term, autoescape=True))
     if filters.code_range is not None:
         low, high = filters.code_range
         conditions.append(and_(Agency.region_code >= low, Agency.region_code < high))
-    if filters.service is not None:
-        conditions.append(
-            exists().where(AgencyService.agency_id == Agency.id, AgencyService.service_code == filters.service)
-        )
-    if filters.field is not None:
-        conditions.append(exists().where(AgencyField.agency_id == Agency.id, AgencyField.field_code == filters.field))
+    if filters.service_bit:
+        conditions.append(Agency.services_mask.op("&")(filters.service_bit) != 0)
+    if filters.field_bit:
+        conditions.append(Agency.fields_mask.op("&")(filters.field_bit) != 0)
     if filters.levels is not None:
         conditions.append(Agency.credit_level.in_(filters.levels))
     if filters.accepts_vouchers is not None:
@@ -104,17 +106,21 @@ def _conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _order(filters: SearchFilters, sort: str) -> list[ColumnElement[Any]]:
+def _page_query(filters: SearchFilters, sort: str) -> Select[*tuple[Any, ...]]:
     by_rating: list[ColumnElement[Any]] = [Agency.credit_score.desc(), Agency.id.asc()]
+    query = select(*CARD_COLUMNS).where(*_conditions(filters))
     if sort == "rating":
-        return by_rating
+        return query.order_by(*by_rating)
     if sort == "attorneys":
-        return [(Agency.patent_attorneys + Agency.trademark_agents).desc(), *by_rating]
+        return query.order_by((Agency.patent_attorneys + Agency.trademark_agents).desc(), *by_rating)
     if sort == "price":
-        price = select(func.min(AgencyService.price_min_fen)).where(AgencyService.agency_id == Agency.id)
         if filters.service is not None:
-            price = price.where(AgencyService.service_code == filters.service)
-        return [price.scalar_subquery().asc().nulls_last(), *by_rating]
+            # The requested service's own price: walk that service's prices in order (index on service, price).
+            return query.join(
+                AgencyService,
+                and_(AgencyService.agency_id == Agency.id, AgencyService.service_code == filters.service),
+            ).order_by(AgencyService.price_min_fen.asc(), *by_rating)
+        return query.order_by(Agency.min_price_fen.asc().nulls_last(), *by_rating)
     # relevance: with a query, exact names first, then names starting with it, then the rest; all by rating.
     if filters.exact:
         exact = filters.exact
@@ -129,57 +135,23 @@ def _order(filters: SearchFilters, sort: str) -> list[ColumnElement[Any]]:
             ),
             else_=2,
         )
-        return [rank.asc(), *by_rating]
-    return by_rating
+        return query.order_by(rank.asc(), *by_rating)
+    return query.order_by(*by_rating)
 
 
 async def search(
     session: AsyncSession, filters: SearchFilters, *, sort: str, limit: int, offset: int
 ) -> tuple[list[CardRow], int]:
-    """One page of matching agencies and the total; the total rides on the page query as a window count."""
-    conditions = _conditions(filters)
-    total_col = func.count(literal(1)).over().label("total")
-    query = select(*CARD_COLUMNS, total_col).where(*conditions).order_by(*_order(filters, sort))
-    rows = list((await session.execute(query.limit(limit).offset(offset))).all())
-    if rows:
-        return rows, int(rows[0].total)
-    if offset == 0:
-        return [], 0
-    total = await session.scalar(select(func.count()).select_from(Agency).where(*conditions))
-    return [], int(total or 0)
+    """One page of matching agencies and the total.
 
-
-async def services_of(session: AsyncSession, agency_ids: Sequence[int]) -> dict[int, list[tuple[str, int, int]]]:
-    result: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
-    if not agency_ids:
-        return result
-    rows = await session.execute(
-        select(
-            AgencyService.agency_id,
-            AgencyService.service_code,
-            AgencyService.price_min_fen,
-            AgencyService.price_max_fen,
-        )
-        .where(AgencyService.agency_id.in_(list(agency_ids)))
-        .order_by(AgencyService.agency_id, AgencyService.service_code)
-    )
-    for agency_id, code, low, high in rows.all():
-        result[agency_id].append((code, low, high))
-    return result
-
-
-async def fields_of(session: AsyncSession, agency_ids: Sequence[int]) -> dict[int, list[str]]:
-    result: dict[int, list[str]] = defaultdict(list)
-    if not agency_ids:
-        return result
-    rows = await session.execute(
-        select(AgencyField.agency_id, AgencyField.field_code)
-        .where(AgencyField.agency_id.in_(list(agency_ids)))
-        .order_by(AgencyField.agency_id, AgencyField.field_code)
-    )
-    for agency_id, code in rows.all():
-        result[agency_id].append(code)
-    return result
+    The page query stops after `limit` rows (no window count, which would visit every match); the total is a
+    separate count over the same conditions, skipped when the first page already shows everything.
+    """
+    rows = list((await session.execute(_page_query(filters, sort).limit(limit).offset(offset))).all())
+    if offset == 0 and len(rows) < limit:
+        return rows, len(rows)
+    total = await session.scalar(select(func.count()).select_from(Agency).where(*_conditions(filters)))
+    return rows, int(total or 0)
 
 
 async def cards_by_ids(session: AsyncSession, agency_ids: Sequence[int]) -> list[CardRow]:

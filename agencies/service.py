@@ -24,13 +24,16 @@ from sqlalchemy.orm import selectinload
 
 from agencies import repository
 from agencies.catalogue import (
+    FIELD_BITS,
     FIELDS,
     PATENT_SERVICES,
+    SERVICE_BITS,
     SERVICES,
     AgencyKind,
     CreditLevel,
     FieldCode,
     ServiceCode,
+    fields_from_mask,
     levels_at_least,
 )
 from agencies.credit import CATEGORIES, MAX_SCORE, compute_score, level_for
@@ -223,10 +226,23 @@ def _rating_out(agency: Agency) -> RatingOut:
     )
 
 
-async def _cards(session: AsyncSession, rows: Sequence[repository.CardRow]) -> list[AgencyCard]:
-    ids = [row.id for row in rows]
-    services = await repository.services_of(session, ids)
-    fields = await repository.fields_of(session, ids)
+def card_columns(services: Sequence[tuple[str, int, int]], fields: Sequence[str]) -> dict[str, Any]:
+    """The search columns derived from an agency's services and fields; every write of either sets them."""
+    ordered = sorted(services)
+    return {
+        "services_mask": sum(SERVICE_BITS[ServiceCode(code)] for code, _, _ in ordered),
+        "fields_mask": sum(FIELD_BITS[FieldCode(code)] for code in set(fields)),
+        "min_price_fen": min((low for _, low, _ in ordered), default=None),
+        "services_json": json.dumps([[code, low, high] for code, low, high in ordered], separators=(",", ":")),
+    }
+
+
+def _set_card_columns(agency: Agency, services: Sequence[tuple[str, int, int]], fields: Sequence[str]) -> None:
+    for name, value in card_columns(services, fields).items():
+        setattr(agency, name, value)
+
+
+def _cards(rows: Sequence[repository.CardRow]) -> list[AgencyCard]:
     return [
         AgencyCard(
             id=row.id,
@@ -240,8 +256,8 @@ async def _cards(session: AsyncSession, rows: Sequence[repository.CardRow]) -> l
             patent_attorneys=row.patent_attorneys,
             trademark_agents=row.trademark_agents,
             accepts_vouchers=row.accepts_vouchers,
-            services=_services_out(services.get(row.id, [])),
-            fields=[FieldCode(code) for code in fields.get(row.id, [])],
+            services=_services_out([tuple(item) for item in json.loads(row.services_json)]),
+            fields=fields_from_mask(row.fields_mask),
         )
         for row in rows
     ]
@@ -277,18 +293,19 @@ def _search_filters(query: SearchQuery) -> repository.SearchFilters:
         exact=" ".join(terms) or None,
         code_range=code_range,
         service=query.service.value if query.service else None,
-        field=query.field.value if query.field else None,
+        service_bit=SERVICE_BITS[query.service] if query.service else 0,
+        field_bit=FIELD_BITS[query.field] if query.field else 0,
         levels=tuple(level.value for level in levels_at_least(query.min_rating)) if query.min_rating else None,
         accepts_vouchers=query.accepts_vouchers,
     )
 
 
-def _cache_key(version: int, filters: repository.SearchFilters, query: SearchQuery) -> str:
+def _cache_key(filters: repository.SearchFilters, query: SearchQuery) -> str:
     normal = {
         "t": filters.terms,
         "r": filters.code_range,
         "s": filters.service,
-        "f": filters.field,
+        "f": filters.field_bit,
         "l": filters.levels,
         "v": filters.accepts_vouchers,
         "o": query.sort,
@@ -296,29 +313,32 @@ def _cache_key(version: int, filters: repository.SearchFilters, query: SearchQue
         "n": query.page_size,
     }
     digest = hashlib.blake2b(json.dumps(normal, ensure_ascii=False).encode(), digest_size=16).hexdigest()
-    return f"agencies:search:{version}:{digest}"
+    return f"agencies:search:{digest}"
 
 
 async def search(session: AsyncSession, cache: Cache, query: SearchQuery, *, cache_ttl: int) -> SearchJson:
-    """Agencies matching the filters, one page plus the total. Cached for `cache_ttl` seconds (0: not cached)."""
+    """Agencies matching the filters, one page plus the total. Cached for `cache_ttl` seconds (0: not cached).
+
+    A cached entry is stored as "<version>\n<json>" with the namespace version read BEFORE the database, and read
+    back together with the current version in one round trip: it is a hit only when the two versions agree. A write
+    that commits while we compute bumps the version, so what we store is never served (no stale result).
+    """
     filters = _search_filters(query)
-    key = None
-    if cache_ttl > 0:
-        # Read the version BEFORE the database: a write committing in between bumps it, so what we cache below
-        # lands under a version nobody reads any more.
-        version = await cache.version(SEARCH_NAMESPACE)
-        if version is not None:
-            key = _cache_key(version, filters, query)
-            hit = await cache.get(key)
-            if hit is not None:
-                return SearchJson(hit)
+    key = _cache_key(filters, query) if cache_ttl > 0 else None
+    version: int | None = None
+    if key is not None:
+        version, cached = await cache.version_and_get(SEARCH_NAMESPACE, key)
+        if cached is not None and version is not None:
+            stored_version, _, text = cached.partition("\n")
+            if stored_version == str(version):
+                return SearchJson(text)
     rows, total = await repository.search(
         session, filters, sort=query.sort, limit=query.page_size, offset=(query.page - 1) * query.page_size
     )
-    page = AgencyPage(items=await _cards(session, rows), total=total, page=query.page, page_size=query.page_size)
+    page = AgencyPage(items=_cards(rows), total=total, page=query.page, page_size=query.page_size)
     text = page.model_dump_json()
-    if key is not None:
-        await cache.set(key, text, cache_ttl)
+    if key is not None and version is not None:
+        await cache.set(key, f"{version}\n{text}", cache_ttl)
     return SearchJson(text)
 
 
@@ -467,6 +487,9 @@ async def register(session: AsyncSession, cache: Cache, principal: Principal | N
         credit_baseline=100,
         rating_updated_at=now,
         search_text=search_text_for(body.name_zh, body.name_en, body.short_name),
+        **card_columns(
+            [(s.service.value, s.price_min_fen, s.price_max_fen) for s in body.services], [f.value for f in body.fields]
+        ),
     )
     try:
         async with session.begin_nested():
@@ -592,6 +615,12 @@ async def update(
         agency.branches = [
             AgencyBranch(agency_id=agency.id, region_code=b.region_code, address=b.address) for b in patch.branches
         ]
+    if patch.services is not None or patch.fields is not None:
+        _set_card_columns(
+            agency,
+            [(s.service_code, s.price_min_fen, s.price_max_fen) for s in agency.services],
+            [f.field_code for f in agency.fields],
+        )
     agency.updated_at = utcnow()
     try:
         async with session.begin_nested():
@@ -992,4 +1021,4 @@ async def unfollow(session: AsyncSession, principal: Principal | None, agency_id
 async def my_follows(session: AsyncSession, principal: Principal | None) -> FollowsOut:
     acting = authorize(principal, Action.FOLLOW)
     ids = await repository.followed_ids(session, acting.user_id)
-    return FollowsOut(items=await _cards(session, await repository.cards_by_ids(session, ids)))
+    return FollowsOut(items=_cards(await repository.cards_by_ids(session, ids)))

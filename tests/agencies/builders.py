@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Sequence
 
 from agencies.models import Agency, AgencyField, AgencyService, RatingHistory
-from agencies.service import search_text_for
+from agencies.service import card_columns, search_text_for
 from core.credit_code import make_credit_code
 from core.db import Database
 
@@ -53,6 +53,7 @@ async def make_agency(
         credit_level=level or level_for(score).value,
         credit_baseline=score,
         search_text=search_text_for(name, name_en, short_name),
+        **card_columns(list(services), list(fields)),
     )
     async with db.transaction() as session:
         session.add(agency)
