@@ -2,11 +2,50 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.db import Database
 
 DEMO_PASSWORD = "demo-pass-2026"
 
 
 async def seed(settings: Settings, *, agencies: int) -> int:
-    print("seed: nothing to seed yet")
+    from core.cache import make_cache
+    from core.db import Database
+    from core.schema import load_models
+
+    load_models()  # every mapped class, so foreign keys across domains resolve
+    db = Database(settings.database_url)
+    try:
+        await _seed_agencies(db, agencies)
+        await _seed_vouchers(db)
+    finally:
+        await db.dispose()
+    # Cached search results of a running server must not hide the new rows.
+    cache = make_cache(str(settings.redis_url) if settings.redis_url else None, settings.cache_prefix)
+    await cache.bump("agencies")
+    await cache.close()
     return 0
+
+
+async def _seed_agencies(db: Database, n: int) -> None:
+    from agencies.seed import seed_agencies, seed_agency_accounts
+
+    async with db.transaction() as session:
+        report = await seed_agencies(session, n)
+        accounts = await seed_agency_accounts(session, report.demo_agency_id, DEMO_PASSWORD)
+    print(f"seed: agencies: {report.created} created, {report.existing} already there")
+    for line in accounts:
+        print(f"seed: account {line}")
+
+
+async def _seed_vouchers(db: Database) -> None:
+    from vouchers.seed import seed_vouchers
+
+    async with db.transaction() as session:
+        lines = await seed_vouchers(session, DEMO_PASSWORD)
+    for line in lines:
+        print(f"seed: vouchers: {line}")
