@@ -64,10 +64,7 @@ class TicketPatch(BaseModel):
     def _something(self) -> TicketPatch:
         if self.status is None and self.answer is None:
             raise ValueError("give status, answer or both")
-        if self.status == "answered" and not self.answer:
-            # An "answered" ticket without its answer helps nobody; the answer may have been set earlier, though,
-            # so the service checks the stored one too.
-            pass
+        # "answered" without an answer is checked by the service: the answer may have been stored earlier.
         return self
 
 

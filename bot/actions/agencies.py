@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -136,7 +137,7 @@ class ActionFindAgency(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         buttons = []
         if len(page.items) >= 2:
             names = [page.items[0].name_zh, page.items[1].name_zh]
-            payload = '/compare_agencies{"agency_name": ["' + names[0] + '", "' + names[1] + '"]}'
+            payload = "/compare_agencies" + json.dumps({"agency_name": names}, ensure_ascii=False)
             buttons.append(button(pick(lang, "比较前两家", "Compare the top two"), payload))
         buttons.append(button(pick(lang, "怎么选代理机构", "How to choose"), "/ask_agency_selection"))
         say(dispatcher, intro, buttons, cards)
@@ -173,7 +174,7 @@ def _did_you_mean(lang: Lang, typed: str, suggestions: tuple[AgencyCard, ...]) -
     return (
         pick(lang, f"没有找到“{typed}”，您是不是要找：", f"No agency called '{typed}'. Did you mean:"),
         [
-            button(s.name_zh, '/check_agency_rating{"agency_name": "' + s.name_zh.replace('"', "") + '"}')
+            button(s.name_zh, "/check_agency_rating" + json.dumps({"agency_name": s.name_zh}, ensure_ascii=False))
             for s in suggestions
         ],
     )

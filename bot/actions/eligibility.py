@@ -10,7 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import Lang, button, lang_of, pick, say
 from bot.eligibility import (
-    UNSURE,
     Answers,
     Assessment,
     CaseType,
@@ -201,6 +200,3 @@ class ActionEligibilityVerdict(Action):  # type: ignore[misc]  # rasa_sdk is unt
             buttons[1] = button(pick(lang, "了解PPH", "About PPH"), "/ask_pph")
         say(dispatcher, render_verdict(result, lang), buttons)
         return reset
-
-
-__all__ = ["UNSURE", "ActionEligibilityVerdict", "ValidatePriorityEligibilityForm"]
