@@ -2,7 +2,7 @@
 // confirmed with the evidence form, its credit record; then the official settles it with an explicit decision.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { BASE, FIXTURES, fieldError, launch, loginAs, newPage, shot, typed } from './browser.mjs'
+import { BASE, FIXTURES, PHONE, fieldError, launch, loginAs, newPage, shot, typed } from './browser.mjs'
 
 let session
 let page
@@ -72,5 +72,15 @@ test('the official settles the delivered redemption with an explicit decision', 
   const audit = official.locator('[data-test=audit-table]')
   await audit.getByText('确认交付', { exact: true }).waitFor()
   assert.ok(await audit.getByText('结算', { exact: true }).isVisible())
+  await shot(official, 'desktop-voucher-audit')
+
+  // The programme's report now has money in every column; its screenshots are taken here.
+  await official.goto(`${BASE}/console/programs/${FIXTURES.program.id}/report`)
+  assert.equal(await official.locator('[data-test=total-settled_fen] .value').textContent(), '¥1,000.00')
+  for (const chart of ['chart-time', 'chart-service', 'chart-agency']) await official.locator(`[data-test=${chart}] canvas`).waitFor()
+  await shot(official, 'desktop-report')
+  await official.setViewportSize(PHONE)
+  await official.waitForTimeout(300)
+  await shot(official, 'phone-console-report')
   assert.deepEqual(official.problems, [])
 })

@@ -53,10 +53,12 @@ export async function loginAs(page, username, password = FIXTURES.password, { mo
   await page.waitForURL((url) => !url.pathname.endsWith('/login'))
 }
 
-export async function shot(page, name) {
+export async function shot(page, name, { top = true } = {}) {
   if (!SHOTS) return
   mkdirSync(SHOTS, { recursive: true })
-  await page.waitForTimeout(400) // let charts finish their entry animation
+  if (top) await page.evaluate(() => window.scrollTo(0, 0))
+  await page.evaluate(() => document.querySelectorAll('.el-message').forEach((toast) => toast.remove()))
+  await page.waitForTimeout(600) // let charts finish their entry animation and toasts settle
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false })
 }
 

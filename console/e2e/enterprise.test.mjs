@@ -2,7 +2,7 @@
 // follow, my vouchers with balance and expiry, and the assistant's chat with its buttons.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { BASE, FIXTURES, PHONE, launch, loginAs, newPage, shot, typed } from './browser.mjs'
+import { BASE, FIXTURES, PHONE, launch, newPage, shot, typed } from './browser.mjs'
 
 let session
 let page
@@ -31,8 +31,13 @@ test('an agency page shows its rating, history and prices; following needs a log
   await page.locator(`[data-test=m-agency-${FIXTURES.agency.id}]`).click()
   await page.locator('[data-test=m-rating]').waitFor()
   assert.ok((await page.locator('[data-test=m-history-row]').count()) >= 1)
-  await loginAs(page, 'e2e_enterprise', FIXTURES.password, { mobile: true })
-  await page.goto(`${BASE}/console/m/agencies/${FIXTURES.agency.id}`)
+  // Following needs an account: the button leads to the login, which leads back to this agency.
+  await page.locator('[data-test=m-follow-login]').click()
+  await page.waitForURL('**/console/m/login**')
+  await page.locator(typed('username')).fill('e2e_enterprise')
+  await page.locator(typed('password')).fill(FIXTURES.password)
+  await page.locator('[data-test=login-submit]').click()
+  await page.waitForURL(`**/console/m/agencies/${FIXTURES.agency.id}`)
   const follow = page.locator('[data-test=m-follow]')
   await follow.waitFor()
   await follow.click()

@@ -62,6 +62,7 @@ export async function arrange(base, cli) {
   })
   cli('create-user', '--role', 'agency', '--username', 'e2e_agency', '--password', PASSWORD, '--agency-id', String(agency.id), '--display-name', '代理机构员工')
   cli('create-user', '--role', 'enterprise', '--username', 'e2e_enterprise', '--password', PASSWORD, '--enterprise-id', String(enterprise.id), '--display-name', '企业员工')
+  cli('create-user', '--role', 'enterprise', '--username', 'e2e_enterprise2', '--password', PASSWORD, '--enterprise-id', String(second.id))
 
   // A programme with a voucher already redeemed at the agency: the agency's confirm walk starts from it.
   const now = new Date()
@@ -80,13 +81,24 @@ export async function arrange(base, cli) {
   })
   const issued = await call(base, 'POST', `/voucher-programs/${program.id}/vouchers`, {
     token: official,
-    body: { enterprises: [{ enterprise_id: enterprise.id }] },
+    body: { enterprises: [{ enterprise_id: enterprise.id }, { enterprise_id: second.id }] },
   })
   const enterpriseToken = await login(base, 'e2e_enterprise')
-  const voucher = issued.issued[0]
+  const voucher = issued.issued.find((v) => v.enterprise_id === enterprise.id)
   const redemption = await call(base, 'POST', `/vouchers/${voucher.id}/redeem`, {
     token: enterpriseToken,
     body: { agency_id: agency.id, service_code: 'utility_model', price_fen: 200000 },
+  })
+  // More activity for the report: the second enterprise spends at another participating agency too.
+  const secondToken = await login(base, 'e2e_enterprise2')
+  const secondVoucher = issued.issued.find((v) => v.enterprise_id === second.id)
+  const other = program.participating_agencies.find((a) => a.id !== agency.id && a.services.some((s) => s.code === 'invention'))
+  const invention = other ? other.services.find((s) => s.code === 'invention') : null
+  await call(base, 'POST', `/vouchers/${secondVoucher.id}/redeem`, {
+    token: secondToken,
+    body: other
+      ? { agency_id: other.id, service_code: 'invention', price_fen: invention.price_min_fen }
+      : { agency_id: agency.id, service_code: 'invention', price_fen: 500000 },
   })
   return {
     password: PASSWORD,

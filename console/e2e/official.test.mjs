@@ -2,7 +2,7 @@
 // issue one and from a file → revoke → report with charts and CSV → a voucher's audit history.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { BASE, FIXTURES, fieldError, launch, loginAs, newPage, shot, typed } from './browser.mjs'
+import { BASE, DESKTOP, FIXTURES, PHONE, fieldError, launch, loginAs, newPage, shot, typed } from './browser.mjs'
 
 let session
 let page
@@ -131,7 +131,10 @@ test('the report shows totals, three charts and exports CSV', async () => {
   await page.locator('[data-test=report-totals]').waitFor()
   assert.equal(await page.locator('[data-test=total-issued_fen] .value').textContent(), '¥8,000.00')
   for (const chart of ['chart-time', 'chart-service', 'chart-agency']) await page.locator(`[data-test=${chart}] canvas`).waitFor()
-  await shot(page, 'desktop-report')
+  // The same console at phone width: the menu folds into a drawer, the charts and tables stack.
+  await page.setViewportSize(PHONE)
+  await page.locator('[data-test=chart-time] canvas').waitFor()
+  await page.setViewportSize(DESKTOP)
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=report-csv]').click()])
   const stream = await download.createReadStream()
   let csv = ''
@@ -144,4 +147,11 @@ test('the language switches to English with one click', async () => {
   await page.getByText('Programme report').first().waitFor()
   await page.locator('[data-test=lang-switch]').click()
   await page.getByText('项目报表').first().waitFor()
+})
+
+test("the assistant's unanswered questions and handoff tickets are listed for officials", async () => {
+  await page.locator('[data-test="nav-/assistant"]').click()
+  await page.locator('[data-test=unanswered-table]').waitFor()
+  await page.getByRole('tab', { name: '人工咨询工单' }).click()
+  await page.locator('[data-test=ticket-table]').waitFor()
 })

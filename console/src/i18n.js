@@ -21,7 +21,7 @@ const zh = {
     official: '主管部门', agency: '代理机构', enterprise: '企业', failed: '用户名或密码错误。', mobile: '企业手机版',
   },
   nav: {
-    agencies: '代理机构', creditImport: '信用评价导入', programs: '服务券项目', flags: '异常预警', audit: '服务券审计',
+    agencies: '代理机构', creditImport: '信用评价导入', programs: '服务券项目', flags: '异常预警', audit: '服务券审计', assistant: '智能助手',
     myAgency: '机构资料', redemptions: '待确认核销', myCredit: '信用记录', mobile: '手机版预览',
     mSearch: '找机构', mVouchers: '我的券', mChat: '智能助手', mFollowing: '关注',
   },
@@ -114,6 +114,13 @@ const zh = {
     new_energy: '新能源', new_materials: '新材料', new_energy_vehicles: '新能源汽车', smart_manufacturing: '智能制造',
     digital_economy: '互联网、大数据、云计算', chemicals: '化学化工', mechanical: '机械', electrical: '电学', other: '其他',
   },
+  assistant: {
+    title: '智能助手', unanswered: '未能回答的问题', tickets: '人工咨询工单', question: '问题', reason: '原因', intent: '识别意图',
+    confidence: '置信度', lang: '语言', answer: '答复', work: '处理',
+    reasons: { out_of_scope: '超出范围', low_confidence: '置信度低', handoff: '转人工' },
+    statuses: { open: '待处理', in_progress: '处理中', answered: '已答复', closed: '已关闭' },
+  },
+  causes: { event: '信用事件', reversal: '撤销信用事件', import: '评价结果导入', initial: '登记' },
   categories: {
     abnormal_applications: '非正常专利申请', suspension_order: '被责令停止承接新业务', licence_revoked: '被吊销执业许可证',
     criminal_conviction: '负责人受到刑事处罚', excessive_volume: '人均代理量明显异常', late_annual_report: '未按时提交年度报告',
@@ -141,7 +148,7 @@ const en = {
     official: 'Official', agency: 'Agency', enterprise: 'Enterprise', failed: 'Wrong username or password.', mobile: 'Enterprise phone view',
   },
   nav: {
-    agencies: 'Agencies', creditImport: 'Import evaluations', programs: 'Voucher programmes', flags: 'Abuse flags', audit: 'Voucher audit',
+    agencies: 'Agencies', creditImport: 'Import evaluations', programs: 'Voucher programmes', flags: 'Abuse flags', audit: 'Voucher audit', assistant: 'Assistant',
     myAgency: 'Our agency', redemptions: 'Redemptions to confirm', myCredit: 'Credit record', mobile: 'Phone view',
     mSearch: 'Agencies', mVouchers: 'Vouchers', mChat: 'Assistant', mFollowing: 'Following',
   },
@@ -234,6 +241,13 @@ const en = {
     new_energy: 'New energy', new_materials: 'New materials', new_energy_vehicles: 'New-energy vehicles', smart_manufacturing: 'Intelligent manufacturing',
     digital_economy: 'Internet, big data, cloud', chemicals: 'Chemistry', mechanical: 'Mechanical', electrical: 'Electrical', other: 'Other',
   },
+  assistant: {
+    title: 'Assistant', unanswered: 'Questions it could not answer', tickets: 'Handoff tickets', question: 'Question', reason: 'Why', intent: 'Intent',
+    confidence: 'Confidence', lang: 'Language', answer: 'Answer', work: 'Work on it',
+    reasons: { out_of_scope: 'Out of scope', low_confidence: 'Low confidence', handoff: 'Asked for a person' },
+    statuses: { open: 'Open', in_progress: 'In progress', answered: 'Answered', closed: 'Closed' },
+  },
+  causes: { event: 'Credit event', reversal: 'Reversal', import: 'Official evaluation', initial: 'Registered' },
   categories: {
     abnormal_applications: 'Abnormal patent applications', suspension_order: 'Ordered to stop new business', licence_revoked: 'Licence revoked',
     criminal_conviction: 'Criminal conviction of management', excessive_volume: 'Abnormal filing volume', late_annual_report: 'Annual report not filed on time',
