@@ -71,7 +71,7 @@ test('the official settles the delivered redemption with an explicit decision', 
   await official.goto(`${BASE}/console/audit/${FIXTURES.voucher.id}`)
   const audit = official.locator('[data-test=audit-table]')
   await audit.getByText('确认交付', { exact: true }).waitFor()
-  assert.ok(await audit.getByText('结算', { exact: true }).isVisible())
+  await audit.getByText('结算', { exact: true }).waitFor()
   await shot(official, 'desktop-voucher-audit')
 
   // The programme's report now has money in every column; its screenshots are taken here.
