@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,51 +73,82 @@ async def related_party_evidence(
     return shared or None
 
 
-async def on_redeem(
+@dataclass
+class RedeemSignals:
+    """Evidence gathered before the voucher is locked (it reads other rows only), so the lock is held briefly."""
+
+    related: dict[str, Any] | None
+    listed_max_fen: int | None
+    earlier_at_max: list[int] | None
+    program_redemptions: int
+    program_amount_fen: int
+    agency_amount_fen: int
+
+
+async def gather(
     session: AsyncSession,
     program: VoucherProgram,
-    voucher: Voucher,
-    redemption: Redemption,
     agency: AgencySummary,
     enterprise: EnterpriseSummary,
-) -> list[VoucherFlag]:
-    flags: list[VoucherFlag] = []
-    shared = await related_party_evidence(session, enterprise, agency.id)
-    if shared is not None:
-        flags.append(_flag(redemption, RELATED_PARTY, {"shared": shared, "enterprise_id": enterprise.id}))
-
+    *,
+    service_code: str,
+    price_fen: int,
+    maybe_whole_voucher: bool,
+) -> RedeemSignals:
     max_prices = {s.service_code: s.price_max_fen for s in agency.services}
-    listed_max = max_prices.get(redemption.service_code)
-    at_max = redemption.amount_fen == voucher.face_value_fen or (
-        listed_max is not None and redemption.price_fen >= listed_max
-    )
-    if at_max:
+    listed_max = max_prices.get(service_code)
+    earlier = None
+    if maybe_whole_voucher or (listed_max is not None and price_fen >= listed_max):
         earlier = await repository.at_maximum_redemptions(
-            session, program_id=program.id, agency_id=agency.id, max_prices=max_prices, exclude_id=redemption.id
+            session, program_id=program.id, agency_id=agency.id, max_prices=max_prices, exclude_id=0
         )
-        if len(earlier) + 1 >= MAX_AMOUNT_REPEAT_COUNT:
-            flags.append(
-                _flag(
-                    redemption,
-                    MAX_AMOUNT_REPEATED,
-                    {
-                        "at_maximum_redemptions": [*earlier, redemption.id],
-                        "threshold": MAX_AMOUNT_REPEAT_COUNT,
-                        "listed_max_price_fen": listed_max,
-                        "price_fen": redemption.price_fen,
-                    },
-                )
-            )
-
     count, total, per_agency = await repository.program_agency_amounts(session, program.id)
-    share = per_agency.get(agency.id, 0) / total if total else 0.0
+    return RedeemSignals(
+        related=await related_party_evidence(session, enterprise, agency.id),
+        listed_max_fen=listed_max,
+        earlier_at_max=earlier,
+        program_redemptions=count,
+        program_amount_fen=total,
+        agency_amount_fen=per_agency.get(agency.id, 0),
+    )
+
+
+def record_redeem(
+    session: AsyncSession, signals: RedeemSignals, voucher: Voucher, redemption: Redemption
+) -> list[VoucherFlag]:
+    """The flags the gathered evidence and the redemption just made call for, added to the session."""
+    flags: list[VoucherFlag] = []
+    if signals.related is not None:
+        flags.append(
+            _flag(redemption, RELATED_PARTY, {"shared": signals.related, "enterprise_id": redemption.enterprise_id})
+        )
+    at_max = redemption.amount_fen == voucher.face_value_fen or (
+        signals.listed_max_fen is not None and redemption.price_fen >= signals.listed_max_fen
+    )
+    if at_max and signals.earlier_at_max is not None and len(signals.earlier_at_max) + 1 >= MAX_AMOUNT_REPEAT_COUNT:
+        flags.append(
+            _flag(
+                redemption,
+                MAX_AMOUNT_REPEATED,
+                {
+                    "at_maximum_redemptions": [*signals.earlier_at_max, redemption.id],
+                    "threshold": MAX_AMOUNT_REPEAT_COUNT,
+                    "listed_max_price_fen": signals.listed_max_fen,
+                    "price_fen": redemption.price_fen,
+                },
+            )
+        )
+    count = signals.program_redemptions + 1
+    total = signals.program_amount_fen + redemption.amount_fen
+    mine = signals.agency_amount_fen + redemption.amount_fen
+    share = mine / total if total else 0.0
     if count >= CONCENTRATION_MIN_REDEMPTIONS and share > CONCENTRATION_SHARE:
         flags.append(
             _flag(
                 redemption,
                 AGENCY_CONCENTRATION,
                 {
-                    "agency_amount_fen": per_agency.get(agency.id, 0),
+                    "agency_amount_fen": mine,
                     "program_redeemed_fen": total,
                     "share": round(share, 4),
                     "threshold": CONCENTRATION_SHARE,

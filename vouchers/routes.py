@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.auth import principal_of
-from core.errors import AppError, PayloadTooLarge
+from core.errors import AppError, PayloadTooLarge, ServiceUnavailable
 from core.http import Api, parse_body, path_id, session
 from core.state import DATABASE
 from vouchers import service
@@ -39,6 +42,37 @@ TAGS = ["vouchers"]
 MAX_CSV_BYTES = 1024 * 1024
 
 Handler = Callable[..., Awaitable[Any]]
+
+# Requests that will wait on the same row lock (one voucher, one programme) queue here first, inside the process,
+# so a burst on one hot row holds one database connection instead of the whole pool (PostgreSQL still does the
+# real locking across processes). Weak values: a lock disappears once no request holds it.
+ROW_QUEUES: web.AppKey[weakref.WeakValueDictionary[str, asyncio.Lock]] = web.AppKey("voucher_row_queues")
+
+
+def setup(app: web.Application) -> None:
+    app[ROW_QUEUES] = weakref.WeakValueDictionary()
+
+
+def queued_on(kind: str, param: str) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapper(request: web.Request, **kwargs: Any) -> Any:
+            key = f"{kind}:{request.match_info[param]}"
+            queues = request.app[ROW_QUEUES]
+            lock = queues.get(key)
+            if lock is None:
+                lock = queues[key] = asyncio.Lock()
+            async with lock:
+                try:
+                    return await handler(request, **kwargs)
+                except PoolTimeout:
+                    raise ServiceUnavailable(
+                        "the database is too busy right now; retry in a moment", code="database_busy"
+                    ) from None
+
+        return wrapper
+
+    return decorate
 
 
 def keeps_expiry(handler: Handler) -> Handler:
@@ -105,13 +139,14 @@ async def get_program(request: web.Request, query: ProgramQuery) -> ProgramOut:
     status=201,
     auth=True,
     tags=TAGS,
-    errors=[409, 413],
+    errors=[409, 413, 503],
     request_content={
         "application/json": {"schema": IssueIn.model_json_schema()},
         "text/csv": {"schema": {"type": "string", "description": "header credit_code|enterprise_id[,face_value_fen]"}},
     },
     summary="Issue vouchers to one or many enterprises, from JSON or a CSV file; all or nothing, never past the budget",
 )
+@queued_on("program", "program_id")
 async def issue_vouchers(request: web.Request) -> IssueOut:
     program_id = path_id(request, "program_id")
     lines = None
@@ -213,9 +248,10 @@ async def get_voucher(request: web.Request) -> VoucherDetail:
     status=201,
     auth=True,
     tags=TAGS,
-    errors=[409],
+    errors=[409, 503],
     summary="Redeem at an agency for a service and price (enterprise staff); honours the Idempotency-Key header",
 )
+@queued_on("voucher", "voucher_id")
 @keeps_expiry
 async def redeem(request: web.Request, body: RedeemIn) -> web.Response:
     result = await service.redeem(
@@ -241,6 +277,7 @@ async def redeem(request: web.Request, body: RedeemIn) -> web.Response:
     errors=[409],
     summary="Withdraw a voucher with a reason; its unspent balance returns to the budget (officials)",
 )
+@queued_on("voucher", "voucher_id")
 @keeps_expiry
 async def revoke(request: web.Request, body: RevokeIn) -> VoucherOut:
     return await service.revoke(session(request), principal_of(request), path_id(request, "voucher_id"), body)

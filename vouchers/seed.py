@@ -61,13 +61,15 @@ DEMO_ENTERPRISES = (
 DEMO_PROGRAM_NAME = "杭州市知识产权服务券（2026—2027年度）"
 
 
-async def _official(session: AsyncSession, password: str) -> User:
+async def _official(session: AsyncSession, password: str, lines: list[str]) -> User:
+    """`official_demo` (the agencies seed makes it too; whichever runs first creates it)."""
     user = await session.scalar(select(User).where(User.username == "official_demo"))
     if user is None:
         user = await create_user(
             session,
             NewUser(role="official", username="official_demo", password=password, display_name="official_demo"),
         )
+        lines.append(f"official_demo / {password} — official: programmes, issuing, settlement, reports")
     return user
 
 
@@ -97,7 +99,7 @@ async def seed_vouchers(session: AsyncSession, password: str) -> list[str]:
         )
     lines.append(f"enterprise_demo / {password} — staff of enterprise {little_giant} ({DEMO_ENTERPRISES[0]['name']})")
 
-    official = principal_for(await _official(session, password))
+    official = principal_for(await _official(session, password, lines))
     program = await session.scalar(select(VoucherProgram).where(VoucherProgram.name == DEMO_PROGRAM_NAME))
     if program is None:
         created = await service.create_program(

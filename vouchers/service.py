@@ -472,8 +472,7 @@ async def _transition(
         reason=reason,
         created_at=now,
     )
-    session.add(audit)
-    await session.flush()
+    session.add(audit)  # flushed with the unit of work's next statement or its commit
     if old_state != to.value:
         await publish(
             session,
@@ -880,42 +879,23 @@ async def redeem(
     idempotency_key: str | None = None,
 ) -> RedeemResult:
     """Spend part of a voucher at an agency. The same `Idempotency-Key` with the same request replays the first
-    answer (one effect); with a different request it is refused (422)."""
+    answer (one effect); with a different request it is refused (422).
+
+    Everything that depends only on the programme, the agency and the enterprise (which do not change under us) is
+    read before the voucher's row lock is taken; under the lock only the voucher's own state, balance and the
+    idempotency record are read and the writes made, so concurrent redemptions of one voucher wait as little as
+    possible.
+    """
     actor = check_transition(principal, Action.REDEEM)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
         raise field_error("Idempotency-Key", f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
-    voucher = await repository.lock_voucher(session, voucher_id)  # serializes every redemption of this voucher
-    if voucher is None:
+    seen = await repository.voucher(session, voucher_id)
+    if seen is None:
         raise NotFound(f"no voucher {voucher_id}")
-    if voucher.enterprise_id != actor.enterprise_id:
+    if seen.enterprise_id != actor.enterprise_id:
         raise NotYourVoucher("this voucher belongs to another enterprise")
-    request_hash = _request_hash(voucher_id, data)
-    if idempotency_key is not None:
-        record = await repository.idempotency_record(session, actor.user_id, idempotency_key)
-        if record is not None:
-            if record.request_hash != request_hash:
-                raise IdempotencyKeyReused(
-                    "this Idempotency-Key was already used for a different request",
-                    details=[{"field": "Idempotency-Key", "message": "already used with a different body or voucher"}],
-                )
-            return RedeemResult(record.status, record.response, replayed=True)
-
-    now = utcnow()
-    if await _expire_if_due(session, actor, voucher, now):
-        raise _expired_error(voucher)
-    state = VoucherState(voucher.state)
-    if state not in SPENDABLE:
-        raise IllegalTransition(
-            f"voucher {voucher.id} is {state.value} and cannot be redeemed",
-            details={"voucher_id": voucher.id, "state": state.value, "reason": voucher.state_reason},
-        )
-    program = await repository.program(session, voucher.program_id)
+    program = await repository.program(session, seen.program_id)
     assert program is not None
-    if now < program.valid_from:
-        raise ProgramClosed(
-            f"the programme opens at {program.valid_from.isoformat()}",
-            details={"program_id": program.id, "valid_from": program.valid_from.isoformat()},
-        )
     covered = (await repository.program_services(session, [program.id]))[program.id]
     if data.service_code.value not in covered:
         raise field_error("service_code", f"not covered by this programme (covers {', '.join(covered)})")
@@ -930,10 +910,48 @@ async def redeem(
         raise field_error(
             "price_fen", f"above the agency's listed maximum of {listed.price_max_fen} fen for this service"
         )
-    amount = min(data.price_fen * program.share_bp // 10000, voucher.balance_fen)
-    if amount <= 0:
+    wanted = data.price_fen * program.share_bp // 10000
+    if wanted <= 0:
         raise field_error("price_fen", "too small: the voucher's share of it rounds to 0 fen")
+    enterprise = await get_enterprise_summary(session, seen.enterprise_id)
+    assert enterprise is not None
+    signals = await flagging.gather(
+        session,
+        program,
+        agency,
+        enterprise,
+        service_code=data.service_code.value,
+        price_fen=data.price_fen,
+        maybe_whole_voucher=wanted >= seen.face_value_fen,
+    )
 
+    voucher = await repository.lock_voucher(session, voucher_id)  # every redemption of this voucher queues here
+    assert voucher is not None
+    request_hash = _request_hash(voucher_id, data)
+    if idempotency_key is not None:
+        record = await repository.idempotency_record(session, actor.user_id, idempotency_key)
+        if record is not None:
+            if record.request_hash != request_hash:
+                raise IdempotencyKeyReused(
+                    "this Idempotency-Key was already used for a different request",
+                    details=[{"field": "Idempotency-Key", "message": "already used with a different body or voucher"}],
+                )
+            return RedeemResult(record.status, record.response, replayed=True)
+    now = utcnow()
+    if await _expire_if_due(session, actor, voucher, now):
+        raise _expired_error(voucher)
+    state = VoucherState(voucher.state)
+    if state not in SPENDABLE:
+        raise IllegalTransition(
+            f"voucher {voucher.id} is {state.value} and cannot be redeemed",
+            details={"voucher_id": voucher.id, "state": state.value, "reason": voucher.state_reason},
+        )
+    if now < program.valid_from:
+        raise ProgramClosed(
+            f"the programme opens at {program.valid_from.isoformat()}",
+            details={"program_id": program.id, "valid_from": program.valid_from.isoformat()},
+        )
+    amount = min(wanted, voucher.balance_fen)
     redemption = Redemption(
         voucher_id=voucher.id,
         program_id=program.id,
@@ -964,9 +982,7 @@ async def redeem(
         state_reason=f"last used: {reason}",
         now=now,
     )
-    enterprise = await get_enterprise_summary(session, voucher.enterprise_id)
-    assert enterprise is not None
-    await flagging.on_redeem(session, program, voucher, redemption, agency, enterprise)
+    flagging.record_redeem(session, signals, voucher, redemption)
     body = _redemption_out(redemption, voucher=voucher).model_dump_json()
     if idempotency_key is not None:
         session.add(
@@ -974,15 +990,14 @@ async def redeem(
                 user_id=actor.user_id, key=idempotency_key, request_hash=request_hash, status=201, response=body
             )
         )
-        try:
-            async with session.begin_nested():
-                await session.flush()
-        except IntegrityError:
-            raise IdempotencyKeyInUse(
-                "another request with this Idempotency-Key is being processed; retry it to get its answer"
-            ) from None
-    else:
+    try:
         await session.flush()
+    except IntegrityError:
+        # Only the (user, key) uniqueness can fail here: the same key sent at the same moment for another voucher.
+        # The whole unit of work rolls back with this error, so no savepoint is needed.
+        raise IdempotencyKeyInUse(
+            "another request with this Idempotency-Key is being processed; retry it to get its answer"
+        ) from None
     return RedeemResult(201, body, replayed=False)
 
 
