@@ -63,3 +63,13 @@ class CsvRejected(ValidationFailed):
             f"{first['column']}: {first['message']}",
             details=problems,
         )
+
+
+class NoDeliveredService(Forbidden):
+    """Reviews come only from enterprises whose voucher-paid service at the agency was delivered."""
+
+    code = "no_delivered_service"
+
+
+class AlreadyReviewed(Conflict):
+    code = "already_reviewed"

@@ -18,6 +18,15 @@ class Agency(Base):
         CheckConstraint("patent_attorneys >= 0 AND trademark_agents >= 0", name="staff_counts"),
         Index("ix_agencies_level_score", "credit_level", "credit_score"),
         Index("ix_agencies_score_id", "credit_score", "id"),
+        # Covers every search filter but `q`: counting a result set is an index-only scan on PostgreSQL.
+        Index(
+            "ix_agencies_search_filters",
+            "region_code",
+            "credit_level",
+            "accepts_vouchers",
+            "services_mask",
+            "fields_mask",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -144,4 +153,24 @@ class Follow(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Review(Base):
+    """An enterprise's review of an agency after a voucher-paid service there was delivered: one per redemption.
+
+    `redemption_id` names a row of the vouchers domain (checked through `vouchers.service` when the review is
+    written); it has no foreign key because the vouchers tables come later in the migration chain.
+    """
+
+    __tablename__ = "agency_reviews"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    redemption_id: Mapped[int] = mapped_column(BigId, unique=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

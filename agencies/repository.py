@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from agencies.credit import ScoredEvent
-from agencies.models import Agency, AgencyBranch, AgencyService, CreditEvent, Follow, RatingHistory
+from agencies.models import Agency, AgencyBranch, AgencyService, CreditEvent, Follow, RatingHistory, Review
 
 # A row of CARD_COLUMNS (Row is variadic in SQLAlchemy 2.1).
 CardRow = Row[*tuple[Any, ...]]
@@ -248,3 +248,24 @@ async def follower_user_ids(session: AsyncSession, agency_id: int) -> list[int]:
 
 async def branches_of(session: AsyncSession, agency_id: int) -> list[AgencyBranch]:
     return list((await session.scalars(select(AgencyBranch).where(AgencyBranch.agency_id == agency_id))).all())
+
+
+# ---------------------------------------------------------------- reviews
+
+
+async def review_summary(session: AsyncSession, agency_id: int) -> tuple[int, float | None]:
+    count, average = (
+        await session.execute(
+            select(func.count(Review.id), func.avg(Review.rating)).where(Review.agency_id == agency_id)
+        )
+    ).one()
+    return int(count), None if average is None else float(average)
+
+
+async def reviews_of(session: AsyncSession, agency_id: int, limit: int = 50) -> list[Review]:
+    query = select(Review).where(Review.agency_id == agency_id).order_by(Review.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def review_for_redemption(session: AsyncSession, redemption_id: int) -> int | None:
+    return await session.scalar(select(Review.id).where(Review.redemption_id == redemption_id))

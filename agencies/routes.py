@@ -18,6 +18,9 @@ from agencies.schemas import (
     FollowsOut,
     ImportResult,
     ReverseIn,
+    ReviewIn,
+    ReviewOut,
+    ReviewsOut,
     SearchQuery,
 )
 from core.auth import principal_of
@@ -189,3 +192,29 @@ async def unfollow_agency(request: web.Request) -> None:
 )
 async def my_follows(request: web.Request) -> FollowsOut:
     return await service.my_follows(session(request), principal_of(request))
+
+
+@api.route(
+    "POST",
+    "/api/v1/agencies/{agency_id}/reviews",
+    body=ReviewIn,
+    response=ReviewOut,
+    status=201,
+    auth=True,
+    tags=TAGS,
+    errors=[409],
+    summary="Review an agency after a delivered voucher service there (enterprise staff; one per redemption)",
+)
+async def add_review(request: web.Request, body: ReviewIn) -> ReviewOut:
+    return await service.add_review(session(request), principal_of(request), path_id(request, "agency_id"), body)
+
+
+@api.route(
+    "GET",
+    "/api/v1/agencies/{agency_id}/reviews",
+    response=ReviewsOut,
+    tags=TAGS,
+    summary="An agency's reviews, newest first, with their count and average",
+)
+async def list_reviews(request: web.Request) -> ReviewsOut:
+    return await service.list_reviews(session(request), path_id(request, "agency_id"))

@@ -350,3 +350,24 @@ class FollowOut(BaseModel):
 
 class FollowsOut(BaseModel):
     items: list[AgencyCard]
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    redemption_id: int = Field(ge=1, description="the voucher redemption whose delivered service is reviewed")
+    rating: int = Field(ge=1, le=5, description="1 (poor) to 5 (excellent)")
+    comment: str = Field(default="", max_length=1000)
+
+
+class ReviewOut(BaseModel):
+    id: int
+    agency_id: int
+    rating: int
+    comment: str
+    created_at: dt.datetime
+
+
+class ReviewsOut(BaseModel):
+    summary: ReviewSummary
+    items: list[ReviewOut]

@@ -40,12 +40,14 @@ from agencies.credit import CATEGORIES, MAX_SCORE, compute_score, level_for
 from agencies.errors import (
     AgencyNotFound,
     AlreadyReversed,
+    AlreadyReviewed,
     CreditEventNotFound,
     CsvRejected,
     DuplicateAgency,
+    NoDeliveredService,
     NotReversible,
 )
-from agencies.models import Agency, AgencyBranch, AgencyField, AgencyService, CreditEvent, RatingHistory
+from agencies.models import Agency, AgencyBranch, AgencyField, AgencyService, CreditEvent, RatingHistory, Review
 from agencies.permissions import Action, authorize, check_patch_fields
 from agencies.schemas import (
     AgencyCard,
@@ -68,6 +70,9 @@ from agencies.schemas import (
     RatingOut,
     RegionOut,
     ReverseIn,
+    ReviewIn,
+    ReviewOut,
+    ReviewsOut,
     ReviewSummary,
     SearchQuery,
     ServiceOut,
@@ -403,7 +408,8 @@ async def detail(session: AsyncSession, principal: Principal | None, agency_id: 
 
 
 async def review_summary(session: AsyncSession, agency_id: int) -> ReviewSummary:
-    return ReviewSummary(count=0, average=None)
+    count, average = await repository.review_summary(session, agency_id)
+    return ReviewSummary(count=count, average=None if average is None else round(average, 2))
 
 
 # ---------------------------------------------------------------- register and edit
@@ -1022,3 +1028,55 @@ async def my_follows(session: AsyncSession, principal: Principal | None) -> Foll
     acting = authorize(principal, Action.FOLLOW)
     ids = await repository.followed_ids(session, acting.user_id)
     return FollowsOut(items=_cards(await repository.cards_by_ids(session, ids)))
+
+
+# ---------------------------------------------------------------- reviews
+
+
+async def add_review(session: AsyncSession, principal: Principal | None, agency_id: int, body: ReviewIn) -> ReviewOut:
+    """Enterprise staff review an agency after a voucher-paid service there was delivered: one per redemption."""
+    from vouchers.service import delivered_redemption_for_review  # vouchers builds on agencies, not the reverse
+
+    acting = authorize(principal, Action.REVIEW)
+    await _existing(session, agency_id)
+    if acting.enterprise_id is None or not await delivered_redemption_for_review(
+        session, acting.enterprise_id, agency_id, body.redemption_id
+    ):
+        raise NoDeliveredService(
+            "you can review an agency only for a delivered voucher service of your enterprise there",
+            details=[{"field": "redemption_id", "message": "no delivered redemption of yours at this agency"}],
+        )
+    if await repository.review_for_redemption(session, body.redemption_id) is not None:
+        raise AlreadyReviewed(f"redemption {body.redemption_id} has been reviewed already")
+    review = Review(
+        agency_id=agency_id,
+        enterprise_id=acting.enterprise_id,
+        user_id=acting.user_id,
+        redemption_id=body.redemption_id,
+        rating=body.rating,
+        comment=body.comment,
+        created_at=utcnow(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(review)
+            await session.flush()
+    except IntegrityError:
+        raise AlreadyReviewed(f"redemption {body.redemption_id} has been reviewed already") from None
+    return _review_out(review)
+
+
+def _review_out(review: Review) -> ReviewOut:
+    return ReviewOut(
+        id=review.id,
+        agency_id=review.agency_id,
+        rating=review.rating,
+        comment=review.comment,
+        created_at=review.created_at,
+    )
+
+
+async def list_reviews(session: AsyncSession, agency_id: int) -> ReviewsOut:
+    await _existing(session, agency_id)
+    reviews = await repository.reviews_of(session, agency_id)
+    return ReviewsOut(summary=await review_summary(session, agency_id), items=[_review_out(r) for r in reviews])

@@ -60,6 +60,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_agencies_accepts_vouchers"), ["accepts_vouchers"], unique=False)
         batch_op.create_index("ix_agencies_level_score", ["credit_level", "credit_score"], unique=False)
         batch_op.create_index("ix_agencies_score_id", ["credit_score", "id"], unique=False)
+        batch_op.create_index(
+            "ix_agencies_search_filters",
+            ["region_code", "credit_level", "accepts_vouchers", "services_mask", "fields_mask"],
+            unique=False,
+        )
         batch_op.create_index(batch_op.f("ix_agencies_region_code"), ["region_code"], unique=False)
     op.create_table(
         "agency_branches",
