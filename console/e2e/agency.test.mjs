@@ -57,14 +57,21 @@ test('agency staff see their own credit record, without the official tools', asy
   assert.equal(await page.locator('[data-test=credit-form]').count(), 0)
 })
 
-test('the official settles the delivered redemption with an explicit decision', async () => {
+test('the official sees the flag with its evidence and settles the redemption with an explicit decision', async () => {
   const official = await newPage(session.browser)
   await loginAs(official, 'e2e_official')
   await official.goto(`${BASE}/console/flags`)
-  await official.getByRole('tab', { name: /结算/ }).click()
-  const settle = official.locator(`[data-test=settle-${FIXTURES.redemption.id}]`)
+  // Confirmed seconds after the redemption: flagged, with its evidence, and settling it needs an explicit decision.
+  const flags = official.locator('[data-test=flag-table]')
+  await flags.getByText('核销后极短时间内确认交付').waitFor()
+  await flags.getByText('threshold_seconds').waitFor()
+  await shot(official, 'desktop-flags')
+  const settle = official.locator(`[data-test=decide-${FIXTURES.redemption.id}]`)
   await settle.click()
-  await official.locator('[data-test=decision]').getByText('同意结算').click()
+  const dialog = official.locator('.el-dialog', { hasText: '对被预警的核销作出决定' })
+  await dialog.locator('[data-test=decision-submit]').click()
+  await dialog.locator('.el-form-item__error, .el-alert--error').first().waitFor()
+  await dialog.locator('[data-test=decision]').getByText('同意结算').click()
   await official.locator(typed('decision-reason')).fill('材料齐全，同意结算')
   await official.locator('[data-test=decision-submit]').click()
   await settle.waitFor({ state: 'detached' })

@@ -120,6 +120,7 @@ const zh = {
     reasons: { out_of_scope: '超出范围', low_confidence: '置信度低', handoff: '转人工' },
     statuses: { open: '待处理', in_progress: '处理中', answered: '已答复', closed: '已关闭' },
   },
+  flagKinds: { related_party: '企业与机构存在关联', agency_concentration: '机构占比异常', max_amount_repeated: '反复按上限核销', fast_confirmation: '核销后极短时间内确认交付' },
   causes: { event: '信用事件', reversal: '撤销信用事件', import: '评价结果导入', initial: '登记' },
   categories: {
     abnormal_applications: '非正常专利申请', suspension_order: '被责令停止承接新业务', licence_revoked: '被吊销执业许可证',
@@ -247,6 +248,7 @@ const en = {
     reasons: { out_of_scope: 'Out of scope', low_confidence: 'Low confidence', handoff: 'Asked for a person' },
     statuses: { open: 'Open', in_progress: 'In progress', answered: 'Answered', closed: 'Closed' },
   },
+  flagKinds: { related_party: 'Enterprise and agency related', agency_concentration: 'One agency takes an unusual share', max_amount_repeated: 'Maximum amounts over and over', fast_confirmation: 'Delivery confirmed within minutes' },
   causes: { event: 'Credit event', reversal: 'Reversal', import: 'Official evaluation', initial: 'Registered' },
   categories: {
     abnormal_applications: 'Abnormal patent applications', suspension_order: 'Ordered to stop new business', licence_revoked: 'Licence revoked',
