@@ -91,6 +91,9 @@ async def test_chinese_and_english_conversations_end_to_end(
     client = await aiohttp_client(app)
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{client.server.port}/bot/actions"\n')
+    # Only the REST channel, which the gateway talks to.
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("rest:\n")
     log = tmp_path / "rasa.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
@@ -104,7 +107,7 @@ async def test_chinese_and_english_conversations_end_to_end(
             "--endpoints",
             str(endpoints),
             "--credentials",
-            "bot/credentials.yml",
+            str(credentials),
             env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
@@ -138,6 +141,9 @@ async def test_chinese_and_english_conversations_end_to_end(
         assert "PPH" in pph and "Source:" in pph, pph
         vouchers = joined(await say(client, staff, "show me my vouchers"))
         assert "usable voucher" in vouchers, vouchers
+        # A tapped button sends its payload: the conversation keeps its language.
+        tapped = joined(await say(client, staff, "/ask_priority_exam_timeline"))
+        assert "45 days" in tapped and "Source:" in tapped, tapped
     finally:
         if process.returncode is None:
             os.killpg(process.pid, signal.SIGTERM)
