@@ -60,6 +60,8 @@ async def by_credit_codes(session: AsyncSession, codes: Sequence[str], *, for_up
 @dataclass(frozen=True, slots=True)
 class SearchFilters:
     terms: tuple[str, ...] = ()  # lower-cased; each must occur in search_text
+    # Per term: pinyin readings of which one must occur too (narrows through the trigram index on PostgreSQL).
+    pinyin_hints: tuple[tuple[str, ...], ...] = ()
     exact: str | None = None  # the whole query, for relevance ranking
     code_range: tuple[str, str] | None = None
     service: str | None = None
@@ -92,6 +94,9 @@ def _conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     for term in filters.terms:
         conditions.append(Agency.search_text.contains(term, autoescape=True))
+    for readings in filters.pinyin_hints:
+        if readings:
+            conditions.append(or_(*(Agency.search_text.contains(r, autoescape=True) for r in readings)))
     if filters.code_range is not None:
         low, high = filters.code_range
         conditions.append(and_(Agency.region_code >= low, Agency.region_code < high))

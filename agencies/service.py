@@ -12,11 +12,12 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -189,6 +190,31 @@ def search_text_for(name_zh: str, name_en: str | None, short_name: str | None) -
     return " ".join(p for p in parts if p).lower()
 
 
+_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+PINYIN_VARIANTS_MAX = 8
+
+
+def pinyin_variants(term: str) -> tuple[str, ...]:
+    """Every toneless pinyin a Chinese term can be read as (each character on its own, all its readings), so it
+    always includes the reading stored for the term inside a name. Empty when the term is not all Chinese, too
+    short to help a trigram index, or has more than PINYIN_VARIANTS_MAX readings.
+
+    PostgreSQL's trigram index cannot serve `LIKE '%求是%'` (two characters make no trigram) but serves
+    `LIKE '%qiushi%'`; search_text holds both, so the pinyin condition narrows and the Chinese one decides.
+    """
+    if not _CJK.match(term):
+        return ()
+    variants = [""]
+    for char in term:
+        readings = sorted({r for r in pinyin(char, style=Style.NORMAL, heteronym=True)[0] if r.isascii()})
+        if not readings:
+            return ()
+        variants = [v + r for v in variants for r in readings]
+        if len(variants) > PINYIN_VARIANTS_MAX:
+            return ()
+    return tuple(v for v in variants if len(v) >= 3)
+
+
 def query_terms(q: str | None) -> tuple[str, ...]:
     if not q:
         return ()
@@ -295,6 +321,7 @@ def _search_filters(query: SearchQuery) -> repository.SearchFilters:
     terms = query_terms(query.q)
     return repository.SearchFilters(
         terms=terms,
+        pinyin_hints=tuple(pinyin_variants(term) for term in terms),
         exact=" ".join(terms) or None,
         code_range=code_range,
         service=query.service.value if query.service else None,

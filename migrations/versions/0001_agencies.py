@@ -66,6 +66,14 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(batch_op.f("ix_agencies_region_code"), ["region_code"], unique=False)
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Name searches (`q`) on PostgreSQL: a trigram index serves LIKE '%…%' on search_text (agencies.service
+        # adds the pinyin of Chinese terms, which two-character names need). Without pg_trgm, a scan does it.
+        available = bind.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")).scalar()
+        if available:
+            op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            op.execute("CREATE INDEX ix_agencies_search_text_trgm ON agencies USING gin (search_text gin_trgm_ops)")
     op.create_table(
         "agency_branches",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),

@@ -93,6 +93,13 @@ async def test_q_matches_chinese_english_abbreviation_and_pinyin(client: Client,
     assert names(await search(client, q=q)) == ["杭州求是专利事务所（普通合伙）"]
 
 
+@pytest.mark.parametrize("q", ["长江", "重庆长江", "chongqing", "庆长"])
+async def test_q_with_characters_of_several_readings(client: Client, db: Database, q: str) -> None:
+    await make_agency(db, name_zh="重庆长江专利事务所", short_name="长江")
+    await make_agency(db, name_zh="杭州天勤知识产权代理有限公司", short_name="天勤")
+    assert names(await search(client, q=q)) == ["重庆长江专利事务所"]
+
+
 async def test_q_with_like_wildcards_matches_literally(client: Client, db: Database) -> None:
     await make_agency(db, name_zh="百分百专利")
     assert (await search(client, q="%"))["total"] == 0
