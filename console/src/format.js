@@ -1,28 +1,7 @@
 // Money is integer fen in the API and yuan on screen; dates are UTC in the API and local time on screen.
 import { i18n } from './i18n'
 
-const yuanFormat = new Intl.NumberFormat('zh-CN', { style: 'currency', currency: 'CNY', minimumFractionDigits: 2 })
-
-export function yuan(fen) {
-  if (fen === null || fen === undefined || Number.isNaN(Number(fen))) return '—'
-  return yuanFormat.format(Number(fen) / 100)
-}
-
-export function yuanRange(min, max) {
-  if (min === max) return yuan(min)
-  return `${yuan(min)} – ${yuan(max)}`
-}
-
-// Yuan typed by a person (a number with at most two decimals) to integer fen, without float drift.
-export function toFen(yuanValue) {
-  if (yuanValue === null || yuanValue === undefined || yuanValue === '') return null
-  return Math.round(Number(yuanValue) * 100)
-}
-
-export function toYuan(fen) {
-  if (fen === null || fen === undefined) return null
-  return Number(fen) / 100
-}
+export { percentOfBp, toFen, toYuan, yuan, yuanRange } from './money'
 
 function locale() {
   return i18n.global.locale.value === 'en' ? 'en-GB' : 'zh-CN'
@@ -42,9 +21,6 @@ export function dateOnly(value) {
   return date.toLocaleDateString(locale(), { year: 'numeric', month: '2-digit', day: '2-digit' })
 }
 
-export function percentOfBp(bp) {
-  return `${(Number(bp) / 100).toFixed(bp % 100 === 0 ? 0 : 2)}%`
-}
 
 // Credit levels as people write them (the API says A_plus).
 export function levelText(level) {

@@ -3,6 +3,7 @@
 // are shown above the form.
 import { reactive } from 'vue'
 import { ElMessage } from 'element-plus'
+import { splitDetails } from './fieldErrors'
 import { i18n } from './i18n'
 
 export function useFormErrors(fieldNames = []) {
@@ -13,31 +14,12 @@ export function useFormErrors(fieldNames = []) {
     errors.general = ''
   }
 
-  function owner(path) {
-    const clean = String(path || '').replace(/^(body|query)\./, '')
-    if (fieldNames.includes(clean)) return clean
-    // The longest declared field that the path starts with ("services.2" belongs to "services").
-    const match = fieldNames
-      .filter((name) => clean === name || clean.startsWith(`${name}.`))
-      .sort((a, b) => b.length - a.length)[0]
-    return match || null
-  }
-
   // Returns true when the error was shown on the form.
   function show(error) {
     clear()
-    const details = Array.isArray(error && error.details) ? error.details : []
-    const leftovers = []
-    for (const detail of details) {
-      const field = detail && (detail.field || detail.loc)
-      const name = owner(field)
-      const text = String((detail && detail.message) || '').replace(/^Value error, /, '')
-      if (name) errors.fields[name] = errors.fields[name] ? `${errors.fields[name]}; ${text}` : text
-      else if (text) leftovers.push(field && field !== 'body' ? `${field}: ${text}` : text)
-    }
-    if (leftovers.length || !Object.keys(errors.fields).length) {
-      errors.general = leftovers.length ? leftovers.join('\n') : messageOf(error)
-    }
+    const { fields, leftovers } = splitDetails(error && error.details, fieldNames)
+    errors.fields = fields
+    if (leftovers.length || !Object.keys(fields).length) errors.general = leftovers.length ? leftovers.join('\n') : messageOf(error)
     return true
   }
 
