@@ -70,7 +70,13 @@ async def unit_of_work_middleware(request: web.Request, handler: Handler) -> web
             raise
         if response.status < 400:
             # A request that never touched the database (a cache hit) has nothing to commit.
-            if session.in_transaction() or session.info.get("after_commit"):
+            if (
+                session.in_transaction()
+                or session.new
+                or session.dirty
+                or session.deleted
+                or session.info.get("after_commit")
+            ):
                 await commit(session)
         else:
             await session.rollback()
