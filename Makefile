@@ -40,8 +40,9 @@ migrate: venv
 seed: migrate
 	$(PY) server.py seed --agencies $(SEED_AGENCIES)
 
+# The assistant's model is trained (only when nlu_data/ or bot/ changed) before anything starts.
 .PHONY: run
-run: seed $(RUN_PREREQS)
+run: seed rasa-train $(RUN_PREREQS)
 	$(PY) server.py dev
 
 .PHONY: lint
@@ -50,12 +51,14 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
+# The live assistant tests talk to a real Rasa server, so the model is trained first.
 .PHONY: pytest
-pytest: venv $(PYTEST_PREREQS)
+pytest: venv rasa-train $(PYTEST_PREREQS)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# Order: cheap checks first, so a lint or data error fails in seconds, not after training.
 .PHONY: test
-test: lint pytest $(EXTRA_TESTS)
+test: lint rasa-validate pytest rasa-test $(EXTRA_TESTS)
 
 .PHONY: bench
 bench: venv $(BENCH_PREREQS)
