@@ -22,7 +22,7 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import AppError, NotFound, ValidationFailed
+from core.errors import AppError, NotFound, ValidationFailed, field_error
 from core.state import SESSION
 
 RouteHandler = Callable[..., Awaitable[Any]]
@@ -121,6 +121,30 @@ def validation_error(exc: ValidationError, *, prefix: str = "") -> ValidationFai
     return ValidationFailed(f"{first['field']}: {first['message']}", details=details)
 
 
+# PostgreSQL text cannot hold U+0000 (SQLite can): refused up front, the same on both databases.
+NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+
+
+def _nul_in(value: Any, where: str) -> str | None:
+    """The dotted path of the first string (or key) holding U+0000, or None."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if "\x00" in str(key):
+                return path
+            found = _nul_in(item, path)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_in(item, f"{where}.{index}" if where else str(index))
+            if found is not None:
+                return found
+    return None
+
+
 async def parse_body(request: web.Request, model: type[M]) -> M:
     if request.content_type != "application/json":
         raise AppError("send the body as JSON (Content-Type: application/json)", code="unsupported_media_type")
@@ -129,10 +153,15 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         data = json.loads(raw) if raw else None
     except (ValueError, UnicodeDecodeError) as exc:
         raise AppError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
+    except RecursionError:  # nested deeper than the parser goes: no request of ours looks like that
+        raise AppError("the body is nested too deeply", code="invalid_json") from None
     if not isinstance(data, dict):
         raise ValidationFailed(
             "body: must be a JSON object", details=[{"field": "body", "message": "must be an object"}]
         )
+    nul = _nul_in(data, "")
+    if nul is not None:
+        raise field_error(nul or "body", NUL_MESSAGE)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -140,6 +169,9 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:
+    for key, value in request.query.items():
+        if "\x00" in value or "\x00" in key:
+            raise field_error(f"query.{key}", NUL_MESSAGE)
     data: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
