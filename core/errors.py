@@ -113,10 +113,50 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
         return web.json_response({"error": {"code": code, "message": exc.reason}}, status=exc.status)
-    except Exception:
+    except Exception as exc:
+        if database_unreachable(exc):
+            # PostgreSQL down or restarting: say so at once (the pool reconnects by itself when it is back).
+            log.warning("database unavailable", extra={"path": request.path, "error": f"{type(exc).__name__}: {exc}"})
+            return error_response(
+                ServiceUnavailable("the database is unavailable; try again shortly", code="database_unavailable")
+            )
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         body = {"error": {"code": "internal_error", "message": "internal error; it has been logged"}}
         return web.json_response(body, status=500)
+
+
+# asyncpg's errors for a server that is gone, going or not yet back (by name: asyncpg is optional with SQLite).
+_OUTAGE_ERRORS = frozenset(
+    {
+        "CannotConnectNowError",  # starting up or shutting down
+        "ConnectionDoesNotExistError",  # the connection closed mid-query
+        "ConnectionFailureError",
+        "AdminShutdownError",  # terminated by a fast shutdown
+        "CrashShutdownError",
+        "TooManyConnectionsError",
+    }
+)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) means the database cannot be reached right now, not a bug in a query."""
+    from sqlalchemy import exc as sa
+
+    seen: BaseException | None = exc
+    for _ in range(6):  # the error, SQLAlchemy's wrapper, the driver's error and what it was raised from
+        if seen is None:
+            return False
+        if isinstance(seen, sa.TimeoutError):  # no pooled connection came free in time
+            return True
+        if isinstance(seen, sa.DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, ConnectionError | TimeoutError) or type(seen).__name__ in _OUTAGE_ERRORS:
+            return True
+        if isinstance(seen, OSError) and seen.errno is not None and seen.filename is None:
+            return True  # a socket error (connect refused, host unreachable), not a file problem
+        nxt = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+        seen = nxt if nxt is not seen else None
+    return False
 
 
 def _wants_json(request: web.Request) -> bool:
