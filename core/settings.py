@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +40,19 @@ class Settings(BaseSettings):
     token_ttl_seconds: Annotated[int, Field(ge=60)] = 12 * 3600
     login_max_failures: Annotated[int, Field(ge=1)] = 5
     login_failure_window_seconds: Annotated[int, Field(ge=1)] = 15 * 60
+
+    # Request limits per user and per client address (core/ratelimit.py), counted in the shared cache over a fixed
+    # window, so every worker sees the same counts; 0 means no limit of that kind. RATE_LIMITS=false turns them off
+    # (benchmarks that drive one user at machine speed).
+    rate_limits: bool = True
+    rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    chat_limit_per_user: Annotated[int, Field(ge=0)] = 30
+    chat_limit_per_address: Annotated[int, Field(ge=0)] = 120
+    search_limit_per_user: Annotated[int, Field(ge=0)] = 120
+    search_limit_per_address: Annotated[int, Field(ge=0)] = 600
+    # Peers whose X-Forwarded-For names the client (the reverse proxy), comma-separated. A request from one of
+    # them without the header is a local process (health checks, Rasa calling /bot/actions): no address limit.
+    trusted_proxies: str = "127.0.0.1,::1"
 
     # Search results are cached this long; any write to an agency invalidates them at once.
     search_cache_ttl_seconds: Annotated[int, Field(ge=0)] = 300
@@ -100,6 +114,17 @@ class Settings(BaseSettings):
     @property
     def rasa_urls(self) -> list[str]:
         return self.rasa_url.split(",")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        for part in parts:
+            try:
+                ipaddress.ip_address(part)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address") from None
+        return ",".join(parts)
 
     @field_validator("log_level")
     @classmethod
