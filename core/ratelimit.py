@@ -1,0 +1,156 @@
+"""Request limits per user and per client address, counted in the shared cache so every worker sees one count.
+
+| limit | routes | per user | per address |
+|---|---|---|---|
+| chat | `POST /api/v1/chat` | `CHAT_LIMIT_PER_USER` | `CHAT_LIMIT_PER_ADDRESS` |
+| search | `GET /api/v1/agencies` | `SEARCH_LIMIT_PER_USER` | `SEARCH_LIMIT_PER_ADDRESS` |
+
+(per `RATE_LIMIT_WINDOW_SECONDS`; failed logins have their own throttle in `accounts.service.login`.)
+
+Counting is a fixed window: one `INCR` per kind of key (`rl:<limit>:<u|a>:<who>:<window number>`) whose expiry
+starts with the first request of the window. Past the limit the answer is 429 with `Retry-After` (the seconds to
+the next window). A fixed window lets a client send up to twice the limit across a window boundary; that is
+good enough to keep one user or one address from taking the chat or search capacity of everyone else, and costs
+one round trip per kind of key.
+
+The client address is the peer's, or — when the peer is a trusted reverse proxy (`TRUSTED_PROXIES`) — the last
+entry of its `X-Forwarded-For` (the one the proxy added; earlier entries are whatever the client claimed). A
+trusted peer without the header is a local process (health checks, benchmarks, Rasa): no address limit.
+
+When the cache cannot count (Redis down) the limits are skipped for a few seconds (logged): they protect
+capacity, and the chat and search keep serving from the database and Rasa without Redis. Logins, whose
+throttle guards against password guessing, are refused instead (see `accounts.service.login`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from core.auth import principal_of
+from core.cache import Cache, CacheUnavailable
+from core.errors import TooManyRequests
+from core.settings import Settings
+from core.state import CACHE, SETTINGS
+
+log = logging.getLogger(__name__)
+
+# After the cache failed to count, the limits are not asked for this long (so a dead Redis costs one timeout).
+SKIP_AFTER_FAILURE_SECONDS = 5.0
+
+
+class RateLimited(TooManyRequests):
+    code = "rate_limited"
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    name: str
+    per_user: int
+    per_address: int
+    window_seconds: int
+
+
+def limits_of(settings: Settings) -> dict[str, Limit]:
+    window = settings.rate_limit_window_seconds
+    return {
+        "chat": Limit("chat", settings.chat_limit_per_user, settings.chat_limit_per_address, window),
+        "search": Limit("search", settings.search_limit_per_user, settings.search_limit_per_address, window),
+    }
+
+
+# (method, route path) -> the limit it counts against. The authorization and fuzz tests enumerate routes; this
+# table names only the routes that are expensive per request (Rasa; uncached searches) or invite scraping.
+ROUTES: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/chat"): "chat",
+    ("GET", "/api/v1/agencies"): "search",
+}
+
+
+def _trusted(settings: Settings) -> frozenset[str]:
+    return frozenset(part for part in settings.trusted_proxies.split(",") if part)
+
+
+def client_address(request: web.Request) -> str | None:
+    """The client's address for per-address limits; None for a local process behind no proxy (see the module)."""
+    peer = request.remote
+    if peer is None:
+        return None
+    if peer not in _trusted(request.app[SETTINGS]):
+        return peer
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    last = forwarded.rsplit(",", 1)[-1].strip()
+    if not last:
+        return None
+    try:
+        return str(ipaddress.ip_address(last))
+    except ValueError:
+        log.warning("unreadable X-Forwarded-For from a trusted proxy", extra={"value": forwarded[:100]})
+        return peer
+
+
+class RateLimiter:
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+        self.enabled = settings.rate_limits
+        self.limits = limits_of(settings)
+        self._clock = clock
+        self._skip_until = 0.0
+
+    async def hit(self, cache: Cache, name: str, *, user_id: int | None, address: str | None) -> None:
+        """Count one request against limit `name`; 429 (`RateLimited`) when the user or the address is past it."""
+        limit = self.limits[name]
+        if not self.enabled or time.monotonic() < self._skip_until:
+            return
+        now = self._clock()
+        window = limit.window_seconds
+        slot = int(now // window)
+        retry_after = max(1, math.ceil((slot + 1) * window - now))
+        checks: list[tuple[str, int, str]] = []
+        if user_id is not None and limit.per_user > 0:
+            checks.append((f"rl:{name}:u:{user_id}:{slot}", limit.per_user, "user"))
+        if address is not None and limit.per_address > 0:
+            checks.append((f"rl:{name}:a:{address}:{slot}", limit.per_address, "address"))
+        for key, allowed, scope in checks:
+            try:
+                count = await cache.incr(key, window + 1)
+            except CacheUnavailable as exc:
+                self._skip_until = time.monotonic() + SKIP_AFTER_FAILURE_SECONDS
+                log.warning("rate limits skipped: the cache cannot count", extra={"limit": name, "error": str(exc)})
+                return
+            if count > allowed:
+                raise RateLimited(
+                    f"too many {name} requests from this {scope}; try again in {retry_after} s",
+                    retry_after=retry_after,
+                    details={"limit": allowed, "window_seconds": window, "scope": scope, "retry_after": retry_after},
+                )
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def rate_limit_middleware(settings: Settings) -> Middleware:
+    """Counts requests to the routes in `ROUTES`; placed after authentication so the user is known."""
+    limiter = RateLimiter(settings)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        resource = request.match_info.route.resource
+        name = ROUTES.get((request.method, resource.canonical)) if resource is not None else None
+        if name is not None and limiter.enabled:
+            principal = principal_of(request)
+            await limiter.hit(
+                request.app[CACHE],
+                name,
+                user_id=principal.user_id if principal is not None else None,
+                address=client_address(request),
+            )
+        return await handler(request)
+
+    return middleware
