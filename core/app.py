@@ -17,6 +17,7 @@ from core.errors import error_middleware
 from core.http import Api, openapi_document
 from core.logs import request_id_middleware
 from core.metrics import Metrics, metrics_handler, metrics_middleware
+from core.ratelimit import rate_limit_middleware
 from core.settings import Settings
 from core.state import API, CACHE, DATABASE, HTTP_CLIENT, METRICS, READINESS_CHECKS, SESSION, SETTINGS
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, domains: Iterable[object] | None = None) -
             metrics_middleware,
             error_middleware,
             auth_middleware,
+            rate_limit_middleware(settings),
             unit_of_work_middleware,
         ],
     )
