@@ -6,6 +6,7 @@ from aiohttp import web
 
 from accounts import service
 from accounts.schemas import LoginIn, MeOut, TokenOut
+from core import ratelimit
 from core.auth import bearer_token, principal_of, require
 from core.http import Api, session
 from core.state import CACHE, SETTINGS, TOKEN_RESOLVER
@@ -18,7 +19,8 @@ def setup(app: web.Application) -> None:
 
 
 def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client behind a trusted reverse proxy (X-Forwarded-For), else the peer (see `core.ratelimit`)."""
+    return ratelimit.client_address(request) or request.remote or "unknown"
 
 
 @api.route(
