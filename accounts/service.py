@@ -109,6 +109,8 @@ async def login(
     keys = (f"login-fail:user:{username.lower()}", f"login-fail:addr:{address}")
     window = settings.login_failure_window_seconds
     try:
+        # `get` answers "nothing" when Redis fails (reads degrade); the throttle needs a real answer, so ask first.
+        await cache.ping()
         counts = [int(await cache.get(key) or 0) for key in keys]
     except CacheUnavailable as exc:
         raise ServiceUnavailable(
