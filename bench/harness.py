@@ -94,7 +94,8 @@ async def running_server(
     log_dir = ROOT / "var" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"server-{port}.log"
-    full_env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", **(env or {})}
+    # RATE_LIMITS off: a benchmark drives a few users at machine speed (bench_soak turns them back on).
+    full_env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", "RATE_LIMITS": "false", **(env or {})}
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "server.py", *args, cwd=ROOT, env=full_env, stdout=log, stderr=log, start_new_session=True
