@@ -1,0 +1,291 @@
+"""Every route × every actor (anonymous, official, agency staff of the resource's agency and of another, enterprise
+staff of the resource's enterprise and of another), from ONE table.
+
+The table is compared with the routes the app really serves: a route added without an entry here fails
+`test_every_route_has_an_entry`, so no route can skip the matrix. Each entry names the exact status every actor
+gets. A denial is 401 (anonymous) or 403; a few "other's resource" cases answer 404 (the resource is not shown to
+someone who may not see it) — both refuse without revealing anything, the table pins which.
+
+An allowed write may answer a business refusal (e.g. 409 settling a redemption not yet delivered): the permission
+check passed, which is what this table is about; the domains' own tests cover the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from core.state import API
+from tests.support.world import EVIDENCE, REDEEM_BODY_PRICE, Who, World, agency_body, enterprise_body, program_body
+
+Client = TestClient[Any, Any]
+
+ACTORS = ("anonymous", "agency_other", "enterprise_other", "agency_own", "enterprise_own", "official")
+SIGNED_IN = ACTORS[1:]
+
+
+def who(world: World, actor: str) -> Who | None:
+    return None if actor == "anonymous" else getattr(world, actor)
+
+
+def statuses(ok: int, *allowed: str, anonymous: int = 401, **overrides: int) -> dict[str, int]:
+    """`ok` for the `allowed` actors, 401 for anonymous, 403 for the rest; `overrides` per actor."""
+    table = {actor: ok if actor in allowed else 403 for actor in SIGNED_IN}
+    table["anonymous"] = ok if "anonymous" in allowed else anonymous
+    table.update(overrides)
+    return table
+
+
+def everyone(ok: int = 200) -> dict[str, int]:
+    return statuses(ok, *ACTORS)
+
+
+@dataclass(frozen=True)
+class Case:
+    path: Callable[[World], str]
+    expect: dict[str, int]
+    body: Callable[[World, str], Any] | None = None
+    csv: str | None = None
+    # Actors whose request runs last, after the others (e.g. logout revokes the token used by every later row).
+    run_last: bool = False
+    notes: str = ""
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+def fixed(path: str) -> Callable[[World], str]:
+    return lambda _w: path
+
+
+def login_body(world: World, _actor: str) -> dict[str, str]:
+    return {"username": world.official.username, "password": world.official.password}
+
+
+def redeem_body(world: World, _actor: str) -> dict[str, Any]:
+    return {"agency_id": world.agency_a, "service_code": "invention", "price_fen": REDEEM_BODY_PRICE // 4}
+
+
+MATRIX: dict[str, Case] = {
+    # ------------------------------------------------------------ accounts
+    "POST /api/v1/auth/login": Case(fixed("/api/v1/auth/login"), everyone(), body=login_body),
+    "POST /api/v1/auth/logout": Case(fixed("/api/v1/auth/logout"), statuses(204, *SIGNED_IN), run_last=True),
+    "GET /api/v1/me": Case(fixed("/api/v1/me"), statuses(200, *SIGNED_IN)),
+    # ------------------------------------------------------------ agencies
+    "GET /api/v1/agencies": Case(fixed("/api/v1/agencies"), everyone()),
+    "POST /api/v1/agencies": Case(
+        fixed("/api/v1/agencies"), statuses(201, "official"), body=lambda w, a: agency_body()
+    ),
+    "POST /api/v1/agencies/credit-import": Case(
+        fixed("/api/v1/agencies/credit-import"),
+        statuses(422, "official"),
+        csv="",
+        notes="an empty file: the official passes the permission check and is told the file is empty",
+    ),
+    "GET /api/v1/agencies/{agency_id}": Case(lambda w: f"/api/v1/agencies/{w.agency_a}", everyone()),
+    "PATCH /api/v1/agencies/{agency_id}": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}",
+        statuses(200, "official", "agency_own"),
+        body=lambda w, a: {"description": f"edited by {a}"},
+    ),
+    "POST /api/v1/agencies/{agency_id}/credit-events": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events",
+        statuses(201, "official"),
+        body=lambda w, a: {"category": "late_annual_report", "points": -1, "reason": "annual report filed late"},
+    ),
+    "GET /api/v1/agencies/{agency_id}/credit-events": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events", statuses(200, "official", "agency_own")
+    ),
+    "POST /api/v1/agencies/{agency_id}/credit-events/{event_id}/reverse": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events/{w.credit_event_id}/reverse",
+        statuses(201, "official"),
+        body=lambda w, a: {"reason": "the notice was withdrawn"},
+    ),
+    "POST /api/v1/agencies/{agency_id}/follow": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/follow", statuses(200, "enterprise_own", "enterprise_other")
+    ),
+    "DELETE /api/v1/agencies/{agency_id}/follow": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/follow", statuses(204, "enterprise_own", "enterprise_other")
+    ),
+    "GET /api/v1/me/follows": Case(fixed("/api/v1/me/follows"), statuses(200, "enterprise_own", "enterprise_other")),
+    # ------------------------------------------------------------ assistant
+    "POST /api/v1/chat": Case(
+        fixed("/api/v1/chat"), statuses(200, "enterprise_own", "enterprise_other"), body=lambda w, a: {"text": "你好"}
+    ),
+    "GET /api/v1/assistant/tickets": Case(fixed("/api/v1/assistant/tickets"), statuses(200, "official")),
+    "PATCH /api/v1/assistant/tickets/{ticket_id}": Case(
+        lambda w: f"/api/v1/assistant/tickets/{w.extra['ticket_id']}",
+        statuses(200, "official"),
+        body=lambda w, a: {"status": "in_progress"},
+    ),
+    "GET /api/v1/assistant/unanswered": Case(fixed("/api/v1/assistant/unanswered"), statuses(200, "official")),
+    # ------------------------------------------------------------ enterprises
+    "POST /api/v1/enterprises": Case(
+        fixed("/api/v1/enterprises"), statuses(201, "official"), body=lambda w, a: enterprise_body()
+    ),
+    "GET /api/v1/enterprises": Case(fixed("/api/v1/enterprises"), statuses(200, "official")),
+    "GET /api/v1/me/enterprise": Case(
+        fixed("/api/v1/me/enterprise"), statuses(200, "enterprise_own", "enterprise_other")
+    ),
+    "GET /api/v1/enterprises/{enterprise_id}": Case(
+        lambda w: f"/api/v1/enterprises/{w.enterprise_1}", statuses(200, "official", "enterprise_own")
+    ),
+    "PATCH /api/v1/enterprises/{enterprise_id}": Case(
+        lambda w: f"/api/v1/enterprises/{w.enterprise_1}",
+        statuses(200, "official"),
+        body=lambda w, a: {"industry": "biotech"},
+    ),
+    "PUT /api/v1/enterprises/{enterprise_id}/qualification": Case(
+        lambda w: f"/api/v1/enterprises/{w.enterprise_1}/qualification",
+        statuses(200, "official"),
+        body=lambda w, a: {
+            "qualification": "national_little_giant",
+            "certificate_no": "ZJTX-RENEWED",
+            "expires_on": "2030-12-31",
+        },
+    ),
+    # ------------------------------------------------------------ vouchers
+    "GET /api/v1/voucher-programs": Case(fixed("/api/v1/voucher-programs"), everyone()),
+    "POST /api/v1/voucher-programs": Case(
+        fixed("/api/v1/voucher-programs"), statuses(201, "official"), body=lambda w, a: program_body()
+    ),
+    "GET /api/v1/voucher-programs/{program_id}": Case(lambda w: f"/api/v1/voucher-programs/{w.program_id}", everyone()),
+    "POST /api/v1/voucher-programs/{program_id}/vouchers": Case(
+        lambda w: f"/api/v1/voucher-programs/{w.program_id}/vouchers",
+        statuses(201, "official"),
+        body=lambda w, a: {"enterprises": [{"enterprise_id": w.enterprise_2}]},
+    ),
+    "GET /api/v1/voucher-programs/{program_id}/vouchers": Case(
+        lambda w: f"/api/v1/voucher-programs/{w.program_id}/vouchers", statuses(200, "official")
+    ),
+    "GET /api/v1/voucher-programs/{program_id}/report": Case(
+        lambda w: f"/api/v1/voucher-programs/{w.program_id}/report", statuses(200, "official")
+    ),
+    "GET /api/v1/voucher-programs/{program_id}/report.csv": Case(
+        lambda w: f"/api/v1/voucher-programs/{w.program_id}/report.csv", statuses(200, "official")
+    ),
+    "GET /api/v1/me/vouchers": Case(fixed("/api/v1/me/vouchers"), statuses(200, "enterprise_own", "enterprise_other")),
+    "GET /api/v1/vouchers/{voucher_id}": Case(
+        lambda w: f"/api/v1/vouchers/{w.voucher_own}", statuses(200, "official", "enterprise_own")
+    ),
+    "POST /api/v1/vouchers/{voucher_id}/redeem": Case(
+        lambda w: f"/api/v1/vouchers/{w.voucher_own}/redeem", statuses(201, "enterprise_own"), body=redeem_body
+    ),
+    "POST /api/v1/vouchers/{voucher_id}/revoke": Case(
+        lambda w: f"/api/v1/vouchers/{w.voucher_other}/revoke",
+        statuses(200, "official"),
+        body=lambda w, a: {"reason": "the enterprise lost its qualification"},
+    ),
+    "GET /api/v1/redemptions": Case(fixed("/api/v1/redemptions"), statuses(200, *SIGNED_IN)),
+    "GET /api/v1/redemptions/{redemption_id}": Case(
+        lambda w: f"/api/v1/redemptions/{w.redemption_id}", statuses(200, "official", "agency_own", "enterprise_own")
+    ),
+    "POST /api/v1/redemptions/{redemption_id}/confirm": Case(
+        lambda w: f"/api/v1/redemptions/{w.redemption_id}/confirm",
+        statuses(200, "agency_own"),
+        body=lambda w, a: EVIDENCE,
+    ),
+    "POST /api/v1/redemptions/{redemption_id}/settle": Case(
+        lambda w: f"/api/v1/redemptions/{w.redemption_id}/settle",
+        statuses(409, "official"),
+        body=lambda w, a: {},
+        notes="the official passes the permission check; the (flagged) redemption needs a decision: 409",
+    ),
+    # After confirm above: the redemption is delivered, so its enterprise may review the agency once.
+    "POST /api/v1/agencies/{agency_id}/reviews": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/reviews",
+        statuses(201, "enterprise_own"),
+        body=lambda w, a: {"redemption_id": w.redemption_id, "rating": 5, "comment": f"review by {a}"},
+    ),
+    "GET /api/v1/agencies/{agency_id}/reviews": Case(lambda w: f"/api/v1/agencies/{w.agency_a}/reviews", everyone()),
+    "GET /api/v1/voucher-flags": Case(fixed("/api/v1/voucher-flags"), statuses(200, "official")),
+    # ------------------------------------------------------------ WeChat
+    "POST /api/v1/auth/wechat-login": Case(
+        fixed("/api/v1/auth/wechat-login"),
+        everyone(503),
+        body=lambda w, a: {"code": "code-from-wx-login"},
+        notes="public (the code is the credential); WeChat is unreachable in tests, so everyone gets the clear 503",
+    ),
+    # Any signed-in user manages their own consents; only enterprise_own is linked to WeChat here, the others
+    # pass the permission check and are told their account has no WeChat link (409).
+    "GET /api/v1/me/wechat/subscriptions": Case(
+        fixed("/api/v1/me/wechat/subscriptions"), statuses(409, *SIGNED_IN, enterprise_own=200)
+    ),
+    "POST /api/v1/me/wechat/subscriptions": Case(
+        fixed("/api/v1/me/wechat/subscriptions"),
+        statuses(409, *SIGNED_IN, enterprise_own=200),
+        body=lambda w, a: {"results": {"tpl-rating-changed": "accept"}},
+    ),
+}
+
+# Routes outside /api/v1 and who may call them (each checked by its own tests; listed so a new one is noticed).
+OUTSIDE_API = {
+    "GET /healthz": "anyone: liveness",
+    "GET /readyz": "anyone: readiness, names dependencies up/down, no secrets",
+    "GET /metrics": "operators: Prometheus text; the reverse proxy keeps it internal (docs/operations.md)",
+    "GET /api/v1/openapi.json": "anyone: the API description",
+    "GET /wechat": "WeChat servers: URL verification, proven by the signature",
+    "POST /wechat": "WeChat servers: messages, proven by the signature (tests/security/test_wechat_xml.py)",
+    "GET /bot/actions": "Rasa: the action list (names only)",
+    "POST /bot/actions": "Rasa: actions trust only identity signed with BOT_METADATA_SECRET (tests/bot)",
+    "GET /console": "anyone: the console's static files; its data comes from the API above",
+    "GET /console/{tail}": "anyone: the console's static files",
+}
+
+
+def served_routes(app: web.Application) -> set[str]:
+    routes = set()
+    for route in app.router.routes():
+        if route.method == "HEAD" or route.resource is None:
+            continue
+        routes.add(f"{route.method} {route.resource.canonical}")
+    return routes
+
+
+async def test_every_route_has_an_entry(app: web.Application) -> None:
+    declared = {f"{spec.method} {spec.path}" for spec in app[API].routes}
+    assert declared - MATRIX.keys() == set(), "add these routes to MATRIX in tests/security/test_authorization_matrix"
+    assert MATRIX.keys() - declared == set(), "these MATRIX entries name routes the app no longer has"
+    outside = served_routes(app) - declared
+    assert outside - OUTSIDE_API.keys() == set(), (
+        "a new route outside /api/v1: list it in OUTSIDE_API with who calls it"
+    )
+    assert OUTSIDE_API.keys() - outside == set()
+    for key, case in MATRIX.items():
+        assert set(case.expect) == set(ACTORS), key
+
+
+async def send(client: Client, method: str, path: str, case: Case, world: World, actor: str) -> int:
+    account = who(world, actor)
+    headers = dict(case.extra_headers)
+    if account is not None:
+        headers.update(account.headers)
+    kwargs: dict[str, Any] = {"headers": headers}
+    if case.body is not None:
+        kwargs["json"] = case.body(world, actor)
+    elif case.csv is not None:
+        kwargs["data"] = case.csv.encode()
+        headers["Content-Type"] = "text/csv"
+    response = await client.request(method, path, **kwargs)
+    text = await response.text()
+    assert "Traceback" not in text
+    if response.status >= 400:
+        assert (await response.json())["error"]["code"], text
+    return response.status
+
+
+async def test_the_matrix(client: Client, world: World) -> None:
+    """Every route × every actor, one world; the differences from the table are reported together."""
+    problems: list[str] = []
+    ordered = sorted(MATRIX.items(), key=lambda item: item[1].run_last)
+    for key, case in ordered:
+        method, _template = key.split(" ", 1)
+        path = case.path(world)
+        for actor in ACTORS:
+            got = await send(client, method, path, case, world, actor)
+            wanted = case.expect[actor]
+            if got != wanted:
+                problems.append(f"{key} as {actor}: expected {wanted}, got {got}")
+    assert not problems, "\n".join(problems)
