@@ -187,15 +187,27 @@ async def answer(app: web.Application, runtime: WeChatRuntime, message: Inbound,
 
     pending = _Pending()
     runtime.spawn(_work(app, runtime, message, pending))
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(pending.ready.wait(), timeout=max(0.0, deadline - time.monotonic()))
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(pending.ready.wait(), timeout=max(0.0, deadline - time.monotonic()))
+    except asyncio.CancelledError:
+        # WeChat hung up before our deadline (and the server cancels handlers): nobody will read a passive reply.
+        if not pending.ready.is_set():
+            _defer(app, runtime, key, pending)
+        raise
     # No await between this check and setting `deferred`: the work sees one or the other, never neither.
     if pending.text is not None or pending.ready.is_set():
         return pending.text
-    pending.deferred = True
-    await cache.set(f"wechat:reply:{key}", json.dumps({"deferred": True}), dedup_ttl(app[SETTINGS]))
-    log.info("answer not ready by the deadline; it will follow via custom/send", extra={"key": key})
+    _defer(app, runtime, key, pending)
     return None
+
+
+def _defer(app: web.Application, runtime: WeChatRuntime, key: str, pending: _Pending) -> None:
+    """From now on the answer goes out through custom/send; retries are told to answer empty."""
+    pending.deferred = True
+    log.info("answer not ready by the deadline; it will follow via custom/send", extra={"key": key})
+    stored = json.dumps({"deferred": True})
+    runtime.spawn(app[CACHE].set(f"wechat:reply:{key}", stored, dedup_ttl(app[SETTINGS])))
 
 
 async def _answer_of_first(cache: Cache, key: str, deadline: float) -> str | None:

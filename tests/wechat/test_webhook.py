@@ -149,7 +149,7 @@ async def test_concurrent_deliveries_of_one_message_run_the_work_once(
 async def test_a_slow_answer_is_acknowledged_in_time_and_follows_via_custom_send(
     client: Client, wx: WeChatServer, engine: RecordingEngine, standin: StandIn, db: Database
 ) -> None:
-    engine.delay = DEADLINE * 4
+    engine.delay = DEADLINE * 2
     envelope = wx.envelope(text_message(ALICE, "慢一点", new_msg_id()))
     started = time.monotonic()
     first = await client.post("/wechat", params=envelope.params, data=envelope.body)
@@ -248,3 +248,24 @@ async def test_a_user_who_logs_in_after_chatting_is_recognised_at_once(
     await wx.deliver(text_message(openid, "我的服务券", new_msg_id()))
     principal = engine.turns[-1].principal
     assert principal is not None and principal.user_id == (await login.json())["user"]["user_id"]
+
+
+async def test_wechats_own_retries_after_timeouts_run_the_work_once_and_the_answer_follows(
+    client: Client, settings: Settings, engine: RecordingEngine, standin: StandIn
+) -> None:
+    # WeChat gives up on a delivery after its wait and sends the very same request again (three in all).
+    impatient = WeChatServer(
+        client.session,
+        str(client.make_url("/wechat")),
+        token=settings.wechat_token,
+        appid=settings.wechat_appid,
+        aes_key=AES_KEY,
+        wait_seconds=DEADLINE / 2,
+    )
+    engine.delay = DEADLINE * 1.5
+    delivery = await impatient.deliver(text_message(ALICE, "慢", new_msg_id()))
+    # The first delivery timed out; the second is answered empty at once (the answer is on its way), ending retries.
+    assert (delivery.status, delivery.reply, delivery.deliveries) == (200, None, 2)
+    [sent] = await wait_for_sent(standin, 1)
+    assert sent["body"]["text"]["content"].startswith("收到：慢")
+    assert len(engine.turns) == 1
