@@ -229,6 +229,16 @@ async def principal_for_openid(session: AsyncSession, openid: str) -> Principal 
     return None if user is None else principal_for(user)
 
 
+async def principal_for_unionid(session: AsyncSession, unionid: str) -> Principal | None:
+    """The active user with this WeChat unionid (the same person in our official account and mini-program)."""
+    users = (
+        await session.scalars(
+            select(User).where(User.wechat_unionid == unionid, User.is_active.is_(True)).order_by(User.id).limit(2)
+        )
+    ).all()
+    return principal_for(users[0]) if len(users) == 1 else None
+
+
 async def wechat_openids(session: AsyncSession, user_ids: list[int]) -> dict[int, str]:
     """user id -> openid, for the active users among `user_ids` that have one."""
     if not user_ids:
