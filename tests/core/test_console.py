@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,21 @@ async def test_hashed_assets_are_served_with_a_long_cache(
     assert "javascript" in response.content_type
     assert "immutable" in response.headers["Cache-Control"]
     assert await response.text() == "console.log('hi')"
+
+
+async def test_a_precompressed_asset_is_sent_compressed_to_browsers_that_accept_it(
+    settings: Settings, aiohttp_client: MakeClient, dist: Path
+) -> None:
+    script = dist / "assets" / "index-abc123.js"
+    (dist / "assets" / "index-abc123.js.gz").write_bytes(gzip.compress(script.read_bytes()))
+    client = await console_client(settings, aiohttp_client, dist)
+    compressed = await client.get("/console/assets/index-abc123.js", headers={"Accept-Encoding": "gzip"})
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert "javascript" in compressed.content_type
+    assert await compressed.text() == "console.log('hi')"
+    plain = await client.get("/console/assets/index-abc123.js", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    assert await plain.text() == "console.log('hi')"
 
 
 @pytest.mark.parametrize(
