@@ -77,6 +77,11 @@ async def supervise(settings: Settings) -> int:
         assert child.stdout is not None
         pumps.append(asyncio.create_task(_pump(proc.name, child.stdout)))
         running.append((proc, child))
+    print(
+        f"console: http://localhost:{settings.port}/console/ (officials, agency staff) · "
+        f"http://localhost:{settings.port}/console/m/ (enterprise phone view)",
+        flush=True,
+    )
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
