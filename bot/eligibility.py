@@ -146,12 +146,12 @@ _GROUND_REASONS: dict[Ground, Reason] = {
     Ground.PROVINCIAL_PRIORITY: Reason(
         "provincial_priority",
         "属于省级或设区的市级政府重点鼓励的产业（第三条第二项）",
-        "an industry your province or city prioritises (Art. 3(2))",
+        "a locally prioritised industry (Art. 3(2))",
     ),
     Ground.FAST_MOVING_FIELD: Reason(
         "fast_moving_field",
         "属于互联网、大数据、云计算等技术更新快的领域（第三条第三项）",
-        "a fast-moving field: internet, big data, cloud (Art. 3(3))",
+        "internet, big data or cloud (Art. 3(3))",
     ),
     Ground.EXPLOITATION: Reason(
         "exploitation",
@@ -166,27 +166,16 @@ _GROUND_REASONS: dict[Ground, Reason] = {
 }
 
 _MATERIALS_COMMON = (
-    Reason("request_form", "优先审查请求书", "the priority examination request form (优先审查请求书)"),
-    Reason(
-        "prior_art", "现有技术或现有设计信息材料（检索报告）", "prior-art / prior-design information (a search result)"
-    ),
-    Reason(
-        "evidence",
-        "相关证明文件（如实施证明、国外申请受理文件）",
-        "supporting documents (e.g. proof of use, the foreign filing receipt)",
-    ),
+    Reason("request_form", "优先审查请求书", "request form (优先审查请求书)"),
+    Reason("prior_art", "现有技术或现有设计信息材料（检索报告）", "prior-art search report"),
+    Reason("evidence", "相关证明文件（如实施证明、国外申请受理文件）", "supporting documents (e.g. proof of use)"),
 )
-_RECOMMENDATION = Reason(
-    "recommendation",
-    "省级知识产权局或国务院有关部门签署的推荐意见",
-    "the recommendation of the provincial IP office or a State Council department",
-)
+# Who signs it is said on its own line (Signer); the materials list only names it.
+_RECOMMENDATION = Reason("recommendation", "推荐意见", "the recommendation")
 _INVALIDATION_MATERIALS = (
-    Reason("request_form", "优先审查请求书", "the priority examination request form (优先审查请求书)"),
+    Reason("request_form", "优先审查请求书", "request form (优先审查请求书)"),
     Reason(
-        "dispute_evidence",
-        "侵权纠纷已被受理的证明（立案通知、受理文书等）",
-        "proof the infringement dispute is before an authority or court",
+        "dispute_evidence", "侵权纠纷已被受理的证明（立案通知等）", "proof the dispute is before an office or court"
     ),
     _RECOMMENDATION,
 )
@@ -202,7 +191,7 @@ def assess(answers: Answers) -> Assessment:
         Reason(
             "quota",
             "优先审查按领域设有名额，由省级知识产权局在名额内推荐。",
-            "CNIPA sets quotas by field; provinces recommend within them.",
+            "Provinces recommend within quotas per field.",
         )
     ]
     if answers.case_type is CaseType.INVENTION and answers.first_office_action_received:
@@ -255,7 +244,7 @@ def assess(answers: Answers) -> Assessment:
                 Reason(
                     "ground_5_no_recommendation",
                     "若仅以“先中国后国外申请”为由请求，一般无需推荐意见（请向当地知识产权局确认）。",
-                    "On the 'first filed in China' ground alone no recommendation is normally needed (confirm).",
+                    "The first-in-China ground alone needs no recommendation (confirm).",
                 )
             )
         if answers.case_type is CaseType.INVENTION and answers.first_office_action_received is None:
@@ -263,7 +252,7 @@ def assess(answers: Answers) -> Assessment:
                 Reason(
                     "before_first_office_action",
                     "发明须在收到第一次审查意见通知书前请求。",
-                    "Request it before the invention's first office action.",
+                    "Request before the first office action.",
                 )
             )
         return Assessment(
@@ -277,7 +266,7 @@ def assess(answers: Answers) -> Assessment:
             Reason(
                 "unsure",
                 "是否属于本省（市）重点产业、是否实施尚不确定：如属于，即可请求",
-                "not sure yet if the industry is prioritised locally or the invention is used; if so, it qualifies",
+                "unsure if the industry is prioritised locally or the invention is used; either qualifies",
             )
         )
         verdict = Verdict.DEPENDS
@@ -294,7 +283,7 @@ def assess(answers: Answers) -> Assessment:
         Reason(
             "public_interest",
             "涉及国家利益或公共利益的案件也可请求（第三条第六项），由推荐部门判断。",
-            "Cases of major national or public interest also qualify (Art. 3(6)); the recommending office judges.",
+            "Also: major national or public interest (Art. 3(6)), judged by the recommending office.",
         )
     )
     depends = verdict is Verdict.DEPENDS
@@ -314,7 +303,7 @@ def _assess_invalidation(answers: Answers, time_limit: tuple[str, str]) -> Asses
     public_interest = Reason(
         "public_interest",
         "涉及国家利益或公共利益的无效案件也可请求。",
-        "Invalidation cases of major national or public interest also qualify.",
+        "Also: cases of major national or public interest.",
     )
     if dispute:
         return Assessment(

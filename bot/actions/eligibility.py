@@ -25,6 +25,7 @@ from bot.eligibility import (
 )
 from bot.facts import load_facts
 
+MAX_REASONS = 2
 FORM_SLOTS = (
     "application_type",
     "technical_field",
@@ -151,9 +152,12 @@ def render_verdict(result: Assessment, lang: Lang) -> str:
     zh = lang == "zh"
     lines = [VERDICT_TEXT[result.verdict][0 if zh else 1]]
     if result.reasons:
-        lines.append(
-            ("理由：" if zh else "Why: ") + ("；" if zh else "; ").join(r.zh if zh else r.en for r in result.reasons)
-        )
+        # One ground is enough: name two, count the rest (a phone screen, not a report).
+        shown = [r.zh if zh else r.en for r in result.reasons[:MAX_REASONS]]
+        extra = len(result.reasons) - len(shown)
+        if extra:
+            shown.append(f"另有{extra}项" if zh else f"+{extra} more")
+        lines.append(("理由：" if zh else "Why: ") + ("；" if zh else "; ").join(shown))
     if result.materials:
         materials = ("、" if zh else "; ").join(m.zh if zh else m.en for m in result.materials)
         lines.append(("材料：" if zh else "Materials: ") + materials)

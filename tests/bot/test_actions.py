@@ -513,3 +513,28 @@ async def test_out_of_scope_is_recorded_and_answered(client: Client, db: Databas
     async with db.transaction() as session:
         row = await session.scalar(select(UnansweredQuestion))
     assert row is not None and row.text == "明天杭州天气怎么样" and row.reason == "out_of_scope"
+
+
+def test_every_verdict_fits_a_phone() -> None:
+    import itertools
+
+    from agencies.catalogue import FieldCode
+    from bot.actions.eligibility import render_verdict
+    from bot.eligibility import Answers, CaseType, Exploitation, assess
+
+    longest = {"zh": 0, "en": 0}
+    for case, field, abroad, used, local, first_action in itertools.product(
+        list(CaseType),
+        list(FieldCode),
+        [True, False, None],
+        [*Exploitation, None],
+        [True, False, None],
+        [True, False, None],
+    ):
+        answers = Answers(case, field, abroad, used, local, first_action)
+        for lang in ("zh", "en"):
+            text = render_verdict(assess(answers), lang)
+            assert text.splitlines()[-1].startswith(("来源：", "Source: "))
+            longest[lang] = max(longest[lang], len(text))
+    # English runs about twice as long as Chinese for the same content.
+    assert longest["zh"] <= 450 and longest["en"] <= 800, longest
