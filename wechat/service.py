@@ -66,12 +66,11 @@ async def wechat_login(
         raise AccountDisabled("this account is disabled")
     issued = await accounts.issue_token(session, settings, user, client="wechat")
     if created:
-        openid = found.openid
 
-        async def forget_stranger() -> None:  # the webhook may have cached this openid as nobody's
-            await cache.delete(f"wechat:principal:{openid}")
+        async def forget_strangers() -> None:  # the webhook may have cached this person as nobody
+            await cache.bump("wechat-users")
 
-        after_commit(session, forget_stranger)
+        after_commit(session, forget_strangers)
     return WeChatLoginOut(
         token=issued.token,
         expires_at=issued.expires_at,

@@ -298,27 +298,40 @@ async def _chosen_payload(cache: Cache, message: Inbound) -> tuple[str, str] | N
     return None
 
 
-def principal_key(openid: str) -> str:
-    return f"wechat:principal:{openid}"
+USERS_NAMESPACE = "wechat-users"
 
 
-async def _principal(app: web.Application, openid: str) -> Principal | None:
-    """The user linked to this openid, cached briefly (a stranger too): one database read a minute per user,
-    not one per message. A WeChat login that creates the user forgets the cached "stranger" at once."""
+async def _principal(app: web.Application, runtime: WeChatRuntime, openid: str) -> Principal | None:
+    """The user behind an official-account openid: the same openid (a user created from it), else the same
+    unionid (the mini-program's user; WeChat gives each app its own openid, only the unionid links them, and it is
+    read from `cgi-bin/user/info`). Cached for a minute, strangers too, under a namespace version that a first
+    WeChat login bumps, so a user who just logged in is recognised at once."""
     cache = app[CACHE]
-    cached = await cache.get(principal_key(openid))
+    version = await cache.version(USERS_NAMESPACE)
+    key = f"wechat:principal:{version}:{openid}"
+    cached = await cache.get(key) if version is not None else None
     if cached is not None:
         data = json.loads(cached)
         return None if data is None else Principal(**{**data, "role": Role(data["role"])})
     async with app[DATABASE].reader() as session:
         principal = await accounts.principal_for_openid(session, openid)
-    payload = None if principal is None else {**asdict(principal), "role": principal.role.value}
-    await cache.set(principal_key(openid), json.dumps(payload), PRINCIPAL_TTL)
+    if principal is None:
+        try:
+            unionid = await runtime.client.user_unionid(openid)
+        except WeChatError as exc:
+            log.info("no unionid for this follower", extra={"errcode": exc.errcode, "error": exc.errmsg})
+            unionid = None
+        if unionid is not None:
+            async with app[DATABASE].reader() as session:
+                principal = await accounts.principal_for_unionid(session, unionid)
+    if version is not None:
+        payload = None if principal is None else {**asdict(principal), "role": principal.role.value}
+        await cache.set(key, json.dumps(payload), PRINCIPAL_TTL)
     return principal
 
 
 async def _ask(app: web.Application, message: Inbound, text: str, language: str) -> list[ChatReply]:
-    principal = await _principal(app, message.openid)
+    principal = await _principal(app, app[WECHAT], message.openid)
     engine = app.get(CHAT_ENGINE) or MenuEngine()
     turn = ChatTurn(
         sender_id=f"wx:{message.openid}",

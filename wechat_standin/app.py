@@ -2,9 +2,11 @@
 
 Behaviour follows WeChat's documentation: tokens live 7200 s and the stable token is the same for every caller
 until it expires; login codes are single use; texts over 2048 bytes are refused (45002); a wrong token is 40001.
-Codes map to deterministic openids: the code `alice` or `alice.<anything>` is the user "alice", whose openid is
-`openid_for(appid, "alice")`. Users whose name starts with `nounion` get no unionid. Failures can be queued with
-`POST /_standin/fail {"api": "subscribe/send", "errcodes": [43101]}` to test how errors are handled.
+Codes map to deterministic openids: the code `alice` or `alice.<anything>` is the user "alice", whose mini-program
+openid is `openid_for(appid, "alice")`; in the official account the same person is `official_openid_for(appid,
+"alice")` (a different openid, as in WeChat; only the unionid links them, via `cgi-bin/user/info`, which knows the
+users registered through `GET /_standin/openid?user=alice`). Users whose name starts with `nounion` get no unionid.
+Failures can be queued with `POST /_standin/fail {"api": "subscribe/send", "errcodes": [43101]}`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ def openid_for(appid: str, user: str) -> str:
     return "o" + hashlib.sha256(f"{appid}:{user}".encode()).hexdigest()[:27]
 
 
+def official_openid_for(appid: str, user: str) -> str:
+    """The same person's openid in the official account: different from the mini-program's, as in WeChat."""
+    return "o" + hashlib.sha256(f"{appid}:official:{user}".encode()).hexdigest()[:27]
+
+
 def unionid_for(user: str) -> str:
     return "u" + hashlib.sha256(f"union:{user}".encode()).hexdigest()[:27]
 
@@ -42,6 +49,8 @@ class StandIn:
     sent: list[dict[str, Any]] = field(default_factory=list)
     failures: defaultdict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
     calls: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Official-account openid -> user, for cgi-bin/user/info (registered by /_standin/openid, i.e. the chat tool).
+    followers: dict[str, str] = field(default_factory=dict)
 
     def issue_token(self, *, reuse: bool) -> tuple[str, int]:
         now = time.time()
@@ -124,6 +133,21 @@ def _record(state: StandIn, api: str, body: dict[str, Any]) -> None:
     state.sent.append(
         {"seq": len(state.sent) + 1, "api": api, "touser": body.get("touser"), "body": body, "at": time.time()}
     )
+
+
+async def user_info(request: web.Request) -> web.Response:
+    state = request.app[STANDIN]
+    state.calls["user/info"] += 1
+    if not state.token_ok(request.query.get("access_token")):
+        return _error(40001, "invalid credential, access_token is invalid or not latest")
+    openid = request.query.get("openid", "")
+    user = state.followers.get(openid)
+    if user is None:
+        return _error(40003, "invalid openid")
+    answer: dict[str, Any] = {"subscribe": 1, "openid": openid, "language": "zh_CN"}
+    if not user.startswith("nounion"):
+        answer["unionid"] = unionid_for(user)
+    return web.json_response(answer)
 
 
 async def custom_send(request: web.Request) -> web.Response:
@@ -210,7 +234,11 @@ async def expire_token(request: web.Request) -> web.Response:
 async def openid(request: web.Request) -> web.Response:
     state = request.app[STANDIN]
     user = request.query.get("user", "")
-    return web.json_response({"user": user, "openid": openid_for(state.appid, user)})
+    official = official_openid_for(state.appid, user)
+    state.followers[official] = user  # this user now follows the official account
+    return web.json_response(
+        {"user": user, "miniprogram_openid": openid_for(state.appid, user), "official_openid": official}
+    )
 
 
 def create_standin_app(appid: str, secret: str, *, token_ttl: int = 7200) -> web.Application:
@@ -219,6 +247,7 @@ def create_standin_app(appid: str, secret: str, *, token_ttl: int = 7200) -> web
     app.router.add_get("/cgi-bin/token", token)
     app.router.add_post("/cgi-bin/stable_token", stable_token)
     app.router.add_get("/sns/jscode2session", jscode2session)
+    app.router.add_get("/cgi-bin/user/info", user_info)
     app.router.add_post("/cgi-bin/message/custom/send", custom_send)
     app.router.add_post("/cgi-bin/message/subscribe/send", subscribe_send)
     app.router.add_get("/_standin/sent", list_sent)

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 
 from core.settings import Settings
-from wechat_standin.app import openid_for
+from wechat_standin.app import official_openid_for, openid_for
 from wechat_standin.server import Delivery, WeChatServer, event_message, media_message, new_msg_id, text_message
 
 _LINK = re.compile(r"<a\s[^>]*>(.*?)</a>", re.DOTALL)
@@ -60,20 +60,21 @@ def _show_delivery(delivery: Delivery) -> None:
         print(f"  ← ({note})\n{_indent(delivery.reply)}")
 
 
-async def _watch(http: aiohttp.ClientSession, standin: str, openid: str, stop: asyncio.Event) -> None:
-    """Print what the service sent this user through the stand-in's API (custom/send, subscribe/send)."""
+async def _watch(http: aiohttp.ClientSession, standin: str, openids: set[str], stop: asyncio.Event) -> None:
+    """Print what the service sent this user through the stand-in's API: customer-service messages to their
+    official-account openid, subscribe messages to their mini-program openid."""
     after = None
     while not stop.is_set():
         try:
-            params = {"touser": openid, "after": str(after or 0)}
-            async with http.get(f"{standin}/_standin/sent", params=params) as response:
+            async with http.get(f"{standin}/_standin/sent", params={"after": str(after or 0)}) as response:
                 data = await response.json()
             if after is None:
                 after = int(data["last_seq"])  # only what arrives from now on
             else:
                 for item in data["items"]:
                     after = max(after, int(item["seq"]))
-                    print(_render_sent(item), flush=True)
+                    if item.get("touser") in openids:
+                        print(_render_sent(item), flush=True)
         except (aiohttp.ClientError, ValueError, KeyError):
             pass
         with contextlib.suppress(TimeoutError):
@@ -92,18 +93,20 @@ async def chat(settings: Settings, args: argparse.Namespace) -> int:
     backend = args.backend or f"http://127.0.0.1:{settings.port}/wechat"
     standin = (args.standin or str(settings.wechat_api_base)).rstrip("/")
     aes_key = None if args.plain else settings.wechat_aes_key
-    openid = openid_for(settings.wechat_appid, args.user)
+    # The user's openid in the official account (the mini-program's differs; the backend links them by unionid).
+    openid = official_openid_for(settings.wechat_appid, args.user)
     async with aiohttp.ClientSession() as http:
         server = WeChatServer(http, backend, token=settings.wechat_token, appid=settings.wechat_appid, aes_key=aes_key)
         mode = "safe mode (AES-encrypted, msg_signature)" if aes_key else "plain mode (signed)"
-        print(f"WeChat user {args.user!r} (openid {openid}) → {backend}, {mode}")
-        try:
-            async with http.get(f"{standin}/_standin/stats") as response:
+        print(f"WeChat user {args.user!r} (official-account openid {openid}) → {backend}, {mode}")
+        try:  # tell the stand-in this user follows the account (so cgi-bin/user/info knows their unionid)
+            async with http.get(f"{standin}/_standin/openid", params={"user": args.user}) as response:
                 response.raise_for_status()
         except aiohttp.ClientError:
             print(f"(the stand-in at {standin} is not answering: later messages will not be shown)")
         stop = asyncio.Event()
-        watcher = asyncio.create_task(_watch(http, standin, openid, stop))
+        mini_program = openid_for(settings.wechat_appid, args.user)
+        watcher = asyncio.create_task(_watch(http, standin, {openid, mini_program}, stop))
         await asyncio.sleep(0.6)  # let the watcher learn where "now" is
         try:
             if args.say:

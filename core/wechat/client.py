@@ -21,6 +21,8 @@ from core.wechat.tokens import AccessToken, TokenStore
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=5, connect=2)
+# Lookups made while a user waits for a passive reply must leave the 5 s deadline room.
+LOOKUP_TIMEOUT = aiohttp.ClientTimeout(total=1.5, connect=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +52,21 @@ class WeChatClient:
         self._timeout = timeout
         self.tokens = tokens
 
-    async def _call(self, method: str, path: str, *, params: dict[str, str], body: Any = None) -> dict[str, Any]:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str],
+        body: Any = None,
+        limit: aiohttp.ClientTimeout | None = None,
+    ) -> dict[str, Any]:
         url = f"{self._base}/{path}"
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json"} if data is not None else None
         try:
             async with self._http.request(
-                method, url, params=params, data=data, headers=headers, timeout=self._timeout
+                method, url, params=params, data=data, headers=headers, timeout=limit or self._timeout
             ) as response:
                 if response.status >= 500:
                     raise WeChatUnavailable(f"HTTP {response.status} from {path}")
@@ -91,16 +101,25 @@ class WeChatClient:
         )
         return AccessToken(value=str(answer["access_token"]), expires_in=int(answer.get("expires_in", 7200)))
 
-    async def _with_token(self, method: str, path: str, body: Any) -> dict[str, Any]:
+    async def _with_token(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        params: dict[str, str] | None = None,
+        limit: aiohttp.ClientTimeout | None = None,
+    ) -> dict[str, Any]:
         if self.tokens is None:
             raise RuntimeError("this client has no token store")
         token = await self.tokens.get()
         try:
-            return await self._call(method, path, params={"access_token": token}, body=body)
+            query = {**(params or {}), "access_token": token}
+            return await self._call(method, path, params=query, body=body, limit=limit)
         except InvalidCredential as exc:
             log.warning("access token rejected, refetching once", extra={"errcode": exc.errcode})
             token = await self.tokens.refresh(rejected=token)
-            return await self._call(method, path, params={"access_token": token}, body=body)
+            query = {**(params or {}), "access_token": token}
+            return await self._call(method, path, params=query, body=body, limit=limit)
 
     # ------------------------------------------------------------ calls
 
@@ -124,6 +143,17 @@ class WeChatClient:
             session_key=str(answer.get("session_key", "")),
             unionid=unionid if isinstance(unionid, str) and unionid else None,
         )
+
+    async def user_unionid(self, openid: str) -> str | None:
+        """`cgi-bin/user/info`: the unionid of an official-account follower (None when the account is not bound to
+        an open-platform account, or the user does not follow)."""
+        if self.tokens is None:
+            raise RuntimeError("this client has no token store")
+        answer = await self._with_token(
+            "GET", "cgi-bin/user/info", None, params={"openid": openid, "lang": "zh_CN"}, limit=LOOKUP_TIMEOUT
+        )
+        unionid = answer.get("unionid")
+        return unionid if isinstance(unionid, str) and unionid else None
 
     async def send_custom_text(self, openid: str, content: str) -> None:
         """`cgi-bin/message/custom/send`: a text to a user who wrote to us within 48 h."""

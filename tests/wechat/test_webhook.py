@@ -16,7 +16,7 @@ from core.settings import Settings
 from core.wechat.replies import MAX_TEXT_BYTES
 from tests.wechat.conftest import AES_KEY, DEADLINE, RecordingEngine
 from wechat.models import CustomMessage
-from wechat_standin.app import StandIn, openid_for
+from wechat_standin.app import StandIn, official_openid_for
 from wechat_standin.server import WeChatServer, event_message, media_message, new_msg_id, text_message
 
 Client = TestClient[Any, Any]
@@ -237,17 +237,30 @@ async def test_images_and_voice_get_a_text_please_answer(wx: WeChatServer, engin
     assert engine.turns == []
 
 
-async def test_a_user_who_logs_in_after_chatting_is_recognised_at_once(
+async def test_a_mini_program_user_is_recognised_in_the_official_account_by_unionid(
     client: Client, wx: WeChatServer, engine: RecordingEngine, settings: Settings, standin: StandIn
 ) -> None:
-    openid = openid_for(settings.wechat_appid, "june")
-    await wx.deliver(text_message(openid, "你好", new_msg_id()))
-    assert engine.turns[-1].principal is None
+    # The same person has another openid in the official account; only the unionid (cgi-bin/user/info) links them.
+    official = official_openid_for(settings.wechat_appid, "june")
+    standin.followers[official] = "june"
+    await wx.deliver(text_message(official, "你好", new_msg_id()))
+    assert engine.turns[-1].principal is None  # not logged in yet
     login = await client.post("/api/v1/auth/wechat-login", json={"code": "june.1"})
     assert login.status == 200
-    await wx.deliver(text_message(openid, "我的服务券", new_msg_id()))
+    await wx.deliver(text_message(official, "我的服务券", new_msg_id()))
     principal = engine.turns[-1].principal
     assert principal is not None and principal.user_id == (await login.json())["user"]["user_id"]
+    assert engine.turns[-1].wechat_openid == official
+
+
+async def test_without_a_unionid_the_official_account_user_stays_a_stranger(
+    client: Client, wx: WeChatServer, engine: RecordingEngine, settings: Settings, standin: StandIn
+) -> None:
+    official = official_openid_for(settings.wechat_appid, "nounion-kay")
+    standin.followers[official] = "nounion-kay"
+    assert (await client.post("/api/v1/auth/wechat-login", json={"code": "nounion-kay.1"})).status == 200
+    await wx.deliver(text_message(official, "你好", new_msg_id()))
+    assert engine.turns[-1].principal is None
 
 
 async def test_wechats_own_retries_after_timeouts_run_the_work_once_and_the_answer_follows(
