@@ -18,6 +18,8 @@ class Agency(Base):
         CheckConstraint("patent_attorneys >= 0 AND trademark_agents >= 0", name="staff_counts"),
         Index("ix_agencies_level_score", "credit_level", "credit_score"),
         Index("ix_agencies_score_id", "credit_score", "id"),
+        # Migration 0001 also creates an index on (patent_attorneys + trademark_agents) for `sort=attorneys`, and on
+        # PostgreSQL a pg_trgm GIN index on search_text for `q`.
         # Covers every search filter but `q`: counting a result set is an index-only scan on PostgreSQL.
         Index(
             "ix_agencies_search_filters",

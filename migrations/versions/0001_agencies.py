@@ -66,6 +66,8 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(batch_op.f("ix_agencies_region_code"), ["region_code"], unique=False)
+    # `sort=attorneys` orders by this expression; an index on it lets a LIMIT stop early.
+    op.create_index("ix_agencies_staff_total", "agencies", [sa.text("(patent_attorneys + trademark_agents)")])
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         # Name searches (`q`) on PostgreSQL: a trigram index serves LIKE '%…%' on search_text (agencies.service

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from agencies.schemas import AgencyPage
 from core.auth import Role
 from core.db import Database
 from tests.agencies.builders import make_agency
@@ -19,6 +20,7 @@ async def search(client: Client, **params: Any) -> dict[str, Any]:
     response = await client.get("/api/v1/agencies", params={k: str(v) for k, v in params.items()})
     assert response.status == 200, await response.text()
     body: dict[str, Any] = await response.json()
+    AgencyPage.model_validate(body)  # the hot path builds plain data: it must keep the declared shape
     return body
 
 
