@@ -11,6 +11,7 @@
 Usage: python bot/scripts/check_nlu_data.py [--train nlu_data/nlu] [--test nlu_data/test_split]
 Exit status 1 on any problem.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,21 +21,50 @@ import os
 import re
 import sys
 from collections import Counter
+from typing import Any
 
-INTENTS = """greet goodbye thank affirm deny bot_challenge help human_handoff out_of_scope
-ask_priority_exam_conditions ask_priority_exam_process ask_priority_exam_timeline
-check_priority_eligibility ask_trademark_priority ask_pph ask_centralized_exam ask_fast_preexam
-ask_open_license ask_pledge_financing ask_ip_insurance ask_patent_navigation ask_rights_protection
-ask_policy_overview ask_agency_selection ask_credit_rules find_agency check_agency_rating
-compare_agencies ask_voucher_apply ask_voucher_use ask_voucher_settlement my_vouchers
-ask_specialized_sme""".split()
+INTENTS = [
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "bot_challenge",
+    "help",
+    "human_handoff",
+    "out_of_scope",
+    "ask_priority_exam_conditions",
+    "ask_priority_exam_process",
+    "ask_priority_exam_timeline",
+    "check_priority_eligibility",
+    "ask_trademark_priority",
+    "ask_pph",
+    "ask_centralized_exam",
+    "ask_fast_preexam",
+    "ask_open_license",
+    "ask_pledge_financing",
+    "ask_ip_insurance",
+    "ask_patent_navigation",
+    "ask_rights_protection",
+    "ask_policy_overview",
+    "ask_agency_selection",
+    "ask_credit_rules",
+    "find_agency",
+    "check_agency_rating",
+    "compare_agencies",
+    "ask_voucher_apply",
+    "ask_voucher_use",
+    "ask_voucher_settlement",
+    "my_vouchers",
+    "ask_specialized_sme",
+]
 ENTITIES = {"region", "service_type", "technical_field", "agency_name", "rating_level"}
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 MIN_ZH, MIN_EN, MIN_TEST = 30, 12, 8
 
 
-def load(paths: list[str]):
+def load(paths: list[str]) -> list[tuple[str, Any]]:
     from rasa.shared.nlu.training_data.loading import load_data
 
     files: list[str] = []
@@ -61,7 +91,7 @@ def main() -> int:
         jieba.load_userdict(f)
 
     problems: list[str] = []
-    counts: dict[str, Counter] = {"train": Counter(), "test": Counter()}
+    counts: dict[str, Counter[tuple[str, str]]] = {"train": Counter(), "test": Counter()}
     texts: dict[str, set[str]] = {"train": set(), "test": set()}
     for split, paths in (("train", args.train), ("test", args.test)):
         for fname, msg in load(paths):
@@ -82,7 +112,7 @@ def main() -> int:
                 if ent["start"] not in starts or ent["end"] not in ends:
                     toks = "/".join(w for w, _, _ in tokens)
                     problems.append(
-                        f"{fname}: misaligned {ent['entity']}={text[ent['start']:ent['end']]!r} "
+                        f"{fname}: misaligned {ent['entity']}={text[ent['start'] : ent['end']]!r} "
                         f"in {text!r}; jieba: {toks}"
                     )
     for intent in INTENTS:
@@ -94,8 +124,8 @@ def main() -> int:
     leaked = texts["train"] & texts["test"]
     for t in sorted(leaked):
         problems.append(f"held-out example also in training data: {t!r}")
-    n_train = sum(v for (i, l), v in counts["train"].items() if l == "all")
-    n_test = sum(v for (i, l), v in counts["test"].items() if l == "all")
+    n_train = sum(v for (_intent, lang), v in counts["train"].items() if lang == "all")
+    n_test = sum(v for (_intent, lang), v in counts["test"].items() if lang == "all")
     for p in problems:
         print(p)
     print(f"{n_train} training / {n_test} held-out examples, {len(problems)} problem(s)")
