@@ -49,8 +49,31 @@ Handler = Callable[..., Awaitable[Any]]
 ROW_QUEUES: web.AppKey[weakref.WeakValueDictionary[str, asyncio.Lock]] = web.AppKey("voucher_row_queues")
 
 
+# Money-moving requests in flight per process, below the connection pool's 20 (core.db: 10 + 10 overflow) so reads
+# keep connections. The rest wait here, holding nothing, instead of failing on the pool's 5 s checkout timeout.
+WRITE_SLOTS: web.AppKey[asyncio.Semaphore] = web.AppKey("voucher_write_slots")
+MAX_WRITES_IN_FLIGHT = 14
+
+
 def setup(app: web.Application) -> None:
     app[ROW_QUEUES] = weakref.WeakValueDictionary()
+    app[WRITE_SLOTS] = asyncio.Semaphore(MAX_WRITES_IN_FLIGHT)
+
+
+def admitted(handler: Handler) -> Handler:
+    """Run a money-moving handler within the process's write slots; a pool timeout anyway becomes a clear 503."""
+
+    @wraps(handler)
+    async def wrapper(request: web.Request, **kwargs: Any) -> Any:
+        async with request.app[WRITE_SLOTS]:
+            try:
+                return await handler(request, **kwargs)
+            except PoolTimeout:
+                raise ServiceUnavailable(
+                    "the database is too busy right now; retry in a moment", code="database_busy"
+                ) from None
+
+    return wrapper
 
 
 def queued_on(kind: str, param: str) -> Callable[[Handler], Handler]:
@@ -63,12 +86,7 @@ def queued_on(kind: str, param: str) -> Callable[[Handler], Handler]:
             if lock is None:
                 lock = queues[key] = asyncio.Lock()
             async with lock:
-                try:
-                    return await handler(request, **kwargs)
-                except PoolTimeout:
-                    raise ServiceUnavailable(
-                        "the database is too busy right now; retry in a moment", code="database_busy"
-                    ) from None
+                return await handler(request, **kwargs)
 
         return wrapper
 
@@ -89,6 +107,25 @@ def keeps_expiry(handler: Handler) -> Handler:
             raise
 
     return wrapper
+
+
+def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its `$defs` written in place, for a request body declared by hand (a `$ref` to
+    `#/$defs/…` would point into the OpenAPI document's root, where there is no such thing)."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    result: dict[str, Any] = resolve(schema)
+    return result
 
 
 # ---------------------------------------------------------------- programmes (the public directory)
@@ -141,12 +178,13 @@ async def get_program(request: web.Request, query: ProgramQuery) -> ProgramOut:
     tags=TAGS,
     errors=[409, 413, 503],
     request_content={
-        "application/json": {"schema": IssueIn.model_json_schema()},
+        "application/json": {"schema": _inline_defs(IssueIn.model_json_schema())},
         "text/csv": {"schema": {"type": "string", "description": "header credit_code|enterprise_id[,face_value_fen]"}},
     },
     summary="Issue vouchers to one or many enterprises, from JSON or a CSV file; all or nothing, never past the budget",
 )
 @queued_on("program", "program_id")
+@admitted
 async def issue_vouchers(request: web.Request) -> IssueOut:
     program_id = path_id(request, "program_id")
     lines = None
@@ -252,6 +290,7 @@ async def get_voucher(request: web.Request) -> VoucherDetail:
     summary="Redeem at an agency for a service and price (enterprise staff); honours the Idempotency-Key header",
 )
 @queued_on("voucher", "voucher_id")
+@admitted
 @keeps_expiry
 async def redeem(request: web.Request, body: RedeemIn) -> web.Response:
     result = await service.redeem(
@@ -278,6 +317,7 @@ async def redeem(request: web.Request, body: RedeemIn) -> web.Response:
     summary="Withdraw a voucher with a reason; its unspent balance returns to the budget (officials)",
 )
 @queued_on("voucher", "voucher_id")
+@admitted
 @keeps_expiry
 async def revoke(request: web.Request, body: RevokeIn) -> VoucherOut:
     return await service.revoke(session(request), principal_of(request), path_id(request, "voucher_id"), body)
@@ -321,6 +361,7 @@ async def get_redemption(request: web.Request) -> RedemptionOut:
     errors=[409],
     summary="Confirm delivery with evidence (staff of the agency the redemption was made at)",
 )
+@admitted
 async def confirm(request: web.Request, body: ConfirmIn) -> RedemptionOut:
     return await service.confirm(session(request), principal_of(request), path_id(request, "redemption_id"), body)
 
@@ -335,6 +376,7 @@ async def confirm(request: web.Request, body: ConfirmIn) -> RedemptionOut:
     errors=[409],
     summary="Pay (approve) or reject a delivered redemption; a flagged one needs the decision (officials)",
 )
+@admitted
 async def settle(request: web.Request, body: SettleIn) -> RedemptionOut:
     return await service.settle(session(request), principal_of(request), path_id(request, "redemption_id"), body)
 
