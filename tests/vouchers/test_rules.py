@@ -330,3 +330,30 @@ async def test_agency_lists_only_its_own_redemptions(client: Client, world: Worl
     twice = await client.post(f"/api/v1/redemptions/{rid}/confirm", json=EVIDENCE, headers=world.agency.headers)
     assert twice.status == 409
     assert (await twice.json())["error"]["details"]["state"] == "delivered"
+
+
+async def test_revoking_an_overdue_voucher_is_409_and_records_the_expiry(
+    client: Client, world: World, db: Database
+) -> None:
+    async with db.transaction() as session:
+        await session.execute(
+            update(Voucher).where(Voucher.id == world.voucher["id"]).values(expires_at=utcnow() - dt.timedelta(days=1))
+        )
+    response = await client.post(
+        f"/api/v1/vouchers/{world.voucher['id']}/revoke", json={"reason": "too late"}, headers=world.official.headers
+    )
+    assert response.status == 409
+    assert (await response.json())["error"]["details"]["state"] == "expired"
+    detail = await (await client.get(f"/api/v1/vouchers/{world.voucher['id']}", headers=world.official.headers)).json()
+    assert [h["action"] for h in detail["history"]] == ["issue", "expire"]
+    assert detail["state"] == "expired"
+
+
+async def test_report_csv_path_and_official_only(client: Client, world: World) -> None:
+    url = f"/api/v1/voucher-programs/{world.program['id']}/report.csv"
+    response = await client.get(url, headers=world.official.headers)
+    assert response.status == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = (await response.text()).splitlines()
+    assert rows[1].split(",")[10] == "500000"  # issued_fen
+    assert (await client.get(url, headers=world.enterprise.headers)).status == 403
