@@ -2,7 +2,7 @@
 // follow, my vouchers with balance and expiry, and the assistant's chat with its buttons.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { BASE, FIXTURES, PHONE, launch, newPage, shot, typed } from './browser.mjs'
+import { BASE, FIXTURES, PHONE, fieldError, launch, newPage, shot, typed } from './browser.mjs'
 
 let session
 let page
@@ -52,6 +52,30 @@ test('my vouchers show balance and expiry', async () => {
   assert.equal(await voucher.locator('[data-test=m-voucher-balance]').textContent(), '¥4,000.00')
   assert.match(await voucher.textContent(), /到期/)
   await shot(page, 'phone-vouchers')
+})
+
+async function pick(selectTest, optionText) {
+  await page.locator(`[data-test=${selectTest}]`).click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: optionText }).first().click()
+}
+
+test('a voucher is used at an agency for a service; a price above the listed maximum is named beside the price', async () => {
+  const voucher = page.locator(`[data-test=m-voucher-${FIXTURES.voucher.id}]`)
+  await page.locator(`[data-test=m-use-${FIXTURES.voucher.id}]`).click()
+  await pick('m-redeem-agency', FIXTURES.agency.name)
+  await pick('m-redeem-service', '实用新型专利申请')
+  await page.locator(typed('m-redeem-price')).fill('99999')
+  await page.locator('[data-test=m-redeem-submit]').click()
+  await fieldError(page, '服务价格').waitFor()
+  await page.locator(typed('m-redeem-price')).fill('2000')
+  assert.match(await page.locator('[data-test=m-redeem-split]').textContent(), /¥1,000\.00.*¥1,000\.00/)
+  await shot(page, 'phone-redeem', { top: false })
+  await page.locator('[data-test=m-redeem-submit]').click()
+  await page.waitForFunction(
+    (id) => document.querySelector(`[data-test=m-voucher-${id}] [data-test=m-voucher-balance]`).textContent === '¥3,000.00',
+    FIXTURES.voucher.id,
+  )
+  await voucher.waitFor()
 })
 
 test('the chat answers with buttons that can be tapped', async () => {

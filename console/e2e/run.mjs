@@ -65,6 +65,8 @@ try {
     await new Promise((r) => setTimeout(r, 200))
   }
   const fixtures = await arrange(base, cli)
+  const demo = spawnSync(python, ['-c', 'from core.demo import DEMO_PASSWORD; print(DEMO_PASSWORD)'], { cwd: root, env, encoding: 'utf8' })
+  fixtures.demoPassword = demo.status === 0 ? demo.stdout.trim() : null
   const fixtureFile = path.join(scratch, 'fixtures.json')
   writeFileSync(fixtureFile, JSON.stringify(fixtures, null, 2))
   if (process.env.E2E_KEEP) {

@@ -114,6 +114,10 @@ const zh = {
     new_energy: '新能源', new_materials: '新材料', new_energy_vehicles: '新能源汽车', smart_manufacturing: '智能制造',
     digital_economy: '互联网、大数据、云计算', chemicals: '化学化工', mechanical: '机械', electrical: '电学', other: '其他',
   },
+  redeem: {
+    use: '使用这张券', title: '使用服务券', agency: '服务机构', service: '服务', price: '服务价格（元）', submit: '确认使用',
+    split: '服务券支付 {voucher}，企业自付 {own}', done: '已使用：服务券支付 {amount}，企业自付 {own}。请等待机构确认交付。',
+  },
   assistant: {
     title: '智能助手', unanswered: '未能回答的问题', tickets: '人工咨询工单', question: '问题', reason: '原因', intent: '识别意图',
     confidence: '置信度', lang: '语言', answer: '答复', work: '处理',
@@ -241,6 +245,10 @@ const en = {
     energy_environment: 'Energy saving & environment', next_gen_it: 'New-generation IT', biotech_medicine: 'Biotech & medicine', high_end_equipment: 'High-end equipment',
     new_energy: 'New energy', new_materials: 'New materials', new_energy_vehicles: 'New-energy vehicles', smart_manufacturing: 'Intelligent manufacturing',
     digital_economy: 'Internet, big data, cloud', chemicals: 'Chemistry', mechanical: 'Mechanical', electrical: 'Electrical', other: 'Other',
+  },
+  redeem: {
+    use: 'Use this voucher', title: 'Use a voucher', agency: 'Agency', service: 'Service', price: 'Price (yuan)', submit: 'Use it',
+    split: 'The voucher pays {voucher}; you pay {own}', done: 'Done: the voucher pays {amount}, you pay {own}. The agency confirms delivery next.',
   },
   assistant: {
     title: 'Assistant', unanswered: 'Questions it could not answer', tickets: 'Handoff tickets', question: 'Question', reason: 'Why', intent: 'Intent',
