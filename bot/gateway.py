@@ -133,6 +133,7 @@ class RasaGateway:
         *,
         cache: Callable[[], Cache] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        observe: Callable[[str, float], None] | None = None,
     ) -> None:
         self.urls = settings.rasa_urls
         self.deadline = settings.chat_deadline_seconds
@@ -141,12 +142,20 @@ class RasaGateway:
         self._client = client
         self._cache = cache
         self._clock = clock
+        # Told each turn's outcome ("answered", "empty", "timeout", "unavailable") and its seconds (metrics).
+        self._observe = observe
         self._down_until: dict[str, float] = {}
 
     @classmethod
-    def for_app(cls, app: web.Application, settings: Settings) -> RasaGateway:
-        # The HTTP client exists once the app has started (cleanup_ctx); look it up per call.
-        return cls(settings, lambda: app[HTTP_CLIENT], cache=lambda: app[CACHE])
+    def for_app(
+        cls, app: web.Application, settings: Settings, observe: Callable[[str, float], None] | None = None
+    ) -> RasaGateway:
+        # The HTTP client and the cache exist once the app has started (cleanup_ctx); look them up per call.
+        return cls(settings, lambda: app[HTTP_CLIENT], cache=lambda: app[CACHE], observe=observe)
+
+    def _outcome(self, outcome: str, started: float) -> None:
+        if self._observe is not None:
+            self._observe(outcome, self._clock() - started)
 
     def order_for(self, sender_id: str) -> list[str]:
         """The instances to try for the conversation, in its preference order, skipping those cooling down after a
@@ -174,9 +183,11 @@ class RasaGateway:
             "channel": turn.channel,
             **identity_metadata(self.secret, turn.sender_id, turn.principal, turn.wechat_openid),
         }
+        failure = "unavailable"
         for url in self.order_for(turn.sender_id):
             remaining = self.deadline - (self._clock() - started)
             if remaining <= 0.05:
+                failure = "timeout"
                 break
             try:
                 async with asyncio.timeout(remaining):
@@ -186,6 +197,7 @@ class RasaGateway:
             except TimeoutError:
                 self._down_until[url] = self._clock() + COOL_DOWN_SECONDS
                 log.warning("rasa did not answer in time", extra={"rasa": url, "sender": turn.sender_id})
+                failure = "timeout"
                 break
             except RasaUnavailable as exc:
                 self._down_until[url] = self._clock() + COOL_DOWN_SECONDS
@@ -193,8 +205,10 @@ class RasaGateway:
                 continue
             self._down_until.pop(url, None)
             replies = to_replies(messages)
+            self._outcome("answered" if replies else "empty", started)
             # Rasa answering nothing at all leaves the user hanging: show what the service offers.
             return replies or [MENU[lang]]
+        self._outcome(failure, started)
         return fallback_replies(lang)
 
     async def _post(self, url: str, json_body: object, params: dict[str, str] | None = None) -> object:

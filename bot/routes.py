@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import Counter, Histogram
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
@@ -32,7 +33,7 @@ from bot.schemas import (
 from core.auth import principal_of
 from core.chat import ChatTurn, MenuEngine
 from core.http import Api, path_id, session
-from core.state import CACHE, CHAT_ENGINE, READINESS_CHECKS, SESSION, SETTINGS
+from core.state import CACHE, CHAT_ENGINE, METRICS, READINESS_CHECKS, SESSION, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,24 @@ def setup(app: web.Application) -> None:
     executor = ActionExecutor()
     executor.register_package("bot.actions")
     app[EXECUTOR] = executor
-    gateway = RasaGateway.for_app(app, app[SETTINGS])
+    turns = Counter(
+        "assistant_turns_total",
+        "Chat turns by outcome: answered by Rasa, empty answer, or fallback (timeout / unavailable)",
+        ["outcome"],
+        registry=app[METRICS].registry,
+    )
+    seconds = Histogram(
+        "assistant_turn_seconds",
+        "Time from the user's message to the replies, fallbacks included",
+        buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8),
+        registry=app[METRICS].registry,
+    )
+
+    def observe(outcome: str, elapsed: float) -> None:
+        turns.labels(outcome).inc()
+        seconds.observe(elapsed)
+
+    gateway = RasaGateway.for_app(app, app[SETTINGS], observe)
     app[CHAT_ENGINE] = gateway
     app[READINESS_CHECKS]["rasa"] = gateway.ready
     app.router.add_post(ACTIONS_PATH, run_action, name="bot_actions")

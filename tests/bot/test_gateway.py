@@ -230,6 +230,16 @@ async def test_chat_with_rasa_down_answers_with_the_fallback(
     assert {b["payload"] for b in reply["buttons"]} >= {"/find_agency"}
 
 
+async def test_fallbacks_are_counted_in_the_metrics(
+    offline_client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    staff = await staff_of_an_enterprise(db, make_account)
+    await offline_client.post("/api/v1/chat", json={"text": "hi"}, headers=staff.headers)
+    metrics = await (await offline_client.get("/metrics")).text()
+    assert 'assistant_turns_total{outcome="unavailable"} 1.0' in metrics
+    assert "assistant_turn_seconds_count 1.0" in metrics
+
+
 async def test_readyz_reports_rasa_down_without_failing_readiness(offline_client: Client) -> None:
     response = await offline_client.get("/readyz")
     body = await response.json()
