@@ -155,6 +155,12 @@ async def test_who_may_record_and_read_credit_events(
     assert (await client.get(record, headers=staff.headers)).status == 200
     assert (await client.get(f"/api/v1/agencies/{other}/credit-events", headers=staff.headers)).status == 403
     assert (await client.get(f"/api/v1/agencies/{mine + 999}/credit-events", headers=official.headers)).status == 404
+    assert (await client.post(f"/api/v1/agencies/{mine}/credit-events/1/reverse", json={"reason": "x y"})).status == 401
+    missing_reason = await client.post(
+        f"/api/v1/agencies/{mine}/credit-events/1/reverse", json={}, headers=official.headers
+    )
+    assert missing_reason.status == 422
+    assert (await missing_reason.json())["error"]["details"][0]["field"] == "reason"
     reverse = f"/api/v1/agencies/{mine}/credit-events/12345/reverse"
     assert (await client.post(reverse, json={"reason": "why not"}, headers=official.headers)).status == 404
     assert (await client.post(reverse, json={"reason": "why not"}, headers=staff.headers)).status == 403

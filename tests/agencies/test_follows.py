@@ -41,6 +41,8 @@ async def test_who_may_follow(client: Client, db: Database, make_account: Accoun
     enterprise = await make_account(Role.ENTERPRISE, enterprise_id=await make_enterprise(db))
     url = f"/api/v1/agencies/{agency_id}/follow"
     assert (await client.post(url)).status == 401
+    assert (await client.delete(url)).status == 401
+    assert (await client.get("/api/v1/me/follows")).status == 401
     assert (await client.post(url, headers=official.headers)).status == 403
     assert (await client.get("/api/v1/me/follows", headers=official.headers)).status == 403
     assert (await client.post(f"/api/v1/agencies/{agency_id + 99}/follow", headers=enterprise.headers)).status == 404
