@@ -37,6 +37,22 @@ class VoucherStateChanged:
     expires_at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class TicketAnswered:
+    """An expert answered a consultation ticket the assistant opened; a channel may deliver the answer.
+
+    `sender_id` is the conversation: "wx:<openid>" (official account) or "u:<user id>" (mini-program).
+    """
+
+    ticket_id: int
+    sender_id: str
+    channel: str
+    user_id: int | None
+    lang: str
+    question: str
+    answer: str
+
+
 E = TypeVar("E")
 Subscriber = Callable[[AsyncSession, Any], Awaitable[None]]
 _subscribers: defaultdict[type, list[Subscriber]] = defaultdict(list)
