@@ -25,6 +25,7 @@ from bot.schemas import (
 from core.auth import Principal
 from core.db import utcnow
 from core.errors import field_error
+from core.events import TicketAnswered, publish
 
 OPEN_STATUSES = ("open", "in_progress")
 TRANSCRIPT_LINES = 6
@@ -139,6 +140,7 @@ async def update_ticket(
     if ticket.status == "closed":
         raise TicketClosed(ticket_id)
     now = utcnow()
+    previous_answer = ticket.answer if ticket.status == "answered" else None
     if patch.answer is not None:
         ticket.answer = patch.answer
     status = patch.status
@@ -153,6 +155,20 @@ async def update_ticket(
         ticket.status = status
     ticket.updated_at = now
     await session.flush()
+    if ticket.status == "answered" and ticket.answer != previous_answer:
+        # A new or corrected answer: channels subscribed to this deliver it to the user, in this transaction.
+        await publish(
+            session,
+            TicketAnswered(
+                ticket_id=ticket.id,
+                sender_id=ticket.sender_id,
+                channel=ticket.channel,
+                user_id=ticket.user_id,
+                lang=ticket.lang,
+                question=ticket.question,
+                answer=ticket.answer,
+            ),
+        )
     return ticket_out(ticket)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import service
 from core.auth import Role
 from core.db import Database
+from core.events import TicketAnswered, subscribe
 from tests.conftest import AccountFactory
 from tests.vouchers.builders import make_enterprise
 
@@ -49,6 +51,29 @@ async def test_an_official_answers_a_ticket(client: Client, db: Database, make_a
     assert [t["id"] for t in (await listing.json())["items"]] == [ticket_id]
     open_listing = await client.get("/api/v1/assistant/tickets?status=open", headers=official.headers)
     assert (await open_listing.json())["total"] == 0
+
+
+async def test_an_answer_is_published_for_the_channels_once(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    seen: list[TicketAnswered] = []
+
+    async def deliver(_session: AsyncSession, event: TicketAnswered) -> None:
+        seen.append(event)
+
+    subscribe(TicketAnswered, deliver)
+    ticket_id = await open_ticket(db)
+    official = await make_account(Role.OFFICIAL)
+    url = f"/api/v1/assistant/tickets/{ticket_id}"
+    await client.patch(url, json={"status": "in_progress"}, headers=official.headers)
+    assert seen == []
+    await client.patch(url, json={"answer": "可以加快。"}, headers=official.headers)
+    await client.patch(url, json={"status": "answered"}, headers=official.headers)  # same answer: no second event
+    await client.patch(url, json={"answer": "可以加快，2个月内结案。"}, headers=official.headers)  # corrected
+    assert [(e.ticket_id, e.sender_id, e.answer) for e in seen] == [
+        (ticket_id, "wx:abc", "可以加快。"),
+        (ticket_id, "wx:abc", "可以加快，2个月内结案。"),
+    ]
 
 
 async def test_ticket_rules(client: Client, db: Database, make_account: AccountFactory) -> None:
