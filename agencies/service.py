@@ -351,10 +351,15 @@ class SearchJson:
 def _search_filters(query: SearchQuery) -> repository.SearchFilters:
     code_range = None
     if query.region is not None:
-        region = regions.lookup(query.region)
-        if region is None:
-            raise field_error("query.region", "unknown region; give a GB/T 2260 code, a Chinese name or pinyin")
-        code_range = region.code_range()
+        text = query.region.strip()
+        if regions.is_valid_code(text) and regions.get(text) is None:
+            # A district or county we do not list by name: exactly that code, not its whole city.
+            code_range = regions.code_range(text)
+        else:
+            region = regions.lookup(text)
+            if region is None:
+                raise field_error("query.region", "unknown region; give a GB/T 2260 code, a Chinese name or pinyin")
+            code_range = region.code_range()
     terms = query_terms(query.q)
     return repository.SearchFilters(
         terms=terms,

@@ -65,6 +65,12 @@ async def test_a_city_filter_by_name_pinyin_or_code(client: Client, db: Database
     assert names(await search(client, region=region)) == ["杭州甲"]
 
 
+async def test_a_district_code_matches_that_district_only(client: Client, db: Database) -> None:
+    await make_agency(db, name_zh="西湖甲", region_code="330106")
+    await make_agency(db, name_zh="滨江乙", region_code="330108")
+    assert names(await search(client, region="330106")) == ["西湖甲"]
+
+
 async def test_an_unknown_region_is_422_naming_it(client: Client) -> None:
     response = await client.get("/api/v1/agencies", params={"region": "atlantis"})
     assert response.status == 422
