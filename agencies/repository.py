@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from agencies.credit import ScoredEvent
-from agencies.models import Agency, AgencyBranch, AgencyService, CreditEvent, Follow, RatingHistory, Review
+from agencies.models import Agency, AgencyService, CreditEvent, Follow, RatingHistory, Review
 
 # A row of CARD_COLUMNS (Row is variadic in SQLAlchemy 2.1).
 CardRow = Row[*tuple[Any, ...]]
@@ -198,10 +198,6 @@ async def reversal_of(session: AsyncSession, event_id: int) -> int | None:
     return await session.scalar(select(CreditEvent.id).where(CreditEvent.reverses_event_id == event_id))
 
 
-async def last_event_id(session: AsyncSession, agency_id: int) -> int | None:
-    return await session.scalar(select(func.max(CreditEvent.id)).where(CreditEvent.agency_id == agency_id))
-
-
 async def history_of(session: AsyncSession, agency_id: int, limit: int = 50) -> list[RatingHistory]:
     query = (
         select(RatingHistory).where(RatingHistory.agency_id == agency_id).order_by(RatingHistory.id.desc()).limit(limit)
@@ -249,10 +245,6 @@ async def followed_ids(session: AsyncSession, user_id: int) -> list[int]:
 
 async def follower_user_ids(session: AsyncSession, agency_id: int) -> list[int]:
     return list((await session.scalars(select(Follow.user_id).where(Follow.agency_id == agency_id))).all())
-
-
-async def branches_of(session: AsyncSession, agency_id: int) -> list[AgencyBranch]:
-    return list((await session.scalars(select(AgencyBranch).where(AgencyBranch.agency_id == agency_id))).all())
 
 
 # ---------------------------------------------------------------- reviews
