@@ -1,8 +1,9 @@
 """Parse sentences with the trained model and print intent, confidence and entities.
 
-  .venv-rasa/bin/python bot/scripts/parse.py "杭州有没有信用好的做发明专利的代理所" "can I use PPH"
-  .venv-rasa/bin/python bot/scripts/parse.py --model bot/models/current.tar.gz < sentences.txt
+.venv-rasa/bin/python bot/scripts/parse.py "杭州有没有信用好的做发明专利的代理所" "can I use PPH"
+.venv-rasa/bin/python bot/scripts/parse.py --model bot/models/current.tar.gz < sentences.txt
 """
+
 from __future__ import annotations
 
 import argparse
