@@ -157,8 +157,8 @@ async def _arrange(url: str) -> dict[str, Any]:
 async def _ledger(url: str) -> tuple[int, int]:
     """(differences found by the ledger check, redemptions in the database)."""
     from core.db import Database
+    from vouchers.ledger import check_ledger
     from vouchers.models import Redemption
-    from vouchers.service import check_ledger
 
     db = Database(url)
     try:

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from core.db import Database
 from core.settings import Settings
+from vouchers.ledger import check_ledger
 from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherProgram
-from vouchers.service import check_ledger
 
 
 async def check(settings: Settings) -> int:

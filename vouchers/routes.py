@@ -15,7 +15,7 @@ from core.auth import principal_of
 from core.errors import AppError, PayloadTooLarge, ServiceUnavailable
 from core.http import Api, parse_body, path_id, session
 from core.state import DATABASE
-from vouchers import service
+from vouchers import reports, service
 from vouchers.errors import VoucherExpired
 from vouchers.schemas import (
     ConfirmIn,
@@ -226,7 +226,7 @@ async def program_vouchers(request: web.Request) -> list[VoucherOut]:
 )
 async def program_report(request: web.Request, query: ReportQuery) -> ReportOut | web.Response:
     program_id = path_id(request, "program_id")
-    report = await service.program_report(session(request), principal_of(request), program_id)
+    report = await reports.program_report(session(request), principal_of(request), program_id)
     if query.format == "csv":
         return _csv_response(report)
     return report
@@ -241,12 +241,12 @@ async def program_report(request: web.Request, query: ReportQuery) -> ReportOut 
     summary="The programme report as a CSV file (officials)",
 )
 async def program_report_csv(request: web.Request) -> web.Response:
-    report = await service.program_report(session(request), principal_of(request), path_id(request, "program_id"))
+    report = await reports.program_report(session(request), principal_of(request), path_id(request, "program_id"))
     return _csv_response(report)
 
 
 def _csv_response(report: ReportOut) -> web.Response:
-    response = web.Response(text=service.report_csv(report), content_type="text/csv", charset="utf-8")
+    response = web.Response(text=reports.report_csv(report), content_type="text/csv", charset="utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="programme-{report.program_id}-report.csv"'
     return response
 

@@ -16,8 +16,8 @@ from core.db import Database
 from tests.conftest import AccountFactory
 from tests.vouchers.builders import Client, make_enterprise, make_program
 from tests.vouchers.conftest import World
+from vouchers.ledger import check_ledger
 from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherProgram
-from vouchers.service import check_ledger
 
 N = 60
 

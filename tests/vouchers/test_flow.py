@@ -9,7 +9,7 @@ from core.db import Database
 from tests.conftest import AccountFactory
 from tests.vouchers.builders import EVIDENCE, Client, make_agency
 from tests.vouchers.conftest import World
-from vouchers.service import check_ledger
+from vouchers.ledger import check_ledger
 
 
 async def redeem(client: Client, w: World, price_fen: int = 500_000, **extra: Any) -> Any:

@@ -13,8 +13,9 @@ from core.db import Database, utcnow
 from tests.conftest import AccountFactory
 from tests.vouchers.builders import EVIDENCE, Client, issue, make_agency, make_enterprise, make_program, program_body
 from tests.vouchers.conftest import World
+from vouchers.ledger import check_ledger
 from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherFlag
-from vouchers.service import check_ledger, vouchers_expiring_between
+from vouchers.service import vouchers_expiring_between
 
 
 async def counts(db: Database) -> tuple[int, int, int]:
