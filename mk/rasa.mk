@@ -113,7 +113,7 @@ rasa-test: $(RASA_MODEL)
 	$(RASA_ENV) $(RASA_BIN)/rasa test core --model $(RASA_MODEL) --stories $(RASA_TEST_STORIES) \
 	  --fail-on-prediction-errors --out $(RASA_RESULTS)/core
 	$(RASA_ENV) $(RASA_BIN)/rasa test nlu --model $(RASA_MODEL) --nlu $(RASA_TEST_SPLIT) \
-	  --out $(RASA_RESULTS)/nlu
+	  --domain $(RASA_DOMAIN) --successes --out $(RASA_RESULTS)/nlu
 	$(RASA_BIN)/python bot/scripts/nlu_gate.py $(RASA_RESULTS)/nlu/intent_report.json \
 	  --min-accuracy $(RASA_NLU_MIN_ACC) --min-f1 $(RASA_NLU_MIN_F1)
 
