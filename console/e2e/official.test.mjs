@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { BASE, DESKTOP, FIXTURES, PHONE, fieldError, launch, loginAs, newPage, shot, typed } from './browser.mjs'
+import { creditCode } from './fixtures.mjs'
 
 let session
 let page
@@ -72,6 +73,31 @@ test('a bad evaluation file is refused whole, every problem shown by line and co
   assert.match(text, /score/)
   assert.match(text, /evaluated_on/)
   await shot(page, 'desktop-import-errors')
+})
+
+test('an enterprise is registered (a wrong credit code named beside it) and its qualification verified', async () => {
+  await page.locator('[data-test="nav-/enterprises"]').click()
+  await page.locator('[data-test=enterprise-new]').click()
+  await page.locator(typed('enterprise-name')).fill(`宁波浏览器测试科技有限公司${FIXTURES.stamp}`)
+  await page.locator(typed('enterprise-credit_code')).fill('91330200MA2H000000')
+  await page.locator(typed('enterprise-region_code')).fill('330203')
+  await page.locator('[data-test=enterprise-submit]').click()
+  await fieldError(page, '统一社会信用代码').waitFor()
+  await page.locator(typed('enterprise-credit_code')).fill(creditCode(`91330200MA2H${FIXTURES.stamp.slice(0, 5)}`))
+  await page.locator('[data-test=enterprise-submit]').click()
+  await page.getByText('已登记').first().waitFor()
+  await page.locator(typed('enterprise-q')).fill(`宁波浏览器测试科技有限公司${FIXTURES.stamp}`)
+  await page.locator(typed('enterprise-q')).press('Enter')
+  await page.waitForFunction(() => document.querySelectorAll('[data-test=enterprise-table] .el-table__body tr').length === 1)
+  await page.locator('[data-test^=qualify-]').first().click()
+  const dialog = page.locator('.el-dialog', { hasText: '核验企业资质' })
+  await dialog.locator('[data-test=qualify-level]').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '省级专精特新' }).click()
+  await dialog.locator(typed('qualify-certificate')).fill('ZJ-ZJTX-2026-0001')
+  await dialog.locator(typed('qualify-expires')).fill('2028-12-31')
+  await dialog.locator(typed('qualify-expires')).press('Enter')
+  await dialog.getByRole('button', { name: '保存' }).click()
+  await page.locator('[data-test=enterprise-table]').getByText('ZJ-ZJTX-2026-0001').waitFor()
 })
 
 test('a programme is created with its budget and rules; a wrong field is named beside it', async () => {

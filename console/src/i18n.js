@@ -21,7 +21,7 @@ const zh = {
     official: '主管部门', agency: '代理机构', enterprise: '企业', failed: '用户名或密码错误。', mobile: '企业手机版',
   },
   nav: {
-    agencies: '代理机构', creditImport: '信用评价导入', programs: '服务券项目', flags: '异常预警', audit: '服务券审计', assistant: '智能助手',
+    agencies: '代理机构', creditImport: '信用评价导入', programs: '服务券项目', flags: '异常预警', audit: '服务券审计', assistant: '智能助手', enterprises: '企业',
     myAgency: '机构资料', redemptions: '待确认核销', myCredit: '信用记录', mobile: '手机版预览',
     mSearch: '找机构', mVouchers: '我的券', mChat: '智能助手', mFollowing: '关注',
   },
@@ -114,6 +114,11 @@ const zh = {
     new_energy: '新能源', new_materials: '新材料', new_energy_vehicles: '新能源汽车', smart_manufacturing: '智能制造',
     digital_economy: '互联网、大数据、云计算', chemicals: '化学化工', mechanical: '机械', electrical: '电学', other: '其他',
   },
+  enterprise: {
+    list: '企业', create: '登记企业', name: '企业名称', q: '名称 / 信用代码', industry: '行业', legalRep: '法定代表人',
+    qualification: '资质', certificate: '证书编号', expiresOn: '有效期至', verify: '核验资质', verifyTitle: '核验企业资质',
+    created: '已登记，企业编号 {id}',
+  },
   redeem: {
     use: '使用这张券', title: '使用服务券', agency: '服务机构', service: '服务', price: '服务价格（元）', submit: '确认使用',
     split: '服务券支付 {voucher}，企业自付 {own}', done: '已使用：服务券支付 {amount}，企业自付 {own}。请等待机构确认交付。',
@@ -153,7 +158,7 @@ const en = {
     official: 'Official', agency: 'Agency', enterprise: 'Enterprise', failed: 'Wrong username or password.', mobile: 'Enterprise phone view',
   },
   nav: {
-    agencies: 'Agencies', creditImport: 'Import evaluations', programs: 'Voucher programmes', flags: 'Abuse flags', audit: 'Voucher audit', assistant: 'Assistant',
+    agencies: 'Agencies', creditImport: 'Import evaluations', programs: 'Voucher programmes', flags: 'Abuse flags', audit: 'Voucher audit', assistant: 'Assistant', enterprises: 'Enterprises',
     myAgency: 'Our agency', redemptions: 'Redemptions to confirm', myCredit: 'Credit record', mobile: 'Phone view',
     mSearch: 'Agencies', mVouchers: 'Vouchers', mChat: 'Assistant', mFollowing: 'Following',
   },
@@ -245,6 +250,11 @@ const en = {
     energy_environment: 'Energy saving & environment', next_gen_it: 'New-generation IT', biotech_medicine: 'Biotech & medicine', high_end_equipment: 'High-end equipment',
     new_energy: 'New energy', new_materials: 'New materials', new_energy_vehicles: 'New-energy vehicles', smart_manufacturing: 'Intelligent manufacturing',
     digital_economy: 'Internet, big data, cloud', chemicals: 'Chemistry', mechanical: 'Mechanical', electrical: 'Electrical', other: 'Other',
+  },
+  enterprise: {
+    list: 'Enterprises', create: 'Register an enterprise', name: 'Name', q: 'Name / credit code', industry: 'Industry', legalRep: 'Legal representative',
+    qualification: 'Qualification', certificate: 'Certificate no.', expiresOn: 'Valid until', verify: 'Verify', verifyTitle: "Verify an enterprise's qualification",
+    created: 'Registered as enterprise {id}',
   },
   redeem: {
     use: 'Use this voucher', title: 'Use a voucher', agency: 'Agency', service: 'Service', price: 'Price (yuan)', submit: 'Use it',
