@@ -22,8 +22,8 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import AppError, NotFound, ValidationFailed, field_error
-from core.state import SESSION
+from core.errors import AppError, NotFound, Unauthenticated, ValidationFailed, field_error
+from core.state import PRINCIPAL, SESSION
 
 RouteHandler = Callable[..., Awaitable[Any]]
 M = TypeVar("M", bound=BaseModel)
@@ -201,6 +201,9 @@ def json_response(payload: Any, status: int = 200) -> web.Response:
 
 def _wrap(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handler(request: web.Request) -> web.StreamResponse:
+        if spec.auth and request.get(PRINCIPAL) is None:
+            # Anonymous on a signed-in route: 401 before the input is read, whatever the body holds.
+            raise Unauthenticated("log in first: this needs a bearer token")
         kwargs: dict[str, Any] = {}
         if spec.query is not None:
             kwargs["query"] = parse_query(request, spec.query)
@@ -236,15 +239,53 @@ def openapi_document(api: Api, *, title: str, version: str) -> dict[str, Any]:
     components: dict[str, Any] = {"Error": _ERROR_SCHEMA}
     paths: dict[str, Any] = {}
 
+    def add_components(schema: dict[str, Any], own_name: str | None = None) -> dict[str, Any]:
+        """Move the schema's $defs (and itself, under `own_name`) into components. Two domains may each have a
+        model of the same name (agencies' and vouchers' `ServiceOut`): the later one gets a numbered name and
+        the references in this schema are rewritten to it, so no operation points at the other's model."""
+        bundle: dict[str, Any] = schema.pop("$defs", {})
+        bundle["$root" if own_name is None else own_name] = schema
+        renames: dict[str, str] = {}
+
+        def rewritten() -> dict[str, Any]:
+            text = json.dumps(bundle)
+            for old, new in renames.items():
+                text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+            result: dict[str, Any] = json.loads(text)
+            return result
+
+        # Each name takes the first of Name, Name2, Name3… that is free or holds the same schema, judged with the
+        # references already renamed; repeated until nothing changes (a rename changes the schemas that refer to it).
+        for _ in range(10):
+            current = rewritten()
+            chosen: dict[str, str] = {}
+            for name, sub in current.items():
+                if name == "$root":
+                    continue
+                candidate, n = name, 1
+                while candidate in components and components[candidate] != sub:
+                    n += 1
+                    candidate = f"{name}{n}"
+                if candidate != name:
+                    chosen[name] = candidate
+            if chosen == renames:
+                break
+            renames = chosen
+        current = rewritten()
+        root = current.pop("$root", None)
+        for name, sub in current.items():
+            components.setdefault(renames.get(name, name), sub)
+        if own_name is not None:
+            return {"$ref": f"#/components/schemas/{renames.get(own_name, own_name)}"}
+        assert root is not None
+        return dict(root)
+
     def schema_of(model: Any, mode: str) -> dict[str, Any]:
         adapter = TypeAdapter(model)
         schema = adapter.json_schema(ref_template="#/components/schemas/{model}", mode=mode)  # type: ignore[arg-type]
-        for name, sub in schema.pop("$defs", {}).items():
-            components.setdefault(name, sub)
         if isinstance(model, type) and issubclass(model, BaseModel) and "properties" in schema:
-            components.setdefault(model.__name__, schema)
-            return {"$ref": f"#/components/schemas/{model.__name__}"}
-        return schema
+            return add_components(schema, model.__name__)
+        return add_components(schema)
 
     for spec in api.routes:
         op: dict[str, Any] = {
@@ -259,9 +300,7 @@ def openapi_document(api: Api, *, title: str, version: str) -> dict[str, Any]:
                 {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
             )
         if spec.query is not None:
-            query_schema = spec.query.model_json_schema(ref_template="#/components/schemas/{model}")
-            for name, sub in query_schema.pop("$defs", {}).items():
-                components.setdefault(name, sub)
+            query_schema = add_components(spec.query.model_json_schema(ref_template="#/components/schemas/{model}"))
             required = set(query_schema.get("required", []))
             for name, prop in query_schema.get("properties", {}).items():
                 param = {"name": name, "in": "query", "required": name in required, "schema": prop}
@@ -281,7 +320,7 @@ def openapi_document(api: Api, *, title: str, version: str) -> dict[str, Any]:
         op["responses"][str(spec.status if spec.response is not None or spec.status != 200 else 204)] = ok
         op["responses"].update(spec.extra_responses)
         error_statuses = set(spec.errors)
-        if spec.body is not None or spec.query is not None:
+        if spec.body is not None or spec.query is not None or spec.request_content is not None:
             error_statuses |= {400, 422}
         if spec.auth:
             error_statuses |= {401, 403}
