@@ -112,7 +112,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400 or request.path == "/wechat" or not _wants_json(request):
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
-        return web.json_response({"error": {"code": code, "message": exc.reason}}, status=exc.status)
+        response = web.json_response({"error": {"code": code, "message": exc.reason}}, status=exc.status)
+        if "Allow" in exc.headers:  # a 405 names the methods the resource supports (RFC 9110)
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception as exc:
         if database_unreachable(exc):
             # PostgreSQL down or restarting: say so at once (the pool reconnects by itself when it is back).
