@@ -7,11 +7,12 @@
 
 (per `RATE_LIMIT_WINDOW_SECONDS`; failed logins have their own throttle in `accounts.service.login`.)
 
-Counting is a fixed window: one `INCR` per kind of key (`rl:<limit>:<u|a>:<who>:<window number>`) whose expiry
-starts with the first request of the window. Past the limit the answer is 429 with `Retry-After` (the seconds to
-the next window). A fixed window lets a client send up to twice the limit across a window boundary; that is
-good enough to keep one user or one address from taking the chat or search capacity of everyone else, and costs
-one round trip per kind of key.
+Counting is a fixed window: every attempt, refused or not, adds one to its user's and its address's counter (one
+`INCR` per kind of key `rl:<limit>:<u|a>:<who>:<window number>`, whose expiry starts with the first request of the
+window); a request is refused when either counter is past its limit, with 429 and `Retry-After` (the seconds to
+the next window). A fixed window lets a client send up to twice the limit across a window boundary; that is good
+enough to keep one user or one address from taking the chat or search capacity of everyone else, and costs one
+round trip per kind of key.
 
 The client address is the peer's, or — when the peer is a trusted reverse proxy (`TRUSTED_PROXIES`) — the last
 entry of its `X-Forwarded-For` (the one the proxy added; earlier entries are whatever the client claimed). A
@@ -117,13 +118,15 @@ class RateLimiter:
             checks.append((f"rl:{name}:u:{user_id}:{slot}", limit.per_user, "user"))
         if address is not None and limit.per_address > 0:
             checks.append((f"rl:{name}:a:{address}:{slot}", limit.per_address, "address"))
-        for key, allowed, scope in checks:
+        counts: list[tuple[int, int, str]] = []
+        for key, allowed, scope in checks:  # every attempt counts against both, refused or not
             try:
-                count = await cache.incr(key, window + 1)
+                counts.append((await cache.incr(key, window + 1), allowed, scope))
             except CacheUnavailable as exc:
                 self._skip_until = time.monotonic() + SKIP_AFTER_FAILURE_SECONDS
                 log.warning("rate limits skipped: the cache cannot count", extra={"limit": name, "error": str(exc)})
                 return
+        for count, allowed, scope in counts:
             if count > allowed:
                 raise RateLimited(
                     f"too many {name} requests from this {scope}; try again in {retry_after} s",
