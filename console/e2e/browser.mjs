@@ -53,13 +53,13 @@ export async function loginAs(page, username, password = FIXTURES.password, { mo
   await page.waitForURL((url) => !url.pathname.endsWith('/login'))
 }
 
-export async function shot(page, name, { top = true } = {}) {
+export async function shot(page, name, { top = true, full = false } = {}) {
   if (!SHOTS) return
   mkdirSync(SHOTS, { recursive: true })
   if (top) await page.evaluate(() => window.scrollTo(0, 0))
   await page.evaluate(() => document.querySelectorAll('.el-message').forEach((toast) => toast.remove()))
   await page.waitForTimeout(600) // let charts finish their entry animation and toasts settle
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false })
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: full })
 }
 
 // The error Element Plus shows under a form item, found by the item's label (within `scope`, e.g. a dialog).

@@ -130,7 +130,7 @@ test('vouchers are issued one by one and from a file, never silently: a bad file
   await page.locator('[data-test=issue-file-submit]').click()
   await page.waitForFunction(() => document.querySelectorAll('[data-test=voucher-table] .el-table__body tr').length === 2)
   assert.equal(await page.locator('[data-test=remaining-budget]').textContent(), '¥92,000.00')
-  await shot(page, 'desktop-programme')
+  await shot(page, 'desktop-programme', { full: true })
 })
 
 test('a voucher is revoked with a reason and its audit history shows every step', async () => {
