@@ -2,9 +2,10 @@
 new MsgId; messages/s and p50/p99 reply time beside `/healthz` of the same server in the same run.
 
 The server runs with the chat gateway pointed at a closed port, so every answer is the gateway's fallback menu:
-this measures the webhook (signature, decryption, parsing, the shared dedup record, rendering, encryption), not
-Rasa — the assistant's own benchmark measures Rasa. Before the load, one message is delivered and its encrypted
-reply decrypted and signature-checked with wechatpy, so the numbers are for correct answers.
+this measures the webhook (signature, decryption, parsing, the shared dedup record, who-is-writing lookup,
+rendering, encryption), not Rasa — the assistant's own benchmark measures Rasa. The stand-in answers the server's
+WeChat API calls (token, `cgi-bin/user/info`) in this process. Before the load, one message is delivered and its
+encrypted reply decrypted and signature-checked with wechatpy, so the numbers are for correct answers.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.harness import PG_URL, REDIS_URL, Request, free_port, healthz_requests, measure, ratio, running_server
-from wechat_standin.app import openid_for
+from wechat_standin.app import create_standin_app, openid_for
 from wechat_standin.server import WeChatServer, text_message
 
 TOKEN = "bench-token"
@@ -84,11 +86,24 @@ async def _one_setup(name: str, env: dict[str, str], args: argparse.Namespace) -
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
+    # The stand-in answers the server's API calls (token, user/info for the unionid lookup) as WeChat would.
+    standin_port = free_port()
+    runner = web.AppRunner(create_standin_app(APPID, "bench-secret"), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", standin_port).start()
+    try:
+        return await _run(args, standin_port)
+    finally:
+        await runner.cleanup()
+
+
+async def _run(args: argparse.Namespace, standin_port: int) -> dict[str, Any]:
     common = {
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_APPID": APPID,
+        "WECHAT_SECRET": "bench-secret",
         "WECHAT_AES_KEY": AES_KEY,
-        "WECHAT_API_BASE": f"http://127.0.0.1:{free_port()}",  # nothing is pushed during the run
+        "WECHAT_API_BASE": f"http://127.0.0.1:{standin_port}",
         "RASA_URL": f"http://127.0.0.1:{free_port()}",  # closed: the gateway answers with its fallback menu
         "CACHE_PREFIX": f"bench-wechat-{secrets.token_hex(4)}",
         "WECHAT_PUSH_WORKER": "false",

@@ -7,6 +7,7 @@ token is refreshed `REFRESH_MARGIN` seconds before it expires, and a token WeCha
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -31,12 +32,18 @@ class AccessToken:
 Fetch = Callable[[], Awaitable[AccessToken]]
 
 
+FAILURE_PAUSE = 5.0  # after a failed fetch, callers in this process fail at once instead of queueing on the lock
+
+
 class TokenStore:
     def __init__(self, cache: Cache, appid: str, fetch: Fetch) -> None:
         self._cache = cache
         self._fetch = fetch
         self._key = f"wechat:token:{appid}"
         self._lock = f"wechat:token-refresh:{appid}"
+        self._failed_until = 0.0
+        self._last_failure: Exception | None = None
+        self._inflight: asyncio.Future[str] | None = None
 
     async def _cached(self) -> str | None:
         raw = await self._cache.get(self._key)
@@ -53,12 +60,26 @@ class TokenStore:
         return await self._cached() or await self.refresh()
 
     async def refresh(self, rejected: str | None = None) -> str:
-        """A fresh token: another process's if it refreshed meanwhile, else fetched here under the lock."""
+        """A fresh token: another process's if it refreshed meanwhile, else fetched here under the lock.
+
+        When WeChat cannot be reached, the failure is remembered for `FAILURE_PAUSE` seconds: every caller would
+        otherwise wait its turn on the lock only to fail the same way.
+        """
+        if self._last_failure is not None and time.monotonic() < self._failed_until:
+            raise self._last_failure
+        # One refresh per process at a time: the others wait for its result instead of queueing on the shared lock.
+        if self._inflight is None or self._inflight.done():
+            self._inflight = asyncio.ensure_future(self._refresh(rejected))
+        return await asyncio.shield(self._inflight)
+
+    async def _refresh(self, rejected: str | None) -> str:
         try:
             async with self._cache.lock(self._lock, ttl=LOCK_TTL, wait=LOCK_WAIT):
                 current = await self._cached()
                 if current is not None and current != rejected:
                     return current
+                if self._last_failure is not None and time.monotonic() < self._failed_until:
+                    raise self._last_failure  # failed while we waited for the lock
                 return await self._fetch_and_store()
         except CacheUnavailable:
             # No shared lock: the stable-token API still hands every caller the same token, so fetching is safe.
@@ -66,7 +87,12 @@ class TokenStore:
             return await self._fetch_and_store()
 
     async def _fetch_and_store(self) -> str:
-        token = await self._fetch()
+        try:
+            token = await self._fetch()
+        except Exception as exc:
+            self._last_failure, self._failed_until = exc, time.monotonic() + FAILURE_PAUSE
+            raise
+        self._last_failure = None
         # Refresh early: REFRESH_MARGIN before expiry (half-way for unusually short-lived tokens).
         fresh_for = (
             token.expires_in - REFRESH_MARGIN if token.expires_in > 2 * REFRESH_MARGIN else token.expires_in // 2

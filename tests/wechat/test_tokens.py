@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from core.cache import make_cache
 from core.settings import Settings
 from core.wechat.client import WeChatClient
+from core.wechat.exceptions import WeChatUnavailable
 from core.wechat.tokens import TokenStore
 from wechat_standin.app import StandIn
 
@@ -57,3 +58,17 @@ async def test_a_rejected_token_is_refetched_once_and_the_call_repeated(
     assert [item["body"]["text"]["content"] for item in standin.sent] == ["first", "second"]
     assert standin.token_fetches == 2
     assert standin.calls["custom/send"] == 3
+
+
+async def test_when_wechat_is_unreachable_waiting_callers_fail_at_once(settings: Settings, clean: None) -> None:
+    # No stand-in on WECHAT_API_BASE here: the first fetch fails, the others must not each queue on the lock.
+    cache = make_cache(str(settings.redis_url) if settings.redis_url else None, settings.cache_prefix)
+    async with aiohttp.ClientSession() as http:
+        client = make_client(http, settings, cache)
+        assert client.tokens is not None
+        started = asyncio.get_running_loop().time()
+        results = await asyncio.gather(*(client.tokens.get() for _ in range(20)), return_exceptions=True)
+        elapsed = asyncio.get_running_loop().time() - started
+    await cache.close()
+    assert all(isinstance(r, WeChatUnavailable) for r in results)
+    assert elapsed < 2.0
