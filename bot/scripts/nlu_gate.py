@@ -4,8 +4,9 @@ Reads the intent report that `rasa test nlu --out DIR` writes (DIR/intent_report
 and exits 1 when intent accuracy < --min-accuracy or any intent's F1 < --min-f1.
 nlu_fallback (the FallbackClassifier's label, not an intent of ours) is reported but not
 gated per intent: examples that fell back already count as errors in the accuracy and in
-their own intent's recall.  Prints a per-intent table, worst F1 first, and the most
-frequent confusions (from DIR/intent_errors.json when present).
+their own intent's recall.  Prints a per-intent table, worst F1 first, the most
+frequent confusions (from DIR/intent_errors.json when present) and, when `--successes`
+was given to rasa test nlu, how a fallback threshold would split right and wrong answers.
 """
 
 from __future__ import annotations
@@ -50,6 +51,18 @@ def main() -> int:
         print("\nconfusions (true -> predicted):")
         for (true, pred), n in pairs.most_common(12):
             print(f"  {n} x {true} -> {pred}")
+
+    successes_file = args.report.parent / "intent_successes.json"
+    if errors_file.exists() and successes_file.exists():
+        ok = [e["intent_prediction"]["confidence"] for e in json.loads(successes_file.read_text(encoding="utf-8"))]
+        bad = [e["intent_prediction"]["confidence"] for e in json.loads(errors_file.read_text(encoding="utf-8"))]
+        print("\nfallback threshold (DIET top confidence; below it -> nlu_fallback -> clarify):")
+        print("  threshold  right&answered  right->clarify  wrong&answered  wrong->clarify")
+        for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+            print(
+                f"  {t:9.1f}  {sum(c >= t for c in ok):14d}  {sum(c < t for c in ok):14d}"
+                f"  {sum(c >= t for c in bad):14d}  {sum(c < t for c in bad):14d}"
+            )
 
     failures = []
     if accuracy < args.min_accuracy:
