@@ -285,6 +285,8 @@ export const i18n = createI18n({
   messages: { zh, en },
 })
 
+document.documentElement.lang = i18n.global.locale.value === 'en' ? 'en' : 'zh-CN'
+
 export function setLanguage(lang) {
   i18n.global.locale.value = lang
   localStorage.setItem(LANG_KEY, lang)
