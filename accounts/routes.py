@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from accounts import service
+from accounts import passwords, service
 from accounts.schemas import LoginIn, MeOut, TokenOut
 from core import ratelimit
 from core.auth import bearer_token, principal_of, require
@@ -16,6 +16,7 @@ api = Api()
 
 def setup(app: web.Application) -> None:
     app[TOKEN_RESOLVER] = service.resolve_token
+    passwords.configure(app[SETTINGS])
 
 
 def client_address(request: web.Request) -> str:

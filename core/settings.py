@@ -38,6 +38,9 @@ class Settings(BaseSettings):
 
     # Bearer tokens: lifetime in seconds, and the failed-login throttle.
     token_ttl_seconds: Annotated[int, Field(ge=60)] = 12 * 3600
+    # argon2id cost; the defaults are argon2-cffi's recommendation (RFC 9106 low-memory profile).
+    password_hash_time_cost: Annotated[int, Field(ge=1, le=10)] = 3
+    password_hash_memory_kib: Annotated[int, Field(ge=1024, le=1048576)] = 65536
     login_max_failures: Annotated[int, Field(ge=1)] = 5
     login_failure_window_seconds: Annotated[int, Field(ge=1)] = 15 * 60
 

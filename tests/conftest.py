@@ -31,6 +31,9 @@ from core.schema import load_models
 from core.settings import Settings, load_settings
 
 RUN_ID = f"t{os.getpid()}"
+# argon2 at its lowest cost for the suite (every account logs in); inherited by servers the tests start.
+os.environ.setdefault("PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("PASSWORD_HASH_MEMORY_KIB", "1024")
 
 
 async def _admin_execute(url: str, statement: str) -> None:
