@@ -57,6 +57,10 @@ test('a credit event needs a reason, moves the score, and a reversal needs its o
 
 test('a bad evaluation file is refused whole, every problem shown by line and column', async () => {
   await page.locator('[data-test="nav-/credit-import"]').click()
+  const [template] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=import-template]').click()])
+  let header = ''
+  for await (const chunk of await template.createReadStream()) header += chunk
+  assert.match(header, /^\ufeff?credit_code,name,score,level,evaluated_on,reference_doc\n/)
   const csv = [
     'credit_code,name,score,level,evaluated_on,reference_doc',
     '91330106MA2E00000X,校验位错误,95,A,2026-05-01,国知发运字〔2026〕1号',

@@ -76,3 +76,14 @@ export async function download(path, query, filename) {
   link.remove()
   setTimeout(() => URL.revokeObjectURL(link.href), 1000)
 }
+
+// A small file made in the browser (a CSV template) handed to the user as a download.
+export function saveText(filename, text, type = 'text/csv;charset=utf-8') {
+  const link = document.createElement('a')
+  link.href = URL.createObjectURL(new Blob(['\ufeff', text], { type }))
+  link.download = filename
+  document.body.appendChild(link)
+  link.click()
+  link.remove()
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000)
+}

@@ -49,7 +49,7 @@ const zh = {
   import: {
     title: '导入信用评价结果', intro: '上传主管部门发布的信用评价结果 CSV 文件。文件逐行校验，全部正确才会保存；有任何错误则不保存，并列出每个错误的行号与列名。',
     choose: '选择 CSV 文件', upload: '校验并导入', line: '行', column: '列', message: '问题', problems: '文件有 {n} 处错误，未保存任何数据',
-    done: '已导入 {imported} 条，其中 {changed} 家机构信用发生变化', previous: '原信用', now: '新信用', format: '文件格式',
+    done: '已导入 {imported} 条，其中 {changed} 家机构信用发生变化', previous: '原信用', now: '新信用', format: '文件格式', template: '下载模板',
     agency: '机构',
   },
   program: {
@@ -186,7 +186,7 @@ const en = {
   import: {
     title: 'Import credit evaluation results', intro: 'Upload the official evaluation result file (CSV). Every row is checked; it is saved only when all rows are valid. Otherwise nothing is saved and each problem is listed by line and column.',
     choose: 'Choose a CSV file', upload: 'Check and import', line: 'Line', column: 'Column', message: 'Problem', problems: 'The file has {n} problem(s); nothing was saved',
-    done: 'Imported {imported} row(s); {changed} agencies changed rating', previous: 'Before', now: 'After', format: 'File format',
+    done: 'Imported {imported} row(s); {changed} agencies changed rating', previous: 'Before', now: 'After', format: 'File format', template: 'Download a template',
     agency: 'Agency',
   },
   program: {
