@@ -121,25 +121,30 @@ def validation_error(exc: ValidationError, *, prefix: str = "") -> ValidationFai
     return ValidationFailed(f"{first['field']}: {first['message']}", details=details)
 
 
-# PostgreSQL text cannot hold U+0000 (SQLite can): refused up front, the same on both databases.
+# What no column can store, refused up front the same on both databases: U+0000 in text (PostgreSQL text cannot
+# hold it; SQLite can) and integers beyond 64 bits (every id and amount is a BIGINT; the drivers fail on more).
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+INT_MESSAGE = "is out of range (a 64-bit integer)"
+INT_LIMIT = 2**63 - 1
 
 
-def _nul_in(value: Any, where: str) -> str | None:
-    """The dotted path of the first string (or key) holding U+0000, or None."""
+def _unstorable(value: Any, where: str) -> tuple[str, str] | None:
+    """(dotted path, why) of the first value no column could hold, or None."""
     if isinstance(value, str):
-        return where if "\x00" in value else None
+        return (where, NUL_MESSAGE) if "\x00" in value else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (where, INT_MESSAGE) if abs(value) > INT_LIMIT else None
     if isinstance(value, dict):
         for key, item in value.items():
             path = f"{where}.{key}" if where else str(key)
             if "\x00" in str(key):
-                return path
-            found = _nul_in(item, path)
+                return path, NUL_MESSAGE
+            found = _unstorable(item, path)
             if found is not None:
                 return found
     if isinstance(value, list):
         for index, item in enumerate(value):
-            found = _nul_in(item, f"{where}.{index}" if where else str(index))
+            found = _unstorable(item, f"{where}.{index}" if where else str(index))
             if found is not None:
                 return found
     return None
@@ -159,9 +164,9 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise ValidationFailed(
             "body: must be a JSON object", details=[{"field": "body", "message": "must be an object"}]
         )
-    nul = _nul_in(data, "")
-    if nul is not None:
-        raise field_error(nul or "body", NUL_MESSAGE)
+    problem = _unstorable(data, "")
+    if problem is not None:
+        raise field_error(problem[0] or "body", problem[1])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -172,6 +177,9 @@ def parse_query(request: web.Request, model: type[M]) -> M:
     for key, value in request.query.items():
         if "\x00" in value or "\x00" in key:
             raise field_error(f"query.{key}", NUL_MESSAGE)
+        digits = value.strip().lstrip("+-")
+        if digits.isdigit() and len(digits) > 18 and int(digits) > INT_LIMIT:
+            raise field_error(f"query.{key}", INT_MESSAGE)
     data: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
