@@ -81,7 +81,7 @@ async def run_action(request: web.Request) -> web.Response:
     rasa_sdk's format: `{"events", "responses"}`; 400 rejects a form's slot, 404 names an unknown action."""
     try:
         payload = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return web.json_response({"error": "Invalid body request"}, status=400)
     if not isinstance(payload, dict) or not isinstance(payload.get("tracker"), dict):
         return web.json_response({"error": "Invalid body request"}, status=400)
