@@ -215,3 +215,9 @@ async def test_integers_no_column_can_hold_are_422_naming_the_field(client: Test
     search = await client.get("/api/v1/agencies", params={"page": str(10**30)})
     assert search.status == 422
     assert (await search.json())["error"]["details"][0]["field"] == "query.page"
+
+
+async def test_the_action_endpoint_refuses_a_body_nested_too_deeply(client: TestClient[Any, Any]) -> None:
+    body = b"[" * 200_000 + b"]" * 200_000
+    response = await client.post("/bot/actions", data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 400
