@@ -105,13 +105,21 @@ async def running_server(
             await _wait_ready(server, ready_timeout)
             yield server
         finally:
-            if process.returncode is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(process.wait(), timeout=10)
-                except TimeoutError:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    await process.wait()
+            await stop_process_group(process)
+
+
+async def stop_process_group(process: asyncio.subprocess.Process, grace_seconds: float = 10) -> None:
+    """SIGTERM the process group, SIGKILL it after the grace period; a group already gone is fine."""
+    if process.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), timeout=grace_seconds)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
 
 
 async def _wait_ready(server: Server, limit_seconds: float) -> None:
