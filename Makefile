@@ -56,9 +56,20 @@ lint: venv
 pytest: venv rasa-train $(PYTEST_PREREQS)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# With DATABASE_URL / REDIS_URL set (CI), the suite runs on PostgreSQL and Redis, then again on the embedded
+# defaults (SQLite, in-process cache) — less the suites that start their own servers, which are about processes,
+# not about the database engine.
+SQLITE_PYTEST_ARGS ?= --ignore=tests/system --ignore=tests/reliability --ignore=tests/bot/test_rasa_live.py
+.PHONY: pytest-embedded
+pytest-embedded: venv
+	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
+	  echo "pytest on the embedded defaults (SQLite, in-process cache)"; \
+	  env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -q $(SQLITE_PYTEST_ARGS); \
+	fi
+
 # Order: cheap checks first, so a lint or data error fails in seconds, not after training.
 .PHONY: test
-test: lint rasa-validate pytest rasa-test $(EXTRA_TESTS)
+test: lint rasa-validate pytest pytest-embedded rasa-test $(EXTRA_TESTS)
 
 .PHONY: bench
 bench: venv $(BENCH_PREREQS)
