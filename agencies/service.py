@@ -50,7 +50,7 @@ from agencies.errors import (
     NotReversible,
 )
 from agencies.models import Agency, AgencyBranch, AgencyField, AgencyService, CreditEvent, RatingHistory, Review
-from agencies.permissions import Action, authorize, check_patch_fields
+from agencies.permissions import REGULATED_FIELDS, STAFF_EDITABLE_FIELDS, Action, authorize, check_patch_fields
 from agencies.schemas import (
     AgencyCard,
     AgencyDetail,
@@ -601,27 +601,12 @@ async def register(session: AsyncSession, cache: Cache, principal: Principal | N
     return await detail(session, acting, agency.id)
 
 
+# Patchable fields that cannot be cleared: every one the model does not allow NULL in (lists included), derived
+# from the table and the permission sets so a new field needs no third list.
 _NOT_NULL = frozenset(
-    {
-        "name_zh",
-        "credit_code",
-        "licence_no",
-        "kind",
-        "region_code",
-        "founded_year",
-        "address",
-        "contact_name",
-        "contact_phone",
-        "contact_email",
-        "website",
-        "description",
-        "patent_attorneys",
-        "trademark_agents",
-        "accepts_vouchers",
-        "services",
-        "fields",
-        "branches",
-    }
+    name
+    for name in REGULATED_FIELDS | STAFF_EDITABLE_FIELDS
+    if name not in Agency.__table__.columns or not Agency.__table__.columns[name].nullable
 )
 _SCALARS = (
     "name_zh",
