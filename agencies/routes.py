@@ -24,7 +24,7 @@ from agencies.schemas import (
     SearchQuery,
 )
 from core.auth import principal_of
-from core.http import Api, path_id, session
+from core.http import Api, NearCached, path_id, session
 from core.state import CACHE, SETTINGS
 
 api = Api()
@@ -38,6 +38,8 @@ TAGS = ["agencies"]
     response=AgencyPage,
     tags=TAGS,
     summary="Search agencies by name, region, service, field, rating and voucher acceptance",
+    # Every process keeps recent pages in memory; any agency write bumps the namespace and drops them everywhere.
+    near_cached=NearCached(service.SEARCH_NAMESPACE, ttl=lambda settings: settings.search_cache_ttl_seconds),
 )
 async def search_agencies(request: web.Request, query: SearchQuery) -> web.Response:
     found = await service.search(

@@ -33,7 +33,7 @@ from bot.schemas import (
 from core.auth import principal_of
 from core.chat import ChatTurn, MenuEngine
 from core.http import Api, path_id, session
-from core.state import CACHE, CHAT_ENGINE, METRICS, READINESS_CHECKS, SESSION, SETTINGS
+from core.state import CACHE, CHAT_ENGINE, METRICS, READINESS_CHECKS, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ async def run_action(request: web.Request) -> web.Response:
         return web.json_response({"error": "Invalid body request"}, status=400)
     if not isinstance(payload, dict) or not isinstance(payload.get("tracker"), dict):
         return web.json_response({"error": "Invalid body request"}, status=400)
-    context = ActionContext(session=request[SESSION], cache=request.app[CACHE], settings=request.app[SETTINGS])
+    context = ActionContext(session=session(request), cache=request.app[CACHE], settings=request.app[SETTINGS])
     executor = request.app[EXECUTOR]
     try:
         with action_context(context):

@@ -12,14 +12,14 @@ from aiohttp import web
 
 from core.auth import auth_middleware
 from core.cache import make_cache
-from core.db import Database, commit
+from core.db import Database, UnitOfWork, commit
 from core.errors import error_middleware
 from core.http import Api, openapi_document
 from core.logs import request_id_middleware
 from core.metrics import Metrics, metrics_handler, metrics_middleware
 from core.ratelimit import rate_limit_middleware
 from core.settings import Settings
-from core.state import API, CACHE, DATABASE, HTTP_CLIENT, METRICS, READINESS_CHECKS, SESSION, SETTINGS
+from core.state import API, CACHE, DATABASE, HTTP_CLIENT, METRICS, READINESS_CHECKS, SETTINGS, UNIT_OF_WORK
 
 API_TITLE = "ip-assistant API"
 API_VERSION = "1.0.0"
@@ -57,20 +57,27 @@ def _domains() -> list[object]:
 
 @web.middleware
 async def unit_of_work_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """One transaction per API request: committed when the handler answers below 400, rolled back otherwise."""
+    """One transaction per API request: committed when the handler answers below 400, rolled back otherwise.
+
+    The session opens only when the handler first asks for it (`core.http.session`).
+    """
     if not request.path.startswith(("/api/", "/bot/")):
         return await handler(request)
     db = request.app[DATABASE]
-    write = request.method not in ("GET", "HEAD", "OPTIONS")
-    async with (db.writer if write else db.reader)() as session:
-        request[SESSION] = session
-        try:
-            response = await handler(request)
-        except BaseException:
-            await session.rollback()
-            raise
+    unit = UnitOfWork(db.reader if request.method in ("GET", "HEAD", "OPTIONS") else db.writer)
+    request[UNIT_OF_WORK] = unit
+    try:
+        response = await handler(request)
+    except BaseException:
+        if unit.session is not None:
+            await unit.session.close()  # closing rolls back whatever the handler began
+        raise
+    session = unit.session
+    if session is None:
+        return response
+    try:
         if response.status < 400:
-            # A request that never touched the database (a cache hit) has nothing to commit.
+            # A request that opened a session but never touched the database has nothing to commit.
             if (
                 session.in_transaction()
                 or session.new
@@ -81,7 +88,9 @@ async def unit_of_work_middleware(request: web.Request, handler: Handler) -> web
                 await commit(session)
         else:
             await session.rollback()
-        return response
+    finally:
+        await session.close()
+    return response
 
 
 def create_app(settings: Settings, *, domains: Iterable[object] | None = None) -> web.Application:
@@ -107,7 +116,12 @@ def create_app(settings: Settings, *, domains: Iterable[object] | None = None) -
         if sqlite_path is not None:
             sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         app[DATABASE] = Database(settings.database_url)
-        app[CACHE] = make_cache(str(settings.redis_url) if settings.redis_url else None, settings.cache_prefix)
+        app[CACHE] = make_cache(
+            str(settings.redis_url) if settings.redis_url else None,
+            settings.cache_prefix,
+            near_bytes=settings.near_cache_mb * 1024 * 1024,
+        )
+        await app[CACHE].start()
         app[HTTP_CLIENT] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         yield
         await app[HTTP_CLIENT].close()

@@ -4,20 +4,32 @@ Both implement `Cache`. Reads and plain writes degrade to "no cache" when Redis 
 of truth); operations whose answer matters (`incr`, `add`, `lock`) raise `CacheUnavailable` so callers choose.
 Invalidation is by namespace version: cached keys embed the namespace's current version, and bumping it makes
 every older entry unreachable at once, in every process.
+
+Each cache also has a `near` cache (`core.nearcache`): answers kept in this process's memory, served without a
+round trip. A bump invalidates the near caches of every process before it returns — here directly, elsewhere through
+a Redis broadcast that each subscribed process acknowledges — so a request that starts after a write has answered
+never sees a near entry from before it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+
+from core.nearcache import NearCache
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +38,13 @@ class CacheUnavailable(RuntimeError):
     pass
 
 
+# Near cache budget per process when none is given: a few thousand search pages.
+DEFAULT_NEAR_CACHE_BYTES = 32 * 1024 * 1024
+
+
 class Cache(Protocol):
     backend: str
+    near: NearCache
 
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str, ttl: int) -> None: ...
@@ -45,7 +62,8 @@ class Cache(Protocol):
         ...
 
     async def bump(self, namespace: str) -> None:
-        """Invalidate everything cached under the namespace. Never raises: entries also expire by TTL."""
+        """Invalidate everything cached under the namespace, in this process's near cache and every other's,
+        before returning. Never raises: entries also expire by TTL."""
         ...
 
     async def version_and_get(self, namespace: str, key: str) -> tuple[int | None, str | None]:
@@ -61,6 +79,10 @@ class Cache(Protocol):
         ...
 
     async def ping(self) -> None: ...
+    async def start(self) -> None:
+        """Begin hearing other processes' invalidations (the near cache answers only from then on)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -78,10 +100,12 @@ class MemoryCache:
 
     backend = "memory"
 
-    def __init__(self, prefix: str = "ipa") -> None:
+    def __init__(self, prefix: str = "ipa", *, near_bytes: int = DEFAULT_NEAR_CACHE_BYTES) -> None:
         self._prefix = prefix
         self._data: dict[str, tuple[str, float | None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # One process holds everything: the near cache is invalidated by this cache's own bumps, nothing else.
+        self.near = NearCache(near_bytes)
 
     def _k(self, key: str) -> str:
         return f"{self._prefix}:{key}"
@@ -129,6 +153,7 @@ class MemoryCache:
     async def bump(self, namespace: str) -> None:
         full = self._k(f"ver:{namespace}")
         self._data[full] = (str(int(self._live(full) or 0) + 1), None)
+        self.near.invalidate(namespace)
 
     async def version_and_get(self, namespace: str, key: str) -> tuple[int | None, str | None]:
         return await self.version(namespace), self._live(self._k(key))
@@ -148,14 +173,29 @@ class MemoryCache:
     async def ping(self) -> None:
         return None
 
+    async def start(self) -> None:
+        return None
+
     async def close(self) -> None:
         self._data.clear()
+        self.near.reset(live=False)
+
+
+# How long a bump waits for every subscribed process to confirm that its near cache dropped the namespace (kept
+# below the client's socket timeout, since the wait is a blocking pop on that client).
+BROADCAST_ACK_SECONDS = 0.8
+# The subscription pings Redis this often; when it has heard nothing for SUBSCRIPTION_SILENCE_SECONDS it counts
+# as lost (a dead peer or a partition sends no error) and the near cache stops answering until it is back.
+SUBSCRIPTION_PING_SECONDS = 1.0
+SUBSCRIPTION_SILENCE_SECONDS = 5.0
+SUBSCRIPTION_RETRY_SECONDS = 1.0
+SUBSCRIPTION_START_SECONDS = 2.0
 
 
 class RedisCache:
     backend = "redis"
 
-    def __init__(self, url: str, prefix: str = "ipa") -> None:
+    def __init__(self, url: str, prefix: str = "ipa", *, near_bytes: int = DEFAULT_NEAR_CACHE_BYTES) -> None:
         self._prefix = prefix
         self.client: aioredis.Redis = aioredis.Redis.from_url(
             url,
@@ -164,6 +204,21 @@ class RedisCache:
             socket_connect_timeout=1.0,
             health_check_interval=30,
         )
+        # The broadcasts arrive on a connection of their own that never reconnects silently: a quiet reconnect
+        # could hide a missed invalidation, so every failure surfaces and resets the near cache.
+        self._subscriber: aioredis.Redis = aioredis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=2.0,
+            socket_connect_timeout=1.0,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._channel = self._k("invalidations")
+        self._listener: asyncio.Task[None] | None = None
+        self._closing = False
+        self._subscribed = asyncio.Event()  # set once the first subscription is confirmed
+        # Off until the subscription is confirmed: before that, another process's bump could go unheard.
+        self.near = NearCache(near_bytes, live=False)
 
     def _k(self, key: str) -> str:
         return f"{self._prefix}:{key}"
@@ -215,10 +270,101 @@ class RedisCache:
             return None
 
     async def bump(self, namespace: str) -> None:
+        # Order matters: the version first, then the near caches. A request that begins after a near cache moved on
+        # then reads the new version, so it cannot refill the near cache from an older shared entry.
         try:
             await self.client.incr(self._k(f"ver:{namespace}"))
         except RedisError as exc:
             log.error("cache invalidation failed", extra={"namespace": namespace, "error": str(exc)})
+        self.near.invalidate(namespace)
+        try:
+            await self._broadcast(namespace)
+        except RedisError as exc:
+            # The other processes' subscriptions fail on the same outage and reset their near caches.
+            log.error("near cache invalidation broadcast failed", extra={"namespace": namespace, "error": str(exc)})
+
+    async def _broadcast(self, namespace: str) -> None:
+        """Tell every subscribed process to drop the namespace, and wait until each has confirmed it."""
+        token = uuid.uuid4().hex
+        receivers = int(await self.client.publish(self._channel, json.dumps({"ns": namespace, "ack": token})))
+        ack_key = self._k(f"ack:{token}")
+        deadline = time.monotonic() + BROADCAST_ACK_SECONDS
+        confirmed = 0
+        while confirmed < receivers:
+            left = deadline - time.monotonic()
+            if left <= 0.01 or await self.client.blpop([ack_key], timeout=left) is None:
+                log.warning(
+                    "near cache invalidation not confirmed by every process",
+                    extra={"namespace": namespace, "receivers": receivers, "confirmed": confirmed},
+                )
+                break
+            confirmed += 1
+        if receivers:
+            await self.client.unlink(ack_key)
+
+    async def start(self) -> None:
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name=f"cache-invalidations-{os.getpid()}")
+        # Give the subscription a moment, so the near cache serves from the first request; a Redis that is down
+        # does not hold up start-up (the listener keeps trying).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), SUBSCRIPTION_START_SECONDS)
+
+    async def _listen(self) -> None:
+        """Hear invalidation broadcasts for as long as the process runs; reconnect after any failure."""
+        while not self._closing:
+            try:
+                await self._subscription()
+            except (RedisError, OSError, TimeoutError) as exc:
+                if self.near.live:
+                    log.warning("near cache off: invalidation broadcasts lost", extra={"error": str(exc)})
+                self.near.reset(live=False)
+            await asyncio.sleep(SUBSCRIPTION_RETRY_SECONDS)
+
+    async def _subscription(self) -> None:
+        pubsub = self._subscriber.pubsub()
+        try:
+            await pubsub.subscribe(self._channel)
+            # Live only once Redis confirms the subscription: every bump published from then on reaches us.
+            deadline = time.monotonic() + SUBSCRIPTION_SILENCE_SECONDS
+            while (message := await pubsub.get_message(timeout=SUBSCRIPTION_PING_SECONDS)) is None or message[
+                "type"
+            ] != "subscribe":
+                if time.monotonic() > deadline:
+                    raise TimeoutError("Redis did not confirm the subscription")
+            self.near.reset(live=True)
+            self._subscribed.set()
+            heard = pinged = time.monotonic()
+            # The flag, not only the cancellation, ends the loop: a cancellation arriving just as a read times out
+            # can be absorbed inside redis-py (seen on Python 3.11), and the task would then never stop.
+            while not self._closing:
+                message = await pubsub.get_message(timeout=SUBSCRIPTION_PING_SECONDS)
+                now = time.monotonic()
+                if message is not None:
+                    heard = now
+                    if message["type"] == "message":
+                        await self._on_broadcast(str(message["data"]))
+                if now - heard > SUBSCRIPTION_SILENCE_SECONDS:
+                    raise TimeoutError("no word from Redis on the subscription")
+                if now - pinged >= SUBSCRIPTION_PING_SECONDS:
+                    await pubsub.ping()
+                    pinged = now
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _on_broadcast(self, data: str) -> None:
+        try:
+            message = json.loads(data)
+            namespace, token = str(message["ns"]), str(message["ack"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed invalidation broadcast", extra={"data": data[:200]})
+            return
+        self.near.invalidate(namespace)
+        ack_key = self._k(f"ack:{token}")
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.rpush(ack_key, os.getpid())
+            pipe.expire(ack_key, 60)
+            await pipe.execute()
 
     async def version_and_get(self, namespace: str, key: str) -> tuple[int | None, str | None]:
         try:
@@ -252,8 +398,18 @@ class RedisCache:
             raise CacheUnavailable(str(exc)) from exc
 
     async def close(self) -> None:
+        self._closing = True
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        self.near.reset(live=False)
+        await self._subscriber.aclose()
         await self.client.aclose()
 
 
-def make_cache(redis_url: str | None, prefix: str) -> Cache:
-    return RedisCache(redis_url, prefix) if redis_url else MemoryCache(prefix)
+def make_cache(redis_url: str | None, prefix: str, *, near_bytes: int = DEFAULT_NEAR_CACHE_BYTES) -> Cache:
+    if redis_url:
+        return RedisCache(redis_url, prefix, near_bytes=near_bytes)
+    return MemoryCache(prefix, near_bytes=near_bytes)

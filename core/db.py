@@ -76,6 +76,22 @@ async def commit(session: AsyncSession) -> None:
         await callback()
 
 
+class UnitOfWork:
+    """A request's transaction, opened the first time the request asks for its session: a request that never
+    touches the database (a cache hit, a refusal) costs no session at all."""
+
+    __slots__ = ("_factory", "session")
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = factory
+        self.session: AsyncSession | None = None
+
+    def open(self) -> AsyncSession:
+        if self.session is None:
+            self.session = self._factory()
+        return self.session
+
+
 class Database:
     """The engine plus two session factories: reads, and writes (which on SQLite take the write lock up front).
 

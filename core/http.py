@@ -8,6 +8,10 @@
 
 The wrapper parses `body` (JSON) and `query` into the declared pydantic models (failures are 422 naming the
 field), hands over the unit of work's session via `session(request)`, and serialises a returned model.
+
+A public GET whose answer depends on nothing but its URL can declare `near_cached=NearCached(namespace, ttl)`: its
+200 answers are then kept in the process's near cache (`core.nearcache`) under the raw path and query, and served
+from there — before the query is even parsed — until the namespace is bumped or the TTL passes.
 """
 
 from __future__ import annotations
@@ -23,11 +27,20 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import AppError, NotFound, Unauthenticated, ValidationFailed, field_error
-from core.state import PRINCIPAL, SESSION
+from core.settings import Settings
+from core.state import CACHE, METRICS, PRINCIPAL, SETTINGS, UNIT_OF_WORK
 
 RouteHandler = Callable[..., Awaitable[Any]]
 M = TypeVar("M", bound=BaseModel)
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class NearCached:
+    """A route's 200 answers kept in each process's near cache, dropped when `namespace` is bumped."""
+
+    namespace: str
+    ttl: Callable[[Settings], int]  # seconds, read from the settings; 0 keeps nothing
 
 
 @dataclass(slots=True)
@@ -45,6 +58,7 @@ class RouteSpec:
     errors: Sequence[int] = ()
     extra_responses: dict[str, Any] = field(default_factory=dict)
     request_content: dict[str, Any] | None = None
+    near_cached: NearCached | None = None
 
 
 class Api:
@@ -68,7 +82,11 @@ class Api:
         errors: Sequence[int] = (),
         extra_responses: dict[str, Any] | None = None,
         request_content: dict[str, Any] | None = None,
+        near_cached: NearCached | None = None,
     ) -> Callable[[RouteHandler], RouteHandler]:
+        if near_cached is not None and (method.upper() != "GET" or auth):
+            raise ValueError("only public GET answers can be near-cached: they must depend on the URL alone")
+
         def register(handler: RouteHandler) -> RouteHandler:
             self.routes.append(
                 RouteSpec(
@@ -85,6 +103,7 @@ class Api:
                     errors=errors,
                     extra_responses=extra_responses or {},
                     request_content=request_content,
+                    near_cached=near_cached,
                 )
             )
             return handler
@@ -100,8 +119,8 @@ class Api:
 
 
 def session(request: web.Request) -> AsyncSession:
-    """The request's unit of work; opened by the unit-of-work middleware for every /api request."""
-    return request[SESSION]
+    """The session of the request's unit of work (see `core.app.unit_of_work_middleware`), opened on first use."""
+    return request[UNIT_OF_WORK].open()
 
 
 def path_id(request: web.Request, name: str) -> int:
@@ -225,7 +244,35 @@ def _wrap(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamRespon
         return json_response(result, spec.status)
 
     handler.__name__ = spec.handler.__name__
-    return handler
+    if spec.near_cached is None:
+        return handler
+    return _near_cached(spec.near_cached, spec.path, handler)
+
+
+def _near_cached(
+    cached: NearCached, route: str, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def near_cached_handler(request: web.Request) -> web.StreamResponse:
+        ttl = cached.ttl(request.app[SETTINGS])
+        near = request.app[CACHE].near
+        # Read before anything is computed: a bump while we compute makes what we computed not count.
+        generation = near.generation(cached.namespace) if ttl > 0 else None
+        if generation is None:
+            return await handler(request)
+        key = request.raw_path
+        kept = near.get(cached.namespace, key)
+        answers = request.app[METRICS].near_cache
+        if kept is not None:
+            answers.labels(route, "hit").inc()
+            return web.Response(body=kept, content_type="application/json", charset="utf-8")
+        answers.labels(route, "miss").inc()
+        response = await handler(request)
+        if response.status == 200 and isinstance(response, web.Response) and isinstance(response.body, bytes):
+            near.put(cached.namespace, key, response.body, generation=generation, ttl=ttl)
+        return response
+
+    near_cached_handler.__name__ = handler.__name__
+    return near_cached_handler
 
 
 # ---------------------------------------------------------------- OpenAPI

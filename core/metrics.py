@@ -29,6 +29,12 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
+        self.near_cache = Counter(
+            "near_cache_answers_total",
+            "Answers of near-cached routes: from this process's memory (hit) or computed (miss)",
+            ["route", "result"],
+            registry=self.registry,
+        )
 
 
 def route_label(request: web.Request) -> str:

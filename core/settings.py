@@ -59,6 +59,8 @@ class Settings(BaseSettings):
 
     # Search results are cached this long; any write to an agency invalidates them at once.
     search_cache_ttl_seconds: Annotated[int, Field(ge=0)] = 300
+    # Answers each process keeps in its own memory (core/nearcache.py), in MiB; 0 turns that layer off.
+    near_cache_mb: Annotated[int, Field(ge=0, le=4096)] = 32
     # A key prefix isolates several deployments (or test runs) sharing one Redis.
     cache_prefix: str = "ipa"
 

@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 if TYPE_CHECKING:
     from core.auth import Principal, TokenResolver
     from core.cache import Cache
     from core.chat import ChatEngine
-    from core.db import Database
+    from core.db import Database, UnitOfWork
     from core.http import Api
     from core.metrics import Metrics
     from core.settings import Settings
@@ -29,6 +28,6 @@ CHAT_ENGINE: web.AppKey[ChatEngine] = web.AppKey("chat_engine")
 # Readiness probes beyond database and cache (e.g. Rasa) register here: name -> async check raising on failure.
 READINESS_CHECKS: web.AppKey[dict[str, Any]] = web.AppKey("readiness_checks")
 
-SESSION: web.RequestKey[AsyncSession] = web.RequestKey("db_session")
+UNIT_OF_WORK: web.RequestKey[UnitOfWork] = web.RequestKey("unit_of_work")
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal")
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")

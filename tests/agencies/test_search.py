@@ -192,3 +192,31 @@ async def test_a_failed_write_does_not_invalidate_but_a_new_agency_shows_up(
     response = await client.post("/api/v1/agencies", json=new_agency_body(), headers=official.headers)
     assert response.status == 201, await response.text()
     assert (await search(client))["total"] == 1
+
+
+async def near_cache_answers(client: Client, result: str) -> float:
+    metrics = await (await client.get("/metrics")).text()
+    line = f'near_cache_answers_total{{result="{result}",route="/api/v1/agencies"}}'
+    return sum(float(row.split()[-1]) for row in metrics.splitlines() if row.startswith(line))
+
+
+async def test_a_repeated_search_is_answered_from_memory_until_an_agency_changes(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    agency_id = await make_agency(db, name_zh="杭州甲", accepts_vouchers=False)
+    official = await make_account(Role.OFFICIAL)
+    first = await search(client, region="330100", sort="rating")
+    assert (await near_cache_answers(client, "hit"), await near_cache_answers(client, "miss")) == (0, 1)
+    assert await search(client, region="330100", sort="rating") == first
+    assert await near_cache_answers(client, "hit") == 1
+    response = await client.patch(f"/api/v1/agencies/{agency_id}", json={"name_zh": "杭州乙"}, headers=official.headers)
+    assert response.status == 200, await response.text()
+    assert names(await search(client, region="330100", sort="rating")) == ["杭州乙"]
+    assert (await near_cache_answers(client, "hit"), await near_cache_answers(client, "miss")) == (1, 2)
+
+
+async def test_an_invalid_search_is_not_kept(client: Client) -> None:
+    for _ in range(2):
+        response = await client.get("/api/v1/agencies", params={"min_rating": "Z"})
+        assert response.status == 422
+    assert await near_cache_answers(client, "hit") == 0

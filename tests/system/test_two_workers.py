@@ -10,7 +10,8 @@ by the kernel over both processes.
   a burst of the same new key over both workers spends once;
 - a WeChat message answered by worker 1 and retried at worker 2 is answered from the stored reply without asking
   the assistant again; a burst of deliveries of one message over both asks once;
-- afterwards `server.py vouchers check` finds the ledger balanced.
+- afterwards `server.py vouchers check` finds the ledger balanced;
+- a search both workers answer from memory is fresh on both as soon as a write to an agency has answered.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import re
 import aiohttp
 
 from bench.harness import free_port
+from core.auth import Role
 from tests.support.instruments import counting_rasa, wechat_query, wechat_text_xml
 from tests.support.services import PrivatePostgres, PrivateRedis, Worker, prepared_database, server_command
-from tests.support.world import World, build_world, expect, real_server_accounts, redeem
+from tests.support.world import World, build_world, create_agency, expect, real_server_accounts, redeem
 
 KEY1 = {"Idempotency-Key": "system-key-1"}
 KEY2 = {"Idempotency-Key": "system-key-2"}
@@ -146,3 +148,48 @@ async def test_two_workers_share_logins_idempotency_and_wechat_dedup(
             assert "Traceback" not in worker.log_text(), worker.log_path
     check = server_command("vouchers", "check", env={"DATABASE_URL": database_url})
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+async def test_a_search_both_workers_keep_in_memory_is_fresh_on_both_once_a_write_answered(
+    postgres_cluster: PrivatePostgres, redis_server: PrivateRedis, database_name: str
+) -> None:
+    database_url = prepared_database(postgres_cluster, database_name)
+    env = env_for(database_url, redis_server.url, "http://127.0.0.1:9")
+    port = free_port()
+    workers = [Worker(port=port, env=env, name=f"search{n}") for n in (1, 2)]
+    try:
+        for worker in workers:
+            await worker.start()
+        async with await fresh_connections(workers[0].url) as spread:
+            official = await real_server_accounts(database_url, spread)(Role.OFFICIAL, None, None)
+            agency_id = await create_agency(spread, official)
+            renamed = {"q": "近端缓存新名", "sort": "rating"}
+            for round_ in range(3):
+                # Spread over both workers: each computes the answer once, then serves it from its memory.
+                before = await asyncio.gather(*(spread.get("/api/v1/agencies", params=renamed) for _ in range(30)))
+                assert [(await expect(r, 200))["total"] for r in before] == [0] * 30
+                await expect(
+                    await spread.patch(
+                        f"/api/v1/agencies/{agency_id}",
+                        json={"name_zh": f"近端缓存新名{round_}号"},
+                        headers=official.headers,
+                    ),
+                    200,
+                )
+                after = await asyncio.gather(*(spread.get("/api/v1/agencies", params=renamed) for _ in range(30)))
+                assert [(await expect(r, 200))["total"] for r in after] == [1] * 30, "no worker answered stale"
+                await expect(
+                    await spread.patch(
+                        f"/api/v1/agencies/{agency_id}",
+                        json={"name_zh": "杭州另名专利代理事务所"},
+                        headers=official.headers,
+                    ),
+                    200,
+                )
+    finally:
+        for worker in workers:
+            await worker.stop()
+    for worker in workers:
+        log = worker.log_text()
+        assert "Traceback" not in log, worker.log_path
+        assert "not confirmed by every process" not in log, "every bump was confirmed by both workers"
