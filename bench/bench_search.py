@@ -1,11 +1,12 @@
 """Agency search on 50,000 agencies in PostgreSQL with Redis, 64 concurrent connections, a realistic mix of searches.
 
-Two servers on the same data, each measured beside its own `/healthz` in the same run:
+Three servers on the same data, each measured beside its own `/healthz` in the same run:
 
 - warm: the normal configuration; every query of the mix is requested once before measuring, so answers come from
-  the Redis cache (a version read + a GET per request, no SQL);
-- cold: `SEARCH_CACHE_TTL_SECONDS=0`, so every request runs the SQL (page with a window count, then services and
-  fields of the page's agencies).
+  the process's near cache (no round trip at all);
+- warm, Redis only: `NEAR_CACHE_MB=0`, so every answer comes from Redis (the namespace version and the entry in one
+  `MGET`, no SQL) — what a process gets before its near cache has the answer;
+- cold: `SEARCH_CACHE_TTL_SECONDS=0`, so every request runs the SQL (a page, then its count when the page is full).
 
 The mix (deterministic, 600 distinct queries): region filters by code, Chinese name and pinyin (provinces weighted
 like the agencies, cities), a service, a minimum rating, voucher acceptance, some name searches (`q`), all four
@@ -167,9 +168,16 @@ async def _run(argv: list[str], env: dict[str, str]) -> None:
 
 
 async def _phase(
-    name: str, env: dict[str, str], urls: list[str], seconds: float, *, prewarm: bool
+    name: str,
+    env: dict[str, str],
+    urls: list[str],
+    seconds: float,
+    *,
+    prewarm: bool,
+    argv: tuple[str, ...] = ("server.py", "run"),
+    label: str = "search",
 ) -> list[dict[str, Any]]:
-    async with running_server(env) as server:
+    async with running_server(env, argv=argv) as server:
         if prewarm:
             await measure(
                 server.url,
@@ -184,7 +192,7 @@ async def _phase(
             server.url, healthz_requests(), name=f"healthz ({name})", concurrency=CONCURRENCY, seconds=seconds
         )
         load = await measure(
-            server.url, requests_from(urls), name=f"search {name}", concurrency=CONCURRENCY, seconds=seconds
+            server.url, requests_from(urls), name=f"{label} {name}", concurrency=CONCURRENCY, seconds=seconds
         )
     return [base.as_dict(), ratio(load, base)]
 
@@ -204,8 +212,25 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "WECHAT_PUSH_WORKER": "false",
     }
     rows = await _phase("warm (cached)", {**common, "SEARCH_CACHE_TTL_SECONDS": "300"}, urls, seconds, prewarm=True)
+    rows += await _phase(
+        "warm, Redis only",
+        {**common, "SEARCH_CACHE_TTL_SECONDS": "300", "NEAR_CACHE_MB": "0"},
+        urls,
+        seconds,
+        prewarm=True,
+    )
     rows += await _phase("cold (cache off)", {**common, "SEARCH_CACHE_TTL_SECONDS": "0"}, urls, seconds, prewarm=False)
-    warm, cold = rows[1], rows[3]
+    # The floor under any cold request: the same app answering one `SELECT 1` through its unit of work.
+    rows += await _phase(
+        "floor (SELECT 1)",
+        common,
+        ["/api/v1/bench/select-1"],
+        seconds,
+        prewarm=False,
+        argv=("-m", "bench.floor_app"),
+        label="database",
+    )
+    warm, cold, floor = rows[1], rows[5], rows[7]
     return {
         "title": f"Agency search ({n:,} agencies, PostgreSQL + Redis, {CONCURRENCY} connections, "
         f"{len(urls)} distinct queries)",
@@ -215,5 +240,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             f"(measured {warm['throughput_vs_healthz']:.0%}), cold throughput >= 10% (measured "
             f"{cold['throughput_vs_healthz']:.0%})",
             "one server process (WORKERS=1) per phase; /healthz measured against the same process just before",
+            f"floor: a request whose only work is one SELECT 1 through the unit of work reaches "
+            f"{floor['throughput_vs_healthz']:.0%} of /healthz (bench/floor_app.py); every cold search needs at least "
+            "that round trip and then a page and a count on 50,000 rows",
         ],
     }

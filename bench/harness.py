@@ -87,9 +87,10 @@ class Server:
 
 @contextlib.asynccontextmanager
 async def running_server(
-    env: dict[str, str] | None = None, *, args: tuple[str, ...] = ("run",), ready_timeout: float = 60
+    env: dict[str, str] | None = None, *, argv: tuple[str, ...] = ("server.py", "run"), ready_timeout: float = 60
 ) -> AsyncIterator[Server]:
-    """`python server.py run` on a free port with `env` on top of ours; stopped (SIGTERM, then SIGKILL) after."""
+    """`python server.py run` (or `python *argv`) on a free port with `env` on top of ours; stopped (SIGTERM, then
+    SIGKILL) after."""
     port = free_port()
     log_dir = ROOT / "var" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +99,7 @@ async def running_server(
     full_env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", "RATE_LIMITS": "false", **(env or {})}
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "server.py", *args, cwd=ROOT, env=full_env, stdout=log, stderr=log, start_new_session=True
+            sys.executable, *argv, cwd=ROOT, env=full_env, stdout=log, stderr=log, start_new_session=True
         )
         server = Server(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
         try:

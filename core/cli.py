@@ -25,7 +25,7 @@ def migrate(settings: Settings) -> None:
     command.upgrade(config, "head")
 
 
-def _event_loop() -> asyncio.AbstractEventLoop:
+def event_loop() -> asyncio.AbstractEventLoop:
     """uvloop where available (Linux, macOS): measurably more requests per core than the default loop."""
     try:
         import uvloop
@@ -49,7 +49,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         port=settings.port,
         print=None,
         access_log=None,
-        loop=_event_loop(),
+        loop=event_loop(),
         reuse_port=args.reuse_port,
     )
     return 0
