@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     wechat_template_rating_changed: str = "tpl-rating-changed"
     wechat_template_voucher_changed: str = "tpl-voucher-changed"
     wechat_template_voucher_expiring: str = "tpl-voucher-expiring"
+    wechat_template_ticket_answered: str = "tpl-ticket-answered"
 
     @field_validator("database_url")
     @classmethod

@@ -13,30 +13,37 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, BigId, UtcDateTime, utcnow
 
-PUSH_STATES = ("pending", "sending", "sent", "failed")
+PUSH_STATES = ("pending", "sending", "sent", "failed", "undeliverable")
+PUSH_KINDS = ("subscribe", "custom")
 
 
 class PushOutbox(Base):
-    """A subscribe message to send, written in the same transaction as the change it tells of.
+    """A message to send, written in the same transaction as the change it tells of.
 
-    (user, template, subject, version) is unique, so the same news is never queued twice; the worker moves a row
-    pending → sending → sent | failed and never sends a row twice.
+    `kind` says what it is: a mini-program subscribe message (`template_id`, `data` = the template's fields, `page`;
+    the worker takes one consent per send) or an official-account customer-service text (`template_id` empty,
+    `data` = `{"chunks": [...], "sent": n, "fallback": ...}`; no consent, but WeChat's 48-hour window).
+    (openid, template, subject, version) is unique, so the same news is never queued twice; the worker moves a row
+    pending → sending → sent | failed | undeliverable and never sends a row twice. `user_id` is empty for an
+    official-account follower who has no account here.
     """
 
     __tablename__ = "wechat_push_outbox"
     __table_args__ = (
-        UniqueConstraint("user_id", "template_id", "subject", "version"),
-        CheckConstraint("state IN ('pending','sending','sent','failed')", name="state"),
+        UniqueConstraint("openid", "template_id", "subject", "version"),
+        CheckConstraint("state IN ('pending','sending','sent','failed','undeliverable')", name="state"),
+        CheckConstraint("kind IN ('subscribe','custom')", name="kind"),
         Index("ix_wechat_push_outbox_due", "state", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="subscribe", server_default="subscribe")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     openid: Mapped[str] = mapped_column(String(64))
     template_id: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(64))  # "agency:12", "voucher:7"
+    subject: Mapped[str] = mapped_column(String(64))  # "agency:12", "voucher:7", "ticket:3"
     version: Mapped[str] = mapped_column(String(80))  # which change of the subject
-    data: Mapped[str] = mapped_column(Text)  # JSON: template field -> value
+    data: Mapped[str] = mapped_column(Text)  # JSON: template field -> value, or the text's chunks
     page: Mapped[str] = mapped_column(String(200), default="")
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

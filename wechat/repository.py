@@ -95,18 +95,23 @@ async def forget_consents(session: AsyncSession, user_id: int, template_id: str)
 async def enqueue_push(
     session: AsyncSession,
     *,
-    user_id: int,
+    user_id: int | None,
     openid: str,
     template_id: str,
     subject: str,
     version: str,
     data: str,
     page: str,
+    kind: str = "subscribe",
 ) -> bool:
-    """Queue a push unless the same (user, template, subject, version) is already queued; True when queued."""
+    """Queue a push unless the same (openid, template, subject, version) is already queued; True when queued.
+
+    `kind` "subscribe" is a subscribe message (one consent per send); "custom" a customer-service text, whose
+    `template_id` is empty and `user_id` may be None (an official-account follower without an account here)."""
     stmt = (
         _insert(session, PushOutbox)
         .values(
+            kind=kind,
             user_id=user_id,
             openid=openid,
             template_id=template_id,
@@ -121,7 +126,7 @@ async def enqueue_push(
             created_at=utcnow(),
         )
         .on_conflict_do_nothing(
-            index_elements=[PushOutbox.user_id, PushOutbox.template_id, PushOutbox.subject, PushOutbox.version]
+            index_elements=[PushOutbox.openid, PushOutbox.template_id, PushOutbox.subject, PushOutbox.version]
         )
     )
     result = await session.execute(stmt)
