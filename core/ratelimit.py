@@ -4,8 +4,13 @@
 |---|---|---|---|
 | chat | `POST /api/v1/chat` | `CHAT_LIMIT_PER_USER` | `CHAT_LIMIT_PER_ADDRESS` |
 | search | `GET /api/v1/agencies` | `SEARCH_LIMIT_PER_USER` | `SEARCH_LIMIT_PER_ADDRESS` |
+| chat | text / voice messages to `POST /wechat` | `CHAT_LIMIT_PER_USER` per openid | — |
 
 (per `RATE_LIMIT_WINDOW_SECONDS`; failed logins have their own throttle in `accounts.service.login`.)
+
+The official-account webhook counts with `RateLimiter.hit_sender` (key `rl:chat:s:wx:<openid>:<window number>`):
+every WeChat message comes from WeChat's own addresses, so only the sender counts, and the webhook answers a sender
+past the limit with a wait reply instead of a 429 (see `wechat.webhook`).
 
 Counting is a fixed window: every attempt, refused or not, adds one to its user's and its address's counter (one
 `INCR` per kind of key `rl:<limit>:<u|a>:<who>:<window number>`, whose expiry starts with the first request of the
@@ -107,21 +112,35 @@ class RateLimiter:
     async def hit(self, cache: Cache, name: str, *, user_id: int | None, address: str | None) -> None:
         """Count one request against limit `name`; 429 (`RateLimited`) when the user or the address is past it."""
         limit = self.limits[name]
-        if not self.enabled or time.monotonic() < self._skip_until:
+        checks: list[tuple[str, int, str]] = []
+        if user_id is not None and limit.per_user > 0:
+            checks.append((f"u:{user_id}", limit.per_user, "user"))
+        if address is not None and limit.per_address > 0:
+            checks.append((f"a:{address}", limit.per_address, "address"))
+        await self._count(cache, limit, checks)
+
+    async def hit_sender(self, cache: Cache, name: str, sender: str) -> None:
+        """Count one message from `sender` against limit `name`'s per-user allowance; `RateLimited` when past it.
+
+        For channels whose requests all arrive from the platform's own addresses (the WeChat webhook), where the
+        sender — a conversation id such as `wx:<openid>` — is the only thing worth counting.
+        """
+        limit = self.limits[name]
+        await self._count(cache, limit, [(f"s:{sender}", limit.per_user, "sender")] if limit.per_user > 0 else [])
+
+    async def _count(self, cache: Cache, limit: Limit, checks: list[tuple[str, int, str]]) -> None:
+        """Add one to each `(who, allowed, scope)` counter of this window; refuse when any is past its allowance."""
+        if not self.enabled or not checks or time.monotonic() < self._skip_until:
             return
+        name = limit.name
         now = self._clock()
         window = limit.window_seconds
         slot = int(now // window)
         retry_after = max(1, math.ceil((slot + 1) * window - now))
-        checks: list[tuple[str, int, str]] = []
-        if user_id is not None and limit.per_user > 0:
-            checks.append((f"rl:{name}:u:{user_id}:{slot}", limit.per_user, "user"))
-        if address is not None and limit.per_address > 0:
-            checks.append((f"rl:{name}:a:{address}:{slot}", limit.per_address, "address"))
         counts: list[tuple[int, int, str]] = []
-        for key, allowed, scope in checks:  # every attempt counts against both, refused or not
+        for who, allowed, scope in checks:  # every attempt counts against each, refused or not
             try:
-                counts.append((await cache.incr(key, window + 1), allowed, scope))
+                counts.append((await cache.incr(f"rl:{name}:{who}:{slot}", window + 1), allowed, scope))
             except CacheUnavailable as exc:
                 self._skip_until = time.monotonic() + SKIP_AFTER_FAILURE_SECONDS
                 log.warning("rate limits skipped: the cache cannot count", extra={"limit": name, "error": str(exc)})

@@ -12,6 +12,7 @@ from aiohttp import web
 from core.auth import principal_of
 from core.events import RatingChanged, VoucherStateChanged, subscribe
 from core.http import Api, session
+from core.ratelimit import RateLimiter
 from core.state import CACHE, DATABASE, HTTP_CLIENT, SETTINGS
 from core.wechat.client import WeChatClient
 from core.wechat.crypto import SafeMode
@@ -52,7 +53,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         else None
     )
     worker = PushWorker(app[DATABASE], client, poll_seconds=settings.wechat_push_poll_seconds)
-    runtime = WeChatRuntime(client=client, safe_mode=safe_mode, worker=worker)
+    runtime = WeChatRuntime(client=client, safe_mode=safe_mode, worker=worker, limiter=RateLimiter(settings))
     app[WECHAT] = runtime
     worker_task = asyncio.create_task(worker.run_forever()) if settings.wechat_push_worker else None
     yield

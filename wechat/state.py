@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from core.ratelimit import RateLimiter
 from core.wechat.client import WeChatClient
 from core.wechat.crypto import SafeMode
 
@@ -21,6 +22,7 @@ class WeChatRuntime:
     client: WeChatClient
     safe_mode: SafeMode | None
     worker: PushWorker
+    limiter: RateLimiter  # the chat limit per sender (openid), counted in the shared cache
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:

@@ -8,6 +8,12 @@ minutes of life) and starts the work in the background. If the answer is ready w
 passive reply (and stored under `wechat:reply:<key>`); otherwise the reply is empty and the answer goes out
 through `custom/send` when ready. WeChat's retries (same MsgId, ~5 s apart) find the claim taken and answer from
 the stored reply, or empty — they never run the work again, in this process or any other.
+
+Chat limit: a text (or recognised voice) message counts once against its sender's chat allowance
+(`CHAT_LIMIT_PER_USER` per `RATE_LIMIT_WINDOW_SECONDS`, per openid, `core.ratelimit`) inside that work — so after
+the dedup claim, and a retry is never counted. Past the limit the engine is not asked; the passive reply (stored
+like any other, so retries repeat it) asks the sender to wait the seconds to the next window, in their language.
+Events (subscribe, menu clicks) and media are not counted.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from core.auth import Principal, Role
 from core.cache import Cache, CacheUnavailable
 from core.chat import MENU, ChatButton, ChatReply, ChatTurn, MenuEngine, detect_language
 from core.db import Database
+from core.ratelimit import RateLimited
 from core.settings import Settings
 from core.state import CACHE, CHAT_ENGINE, DATABASE, SETTINGS
 from core.wechat.client import WeChatClient
@@ -54,6 +61,11 @@ PRINCIPAL_TTL = 60  # like bearer tokens: a changed binding is seen within a min
 ENGINE_TIMEOUT = 60.0
 CUSTOM_SEND_ATTEMPTS = 3
 REST_DELAY = 0.5  # the rest of a long answer follows the passive reply, after it has had time to arrive
+
+SLOW_DOWN = {
+    "zh": "您发消息有点快，请稍等 {seconds} 秒再发，我马上继续为您解答。",
+    "en": "You're sending messages a little fast — please wait {seconds} seconds, then I'll carry on.",
+}
 
 NOT_TEXT = ChatReply(
     text="目前我只能读懂文字消息，请用文字描述您的问题。\nI can only read text for now — please type your question."
@@ -274,10 +286,23 @@ async def _replies_for(app: web.Application, message: Inbound) -> tuple[list[Cha
     if not text:
         return [NOT_TEXT], "zh"
     chosen = await _chosen_payload(app[CACHE], message)
-    if chosen is not None:  # the payload of a choice, in the language the choices were offered in
-        return await _ask(app, message, chosen[0], chosen[1]), chosen[1]
-    language = detect_language(text)
-    return await _ask(app, message, text, language), language
+    # The payload of a choice, in the language the choices were offered in; else what was typed.
+    said, language = chosen if chosen is not None else (text, detect_language(text))
+    wait = await _seconds_to_wait(app, message)
+    if wait is not None:
+        return [ChatReply(text=SLOW_DOWN[language].format(seconds=wait))], language
+    return await _ask(app, message, said, language), language
+
+
+async def _seconds_to_wait(app: web.Application, message: Inbound) -> int | None:
+    """Count this message against its sender's chat limit: None when within it, else the seconds to the next
+    window. A cache that cannot count skips the limit (logged by the limiter)."""
+    try:
+        await app[WECHAT].limiter.hit_sender(app[CACHE], "chat", f"wx:{message.openid}")
+    except RateLimited as exc:
+        log.info("wechat sender past the chat limit", extra={"key": message.dedup_key, "retry_after": exc.retry_after})
+        return exc.retry_after
+    return None
 
 
 async def _chosen_payload(cache: Cache, message: Inbound) -> tuple[str, str] | None:
