@@ -1,26 +1,30 @@
-"""Subscribe-message pushes, queued in the outbox inside the transaction of the change they tell of.
+"""Pushes, queued in the outbox inside the transaction of the change they tell of.
 
 Subscribers to `core.events` run in the publisher's session: the rows commit or roll back with the change.
-Only users who use WeChat and have a consent left for the template are queued (consent is taken again, one per
-send, by the worker). A waiting worker in this process is woken after the commit.
+Subscribe messages go only to users who use WeChat and have a consent left for the template (consent is taken
+again, one per send, by the worker). An expert's answer to a ticket opened in the official account goes out as a
+customer-service text (no consent, but WeChat's 48-hour window). A waiting worker in this process is woken after
+the commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts
 from core.db import after_commit
-from core.events import RatingChanged, VoucherStateChanged
+from core.events import RatingChanged, TicketAnswered, VoucherStateChanged
 from core.settings import Settings
+from core.wechat.replies import split_text
 from wechat import repository
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,7 @@ _templates = {
     "rating_changed": "tpl-rating-changed",
     "voucher_changed": "tpl-voucher-changed",
     "voucher_expiring": "tpl-voucher-expiring",
+    "ticket_answered": "tpl-ticket-answered",
 }
 _wakeups: set[asyncio.Event] = set()
 
@@ -48,6 +53,7 @@ def configure(settings: Settings) -> None:
     _templates["rating_changed"] = settings.wechat_template_rating_changed
     _templates["voucher_changed"] = settings.wechat_template_voucher_changed
     _templates["voucher_expiring"] = settings.wechat_template_voucher_expiring
+    _templates["ticket_answered"] = settings.wechat_template_ticket_answered
 
 
 def register_wakeup(event: asyncio.Event) -> None:
@@ -70,7 +76,7 @@ def _fit(value: str, limit: int) -> str:
 
 async def _queue(
     session: AsyncSession,
-    recipients: dict[int, str],
+    recipients: Mapping[int, str],
     *,
     purpose: str,
     subject: str,
@@ -193,3 +199,101 @@ async def queue_expiry_reminders(session: AsyncSession, expiring: Iterable[Expir
             page=f"pages/voucher/detail?id={voucher.voucher_id}",
         )
     return queued
+
+
+# ---------------------------------------------------------------- expert answers to consultation tickets
+
+QUESTION_QUOTE = 60  # characters of the question quoted above the answer
+ANSWER_HEADINGS = {
+    "zh": "【专家答复】您之前的咨询已有专家答复。\n您的问题：“{question}”",
+    "en": "[Expert answer] An expert has answered your question.\nYou asked: “{question}”",
+}
+
+
+def _quote(text: str, limit: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def answer_text(event: TicketAnswered) -> str:
+    """The customer-service text: a heading in the user's language, the question quoted briefly, the answer."""
+    heading = ANSWER_HEADINGS.get(event.lang, ANSWER_HEADINGS["zh"])
+    return heading.format(question=_quote(event.question, QUESTION_QUOTE)) + "\n\n" + event.answer.strip()
+
+
+def _ticket_template(event: TicketAnswered) -> tuple[dict[str, str], str]:
+    """The subscribe message's fields and the mini-program page that shows the ticket."""
+    data = {
+        "thing1": _fit(_quote(event.question, 20), 20),
+        "thing2": _fit(_quote(event.answer, 20), 20),
+        "time3": _now_text(),
+    }
+    return data, f"pages/assistant/ticket?id={event.ticket_id}"
+
+
+def _answer_version(answer: str) -> str:
+    """A corrected answer is new news; the same answer published again is not."""
+    return "answer:" + hashlib.sha256(answer.encode("utf-8")).hexdigest()[:16]
+
+
+async def on_ticket_answered(session: AsyncSession, event: TicketAnswered) -> None:
+    """Deliver an expert's answer to whoever asked, in the transaction that stores the answer.
+
+    "wx:<openid>" (official account): a customer-service text, split like every long text. If WeChat refuses it
+    for good (the 48-hour window is over: 45015), the worker records the row `undeliverable` and, when the asker
+    has an account with a mini-program openid and a consent for the ticket template, queues that subscribe
+    message instead; otherwise the answer waits in `GET /api/v1/me/tickets` (or with the officials, for a
+    follower with no account). "u:<user id>" (mini-program): a subscribe message when the user consented; the
+    answer is in `GET /api/v1/me/tickets` either way.
+    """
+    channel, _, who = event.sender_id.partition(":")
+    subject, version = f"ticket:{event.ticket_id}", _answer_version(event.answer)
+    data, page = _ticket_template(event)
+    if channel == "wx" and who:
+        fallback: dict[str, Any] | None = None
+        if event.user_id is not None:
+            openids = await accounts.wechat_openids(session, [event.user_id])
+            if event.user_id in openids:
+                fallback = {"openid": openids[event.user_id], "data": data, "page": page}
+        queued = await repository.enqueue_push(
+            session,
+            kind="custom",
+            user_id=event.user_id,
+            openid=who[:64],
+            template_id="",
+            subject=subject,
+            version=version,
+            data=json.dumps(
+                {"chunks": split_text(answer_text(event)), "sent": 0, "fallback": fallback}, ensure_ascii=False
+            ),
+            page="",
+        )
+        if queued:
+            after_commit(session, _wake)
+        return
+    user_id = event.user_id if event.user_id is not None else int(who) if channel == "u" and who.isdigit() else None
+    if channel != "u" or user_id is None:
+        log.warning("answered ticket from an unknown channel: not pushed", extra={"ticket_id": event.ticket_id})
+        return
+    recipients = await accounts.wechat_openids(session, [user_id])
+    if recipients:
+        await _queue(
+            session, recipients, purpose="ticket_answered", subject=subject, version=version, data=data, page=page
+        )
+
+
+async def queue_ticket_fallback(
+    session: AsyncSession, user_id: int, subject: str, version: str, fallback: Mapping[str, Any]
+) -> bool:
+    """The customer-service text could not be delivered: the subscribe message instead, if the user consented."""
+    return bool(
+        await _queue(
+            session,
+            {user_id: str(fallback["openid"])},
+            purpose="ticket_answered",
+            subject=subject,
+            version=version,
+            data={str(k): str(v) for k, v in dict(fallback["data"]).items()},
+            page=str(fallback["page"]),
+        )
+    )

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from core.auth import principal_of
-from core.events import RatingChanged, VoucherStateChanged, subscribe
+from core.events import RatingChanged, TicketAnswered, VoucherStateChanged, subscribe
 from core.http import Api, session
 from core.ratelimit import RateLimiter
 from core.state import CACHE, DATABASE, HTTP_CLIENT, SETTINGS
@@ -31,6 +31,7 @@ DRAIN_SECONDS = 5.0
 def setup(app: web.Application) -> None:
     subscribe(RatingChanged, pushes.on_rating_changed)
     subscribe(VoucherStateChanged, pushes.on_voucher_state_changed)
+    subscribe(TicketAnswered, pushes.on_ticket_answered)
     pushes.configure(app[SETTINGS])
     # Not JSON API routes: WeChat posts XML and must get plain answers (the error middleware leaves /wechat alone).
     app.router.add_get("/wechat", webhook.verify, name="wechat_verify")

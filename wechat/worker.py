@@ -1,5 +1,11 @@
 """The outbox sender: claims due pushes, takes one consent each, sends, records; retries with backoff.
 
+Subscribe messages take one consent each. Customer-service texts (an expert's answer) need none, but WeChat
+refuses them for good outside the 48-hour window (45015), past its count limit (45047) or without the permission
+(48001): such a row is recorded `undeliverable`, never retried, and the ticket's subscribe message is queued
+instead when the user consented to it (`pushes.queue_ticket_fallback`). A text split in several messages keeps
+how many went out, so a retry continues after them.
+
 Never twice: a row is claimed (pending → sending) and committed before it is sent, under `FOR UPDATE SKIP LOCKED`
 on PostgreSQL (on SQLite write transactions queue), so two workers never hold the same row. A row found still
 `sending` after `LEASE` (its worker died mid-send) is marked failed, not resent: WeChat may have delivered it.
@@ -14,10 +20,11 @@ import json
 import logging
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from core.db import Database, utcnow
 from core.wechat.client import WeChatClient
-from core.wechat.exceptions import NoConsentLeft, WeChatError
+from core.wechat.exceptions import NoConsentLeft, NoPermission, ReplyCountExceeded, ReplyWindowClosed, WeChatError
 from wechat import pushes, repository
 from wechat.models import PushOutbox
 
@@ -30,6 +37,8 @@ LEASE = dt.timedelta(minutes=2)
 BATCH = 50
 EXPIRY_SCAN_EVERY = dt.timedelta(hours=1)
 EXPIRY_WINDOW = dt.timedelta(days=7)
+# Customer-service refusals no retry can change: the window is over, the count is used up, no permission.
+UNDELIVERABLE = (ReplyWindowClosed, ReplyCountExceeded, NoPermission)
 
 
 @dataclass
@@ -39,6 +48,8 @@ class Report:
     retrying: int = 0
     no_consent: int = 0
     interrupted: int = 0
+    undeliverable: int = 0
+    fell_back: int = 0
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -49,10 +60,13 @@ def backoff(attempts: int) -> dt.timedelta:
 @dataclass(frozen=True, slots=True)
 class _Claimed:
     id: int
-    user_id: int
+    kind: str
+    user_id: int | None
     openid: str
     template_id: str
-    data: dict[str, str]
+    subject: str
+    version: str
+    data: dict[str, Any]
     page: str
     attempts: int
 
@@ -82,21 +96,79 @@ class PushWorker:
         claimed: list[_Claimed] = []
         async with self.db.transaction() as session:
             for row in await repository.claim_due(session, now, limit):
-                if not await repository.take_consent(session, row.user_id, row.template_id):
+                if row.kind == "subscribe" and (
+                    row.user_id is None or not await repository.take_consent(session, row.user_id, row.template_id)
+                ):
                     row.state, row.last_error = "failed", "no consent left"
                     report.no_consent += 1
                     continue
                 row.state, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
                 claimed.append(
                     _Claimed(
-                        row.id, row.user_id, row.openid, row.template_id, json.loads(row.data), row.page, row.attempts
+                        row.id,
+                        row.kind,
+                        row.user_id,
+                        row.openid,
+                        row.template_id,
+                        row.subject,
+                        row.version,
+                        json.loads(row.data),
+                        row.page,
+                        row.attempts,
                     )
                 )
         for item in claimed:
-            await self._send(item, report)
+            if item.kind == "custom":
+                await self._send_text(item, report)
+            else:
+                await self._send(item, report)
         return report
 
+    async def _send_text(self, item: _Claimed, report: Report) -> None:
+        """A customer-service text, message by message from where an earlier attempt stopped."""
+        chunks = [str(chunk) for chunk in item.data.get("chunks", [])]
+        done = int(item.data.get("sent", 0))
+        error: WeChatError | None = None
+        for chunk in chunks[done:]:
+            try:
+                await self.client.send_custom_text(item.openid, chunk)
+            except WeChatError as exc:
+                error = exc
+                break
+            done += 1
+        async with self.db.transaction() as session:
+            row = await session.get(PushOutbox, item.id)
+            assert row is not None
+            row.data = json.dumps({**item.data, "sent": done}, ensure_ascii=False)
+            if error is None:
+                row.state, row.sent_at, row.last_error = "sent", utcnow(), ""
+                report.sent += 1
+                return
+            row.last_error = f"{error.errcode}: {error.errmsg}"[:200]
+            fallback = item.data.get("fallback")
+            if isinstance(error, UNDELIVERABLE):
+                row.state = "undeliverable"
+                report.undeliverable += 1
+                if (
+                    item.user_id is not None
+                    and isinstance(fallback, dict)
+                    and await pushes.queue_ticket_fallback(session, item.user_id, item.subject, item.version, fallback)
+                ):
+                    report.fell_back += 1
+            elif error.final or item.attempts >= MAX_ATTEMPTS:
+                row.state = "failed"
+                report.failed += 1
+            else:
+                row.state, row.next_attempt_at = "pending", utcnow() + backoff(item.attempts)
+                report.retrying += 1
+        log.log(
+            logging.INFO if row.state in ("undeliverable", "pending") else logging.WARNING,
+            "customer-service text not sent",
+            extra={"push_id": item.id, "errcode": error.errcode, "state": row.state, "sent": done},
+        )
+
     async def _send(self, item: _Claimed, report: Report) -> None:
+        assert item.user_id is not None  # subscribe rows always name their user
         error: WeChatError | None = None
         try:
             await self.client.send_subscribe(item.openid, item.template_id, item.data, item.page or None)
@@ -149,7 +221,7 @@ class PushWorker:
                         self._next_expiry_scan = utcnow() + EXPIRY_SCAN_EVERY
                         await self.scan_expiring()
                     report = await self.run_once()
-                    if report.sent or report.failed or report.retrying:
+                    if report.sent or report.failed or report.retrying or report.undeliverable:
                         log.info("push outbox pass", extra=report.__dict__)
                 except Exception:
                     log.exception("push worker pass failed; trying again shortly")

@@ -22,10 +22,13 @@ depends_on: str | Sequence[str] | None = None
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 OLD_STATES = "state IN ('pending','sending','sent','failed')"
 NEW_STATES = "state IN ('pending','sending','sent','failed','undeliverable')"
+# SQLite recreates the table from its reflection; the tables it refers to need not be reflected (users → agencies
+# has an expression index SQLAlchemy warns it cannot reflect).
+BATCH = {"reflect_kwargs": {"resolve_fks": False}}
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("wechat_push_outbox", schema=None) as batch_op:
+    with op.batch_alter_table("wechat_push_outbox", schema=None, **BATCH) as batch_op:
         batch_op.add_column(sa.Column("kind", sa.String(length=16), nullable=False, server_default="subscribe"))
         batch_op.alter_column("user_id", existing_type=ID, nullable=True)
         batch_op.drop_constraint(op.f("uq_wechat_push_outbox_user_id_template_id_subject_version"), type_="unique")
@@ -41,7 +44,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DELETE FROM wechat_push_outbox WHERE kind = 'custom' OR user_id IS NULL")
     op.execute("UPDATE wechat_push_outbox SET state = 'failed' WHERE state = 'undeliverable'")
-    with op.batch_alter_table("wechat_push_outbox", schema=None) as batch_op:
+    with op.batch_alter_table("wechat_push_outbox", schema=None, **BATCH) as batch_op:
         batch_op.drop_constraint(op.f("ck_wechat_push_outbox_kind"), type_="check")
         batch_op.drop_constraint(op.f("ck_wechat_push_outbox_state"), type_="check")
         batch_op.create_check_constraint(op.f("ck_wechat_push_outbox_state"), OLD_STATES)
