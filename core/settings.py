@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     # (benchmarks that drive one user at machine speed).
     rate_limits: bool = True
     rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    # Also each official-account follower's (openid's) messages to /wechat: the same Rasa turns, the same allowance.
     chat_limit_per_user: Annotated[int, Field(ge=0)] = 30
     chat_limit_per_address: Annotated[int, Field(ge=0)] = 120
     search_limit_per_user: Annotated[int, Field(ge=0)] = 120
