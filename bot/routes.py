@@ -1,4 +1,4 @@
-"""HTTP surface of the assistant: the mini-program chat, the Rasa action endpoint, officials' tickets.
+"""HTTP surface of the assistant: the mini-program chat, the Rasa action endpoint, officials' tickets, own tickets.
 
 `POST /bot/actions` is the rasa_sdk action server protocol served by the backend itself (Rasa's
 `endpoints.yml` points here): the request's unit of work is handed to the actions through `bot.context`, so
@@ -23,6 +23,8 @@ from bot.gateway import RasaGateway
 from bot.schemas import (
     ChatIn,
     ChatOut,
+    MyTicketOut,
+    MyTicketPage,
     TicketOut,
     TicketPage,
     TicketPatch,
@@ -144,6 +146,32 @@ async def list_tickets(request: web.Request, query: TicketQuery) -> TicketPage:
 )
 async def update_ticket(request: web.Request, body: TicketPatch) -> TicketOut:
     return await service.update_ticket(session(request), principal_of(request), path_id(request, "ticket_id"), body)
+
+
+@api.route(
+    "GET",
+    "/api/v1/me/tickets",
+    query=TicketQuery,
+    response=MyTicketPage,
+    auth=True,
+    tags=["assistant"],
+    summary="My consultation tickets (questions handed to the experts), newest first, with the experts' answers",
+)
+async def my_tickets(request: web.Request, query: TicketQuery) -> MyTicketPage:
+    return await service.my_tickets(session(request), principal_of(request), query)
+
+
+@api.route(
+    "GET",
+    "/api/v1/me/tickets/{ticket_id}",
+    response=MyTicketOut,
+    auth=True,
+    tags=["assistant"],
+    errors=[404],
+    summary="One of my consultation tickets; another user's answers 404",
+)
+async def my_ticket(request: web.Request) -> MyTicketOut:
+    return await service.my_ticket(session(request), principal_of(request), path_id(request, "ticket_id"))
 
 
 @api.route(

@@ -46,6 +46,27 @@ class TicketPage(BaseModel):
     page_size: int
 
 
+class MyTicketOut(BaseModel):
+    """A ticket as the person who asked sees it: what they asked, where it stands, the expert's answer."""
+
+    id: int
+    channel: str = Field(description="where it was asked: wechat (official account) or miniprogram")
+    lang: str
+    question: str
+    status: TicketStatus
+    answer: str = Field(description="empty until an expert answers")
+    answered_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class MyTicketPage(BaseModel):
+    items: list[MyTicketOut]
+    total: int
+    page: int
+    page_size: int
+
+
 class TicketQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -1,7 +1,8 @@
 """Consultation tickets and unanswered questions: every rule and write about them.
 
 Custom actions open tickets and record questions on behalf of whoever is chatting (`open_ticket`,
-`record_unanswered`); officials list and work them (`list_tickets`, `update_ticket`, `list_unanswered`).
+`record_unanswered`); officials list and work them (`list_tickets`, `update_ticket`, `list_unanswered`); the
+person who asked reads their own (`my_tickets`, `my_ticket`).
 Services `flush()`; the request's unit of work commits.
 """
 
@@ -14,6 +15,8 @@ from bot import permissions
 from bot.errors import TicketClosed, TicketNotFound
 from bot.models import ConsultationTicket, UnansweredQuestion
 from bot.schemas import (
+    MyTicketOut,
+    MyTicketPage,
     TicketOut,
     TicketPage,
     TicketPatch,
@@ -170,6 +173,50 @@ async def update_ticket(
             ),
         )
     return ticket_out(ticket)
+
+
+def my_ticket_out(ticket: ConsultationTicket) -> MyTicketOut:
+    return MyTicketOut(
+        id=ticket.id,
+        channel=ticket.channel,
+        lang=ticket.lang,
+        question=ticket.question,
+        status=ticket.status,
+        # A draft stored while the ticket is being worked is not an answer yet.
+        answer=ticket.answer if ticket.answered_at is not None and ticket.status in ("answered", "closed") else "",
+        answered_at=ticket.answered_at,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+    )
+
+
+async def my_tickets(session: AsyncSession, principal: Principal | None, query: TicketQuery) -> MyTicketPage:
+    """The tickets opened for this user (in the mini-program, or in the official account once linked), newest
+    first: where the answer to a question the assistant handed to the experts can always be found."""
+    me = permissions.can_read_own_tickets(principal)
+    where = [ConsultationTicket.user_id == me.user_id]
+    if query.status is not None:
+        where.append(ConsultationTicket.status == query.status)
+    total = await session.scalar(select(func.count()).select_from(ConsultationTicket).where(*where)) or 0
+    rows = await session.scalars(
+        select(ConsultationTicket)
+        .where(*where)
+        .order_by(ConsultationTicket.created_at.desc(), ConsultationTicket.id.desc())
+        .limit(query.page_size)
+        .offset((query.page - 1) * query.page_size)
+    )
+    return MyTicketPage(items=[my_ticket_out(t) for t in rows], total=total, page=query.page, page_size=query.page_size)
+
+
+async def my_ticket(session: AsyncSession, principal: Principal | None, ticket_id: int) -> MyTicketOut:
+    """One of the user's own tickets; someone else's is "not found", like one that does not exist."""
+    me = permissions.can_read_own_tickets(principal)
+    ticket = await session.scalar(
+        select(ConsultationTicket).where(ConsultationTicket.id == ticket_id, ConsultationTicket.user_id == me.user_id)
+    )
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    return my_ticket_out(ticket)
 
 
 async def list_unanswered(session: AsyncSession, principal: Principal | None, query: UnansweredQuery) -> UnansweredPage:

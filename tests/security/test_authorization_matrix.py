@@ -121,6 +121,12 @@ MATRIX: dict[str, Case] = {
         body=lambda w, a: {"status": "in_progress"},
     ),
     "GET /api/v1/assistant/unanswered": Case(fixed("/api/v1/assistant/unanswered"), statuses(200, "official")),
+    "GET /api/v1/me/tickets": Case(fixed("/api/v1/me/tickets"), statuses(200, *SIGNED_IN)),
+    "GET /api/v1/me/tickets/{ticket_id}": Case(
+        lambda w: f"/api/v1/me/tickets/{w.extra['ticket_id']}",
+        statuses(200, "enterprise_own", agency_other=404, enterprise_other=404, agency_own=404, official=404),
+        notes="the ticket was opened for enterprise_own; anyone else's ticket is not shown to them",
+    ),
     # ------------------------------------------------------------ enterprises
     "POST /api/v1/enterprises": Case(
         fixed("/api/v1/enterprises"), statuses(201, "official"), body=lambda w, a: enterprise_body()
