@@ -21,6 +21,12 @@ class VoucherExpired(IllegalTransition):
         self.voucher_id = voucher_id
 
 
+class RedemptionNotPending(IllegalTransition):
+    """Only a pending redemption (not confirmed, decided or cancelled) can be cancelled."""
+
+    code = "redemption_not_pending"
+
+
 class BudgetExceeded(Conflict):
     code = "budget_exceeded"
 

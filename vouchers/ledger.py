@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherProgram
 from vouchers.schemas import LedgerDifference
-from vouchers.states import Action
+from vouchers.states import Action, RedemptionState
 
 
 async def check_ledger(session: AsyncSession) -> list[LedgerDifference]:
@@ -38,18 +38,23 @@ async def check_ledger(session: AsyncSession) -> list[LedgerDifference]:
         if from_audit
         else {}
     )
+    # A cancelled redemption gave its amount back (to the voucher, or to the budget when the voucher was revoked).
     redeemed = dict(
         (
             await session.execute(
-                select(Redemption.voucher_id, func.sum(Redemption.amount_fen)).group_by(Redemption.voucher_id)
+                select(Redemption.voucher_id, func.sum(Redemption.amount_fen))
+                .where(Redemption.state != RedemptionState.CANCELLED.value)
+                .group_by(Redemption.voucher_id)
             )
         ).all()
     )
+    # What went from a voucher straight back to the budget: its unspent balance on revocation, and pending
+    # redemptions cancelled after it was revoked.
     revoked = dict(
         (
             await session.execute(
                 select(VoucherAudit.voucher_id, func.sum(VoucherAudit.program_delta_fen))
-                .where(VoucherAudit.action == Action.REVOKE.value)
+                .where(VoucherAudit.action.in_((Action.REVOKE.value, Action.CANCEL.value)))
                 .group_by(VoucherAudit.voucher_id)
             )
         ).all()

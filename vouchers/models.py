@@ -93,7 +93,7 @@ class Redemption(Base):
         CheckConstraint("price_fen > 0", name="price_positive"),
         CheckConstraint("amount_fen > 0 AND amount_fen <= price_fen", name="amount_range"),
         CheckConstraint("enterprise_share_fen = price_fen - amount_fen", name="enterprise_share"),
-        CheckConstraint("state IN ('pending','delivered','settled','rejected')", name="state"),
+        CheckConstraint("state IN ('pending','delivered','settled','rejected','cancelled')", name="state"),
         Index("ix_voucher_redemptions_agency_state", "agency_id", "state"),
         Index("ix_voucher_redemptions_program_state", "program_id", "state"),
     )
@@ -121,6 +121,10 @@ class Redemption(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     settled_by: Mapped[int | None] = mapped_column(Integer)
     settled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Withdrawn while still pending (by the enterprise's staff or an official), and why (may be empty).
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_by: Mapped[int | None] = mapped_column(Integer)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class VoucherAudit(Base):

@@ -22,6 +22,8 @@ TRANSITION_ROLES: dict[Action, frozenset[Role]] = {
     Action.REJECT: OFFICIAL,
     Action.REVOKE: OFFICIAL,
     Action.EXPIRE: frozenset(Role),  # time does it; whoever touches an overdue voucher records it
+    # Staff of the redeeming enterprise (their own redemptions only), or an official with a reason.
+    Action.CANCEL: frozenset({Role.ENTERPRISE, Role.OFFICIAL}),
 }
 
 # Everything else.

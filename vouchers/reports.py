@@ -1,5 +1,11 @@
 """Programme reports for officials: issued / redeemed / delivered / settled / expired / remaining, by agency and by
-service, as JSON or one CSV table."""
+service, as JSON or one CSV table.
+
+A cancelled redemption is not spending: it is counted apart (`cancelled`, `cancelled_fen`), not in `redemptions` or
+`redeemed_fen`; its amount shows where it went — back in `outstanding_fen` (the voucher can spend it again), in
+`expired_fen` (the voucher had expired: it lapsed with the rest of the balance) or in `revoked_returned_fen` (the
+voucher had been revoked: it went back to the budget, like the rest). So the books still satisfy
+`issued = redeemed + rejected + revoked_returned + expired + outstanding`."""
 
 from __future__ import annotations
 
@@ -57,7 +63,8 @@ async def program_report(session: AsyncSession, principal: Principal | None, pro
     revoked_returned = -int(
         await session.scalar(
             select(func.coalesce(func.sum(VoucherAudit.program_delta_fen), 0)).where(
-                VoucherAudit.program_id == program.id, VoucherAudit.action == Action.REVOKE.value
+                VoucherAudit.program_id == program.id,
+                VoucherAudit.action.in_((Action.REVOKE.value, Action.CANCEL.value)),
             )
         )
         or 0
@@ -86,6 +93,8 @@ async def program_report(session: AsyncSession, principal: Principal | None, pro
             "delivered_fen": 0,
             "settled_fen": 0,
             "rejected_fen": 0,
+            "cancelled": 0,
+            "cancelled_fen": 0,
         }
 
     agency_names: dict[int, str] = {}
@@ -100,8 +109,11 @@ async def program_report(session: AsyncSession, principal: Principal | None, pro
         label = SERVICES[ServiceCode(service_code)].zh if service_code in SERVICES else service_code
         service_line = by_service.setdefault(service_code, blank(service_code, label))
         for line in (totals, agency_line, service_line):
-            line["redemptions"] += int(count)
             line[f"{state}_fen"] += int(amount)
+            if state == RedemptionState.CANCELLED:
+                line["cancelled"] += int(count)
+                continue
+            line["redemptions"] += int(count)
             if state != RedemptionState.REJECTED:
                 line["redeemed_fen"] += int(amount)
     return ReportOut(
@@ -125,6 +137,8 @@ async def program_report(session: AsyncSession, principal: Principal | None, pro
             delivered_fen=totals["delivered_fen"],
             settled_fen=totals["settled_fen"],
             rejected_fen=totals["rejected_fen"],
+            cancelled=totals["cancelled"],
+            cancelled_fen=totals["cancelled_fen"],
         ),
         by_agency=[ReportLine(**line) for _, line in sorted(by_agency.items())],
         by_service=[ReportLine(**line) for _, line in sorted(by_service.items())],
@@ -141,6 +155,8 @@ REPORT_CSV_COLUMNS = (
     "delivered_fen",
     "settled_fen",
     "rejected_fen",
+    "cancelled",
+    "cancelled_fen",
     "budget_fen",
     "issued_fen",
     "revoked_returned_fen",
@@ -167,6 +183,8 @@ def report_csv(report: ReportOut) -> str:
             t.delivered_fen,
             t.settled_fen,
             t.rejected_fen,
+            t.cancelled,
+            t.cancelled_fen,
             t.budget_fen,
             t.issued_fen,
             t.revoked_returned_fen,
@@ -188,6 +206,8 @@ def report_csv(report: ReportOut) -> str:
                     line.delivered_fen,
                     line.settled_fen,
                     line.rejected_fen,
+                    line.cancelled,
+                    line.cancelled_fen,
                     *([""] * 6),
                 ]
             )

@@ -20,6 +20,9 @@ from vouchers.models import (
 )
 from vouchers.states import RedemptionState, VoucherState
 
+# Redemptions whose money was not spent at the agency: rejected by an official, or cancelled while pending.
+NOT_SPENT = (RedemptionState.REJECTED.value, RedemptionState.CANCELLED.value)
+
 
 async def program(session: AsyncSession, program_id: int) -> VoucherProgram | None:
     return await session.get(VoucherProgram, program_id)
@@ -162,7 +165,7 @@ async def at_maximum_redemptions(
         .where(
             Redemption.program_id == program_id,
             Redemption.agency_id == agency_id,
-            Redemption.state != RedemptionState.REJECTED,
+            Redemption.state.not_in(NOT_SPENT),
             Redemption.id != exclude_id,
             or_(Redemption.amount_fen == Voucher.face_value_fen, *at_max),
         )
@@ -171,10 +174,10 @@ async def at_maximum_redemptions(
 
 
 async def program_agency_amounts(session: AsyncSession, program_id: int) -> tuple[int, int, dict[int, int]]:
-    """(redemption count, total amount, amount per agency) over a programme's redemptions not rejected."""
+    """(redemption count, total amount, amount per agency) over a programme's redemptions not rejected or cancelled."""
     rows = await session.execute(
         select(Redemption.agency_id, func.count(), func.coalesce(func.sum(Redemption.amount_fen), 0))
-        .where(Redemption.program_id == program_id, Redemption.state != RedemptionState.REJECTED)
+        .where(Redemption.program_id == program_id, Redemption.state.not_in(NOT_SPENT))
         .group_by(Redemption.agency_id)
     )
     count = 0

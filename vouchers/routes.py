@@ -18,6 +18,7 @@ from core.state import DATABASE
 from vouchers import reports, service
 from vouchers.errors import VoucherExpired
 from vouchers.schemas import (
+    CancelIn,
     ConfirmIn,
     FlagOut,
     FlagQuery,
@@ -379,6 +380,22 @@ async def confirm(request: web.Request, body: ConfirmIn) -> RedemptionOut:
 @admitted
 async def settle(request: web.Request, body: SettleIn) -> RedemptionOut:
     return await service.settle(session(request), principal_of(request), path_id(request, "redemption_id"), body)
+
+
+@api.route(
+    "POST",
+    "/api/v1/redemptions/{redemption_id}/cancel",
+    body=CancelIn,
+    response=RedemptionOut,
+    auth=True,
+    tags=TAGS,
+    errors=[409, 503],
+    summary="Withdraw a redemption the agency has not confirmed; the amount goes back on the voucher "
+    "(staff of the redeeming enterprise; officials, with a reason)",
+)
+@admitted
+async def cancel(request: web.Request, body: CancelIn) -> RedemptionOut:
+    return await service.cancel(session(request), principal_of(request), path_id(request, "redemption_id"), body)
 
 
 @api.route(

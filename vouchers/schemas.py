@@ -212,6 +212,8 @@ class RedemptionOut(BaseModel):
     confirmed_at: dt.datetime | None
     settled_at: dt.datetime | None
     decision_reason: str | None
+    cancelled_at: dt.datetime | None = None
+    cancel_reason: str | None = None
     flags: list[FlagOut] = []
     voucher_balance_fen: int | None = None
     voucher_state: VoucherState | None = None
@@ -256,6 +258,14 @@ class SettleIn(BaseModel):
         default=None, description="required when the redemption is flagged; default approve otherwise"
     )
     reason: Reason | None = None
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason | None = Field(
+        default=None, description="why the redemption is withdrawn; optional for the enterprise, required of officials"
+    )
 
 
 class RedemptionQuery(BaseModel):
@@ -306,6 +316,8 @@ class ReportLine(BaseModel):
     delivered_fen: int
     settled_fen: int
     rejected_fen: int
+    cancelled: int
+    cancelled_fen: int
 
 
 class ReportTotals(BaseModel):
@@ -325,6 +337,8 @@ class ReportTotals(BaseModel):
     delivered_fen: int
     settled_fen: int
     rejected_fen: int
+    cancelled: int
+    cancelled_fen: int
 
 
 class ReportOut(BaseModel):

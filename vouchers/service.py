@@ -6,8 +6,10 @@ invariant it protects, with `SELECT … FOR UPDATE` (see `repository.lock_*`):
     are sums over that programme, so two officials issuing at once queue on it;
   * redeeming locks the voucher row: the balance and the `Idempotency-Key` lookup happen under that lock, so the
     second of two identical requests sees the first one's committed result instead of spending twice;
-  * confirm, settle, reject and revoke lock the voucher, then the redemption, then (when money returns) the
-    programme — always in that order, and issuing never holds a voucher lock, so there is no lock cycle.
+  * confirm, settle, reject, cancel and revoke lock the voucher, then the redemption, then (when money returns to
+    the budget) the programme — always in that order, and issuing never holds a voucher lock, so there is no lock
+    cycle. A cancel racing the agency's confirm of the same redemption queues on the voucher row; the second reads
+    the redemption again under the lock, finds it no longer pending and answers 409.
 Row locks make conflicting requests wait and then succeed or fail on the real current state; SERIALIZABLE would
 abort one of them with a serialization error that we would have to retry (under the 64-client contention benchmark
 that is a retry storm), and it would also abort unrelated requests on predicate-lock false positives. On SQLite,
@@ -59,6 +61,7 @@ from vouchers.errors import (
     NotYourAgency,
     NotYourVoucher,
     ProgramClosed,
+    RedemptionNotPending,
     VoucherExpired,
 )
 from vouchers.models import (
@@ -75,6 +78,7 @@ from vouchers.schemas import (
     AgencyBrief,
     AgencyServicePrice,
     AuditOut,
+    CancelIn,
     ConfirmIn,
     Eligibility,
     FlagOut,
@@ -165,8 +169,9 @@ def effective_state(voucher: Voucher, now: dt.datetime | None = None) -> Voucher
     return state
 
 
-def _expiry_reason(voucher: Voucher) -> str:
-    return f"expired at {voucher.expires_at.isoformat()}; the unspent {voucher.balance_fen} fen lapsed"
+def _expiry_reason(voucher: Voucher, balance_fen: int | None = None) -> str:
+    lapsed = voucher.balance_fen if balance_fen is None else balance_fen
+    return f"expired at {voucher.expires_at.isoformat()}; the unspent {lapsed} fen lapsed"
 
 
 async def _program_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
@@ -349,6 +354,8 @@ def _redemption_out(
         confirmed_at=redemption.confirmed_at,
         settled_at=redemption.settled_at,
         decision_reason=redemption.decision_reason,
+        cancelled_at=redemption.cancelled_at,
+        cancel_reason=redemption.cancel_reason,
         flags=[_flag_out(f) for f in flags],
         voucher_balance_fen=None if voucher is None else voucher.balance_fen,
         voucher_state=None if voucher is None else VoucherState(voucher.state),
@@ -1037,14 +1044,18 @@ async def _redemption_for(session: AsyncSession, redemption_id: int) -> Redempti
 
 
 async def _state_after(
-    session: AsyncSession, voucher: Voucher, redemption: Redemption, redemption_to: RedemptionState
+    session: AsyncSession,
+    voucher: Voucher,
+    redemption: Redemption,
+    redemption_to: RedemptionState,
+    balance_delta: int = 0,
 ) -> VoucherState:
     states = [
         redemption_to if rid == redemption.id else state
         for rid, state in await repository.redemption_states_by_id(session, voucher.id)
     ]
     return voucher_state_after_redemptions(
-        VoucherState(voucher.state), voucher.balance_fen, voucher.face_value_fen, states
+        VoucherState(voucher.state), voucher.balance_fen + balance_delta, voucher.face_value_fen, states
     )
 
 
@@ -1166,6 +1177,74 @@ async def settle(
     await session.flush()
     all_flags = (await repository.flags_of_redemptions(session, [redemption.id]))[redemption.id]
     return _redemption_out(redemption, all_flags, voucher)
+
+
+async def cancel(
+    session: AsyncSession, principal: Principal | None, redemption_id: int, data: CancelIn
+) -> RedemptionOut:
+    """Withdraw a redemption the agency has not confirmed yet: staff of the redeeming enterprise (a reason is
+    optional) or an official (a reason is required). The amount goes back on the voucher — which becomes spendable
+    again, or, past its expiry, lapses with the rest of the balance; on a revoked voucher it returns to the budget."""
+    actor = check_transition(principal, Action.CANCEL)
+    found = await _redemption_for(session, redemption_id)
+    if actor.role is Role.ENTERPRISE and actor.enterprise_id != found.enterprise_id:
+        raise NotYourVoucher("this redemption was made by another enterprise")
+    if actor.is_official and data.reason is None:
+        raise field_error("reason", "an official cancelling a redemption must give the reason")
+    voucher = await repository.lock_voucher(session, found.voucher_id)
+    redemption = await repository.lock_redemption(session, redemption_id)
+    assert voucher is not None and redemption is not None
+    if redemption.state != RedemptionState.PENDING:
+        raise RedemptionNotPending(
+            f"redemption {redemption.id} is {redemption.state}; only a pending one (not yet confirmed by the agency) "
+            "can be cancelled",
+            details={"redemption_id": redemption.id, "state": redemption.state},
+        )
+    now = utcnow()
+    await _expire_if_due(session, actor, voucher, now)
+    amount = redemption.amount_fen
+    current = VoucherState(voucher.state)
+    program: VoucherProgram | None = None
+    balance_delta = program_delta = 0
+    state_reason: str | None = None
+    to: VoucherState
+    if current is VoucherState.REVOKED:
+        # A revoked voucher holds nothing: the amount goes where the revocation sent the rest, back to the budget.
+        program = await repository.lock_program(session, voucher.program_id)
+        program_delta = -amount
+        to = current
+    elif current is VoucherState.EXPIRED or now >= voucher.expires_at:
+        # Past its expiry (a fully used voucher is not recorded as expired until now): the amount lapses with the
+        # rest of the balance, which stays committed to the programme as every lapsed balance does.
+        balance_delta = amount
+        to = VoucherState.EXPIRED
+        state_reason = _expiry_reason(voucher, voucher.balance_fen + amount)
+    else:
+        balance_delta = amount
+        to = await _state_after(session, voucher, redemption, RedemptionState.CANCELLED, balance_delta)
+        state_reason = f"redemption {redemption.id} cancelled: {amount} fen back on the voucher"
+    by = "an official" if actor.is_official else "the enterprise"
+    reason = f"cancelled by {by}: {data.reason or 'no reason given'}"
+    await _transition(
+        session,
+        actor,
+        Action.CANCEL,
+        voucher,
+        to=to,
+        redemption=redemption,
+        program=program,
+        amount=amount,
+        balance_delta=balance_delta,
+        program_delta=program_delta,
+        reason=reason,
+        state_reason=state_reason,
+        now=now,
+    )
+    redemption.cancel_reason = data.reason or ""
+    redemption.cancelled_by = actor.user_id
+    redemption.cancelled_at = now
+    await session.flush()
+    return _redemption_out(redemption, voucher=voucher)
 
 
 async def get_redemption(session: AsyncSession, principal: Principal | None, redemption_id: int) -> RedemptionOut:

@@ -19,6 +19,11 @@ Redemption states (money is `amount_fen`, the voucher's part of the price):
     delivered  the agency confirmed delivery with its evidence (contract, invoice, proof of co-payment, deliverable)
     settled    an official approved it; the agency is paid `amount_fen` — final
     rejected   an official rejected it with a reason; `amount_fen` returns to the programme's budget — final
+    cancelled  withdrawn while still pending, by the redeeming enterprise's staff or an official — final. The amount
+               goes back on the voucher: a spendable or fully used voucher can spend it again (a `redeemed` one
+               becomes `partially_redeemed`, or `issued` when nothing else is left on it); an expired voucher keeps
+               it as lapsed balance (the budget does not get it back, like the rest of that balance); a revoked
+               voucher has no balance, so the amount returns to the programme's budget as the revocation's did.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class RedemptionState(enum.StrEnum):
     DELIVERED = "delivered"
     SETTLED = "settled"
     REJECTED = "rejected"
+    CANCELLED = "cancelled"
 
 
 class Action(enum.StrEnum):
@@ -51,6 +57,7 @@ class Action(enum.StrEnum):
     REJECT = "reject"
     REVOKE = "revoke"
     EXPIRE = "expire"
+    CANCEL = "cancel"
 
 
 V = VoucherState
@@ -89,6 +96,14 @@ VOUCHER_MOVES: dict[Action, dict[VoucherState | None, frozenset[VoucherState]]] 
     },
 }
 VOUCHER_MOVES[Action.REJECT] = VOUCHER_MOVES[Action.SETTLE]
+# Cancelling a pending redemption gives its amount back: a fully used voucher is spendable again (or expired, when it
+# is past `expires_at`: the amount lapses with it); an expired or revoked voucher stays where it is.
+VOUCHER_MOVES[Action.CANCEL] = {
+    V.PARTIALLY_REDEEMED: frozenset({V.PARTIALLY_REDEEMED, V.ISSUED}),
+    V.REDEEMED: frozenset({V.PARTIALLY_REDEEMED, V.ISSUED, V.EXPIRED}),
+    V.EXPIRED: frozenset({V.EXPIRED}),
+    V.REVOKED: frozenset({V.REVOKED}),
+}
 
 # For each action on a redemption: from which state to which.
 REDEMPTION_MOVES: dict[Action, tuple[RedemptionState | None, RedemptionState]] = {
@@ -96,6 +111,7 @@ REDEMPTION_MOVES: dict[Action, tuple[RedemptionState | None, RedemptionState]] =
     Action.CONFIRM: (R.PENDING, R.DELIVERED),
     Action.SETTLE: (R.DELIVERED, R.SETTLED),
     Action.REJECT: (R.DELIVERED, R.REJECTED),
+    Action.CANCEL: (R.PENDING, R.CANCELLED),
 }
 
 SPENDABLE = frozenset({V.ISSUED, V.PARTIALLY_REDEEMED})
@@ -115,13 +131,16 @@ VOUCHER_LABELS: dict[VoucherState, tuple[str, str]] = {
 def voucher_state_after_redemptions(
     current: VoucherState, balance_fen: int, face_value_fen: int, redemption_states: list[RedemptionState]
 ) -> VoucherState:
-    """Where a live voucher stands given its balance and its redemptions' states (final states stay put)."""
+    """Where a live voucher stands given its balance and its redemptions' states (final states stay put).
+
+    Cancelled redemptions do not count: a voucher whose every redemption was cancelled is `issued` again."""
     if current in (V.EXPIRED, V.REVOKED, V.SETTLED):
         return current
+    live = [s for s in redemption_states if s is not R.CANCELLED]
     if balance_fen > 0:
-        return V.ISSUED if balance_fen == face_value_fen and not redemption_states else V.PARTIALLY_REDEEMED
-    if R.PENDING in redemption_states:
+        return V.ISSUED if balance_fen == face_value_fen and not live else V.PARTIALLY_REDEEMED
+    if R.PENDING in live:
         return V.REDEEMED
-    if R.DELIVERED in redemption_states:
+    if R.DELIVERED in live:
         return V.DELIVERED
     return V.SETTLED

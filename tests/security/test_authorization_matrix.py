@@ -206,6 +206,13 @@ MATRIX: dict[str, Case] = {
         body=lambda w, a: {"redemption_id": w.redemption_id, "rating": 5, "comment": f"review by {a}"},
     ),
     "GET /api/v1/agencies/{agency_id}/reviews": Case(lambda w: f"/api/v1/agencies/{w.agency_a}/reviews", everyone()),
+    # After confirm above the redemption is no longer pending: the enterprise that made it and officials pass the
+    # permission check and are told so (409); agencies, even the one it was made at, may not cancel.
+    "POST /api/v1/redemptions/{redemption_id}/cancel": Case(
+        lambda w: f"/api/v1/redemptions/{w.redemption_id}/cancel",
+        statuses(409, "enterprise_own", "official"),
+        body=lambda w, a: {"reason": f"cancelled by {a}"},
+    ),
     "GET /api/v1/voucher-flags": Case(fixed("/api/v1/voucher-flags"), statuses(200, "official")),
     # ------------------------------------------------------------ WeChat
     "POST /api/v1/auth/wechat-login": Case(

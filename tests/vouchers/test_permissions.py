@@ -37,6 +37,7 @@ def endpoints(w: World) -> dict[str, tuple[str, str, dict[str, Any] | None]]:
         Action.REVOKE.value: ("POST", f"/api/v1/vouchers/{voucher}/revoke", {"reason": "matrix"}),
         Action.CONFIRM.value: ("POST", "/api/v1/redemptions/1/confirm", EVIDENCE),
         Action.SETTLE.value: ("POST", "/api/v1/redemptions/1/settle", {"decision": "approve", "reason": "ok"}),
+        Action.CANCEL.value: ("POST", "/api/v1/redemptions/1/cancel", {"reason": "matrix"}),
     }
 
 
@@ -55,6 +56,7 @@ CASES = [
     "revoke",
     "confirm",
     "settle",
+    "cancel",
 ]
 
 
