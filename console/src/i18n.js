@@ -73,7 +73,7 @@ const zh = {
     expiredOn: '已于 {date} 到期', program: '项目', share: '补贴 {share}', redemptions: '核销记录',
   },
   vstates: { issued: '已发放', partially_redeemed: '部分使用', redeemed: '已使用', delivered: '已交付', settled: '已结算', expired: '已过期', revoked: '已撤回' },
-  rstates: { pending: '待确认', delivered: '已交付', settled: '已结算', rejected: '已拒绝' },
+  rstates: { pending: '待确认', delivered: '已交付', settled: '已结算', rejected: '已拒绝', cancelled: '已撤回' },
   actions: { issue: '发放', redeem: '核销', confirm: '确认交付', settle: '结算', reject: '拒绝', revoke: '撤回', expire: '过期' },
   redemption: {
     title: '核销记录', waiting: '等待确认的核销', service: '服务', price: '服务价格', amount: '券支付', enterpriseShare: '企业自付',
@@ -210,7 +210,7 @@ const en = {
     expiredOn: 'expired on {date}', program: 'Programme', share: 'covers {share}', redemptions: 'Redemptions',
   },
   vstates: { issued: 'Issued', partially_redeemed: 'Partly used', redeemed: 'Used', delivered: 'Delivered', settled: 'Settled', expired: 'Expired', revoked: 'Revoked' },
-  rstates: { pending: 'Waiting', delivered: 'Delivered', settled: 'Settled', rejected: 'Rejected' },
+  rstates: { pending: 'Waiting', delivered: 'Delivered', settled: 'Settled', rejected: 'Rejected', cancelled: 'Cancelled' },
   actions: { issue: 'Issued', redeem: 'Redeemed', confirm: 'Delivery confirmed', settle: 'Settled', reject: 'Rejected', revoke: 'Revoked', expire: 'Expired' },
   redemption: {
     title: 'Redemptions', waiting: 'Redemptions waiting for confirmation', service: 'Service', price: 'Price', amount: 'Voucher pays', enterpriseShare: 'Enterprise pays',
