@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AnyUrl, Field, ValidationError, field_validator
+from pydantic import AnyUrl, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/ip_assistant.sqlite3"
@@ -100,6 +100,14 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: AnyUrl | None) -> AnyUrl | None:
         if value is not None and value.scheme not in ("redis", "rediss"):
             raise ValueError("must be a redis:// or rediss:// URL")
+        return value
+
+    @field_validator("workers")
+    @classmethod
+    def _workers_share_redis(cls, value: int, info: ValidationInfo) -> int:
+        # Each process's in-process cache would hold its own logins, throttles, dedup records and searches.
+        if value > 1 and info.data.get("redis_url") is None:
+            raise ValueError("more than one worker needs REDIS_URL (processes share state only through Redis)")
         return value
 
     @field_validator("rasa_url")

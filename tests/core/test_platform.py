@@ -86,3 +86,15 @@ def test_a_bad_setting_stops_startup_with_one_line_naming_it(
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert named in err
+
+
+def test_several_workers_without_redis_stop_startup_naming_workers(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("WORKERS", "2")
+    with pytest.raises(SettingsError):
+        load_settings()
+    assert "WORKERS" in capsys.readouterr().err
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert load_settings().workers == 2
