@@ -10,22 +10,35 @@ voucher had been revoked: it went back to the budget, like the rest). So the boo
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.catalogue import SERVICES, ServiceCode
 from agencies.service import get_agency_summary
 from core.auth import Principal
 from core.db import utcnow
-from core.errors import NotFound
+from core.errors import NotFound, field_error
 from vouchers import repository
 from vouchers.models import Redemption, Voucher, VoucherAudit
 from vouchers.permissions import check
-from vouchers.schemas import ReportLine, ReportOut, ReportTotals
+from vouchers.schemas import (
+    ReportLine,
+    ReportOut,
+    ReportTotals,
+    SeriesBucket,
+    SeriesOut,
+    SeriesPoint,
+    SeriesQuery,
+)
 from vouchers.states import SPENDABLE, Action, RedemptionState, VoucherState
+
+# What the report counts as spent (`redeemed_fen`): pending, delivered or settled — not rejected, not cancelled.
+SPENDING = frozenset({RedemptionState.PENDING, RedemptionState.DELIVERED, RedemptionState.SETTLED})
 
 
 async def program_report(session: AsyncSession, principal: Principal | None, program_id: int) -> ReportOut:
@@ -114,7 +127,7 @@ async def program_report(session: AsyncSession, principal: Principal | None, pro
                 line["cancelled"] += int(count)
                 continue
             line["redemptions"] += int(count)
-            if state != RedemptionState.REJECTED:
+            if state in SPENDING:
                 line["redeemed_fen"] += int(amount)
     return ReportOut(
         program_id=program.id,
@@ -143,6 +156,141 @@ async def program_report(session: AsyncSession, principal: Principal | None, pro
         by_agency=[ReportLine(**line) for _, line in sorted(by_agency.items())],
         by_service=[ReportLine(**line) for _, line in sorted(by_service.items())],
     )
+
+
+# ---------------------------------------------------------------- spending over time
+
+CHINA = ZoneInfo("Asia/Shanghai")  # UTC+8 all year (no daylight saving since 1991)
+MAX_SERIES_BUCKETS = 1000
+
+
+def china_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(CHINA).date()
+
+
+def china_midnight(day: dt.date) -> dt.datetime:
+    """The UTC instant a China day begins."""
+    return dt.datetime.combine(day, dt.time(), CHINA).astimezone(dt.UTC)
+
+
+def bucket_start(day: dt.date, bucket: SeriesBucket) -> dt.date:
+    if bucket is SeriesBucket.WEEK:
+        return day - dt.timedelta(days=day.weekday())
+    if bucket is SeriesBucket.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def next_bucket(start: dt.date, bucket: SeriesBucket) -> dt.date:
+    if bucket is SeriesBucket.WEEK:
+        return start + dt.timedelta(days=7)
+    if bucket is SeriesBucket.MONTH:
+        return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return start + dt.timedelta(days=1)
+
+
+def series_buckets(first: dt.date, last: dt.date, bucket: SeriesBucket) -> list[tuple[dt.date, dt.date]]:
+    """(start, end) of each bucket from `first` to `last` (inclusive), the outer two clipped to them; at most one
+    more than MAX_SERIES_BUCKETS, so an over-long range is found without listing it all."""
+    buckets: list[tuple[dt.date, dt.date]] = []
+    start = bucket_start(first, bucket)
+    while start <= last and len(buckets) <= MAX_SERIES_BUCKETS:
+        following = next_bucket(start, bucket)
+        buckets.append((max(start, first), min(following - dt.timedelta(days=1), last)))
+        start = following
+    return buckets
+
+
+def _china_bucket(dialect: str, bucket: SeriesBucket) -> ColumnElement[str]:
+    """The bucket's first China day of a redemption, as text YYYY-MM-DD, computed by the database."""
+    if dialect == "postgresql":
+        local = func.timezone(literal_column("'Asia/Shanghai'"), Redemption.created_at)
+        unit: ColumnElement[str] = literal_column(f"'{bucket.value}'")  # date_trunc's week starts on Monday
+        return func.to_char(func.date_trunc(unit, local), literal_column("'YYYY-MM-DD'"))
+    # SQLite keeps UTC text; China is a fixed +8 hours.
+    if bucket is SeriesBucket.WEEK:
+        return func.date(Redemption.created_at, "+8 hours", "-6 days", "weekday 1")  # the Monday on or before
+    if bucket is SeriesBucket.MONTH:
+        return func.strftime("%Y-%m-01", Redemption.created_at, "+8 hours")
+    return func.date(Redemption.created_at, "+8 hours")
+
+
+async def spending_series(
+    session: AsyncSession, principal: Principal | None, program_id: int, query: SeriesQuery
+) -> SeriesOut:
+    """Spending per China day / week / month over the programme's validity (or `from`..`to`), cumulated, against
+    the budget: one GROUP BY over the programme's spending redemptions, bucketed by when they were made."""
+    check(principal, "program.report")
+    program = await repository.program(session, program_id)
+    if program is None:
+        raise NotFound(f"no voucher programme {program_id}")
+    first = query.date_from or china_day(program.valid_from)
+    last = query.date_to or china_day(program.valid_until)
+    if first > last:
+        field = "query.from" if query.date_from is not None else "query.to"
+        raise field_error(field, f"from ({first}) must be on or before to ({last})")
+    buckets = series_buckets(first, last, query.bucket)
+    if len(buckets) > MAX_SERIES_BUCKETS:
+        raise field_error(
+            "query.bucket",
+            f"{first} to {last} is more than {MAX_SERIES_BUCKETS} {query.bucket.value} buckets; "
+            "choose a longer bucket (week, month) or a shorter from/to",
+            code="too_many_buckets",
+        )
+    begins = china_midnight(first)
+    # Spending before `from` gets no bucket (NULL): it opens the cumulative sum.
+    spent = (
+        select(
+            case(
+                (Redemption.created_at < begins, None),
+                else_=_china_bucket(session.get_bind().dialect.name, query.bucket),
+            ).label("bucket"),
+            Redemption.amount_fen,
+        )
+        .where(
+            Redemption.program_id == program.id,
+            Redemption.state.in_([s.value for s in SPENDING]),
+            Redemption.created_at < china_midnight(last + dt.timedelta(days=1)),
+        )
+        .subquery()
+    )
+    rows = await session.execute(select(spent.c.bucket, func.sum(spent.c.amount_fen)).group_by(spent.c.bucket))
+    by_bucket: dict[dt.date | None, int] = {}
+    for key, amount in rows:
+        by_bucket[None if key is None else dt.date.fromisoformat(str(key))] = int(amount)
+    before = by_bucket.get(None, 0)
+    running = before
+    points: list[SeriesPoint] = []
+    for start, end in buckets:
+        redeemed = by_bucket.get(bucket_start(start, query.bucket), 0)
+        running += redeemed
+        points.append(
+            SeriesPoint(start=start, end=end, redeemed_fen=redeemed, spent_fen=running, budget_fen=program.budget_fen)
+        )
+    return SeriesOut(
+        program_id=program.id,
+        program_name=program.name,
+        generated_at=utcnow(),
+        bucket=query.bucket,
+        timezone="Asia/Shanghai",
+        date_from=first,
+        date_to=last,
+        spent_before_fen=before,
+        points=points,
+    )
+
+
+SERIES_CSV_COLUMNS = ("start", "end", "redeemed_fen", "spent_fen", "budget_fen")
+
+
+def series_csv(series: SeriesOut) -> str:
+    """One row per bucket; dates are China days."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SERIES_CSV_COLUMNS)
+    for p in series.points:
+        writer.writerow([p.start.isoformat(), p.end.isoformat(), p.redeemed_fen, p.spent_fen, p.budget_fen])
+    return out.getvalue()
 
 
 REPORT_CSV_COLUMNS = (

@@ -33,6 +33,8 @@ from vouchers.schemas import (
     ReportOut,
     ReportQuery,
     RevokeIn,
+    SeriesOut,
+    SeriesQuery,
     SettleIn,
     VoucherDetail,
     VoucherOut,
@@ -244,6 +246,27 @@ async def program_report(request: web.Request, query: ReportQuery) -> ReportOut 
 async def program_report_csv(request: web.Request) -> web.Response:
     report = await reports.program_report(session(request), principal_of(request), path_id(request, "program_id"))
     return _csv_response(report)
+
+
+@api.route(
+    "GET",
+    "/api/v1/voucher-programs/{program_id}/report/series",
+    query=SeriesQuery,
+    response=SeriesOut,
+    auth=True,
+    tags=TAGS,
+    extra_responses={"200": {"description": "OK (JSON, or CSV with format=csv)"}},
+    summary="Spent per China day / week / month, cumulative, against the budget (officials)",
+)
+async def program_report_series(request: web.Request, query: SeriesQuery) -> SeriesOut | web.Response:
+    program_id = path_id(request, "program_id")
+    series = await reports.spending_series(session(request), principal_of(request), program_id, query)
+    if query.format == "csv":
+        response = web.Response(text=reports.series_csv(series), content_type="text/csv", charset="utf-8")
+        filename = f"programme-{series.program_id}-series-{series.bucket.value}.csv"
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    return series
 
 
 def _csv_response(report: ReportOut) -> web.Response:

@@ -350,6 +350,44 @@ class ReportOut(BaseModel):
     by_service: list[ReportLine]
 
 
+SeriesDay = Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31))]
+
+
+class SeriesBucket(enum.StrEnum):
+    DAY = "day"
+    WEEK = "week"  # Monday to Sunday
+    MONTH = "month"
+
+
+class SeriesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    bucket: SeriesBucket = SeriesBucket.DAY
+    date_from: SeriesDay | None = Field(default=None, alias="from", description="first China day (valid_from)")
+    date_to: SeriesDay | None = Field(default=None, alias="to", description="last China day (valid_until)")
+    format: Literal["json", "csv"] = "json"
+
+
+class SeriesPoint(BaseModel):
+    start: dt.date  # first China day of the bucket (the first bucket starts at `from`)
+    end: dt.date  # last China day of the bucket, inclusive (the last bucket ends at `to`)
+    redeemed_fen: int  # spent in this bucket: pending, delivered or settled redemptions, as the report's redeemed_fen
+    spent_fen: int  # cumulative since the programme began, this bucket included
+    budget_fen: int
+
+
+class SeriesOut(BaseModel):
+    program_id: int
+    program_name: str
+    generated_at: dt.datetime
+    bucket: SeriesBucket
+    timezone: str
+    date_from: dt.date
+    date_to: dt.date
+    spent_before_fen: int  # spent before `from` (the first bucket's spent_fen starts from here)
+    points: list[SeriesPoint]
+
+
 class LedgerDifference(BaseModel):
     subject: str
     subject_id: int

@@ -169,6 +169,9 @@ MATRIX: dict[str, Case] = {
     "GET /api/v1/voucher-programs/{program_id}/report": Case(
         lambda w: f"/api/v1/voucher-programs/{w.program_id}/report", statuses(200, "official")
     ),
+    "GET /api/v1/voucher-programs/{program_id}/report/series": Case(
+        lambda w: f"/api/v1/voucher-programs/{w.program_id}/report/series", statuses(200, "official")
+    ),
     "GET /api/v1/voucher-programs/{program_id}/report.csv": Case(
         lambda w: f"/api/v1/voucher-programs/{w.program_id}/report.csv", statuses(200, "official")
     ),
