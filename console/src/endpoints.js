@@ -12,6 +12,7 @@ export const paths = {
   issue: (id) => `/voucher-programs/${id}/vouchers`,
   programVouchers: (id) => `/voucher-programs/${id}/vouchers`,
   report: (id) => `/voucher-programs/${id}/report`,
+  reportSeries: (id) => `/voucher-programs/${id}/report/series`,
   voucher: (id) => `/vouchers/${id}`,
   revoke: (id) => `/vouchers/${id}/revoke`,
   myVouchers: '/me/vouchers',

@@ -91,7 +91,7 @@ const zh = {
     title: '项目报表', issued: '已发放', redeemed: '已核销', delivered: '已交付', settled: '已结算', expired: '已过期', revoked: '已撤回退回',
     remaining: '剩余预算', budget: '总预算', pending: '待确认', rejected: '已拒绝', outstanding: '未使用余额',
     overTime: '支出与预算（按时间）', byAgency: '按机构', byService: '按服务', exportCsv: '导出 CSV', key: '编号', name: '名称',
-    count: '笔数', spent: '累计核销', generatedAt: '生成于', timelineNote: '按核销记录的时间累计（最近 {n} 笔）',
+    count: '笔数', spent: '累计核销', generatedAt: '生成于', timelineNote: '按北京时间{bucket}累计', bucket: { day: '逐日', week: '逐周', month: '逐月' },
   },
   profile: {
     title: '机构资料', editable: '可编辑信息', servicesTitle: '服务与价格', addService: '添加服务', saved: '已保存，搜索结果已更新',
@@ -228,7 +228,7 @@ const en = {
     title: 'Programme report', issued: 'Issued', redeemed: 'Redeemed', delivered: 'Delivered', settled: 'Settled', expired: 'Expired', revoked: 'Revoked (returned)',
     remaining: 'Remaining budget', budget: 'Budget', pending: 'Waiting', rejected: 'Rejected', outstanding: 'Unspent balance',
     overTime: 'Spent vs budget over time', byAgency: 'By agency', byService: 'By service', exportCsv: 'Export CSV', key: 'Code', name: 'Name',
-    count: 'Count', spent: 'Spent so far', generatedAt: 'Generated', timelineNote: 'Cumulative by redemption time (latest {n})',
+    count: 'Count', spent: 'Spent so far', generatedAt: 'Generated', timelineNote: 'cumulative {bucket}, China time', bucket: { day: 'by day', week: 'by week', month: 'by month' },
   },
   profile: {
     title: 'Agency profile', editable: 'Editable details', servicesTitle: 'Services and prices', addService: 'Add a service', saved: 'Saved; search results are updated',
