@@ -8,7 +8,7 @@ Services `flush()`; the request's unit of work commits.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import permissions
@@ -119,7 +119,15 @@ async def record_unanswered(
 
 async def list_tickets(session: AsyncSession, principal: Principal | None, query: TicketQuery) -> TicketPage:
     permissions.can_work_tickets(principal)
-    where = [] if query.status is None else [ConsultationTicket.status == query.status]
+    rows, total = await _ticket_page(session, query)
+    return TicketPage(items=[ticket_out(t) for t in rows], total=total, page=query.page, page_size=query.page_size)
+
+
+async def _ticket_page(
+    session: AsyncSession, query: TicketQuery, *conditions: ColumnElement[bool]
+) -> tuple[list[ConsultationTicket], int]:
+    """One page of tickets matching `conditions` and the query's status, newest first, and their total."""
+    where = [*conditions] if query.status is None else [*conditions, ConsultationTicket.status == query.status]
     total = await session.scalar(select(func.count()).select_from(ConsultationTicket).where(*where)) or 0
     rows = await session.scalars(
         select(ConsultationTicket)
@@ -128,7 +136,7 @@ async def list_tickets(session: AsyncSession, principal: Principal | None, query
         .limit(query.page_size)
         .offset((query.page - 1) * query.page_size)
     )
-    return TicketPage(items=[ticket_out(t) for t in rows], total=total, page=query.page, page_size=query.page_size)
+    return list(rows), total
 
 
 async def update_ticket(
@@ -194,17 +202,7 @@ async def my_tickets(session: AsyncSession, principal: Principal | None, query: 
     """The tickets opened for this user (in the mini-program, or in the official account once linked), newest
     first: where the answer to a question the assistant handed to the experts can always be found."""
     me = permissions.can_read_own_tickets(principal)
-    where = [ConsultationTicket.user_id == me.user_id]
-    if query.status is not None:
-        where.append(ConsultationTicket.status == query.status)
-    total = await session.scalar(select(func.count()).select_from(ConsultationTicket).where(*where)) or 0
-    rows = await session.scalars(
-        select(ConsultationTicket)
-        .where(*where)
-        .order_by(ConsultationTicket.created_at.desc(), ConsultationTicket.id.desc())
-        .limit(query.page_size)
-        .offset((query.page - 1) * query.page_size)
-    )
+    rows, total = await _ticket_page(session, query, ConsultationTicket.user_id == me.user_id)
     return MyTicketPage(items=[my_ticket_out(t) for t in rows], total=total, page=query.page, page_size=query.page_size)
 
 
