@@ -86,6 +86,7 @@ from core.credit_code import credit_code_problem
 from core.db import after_commit, utcnow
 from core.errors import field_error
 from core.events import RatingChanged, publish
+from core.regions import prefix_of
 
 # Cached search results live under this namespace; bumping its version after a write makes them all unreachable.
 SEARCH_NAMESPACE = "agencies"
@@ -137,15 +138,6 @@ async def get_agency_summary(session: AsyncSession, agency_id: int) -> AgencySum
     return None if agency is None else summary_of(agency)
 
 
-def region_filter_prefix(region_code: str) -> str:
-    """The code prefix a region filter matches: a province (xx0000) its cities, a city (xxxx00) its districts."""
-    if region_code.endswith("0000"):
-        return region_code[:2]
-    if region_code.endswith("00"):
-        return region_code[:4]
-    return region_code
-
-
 async def participating_agencies(
     session: AsyncSession,
     *,
@@ -159,7 +151,7 @@ async def participating_agencies(
         select(Agency)
         .where(
             Agency.accepts_vouchers.is_(True),
-            Agency.region_code.startswith(region_filter_prefix(region_code)),
+            Agency.region_code.startswith(prefix_of(region_code)),
             Agency.id.in_(select(AgencyService.agency_id).where(AgencyService.service_code.in_(service_codes))),
         )
         .options(selectinload(Agency.services))

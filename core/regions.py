@@ -56,6 +56,20 @@ class Region:
         return code.startswith(self.prefix)
 
 
+def prefix_of(code: str) -> str:
+    """The code prefix a region filter matches: a province (xx0000) its cities, a city (xxxx00) its districts."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def enclosing_codes(code: str) -> list[str]:
+    """A region and the regions containing it: 330106 → 330100, 330106, 330000 (sorted)."""
+    return sorted({code, code[:4] + "00", code[:2] + "0000"})
+
+
 def code_range(prefix: str) -> tuple[str, str]:
     """`"33"` -> `("33", "34")`: every code starting with the prefix sorts in between."""
     return prefix, str(int(prefix) + 1).zfill(len(prefix))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.regions import prefix_of
 from enterprises.models import Enterprise
 from enterprises.schemas import EnterpriseQuery
 
@@ -37,9 +38,7 @@ async def search(session: AsyncSession, query: EnterpriseQuery) -> tuple[list[En
         like = f"%{query.q.strip()}%"
         stmt = stmt.where(Enterprise.name.ilike(like) | Enterprise.credit_code.ilike(like))
     if query.region:
-        from agencies.service import region_filter_prefix
-
-        stmt = stmt.where(Enterprise.region_code.startswith(region_filter_prefix(query.region)))
+        stmt = stmt.where(Enterprise.region_code.startswith(prefix_of(query.region)))
     if query.qualification is not None:
         stmt = stmt.where(Enterprise.qualification == query.qualification.value)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

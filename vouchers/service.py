@@ -37,11 +37,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.catalogue import LEVEL_ORDER, SERVICES, CreditLevel, ServiceCode
-from agencies.service import AgencySummary, get_agency_summary, participating_agencies, region_filter_prefix
+from agencies.service import AgencySummary, get_agency_summary, participating_agencies
 from core.auth import Principal, Role
 from core.db import Database, utcnow
 from core.errors import NotFound, ValidationFailed, field_error
 from core.events import VoucherStateChanged, publish
+from core.regions import enclosing_codes, prefix_of
 from enterprises.catalogue import QUALIFICATION_LABELS, Qualification, at_least
 from enterprises.service import (
     EnterpriseSummary,
@@ -577,16 +578,11 @@ async def _program_or_404(session: AsyncSession, program_id: int) -> VoucherProg
     return program
 
 
-def _region_chain(region: str) -> list[str]:
-    """A region and the regions containing it: 330106 → 330106, 330100, 330000."""
-    return sorted({region, region[:4] + "00", region[:2] + "0000"})
-
-
 async def list_programs(session: AsyncSession, query: ProgramQuery) -> list[ProgramOut]:
     now = utcnow()
     programs = await repository.programs(
         session,
-        region_prefixes=None if query.region is None else _region_chain(query.region),
+        region_prefixes=None if query.region is None else enclosing_codes(query.region),
         service=None if query.service is None else query.service.value,
         open_at=now if query.open_only else None,
     )
@@ -700,7 +696,7 @@ async def issue_vouchers(
     problems: list[dict[str, Any]] = []
     resolved: list[tuple[EnterpriseSummary, int]] = []
     today = now.date()
-    region_prefix = region_filter_prefix(program.region_code)
+    region_prefix = prefix_of(program.region_code)
     needed = Qualification(program.min_qualification)
     for index, item in enumerate(data.enterprises):
         column = "enterprise_id" if item.enterprise_id is not None else "credit_code"
@@ -853,7 +849,7 @@ def _request_hash(voucher_id: int, body: RedeemIn) -> str:
 def _participation_problem(agency: AgencySummary, program: VoucherProgram, service_code: str) -> str | None:
     if not agency.accepts_vouchers:
         return "this agency does not accept vouchers"
-    if not agency.region_code.startswith(region_filter_prefix(program.region_code)):
+    if not agency.region_code.startswith(prefix_of(program.region_code)):
         return f"this agency is in region {agency.region_code}, outside the programme's region {program.region_code}"
     if not agency.offers(service_code):
         return f"this agency does not offer {service_code}"

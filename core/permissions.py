@@ -1,0 +1,45 @@
+"""The one way every domain declares who may do what.
+
+Each domain's `permissions.py` names its actions in a `StrEnum` and maps each to a `Rule` in a `PermissionTable`;
+its services call `PERMISSIONS.check(principal, Action.X)` with the acting principal. Ownership (own agency, own
+enterprise, own records) is a property of the data, so the service checks it after the role; `Rule.own_only` says
+for which roles it applies, so the table stays the single place the authorization tests are generated from.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from core.auth import Principal, Role, require
+
+ANY_ROLE: frozenset[Role] = frozenset(Role)
+A = TypeVar("A", bound=enum.StrEnum)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    roles: frozenset[Role]
+    # Roles that may act only on what they own (their agency, their enterprise, their records).
+    own_only: frozenset[Role] = frozenset()
+
+
+class PermissionTable(Generic[A]):
+    """A domain's actions and the roles each needs."""
+
+    def __init__(self, rules: Mapping[A, Rule]) -> None:
+        self.rules: dict[A, Rule] = dict(rules)
+
+    def roles(self, action: A) -> frozenset[Role]:
+        return self.rules[action].roles
+
+    def check(self, principal: Principal | None, action: A) -> Principal:
+        """The principal, if its role may do `action`; 401 for nobody, 403 for a role outside the rule."""
+        roles = self.rules[action].roles
+        return require(principal, *sorted(roles)) if roles != ANY_ROLE else require(principal)
+
+    def own_only(self, principal: Principal, action: A) -> bool:
+        """Whether this principal's role is limited to what it owns for `action`."""
+        return principal.role in self.rules[action].own_only
