@@ -1,19 +1,22 @@
-"""Consultation tickets and unanswered questions: every rule and write about them.
+"""The assistant's rules: who may chat, and every rule and write about consultation tickets and unanswered
+questions.
 
-Custom actions open tickets and record questions on behalf of whoever is chatting (`open_ticket`,
-`record_unanswered`); officials list and work them (`list_tickets`, `update_ticket`, `list_unanswered`); the
-person who asked reads their own (`my_tickets`, `my_ticket`).
-Services `flush()`; the request's unit of work commits.
+`chat` hands an enterprise user's message to the chat engine. Custom actions open tickets and record questions on
+behalf of whoever is chatting (`open_ticket`, `record_unanswered`); officials list and work them (`list_tickets`,
+`update_ticket`, `list_unanswered`); the person who asked reads their own (`my_tickets`, `my_ticket`).
+Queries are in `bot.repository`. Services `flush()`; the request's unit of work commits.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import permissions, repository
+from bot import repository
 from bot.errors import TicketClosed, TicketNotFound
 from bot.models import ConsultationTicket, UnansweredQuestion
+from bot.permissions import PERMISSIONS, Action
 from bot.schemas import (
+    ChatOut,
     MyTicketOut,
     MyTicketPage,
     TicketOut,
@@ -25,11 +28,19 @@ from bot.schemas import (
     UnansweredQuery,
 )
 from core.auth import Principal
+from core.chat import ChatEngine, ChatTurn
 from core.db import utcnow
 from core.errors import field_error
 from core.events import TicketAnswered, publish
 
 TRANSCRIPT_LINES = 6
+
+
+async def chat(engine: ChatEngine, principal: Principal | None, text: str) -> ChatOut:
+    """The assistant's replies to a mini-program user's message; the conversation is the user's own."""
+    acting = PERMISSIONS.check(principal, Action.CHAT)
+    turn = ChatTurn(sender_id=f"u:{acting.user_id}", text=text, channel="miniprogram", principal=acting)
+    return ChatOut(replies=await engine.reply(turn))
 
 
 def ticket_out(ticket: ConsultationTicket) -> TicketOut:
@@ -111,7 +122,7 @@ async def record_unanswered(
 
 
 async def list_tickets(session: AsyncSession, principal: Principal | None, query: TicketQuery) -> TicketPage:
-    permissions.can_work_tickets(principal)
+    PERMISSIONS.check(principal, Action.WORK_TICKETS)
     rows, total = await repository.ticket_page(session, query)
     return TicketPage(items=[ticket_out(t) for t in rows], total=total, page=query.page, page_size=query.page_size)
 
@@ -119,7 +130,7 @@ async def list_tickets(session: AsyncSession, principal: Principal | None, query
 async def update_ticket(
     session: AsyncSession, principal: Principal | None, ticket_id: int, patch: TicketPatch
 ) -> TicketOut:
-    actor = permissions.can_work_tickets(principal)
+    actor = PERMISSIONS.check(principal, Action.WORK_TICKETS)
     ticket = await repository.lock_ticket(session, ticket_id)
     if ticket is None:
         raise TicketNotFound(ticket_id)
@@ -176,14 +187,14 @@ def my_ticket_out(ticket: ConsultationTicket) -> MyTicketOut:
 async def my_tickets(session: AsyncSession, principal: Principal | None, query: TicketQuery) -> MyTicketPage:
     """The tickets opened for this user (in the mini-program, or in the official account once linked), newest
     first: where the answer to a question the assistant handed to the experts can always be found."""
-    me = permissions.can_read_own_tickets(principal)
+    me = PERMISSIONS.check(principal, Action.READ_OWN_TICKETS)
     rows, total = await repository.ticket_page(session, query, user_id=me.user_id)
     return MyTicketPage(items=[my_ticket_out(t) for t in rows], total=total, page=query.page, page_size=query.page_size)
 
 
 async def my_ticket(session: AsyncSession, principal: Principal | None, ticket_id: int) -> MyTicketOut:
     """One of the user's own tickets; someone else's is "not found", like one that does not exist."""
-    me = permissions.can_read_own_tickets(principal)
+    me = PERMISSIONS.check(principal, Action.READ_OWN_TICKETS)
     ticket = await repository.ticket_of_user(session, ticket_id, me.user_id)
     if ticket is None:
         raise TicketNotFound(ticket_id)
@@ -191,7 +202,7 @@ async def my_ticket(session: AsyncSession, principal: Principal | None, ticket_i
 
 
 async def list_unanswered(session: AsyncSession, principal: Principal | None, query: UnansweredQuery) -> UnansweredPage:
-    permissions.can_read_unanswered(principal)
+    PERMISSIONS.check(principal, Action.READ_UNANSWERED)
     rows, total = await repository.unanswered_page(session, query)
     items = [
         UnansweredOut(
