@@ -16,6 +16,7 @@ from accounts import repository
 from accounts.errors import BadCredentials
 from accounts.models import AuthToken, User
 from accounts.passwords import hash_password, verify_password
+from accounts.permissions import PERMISSIONS, Action
 from accounts.schemas import MeOut, NewUser
 from core.auth import Principal, Role
 from core.cache import Cache, CacheUnavailable
@@ -133,7 +134,10 @@ async def login(
     return await issue_token(session, settings, user)
 
 
-async def logout(session: AsyncSession, cache: Cache, raw_token: str) -> None:
+async def logout(session: AsyncSession, cache: Cache, principal: Principal | None, raw_token: str | None) -> None:
+    """Revoke the bearer token of the request (`raw_token`, which `principal` was resolved from)."""
+    PERMISSIONS.check(principal, Action.LOG_OUT)
+    assert raw_token is not None  # a principal comes only from a resolved bearer token
     digest = token_hash(raw_token)
     await repository.revoke_token(session, digest, utcnow())
 
@@ -175,6 +179,12 @@ async def resolve_token(app: web.Application, raw: str) -> Principal | None:
         }
         await cache.set(f"token:{digest}", json.dumps(payload), ttl)
     return principal
+
+
+async def me(session: AsyncSession, principal: Principal | None) -> MeOut:
+    """The signed-in user's own account."""
+    acting = PERMISSIONS.check(principal, Action.READ_OWN_ACCOUNT)
+    return me_of(await current_user(session, acting))
 
 
 async def current_user(session: AsyncSession, principal: Principal) -> User:
