@@ -44,6 +44,7 @@ async def chat(engine: ChatEngine, principal: Principal | None, text: str) -> Ch
 
 
 def ticket_out(ticket: ConsultationTicket) -> TicketOut:
+    """The ticket as officials see it; its transcript is stored one message a line and answered as a list."""
     return TicketOut(
         id=ticket.id,
         sender_id=ticket.sender_id,
@@ -204,18 +205,5 @@ async def my_ticket(session: AsyncSession, principal: Principal | None, ticket_i
 async def list_unanswered(session: AsyncSession, principal: Principal | None, query: UnansweredQuery) -> UnansweredPage:
     PERMISSIONS.check(principal, Action.READ_UNANSWERED)
     rows, total = await repository.unanswered_page(session, query)
-    items = [
-        UnansweredOut(
-            id=r.id,
-            sender_id=r.sender_id,
-            user_id=r.user_id,
-            text=r.text,
-            lang=r.lang,
-            reason=r.reason,
-            intent=r.intent,
-            confidence=r.confidence,
-            created_at=r.created_at,
-        )
-        for r in rows
-    ]
+    items = [UnansweredOut.model_validate(row) for row in rows]
     return UnansweredPage(items=items, total=total, page=query.page, page_size=query.page_size)
