@@ -1,4 +1,4 @@
-"""Patent priority examination: who may get it, as pure functions (POLICY_NOTES §1).
+"""Patent priority examination: who may get it, as pure functions.
 
 The rules are those of 《专利优先审查管理办法》 (SIPO Order No. 76, in force 1 Aug 2017), Arts. 2–3 and 8: any one
 of six grounds makes a case eligible; the request needs a request form, prior-art information, supporting
@@ -73,7 +73,7 @@ KEY_INDUSTRY_FIELDS = frozenset(
 # Ground 3: internet, big data, cloud computing and other fast-moving fields.
 FAST_MOVING_FIELDS = frozenset({FieldCode.DIGITAL_ECONOMY})
 
-# Once approved: how fast the case is handled (POLICY_NOTES §1, "time limits").
+# Once approved: how fast the case is handled (Art. 10; the facts file cites it for ask_priority_exam_timeline).
 TIME_LIMITS: dict[CaseType, tuple[str, str]] = {
     CaseType.INVENTION: (
         "45日内发出第一次审查意见通知书，1年内结案",
