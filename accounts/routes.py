@@ -7,7 +7,7 @@ from aiohttp import web
 from accounts import passwords, service
 from accounts.schemas import LoginIn, MeOut, TokenOut
 from core import ratelimit
-from core.auth import bearer_token, principal_of, require
+from core.auth import bearer_token, principal_of
 from core.http import Api, session
 from core.state import CACHE, SETTINGS, TOKEN_RESOLVER
 
@@ -54,13 +54,9 @@ async def login(request: web.Request, body: LoginIn) -> TokenOut:
     summary="Revoke the bearer token used for this request",
 )
 async def logout(request: web.Request) -> None:
-    require(principal_of(request))
-    token = bearer_token(request)
-    assert token is not None  # the auth middleware resolved it
-    await service.logout(session(request), request.app[CACHE], token)
+    await service.logout(session(request), request.app[CACHE], principal_of(request), bearer_token(request))
 
 
 @api.route("GET", "/api/v1/me", response=MeOut, auth=True, tags=["auth"], summary="Who the token belongs to")
 async def me(request: web.Request) -> MeOut:
-    principal = require(principal_of(request))
-    return service.me_of(await service.current_user(session(request), principal))
+    return await service.me(session(request), principal_of(request))

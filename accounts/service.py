@@ -9,13 +9,14 @@ import secrets
 from dataclasses import dataclass
 
 from aiohttp import web
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts import repository
 from accounts.errors import BadCredentials
 from accounts.models import AuthToken, User
 from accounts.passwords import hash_password, verify_password
+from accounts.permissions import PERMISSIONS, Action
 from accounts.schemas import MeOut, NewUser
 from core.auth import Principal, Role
 from core.cache import Cache, CacheUnavailable
@@ -62,8 +63,7 @@ async def create_user(session: AsyncSession, new: NewUser) -> User:
         raise field_error("agency_id", "only agency staff belong to an agency")
     if new.role is not Role.ENTERPRISE and new.enterprise_id is not None:
         raise field_error("enterprise_id", "only enterprise staff belong to an enterprise")
-    existing = await session.scalar(select(User.id).where(User.username == new.username))
-    if existing is not None:
+    if await repository.username_taken(session, new.username):
         raise Conflict(f"username {new.username!r} is taken", code="username_taken")
     user = User(
         username=new.username,
@@ -122,7 +122,7 @@ async def login(
             retry_after=window,
             details={"retry_after": window},
         )
-    user = await session.scalar(select(User).where(User.username == username, User.is_active.is_(True)))
+    user = await repository.active_user_by_username(session, username)
     if not await verify_password(user.password_hash if user else None, password) or user is None:
         try:
             for key in keys:
@@ -134,13 +134,12 @@ async def login(
     return await issue_token(session, settings, user)
 
 
-async def logout(session: AsyncSession, cache: Cache, raw_token: str) -> None:
+async def logout(session: AsyncSession, cache: Cache, principal: Principal | None, raw_token: str | None) -> None:
+    """Revoke the bearer token of the request (`raw_token`, which `principal` was resolved from)."""
+    PERMISSIONS.check(principal, Action.LOG_OUT)
+    assert raw_token is not None  # a principal comes only from a resolved bearer token
     digest = token_hash(raw_token)
-    await session.execute(
-        update(AuthToken)
-        .where(AuthToken.token_hash == digest, AuthToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    await repository.revoke_token(session, digest, utcnow())
 
     async def forget() -> None:
         await cache.delete(f"token:{digest}")
@@ -160,16 +159,10 @@ async def resolve_token(app: web.Application, raw: str) -> Principal | None:
         data["role"] = Role(data["role"])
         return Principal(**data)
     async with app[DATABASE].reader() as session:
-        row = (
-            await session.execute(
-                select(AuthToken, User)
-                .join(User, User.id == AuthToken.user_id)
-                .where(AuthToken.token_hash == digest, AuthToken.revoked_at.is_(None), User.is_active.is_(True))
-            )
-        ).first()
-    if row is None:
+        found = await repository.live_token(session, digest)
+    if found is None:
         return None
-    token, user = row
+    token, user = found
     if token.expires_at <= utcnow():
         return None
     principal = principal_for(user, token.id)
@@ -188,8 +181,14 @@ async def resolve_token(app: web.Application, raw: str) -> Principal | None:
     return principal
 
 
+async def me(session: AsyncSession, principal: Principal | None) -> MeOut:
+    """The signed-in user's own account."""
+    acting = PERMISSIONS.check(principal, Action.READ_OWN_ACCOUNT)
+    return me_of(await current_user(session, acting))
+
+
 async def current_user(session: AsyncSession, principal: Principal) -> User:
-    user = await session.get(User, principal.user_id)
+    user = await repository.user_by_id(session, principal.user_id)
     if user is None:
         raise BadCredentials("this account no longer exists")
     return user
@@ -204,7 +203,7 @@ async def find_or_create_wechat_user(session: AsyncSession, *, openid: str, unio
     A new WeChat user gets the enterprise role with no enterprise yet (binding to an enterprise is a later step,
     done by an official); the unionid is kept when WeChat sends one.
     """
-    user = await session.scalar(select(User).where(User.wechat_openid == openid))
+    user = await repository.user_by_openid(session, openid)
     if user is None:
         user = User(role=Role.ENTERPRISE.value, display_name="微信用户", wechat_openid=openid, wechat_unionid=unionid)
         session.add(user)
@@ -212,7 +211,7 @@ async def find_or_create_wechat_user(session: AsyncSession, *, openid: str, unio
             async with session.begin_nested():
                 await session.flush()
         except IntegrityError:  # the same user's first login racing in another request
-            user = await session.scalar(select(User).where(User.wechat_openid == openid))
+            user = await repository.user_by_openid(session, openid)
             if user is None:
                 raise
             return user, False
@@ -225,37 +224,22 @@ async def find_or_create_wechat_user(session: AsyncSession, *, openid: str, unio
 
 async def principal_for_openid(session: AsyncSession, openid: str) -> Principal | None:
     """The active user linked to a WeChat openid, as a principal; None for a stranger."""
-    user = await session.scalar(select(User).where(User.wechat_openid == openid, User.is_active.is_(True)))
+    user = await repository.active_user_by_openid(session, openid)
     return None if user is None else principal_for(user)
 
 
 async def principal_for_unionid(session: AsyncSession, unionid: str) -> Principal | None:
     """The active user with this WeChat unionid (the same person in our official account and mini-program)."""
-    users = (
-        await session.scalars(
-            select(User).where(User.wechat_unionid == unionid, User.is_active.is_(True)).order_by(User.id).limit(2)
-        )
-    ).all()
+    # Two found means the unionid is ambiguous: nobody, rather than the wrong person.
+    users = await repository.active_users_by_unionid(session, unionid, limit=2)
     return principal_for(users[0]) if len(users) == 1 else None
 
 
 async def wechat_openids(session: AsyncSession, user_ids: list[int]) -> dict[int, str]:
     """user id -> openid, for the active users among `user_ids` that have one."""
-    if not user_ids:
-        return {}
-    rows = await session.execute(
-        select(User.id, User.wechat_openid).where(
-            User.id.in_(user_ids), User.wechat_openid.is_not(None), User.is_active.is_(True)
-        )
-    )
-    return {user_id: openid for user_id, openid in rows if openid}
+    return await repository.openids_of_users(session, user_ids)
 
 
 async def wechat_openids_of_enterprise(session: AsyncSession, enterprise_id: int) -> dict[int, str]:
     """user id -> openid for the active staff of an enterprise who use WeChat."""
-    rows = await session.execute(
-        select(User.id, User.wechat_openid).where(
-            User.enterprise_id == enterprise_id, User.wechat_openid.is_not(None), User.is_active.is_(True)
-        )
-    )
-    return {user_id: openid for user_id, openid in rows if openid}
+    return await repository.openids_of_enterprise_staff(session, enterprise_id)

@@ -1,4 +1,4 @@
-"""Patent priority examination: who may get it, as pure functions (POLICY_NOTES §1).
+"""Patent priority examination: who may get it, as pure functions.
 
 The rules are those of 《专利优先审查管理办法》 (SIPO Order No. 76, in force 1 Aug 2017), Arts. 2–3 and 8: any one
 of six grounds makes a case eligible; the request needs a request form, prior-art information, supporting
@@ -73,7 +73,7 @@ KEY_INDUSTRY_FIELDS = frozenset(
 # Ground 3: internet, big data, cloud computing and other fast-moving fields.
 FAST_MOVING_FIELDS = frozenset({FieldCode.DIGITAL_ECONOMY})
 
-# Once approved: how fast the case is handled (POLICY_NOTES §1, "time limits").
+# Once approved: how fast the case is handled (Art. 10; the facts file cites it for ask_priority_exam_timeline).
 TIME_LIMITS: dict[CaseType, tuple[str, str]] = {
     CaseType.INVENTION: (
         "45日内发出第一次审查意见通知书，1年内结案",
@@ -181,43 +181,33 @@ _INVALIDATION_MATERIALS = (
 )
 
 
+_QUOTA_NOTE = Reason(
+    "quota",
+    "优先审查按领域设有名额，由省级知识产权局在名额内推荐。",
+    "Provinces recommend within quotas per field.",
+)
+_PUBLIC_INTEREST_NOTE = Reason(
+    "public_interest",
+    "涉及国家利益或公共利益的案件也可请求（第三条第六项），由推荐部门判断。",
+    "Also: major national or public interest (Art. 3(6)), judged by the recommending office.",
+)
+
+
 def assess(answers: Answers) -> Assessment:
     """The verdict for one case: eligible, not eligible, or depends (on something only the office can judge)."""
     time_limit = TIME_LIMITS[answers.case_type]
     if answers.case_type is CaseType.INVALIDATION:
         return _assess_invalidation(answers, time_limit)
-
-    notes: list[Reason] = [
-        Reason(
-            "quota",
-            "优先审查按领域设有名额，由省级知识产权局在名额内推荐。",
-            "Provinces recommend within quotas per field.",
-        )
-    ]
     if answers.case_type is CaseType.INVENTION and answers.first_office_action_received:
-        return Assessment(
-            verdict=Verdict.NOT_ELIGIBLE,
-            grounds=(),
-            reasons=(
-                Reason(
-                    "first_office_action",
-                    "发明申请已收到第一次审查意见通知书，一般不能再请求优先审查（请向省知识产权局确认）",
-                    "the invention already has its first office action, so priority examination is normally no "
-                    "longer open (confirm with your provincial IP office)",
-                ),
-            ),
-            materials=(),
-            signer=None,
-            time_limit=time_limit,
-            notes=(
-                Reason(
-                    "alternatives",
-                    "可考虑：如有国外对应申请已获授权，走PPH；或尽快答复审查意见。",
-                    "Alternatives: PPH if a foreign counterpart has allowed claims; answer the office action promptly.",
-                ),
-            ),
-        )
+        return _after_first_office_action(time_limit)
+    grounds = _grounds_met(answers)
+    if grounds:
+        return _eligible(answers, grounds, time_limit)
+    return _no_ground_met(answers, time_limit)
 
+
+def _grounds_met(answers: Answers) -> list[Ground]:
+    """The grounds of Art. 3 the answers establish for sure, in the measures' order (ground 6 is never sure)."""
     grounds: list[Ground] = []
     if answers.technical_field in KEY_INDUSTRY_FIELDS:
         grounds.append(Ground.KEY_INDUSTRY)
@@ -229,72 +219,88 @@ def assess(answers: Answers) -> Assessment:
         grounds.append(Ground.EXPLOITATION)
     if answers.filed_abroad_first_in_china:
         grounds.append(Ground.FIRST_FILED_IN_CHINA)
+    return grounds
 
-    reasons = [_GROUND_REASONS[g] for g in grounds]
-    if grounds:
-        only_ground_5 = grounds == [Ground.FIRST_FILED_IN_CHINA]
-        materials = [*_MATERIALS_COMMON]
-        if only_ground_5:
-            signer = Signer.NONE_NEEDED
-        else:
-            signer = Signer.PROVINCIAL_OFFICE_OR_STATE_COUNCIL_DEPT
-            materials.append(_RECOMMENDATION)
-        if Ground.FIRST_FILED_IN_CHINA in grounds and not only_ground_5:
-            notes.append(
-                Reason(
-                    "ground_5_no_recommendation",
-                    "若仅以“先中国后国外申请”为由请求，一般无需推荐意见（请向当地知识产权局确认）。",
-                    "The first-in-China ground alone needs no recommendation (confirm).",
-                )
+
+def _after_first_office_action(time_limit: tuple[str, str]) -> Assessment:
+    """An invention that already has its first office action: too late, whatever the grounds."""
+    return Assessment(
+        verdict=Verdict.NOT_ELIGIBLE,
+        grounds=(),
+        reasons=(
+            Reason(
+                "first_office_action",
+                "发明申请已收到第一次审查意见通知书，一般不能再请求优先审查（请向省知识产权局确认）",
+                "the invention already has its first office action, so priority examination is normally no "
+                "longer open (confirm with your provincial IP office)",
+            ),
+        ),
+        materials=(),
+        signer=None,
+        time_limit=time_limit,
+        notes=(
+            Reason(
+                "alternatives",
+                "可考虑：如有国外对应申请已获授权，走PPH；或尽快答复审查意见。",
+                "Alternatives: PPH if a foreign counterpart has allowed claims; answer the office action promptly.",
+            ),
+        ),
+    )
+
+
+def _eligible(answers: Answers, grounds: list[Ground], time_limit: tuple[str, str]) -> Assessment:
+    """Eligible on `grounds`: the materials, and who recommends (nobody when the first-in-China ground is alone)."""
+    notes = [_QUOTA_NOTE]
+    only_ground_5 = grounds == [Ground.FIRST_FILED_IN_CHINA]
+    materials = [*_MATERIALS_COMMON]
+    if only_ground_5:
+        signer = Signer.NONE_NEEDED
+    else:
+        signer = Signer.PROVINCIAL_OFFICE_OR_STATE_COUNCIL_DEPT
+        materials.append(_RECOMMENDATION)
+    if Ground.FIRST_FILED_IN_CHINA in grounds and not only_ground_5:
+        notes.append(
+            Reason(
+                "ground_5_no_recommendation",
+                "若仅以“先中国后国外申请”为由请求，一般无需推荐意见（请向当地知识产权局确认）。",
+                "The first-in-China ground alone needs no recommendation (confirm).",
             )
-        if answers.case_type is CaseType.INVENTION and answers.first_office_action_received is None:
-            notes.append(
-                Reason(
-                    "before_first_office_action",
-                    "发明须在收到第一次审查意见通知书前请求。",
-                    "Request before the first office action.",
-                )
-            )
-        return Assessment(
-            Verdict.ELIGIBLE, tuple(grounds), tuple(reasons), tuple(materials), signer, time_limit, tuple(notes)
         )
+    if answers.case_type is CaseType.INVENTION and answers.first_office_action_received is None:
+        notes.append(
+            Reason(
+                "before_first_office_action",
+                "发明须在收到第一次审查意见通知书前请求。",
+                "Request before the first office action.",
+            )
+        )
+    reasons = tuple(_GROUND_REASONS[g] for g in grounds)
+    return Assessment(Verdict.ELIGIBLE, tuple(grounds), reasons, tuple(materials), signer, time_limit, tuple(notes))
 
-    # No ground met for sure: an unanswered question, or the public-interest ground only the office can judge.
+
+def _no_ground_met(answers: Answers, time_limit: tuple[str, str]) -> Assessment:
+    """No ground met for sure: "depends" on an unanswered question, else not eligible (ground 6 is the office's)."""
     unsure = answers.provincial_priority_industry is None or answers.exploitation is None
     if unsure:
-        reasons.append(
-            Reason(
-                "unsure",
-                "是否属于本省（市）重点产业、是否实施尚不确定：如属于，即可请求",
-                "unsure if the industry is prioritised locally or the invention is used; either qualifies",
-            )
+        reason = Reason(
+            "unsure",
+            "是否属于本省（市）重点产业、是否实施尚不确定：如属于，即可请求",
+            "unsure if the industry is prioritised locally or the invention is used; either qualifies",
         )
-        verdict = Verdict.DEPENDS
     else:
-        reasons.append(
-            Reason(
-                "no_ground",
-                "不属于重点产业或快速发展领域，未实施，也不是先中国后国外申请",
-                "not a key or fast-moving field, not exploited, not first filed in China then abroad",
-            )
+        reason = Reason(
+            "no_ground",
+            "不属于重点产业或快速发展领域，未实施，也不是先中国后国外申请",
+            "not a key or fast-moving field, not exploited, not first filed in China then abroad",
         )
-        verdict = Verdict.NOT_ELIGIBLE
-    notes.append(
-        Reason(
-            "public_interest",
-            "涉及国家利益或公共利益的案件也可请求（第三条第六项），由推荐部门判断。",
-            "Also: major national or public interest (Art. 3(6)), judged by the recommending office.",
-        )
-    )
-    depends = verdict is Verdict.DEPENDS
     return Assessment(
-        verdict,
+        Verdict.DEPENDS if unsure else Verdict.NOT_ELIGIBLE,
         (),
-        tuple(reasons),
-        (*_MATERIALS_COMMON, _RECOMMENDATION) if depends else (),
-        Signer.PROVINCIAL_OFFICE_OR_STATE_COUNCIL_DEPT if depends else None,
+        (reason,),
+        (*_MATERIALS_COMMON, _RECOMMENDATION) if unsure else (),
+        Signer.PROVINCIAL_OFFICE_OR_STATE_COUNCIL_DEPT if unsure else None,
         time_limit,
-        tuple(notes),
+        (_QUOTA_NOTE, _PUBLIC_INTEREST_NOTE),
     )
 
 

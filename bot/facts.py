@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 Lang = Literal["zh", "en"]
 FACTS_PATH = Path(__file__).with_name("facts") / "policy.yml"
 
-# The policy intents of the contract (ARCHITECTURE.md): each must have a fact.
+# The policy intents of the Rasa domain (bot/domain/policy.yml): each must have a fact.
 POLICY_INTENTS: tuple[str, ...] = (
     "ask_priority_exam_conditions",
     "ask_priority_exam_process",

@@ -182,7 +182,7 @@ async def my_vouchers(principal: Principal) -> list[VoucherOut]:
     return await vouchers.my_vouchers(current().session, principal)
 
 
-async def voucher_programmes(region: str | None) -> list[ProgramOut]:
+async def voucher_programs(region: str | None) -> list[ProgramOut]:
     code = known_region(region)
     return await vouchers.list_programs(current().session, ProgramQuery(region=code, open_only=True))
 

@@ -1,35 +1,37 @@
-"""Who may do what with the assistant's records (checked in `bot.service`, which receives the acting principal).
+"""Who may do what with the assistant: declared once here, checked by `bot.service` with the acting principal.
 
-| action | who |
-|---|---|
-| chat through `/api/v1/chat` | enterprise staff (the mini-program assistant) |
-| list / update consultation tickets | officials (the expert group) |
-| read own consultation tickets (`/api/v1/me/tickets`) | any signed-in user: only tickets opened for them |
-| list unanswered questions | officials |
-| open a ticket, record an unanswered question | the custom actions, on behalf of whoever is chatting |
+| action | official | agency staff | enterprise staff | anonymous |
+|---|---|---|---|---|
+| `chat` through `/api/v1/chat` (the mini-program assistant) | – | – | yes | – |
+| `work_tickets`: list / update consultation tickets (the expert group) | yes | – | – | – |
+| `read_own_tickets` (`/api/v1/me/tickets`) | own | own | own | – |
+| `read_unanswered`: list unanswered questions | yes | – | – | – |
+
+Own tickets are open to every role: a ticket may come from the mini-program or, for a linked account, the
+official account; only tickets opened for the user are theirs. Opening a ticket and recording an unanswered
+question have no rule: the custom actions do them on behalf of whoever is chatting.
 """
 
 from __future__ import annotations
 
-from core.auth import Principal, Role, require
+import enum
 
-CHAT_ROLES = (Role.ENTERPRISE,)
-TICKET_ROLES = (Role.OFFICIAL,)
-UNANSWERED_ROLES = (Role.OFFICIAL,)
-
-
-def can_chat(principal: Principal | None) -> Principal:
-    return require(principal, *CHAT_ROLES)
+from core.auth import Role
+from core.permissions import ANY_ROLE, PermissionTable, Rule
 
 
-def can_read_own_tickets(principal: Principal | None) -> Principal:
-    """Anyone signed in: a ticket may come from the mini-program or, for a linked account, the official account."""
-    return require(principal)
+class Action(enum.StrEnum):
+    CHAT = "chat"
+    WORK_TICKETS = "work_tickets"
+    READ_OWN_TICKETS = "read_own_tickets"
+    READ_UNANSWERED = "read_unanswered"
 
 
-def can_work_tickets(principal: Principal | None) -> Principal:
-    return require(principal, *TICKET_ROLES)
-
-
-def can_read_unanswered(principal: Principal | None) -> Principal:
-    return require(principal, *UNANSWERED_ROLES)
+PERMISSIONS = PermissionTable(
+    {
+        Action.CHAT: Rule(frozenset({Role.ENTERPRISE})),
+        Action.WORK_TICKETS: Rule(frozenset({Role.OFFICIAL})),
+        Action.READ_OWN_TICKETS: Rule(ANY_ROLE, own_only=ANY_ROLE),
+        Action.READ_UNANSWERED: Rule(frozenset({Role.OFFICIAL})),
+    }
+)

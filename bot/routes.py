@@ -16,7 +16,7 @@ from prometheus_client import Counter, Histogram
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
-from bot import permissions, service
+from bot import service
 from bot.context import ActionContext, action_context
 from bot.facts import load_facts
 from bot.gateway import RasaGateway
@@ -33,7 +33,7 @@ from bot.schemas import (
     UnansweredQuery,
 )
 from core.auth import principal_of
-from core.chat import ChatTurn, MenuEngine
+from core.chat import MenuEngine
 from core.http import Api, path_id, session
 from core.state import CACHE, CHAT_ENGINE, METRICS, READINESS_CHECKS, SETTINGS
 
@@ -115,10 +115,8 @@ async def list_actions(request: web.Request) -> web.Response:
     summary="Ask the assistant (mini-program): replies with text, buttons and cards",
 )
 async def chat(request: web.Request, body: ChatIn) -> ChatOut:
-    principal = permissions.can_chat(principal_of(request))
     engine = request.app.get(CHAT_ENGINE) or MenuEngine()
-    turn = ChatTurn(sender_id=f"u:{principal.user_id}", text=body.text, channel="miniprogram", principal=principal)
-    return ChatOut(replies=await engine.reply(turn))
+    return await service.chat(engine, principal_of(request), body.text)
 
 
 @api.route(

@@ -90,6 +90,8 @@ class TicketPatch(BaseModel):
 
 
 class UnansweredOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     sender_id: str
     user_id: int | None

@@ -1,20 +1,22 @@
-"""Consultation tickets and unanswered questions: every rule and write about them.
+"""The assistant's rules: who may chat, and every rule and write about consultation tickets and unanswered
+questions.
 
-Custom actions open tickets and record questions on behalf of whoever is chatting (`open_ticket`,
-`record_unanswered`); officials list and work them (`list_tickets`, `update_ticket`, `list_unanswered`); the
-person who asked reads their own (`my_tickets`, `my_ticket`).
-Services `flush()`; the request's unit of work commits.
+`chat` hands an enterprise user's message to the chat engine. Custom actions open tickets and record questions on
+behalf of whoever is chatting (`open_ticket`, `record_unanswered`); officials list and work them (`list_tickets`,
+`update_ticket`, `list_unanswered`); the person who asked reads their own (`my_tickets`, `my_ticket`).
+Queries are in `bot.repository`. Services `flush()`; the request's unit of work commits.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import permissions
+from bot import repository
 from bot.errors import TicketClosed, TicketNotFound
 from bot.models import ConsultationTicket, UnansweredQuestion
+from bot.permissions import PERMISSIONS, Action
 from bot.schemas import (
+    ChatOut,
     MyTicketOut,
     MyTicketPage,
     TicketOut,
@@ -26,15 +28,23 @@ from bot.schemas import (
     UnansweredQuery,
 )
 from core.auth import Principal
+from core.chat import ChatEngine, ChatTurn
 from core.db import utcnow
 from core.errors import field_error
 from core.events import TicketAnswered, publish
 
-OPEN_STATUSES = ("open", "in_progress")
 TRANSCRIPT_LINES = 6
 
 
+async def chat(engine: ChatEngine, principal: Principal | None, text: str) -> ChatOut:
+    """The assistant's replies to a mini-program user's message; the conversation is the user's own."""
+    acting = PERMISSIONS.check(principal, Action.CHAT)
+    turn = ChatTurn(sender_id=f"u:{acting.user_id}", text=text, channel="miniprogram", principal=acting)
+    return ChatOut(replies=await engine.reply(turn))
+
+
 def ticket_out(ticket: ConsultationTicket) -> TicketOut:
+    """The ticket as officials see it; its transcript is stored one message a line and answered as a list."""
     return TicketOut(
         id=ticket.id,
         sender_id=ticket.sender_id,
@@ -64,12 +74,7 @@ async def open_ticket(
     transcript: list[str],
 ) -> tuple[ConsultationTicket, bool]:
     """The conversation's open ticket, or a new one. Returns (ticket, created): asking twice opens one ticket."""
-    existing = await session.scalar(
-        select(ConsultationTicket)
-        .where(ConsultationTicket.sender_id == sender_id, ConsultationTicket.status.in_(OPEN_STATUSES))
-        .order_by(ConsultationTicket.id.desc())
-        .limit(1)
-    )
+    existing = await repository.open_ticket_of_conversation(session, sender_id)
     lines = [line.replace("\n", " ")[:500] for line in transcript if line.strip()][-TRANSCRIPT_LINES:]
     if existing is not None:
         existing.transcript = "\n".join(lines) or existing.transcript
@@ -118,34 +123,16 @@ async def record_unanswered(
 
 
 async def list_tickets(session: AsyncSession, principal: Principal | None, query: TicketQuery) -> TicketPage:
-    permissions.can_work_tickets(principal)
-    rows, total = await _ticket_page(session, query)
+    PERMISSIONS.check(principal, Action.WORK_TICKETS)
+    rows, total = await repository.ticket_page(session, query)
     return TicketPage(items=[ticket_out(t) for t in rows], total=total, page=query.page, page_size=query.page_size)
-
-
-async def _ticket_page(
-    session: AsyncSession, query: TicketQuery, *conditions: ColumnElement[bool]
-) -> tuple[list[ConsultationTicket], int]:
-    """One page of tickets matching `conditions` and the query's status, newest first, and their total."""
-    where = [*conditions] if query.status is None else [*conditions, ConsultationTicket.status == query.status]
-    total = await session.scalar(select(func.count()).select_from(ConsultationTicket).where(*where)) or 0
-    rows = await session.scalars(
-        select(ConsultationTicket)
-        .where(*where)
-        .order_by(ConsultationTicket.created_at.desc(), ConsultationTicket.id.desc())
-        .limit(query.page_size)
-        .offset((query.page - 1) * query.page_size)
-    )
-    return list(rows), total
 
 
 async def update_ticket(
     session: AsyncSession, principal: Principal | None, ticket_id: int, patch: TicketPatch
 ) -> TicketOut:
-    actor = permissions.can_work_tickets(principal)
-    ticket = await session.scalar(
-        select(ConsultationTicket).where(ConsultationTicket.id == ticket_id).with_for_update()
-    )
+    actor = PERMISSIONS.check(principal, Action.WORK_TICKETS)
+    ticket = await repository.lock_ticket(session, ticket_id)
     if ticket is None:
         raise TicketNotFound(ticket_id)
     if ticket.status == "closed":
@@ -201,45 +188,22 @@ def my_ticket_out(ticket: ConsultationTicket) -> MyTicketOut:
 async def my_tickets(session: AsyncSession, principal: Principal | None, query: TicketQuery) -> MyTicketPage:
     """The tickets opened for this user (in the mini-program, or in the official account once linked), newest
     first: where the answer to a question the assistant handed to the experts can always be found."""
-    me = permissions.can_read_own_tickets(principal)
-    rows, total = await _ticket_page(session, query, ConsultationTicket.user_id == me.user_id)
+    me = PERMISSIONS.check(principal, Action.READ_OWN_TICKETS)
+    rows, total = await repository.ticket_page(session, query, user_id=me.user_id)
     return MyTicketPage(items=[my_ticket_out(t) for t in rows], total=total, page=query.page, page_size=query.page_size)
 
 
 async def my_ticket(session: AsyncSession, principal: Principal | None, ticket_id: int) -> MyTicketOut:
     """One of the user's own tickets; someone else's is "not found", like one that does not exist."""
-    me = permissions.can_read_own_tickets(principal)
-    ticket = await session.scalar(
-        select(ConsultationTicket).where(ConsultationTicket.id == ticket_id, ConsultationTicket.user_id == me.user_id)
-    )
+    me = PERMISSIONS.check(principal, Action.READ_OWN_TICKETS)
+    ticket = await repository.ticket_of_user(session, ticket_id, me.user_id)
     if ticket is None:
         raise TicketNotFound(ticket_id)
     return my_ticket_out(ticket)
 
 
 async def list_unanswered(session: AsyncSession, principal: Principal | None, query: UnansweredQuery) -> UnansweredPage:
-    permissions.can_read_unanswered(principal)
-    where = [] if query.reason is None else [UnansweredQuestion.reason == query.reason]
-    total = await session.scalar(select(func.count()).select_from(UnansweredQuestion).where(*where)) or 0
-    rows = await session.scalars(
-        select(UnansweredQuestion)
-        .where(*where)
-        .order_by(UnansweredQuestion.created_at.desc(), UnansweredQuestion.id.desc())
-        .limit(query.page_size)
-        .offset((query.page - 1) * query.page_size)
-    )
-    items = [
-        UnansweredOut(
-            id=r.id,
-            sender_id=r.sender_id,
-            user_id=r.user_id,
-            text=r.text,
-            lang=r.lang,
-            reason=r.reason,
-            intent=r.intent,
-            confidence=r.confidence,
-            created_at=r.created_at,
-        )
-        for r in rows
-    ]
+    PERMISSIONS.check(principal, Action.READ_UNANSWERED)
+    rows, total = await repository.unanswered_page(session, query)
+    items = [UnansweredOut.model_validate(row) for row in rows]
     return UnansweredPage(items=items, total=total, page=query.page, page_size=query.page_size)

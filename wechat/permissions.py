@@ -1,17 +1,23 @@
-"""Who may do what in the WeChat domain (checked in `wechat.service`).
+"""Who may do what in the WeChat domain: declared once here, checked by `wechat.service` with the acting principal.
 
-| action | official | agency | enterprise | anonymous |
+| action | official | agency staff | enterprise staff | anonymous |
 |---|---|---|---|---|
 | wechat-login | – | – | – | yes (the code is the credential) |
-| read / register own subscribe consents | own, if linked to WeChat | own, if linked | own, if linked | – |
+| `manage_own_consents`: read / register subscribe consents | own, if linked | own, if linked | own, if linked | – |
 | webhook `/wechat` | – | – | – | WeChat's servers, proven by the signature |
+
+Only the consents have a rule here; whether the account is linked to WeChat is checked against the account.
 """
 
 from __future__ import annotations
 
-from core.auth import Principal, require
+import enum
+
+from core.permissions import ANY_ROLE, PermissionTable, Rule
 
 
-def may_manage_own_consents(principal: Principal | None) -> Principal:
-    """Any signed-in user manages their own consents; linking to WeChat is checked against the account."""
-    return require(principal)
+class Action(enum.StrEnum):
+    MANAGE_OWN_CONSENTS = "manage_own_consents"
+
+
+PERMISSIONS = PermissionTable({Action.MANAGE_OWN_CONSENTS: Rule(ANY_ROLE, own_only=ANY_ROLE)})

@@ -22,7 +22,7 @@ from core.wechat.exceptions import (
 )
 from wechat import repository
 from wechat.errors import AccountDisabled, LoginCodeInvalid, WeChatNotLinked, WeChatUnreachable, WeChatUserRefused
-from wechat.permissions import may_manage_own_consents
+from wechat.permissions import PERMISSIONS, Action
 from wechat.schemas import ConsentOut, ConsentsIn, ConsentsOut, WeChatLoginOut
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ async def _linked(session: AsyncSession, principal: Principal) -> None:
 
 
 async def consents(session: AsyncSession, settings: Settings, principal: Principal | None) -> ConsentsOut:
-    acting = may_manage_own_consents(principal)
+    acting = PERMISSIONS.check(principal, Action.MANAGE_OWN_CONSENTS)
     await _linked(session, acting)
     stored = await repository.consents_of(session, acting.user_id)
     out = []
@@ -110,7 +110,7 @@ async def register_consents(
     session: AsyncSession, settings: Settings, principal: Principal | None, body: ConsentsIn
 ) -> ConsentsOut:
     """Count what `wx.requestSubscribeMessage` returned: every "accept" allows one more send of that template."""
-    acting = may_manage_own_consents(principal)
+    acting = PERMISSIONS.check(principal, Action.MANAGE_OWN_CONSENTS)
     known = templates(settings)
     for template_id in body.results:
         if template_id not in known:

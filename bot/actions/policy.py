@@ -22,7 +22,7 @@ from bot.actions.common import (
 )
 from bot.facts import load_facts
 
-VOUCHER_PROGRAMME_CARDS = 3
+VOUCHER_PROGRAM_CARDS = 3
 
 
 class ActionAnswerPolicy(Action):  # type: ignore[misc]  # rasa_sdk is untyped
@@ -43,18 +43,18 @@ class ActionAnswerPolicy(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         buttons = [button(b.title, b.payload) for b in answer.buttons]
         cards = None
         if answer.local and intent in ("ask_voucher_apply", "ask_voucher_use"):
-            cards = await _programme_cards(entity_or_slot(tracker, "region"), lang)
+            cards = await _program_cards(entity_or_slot(tracker, "region"), lang)
         say(dispatcher, answer.text, buttons, cards)
         return []
 
 
-async def _programme_cards(region: str | None, lang: Lang) -> list[dict[str, Any]] | None:
-    """The open voucher programmes in our database (of the region the user named, if any)."""
-    programmes = await lookups.voucher_programmes(region)
-    if not programmes:
+async def _program_cards(region: str | None, lang: Lang) -> list[dict[str, Any]] | None:
+    """The open voucher programs in our database (of the region the user named, if any)."""
+    programs = await lookups.voucher_programs(region)
+    if not programs:
         return None
     out = []
-    for p in programmes[:VOUCHER_PROGRAMME_CARDS]:
+    for p in programs[:VOUCHER_PROGRAM_CARDS]:
         share = f"{p.share_bp / 100:g}%"
         services = (
             "、".join(s.label_zh for s in p.services[:3])

@@ -93,9 +93,7 @@ async def test_the_credit_answer_explains_the_level_asked_about(client: Client) 
     assert texts(await run(client, call)).startswith("B级：80–89分")
 
 
-async def test_voucher_answers_show_the_programmes_in_our_database(
-    client: Client, make_account: AccountFactory
-) -> None:
+async def test_voucher_answers_show_the_programs_in_our_database(client: Client, make_account: AccountFactory) -> None:
     official = await make_account(Role.OFFICIAL)
     await make_program(client, official.headers, name="杭州市知识产权服务券 2026")
     call = action_call("action_answer_policy", text="服务券怎么申请", intent="ask_voucher_apply", slots={"lang": "zh"})

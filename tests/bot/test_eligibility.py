@@ -1,4 +1,4 @@
-"""The priority-examination rules (POLICY_NOTES §1) as the form's verdict sees them."""
+"""The priority-examination rules (SIPO Order No. 76, coded in `bot/eligibility.py`) as the form's verdict sees them."""
 
 from __future__ import annotations
 

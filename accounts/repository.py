@@ -1,0 +1,80 @@
+"""Queries over users and bearer tokens (2.0-style); the rules about them are in `accounts.service`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import AuthToken, User
+
+
+async def user_by_id(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def username_taken(session: AsyncSession, username: str) -> bool:
+    return await session.scalar(select(User.id).where(User.username == username)) is not None
+
+
+async def active_user_by_username(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username, User.is_active.is_(True)))
+
+
+async def user_by_openid(session: AsyncSession, openid: str) -> User | None:
+    """The user behind a WeChat openid, active or not."""
+    return await session.scalar(select(User).where(User.wechat_openid == openid))
+
+
+async def active_user_by_openid(session: AsyncSession, openid: str) -> User | None:
+    return await session.scalar(select(User).where(User.wechat_openid == openid, User.is_active.is_(True)))
+
+
+async def active_users_by_unionid(session: AsyncSession, unionid: str, limit: int) -> list[User]:
+    """Up to `limit` active users with this unionid, oldest first."""
+    stmt = select(User).where(User.wechat_unionid == unionid, User.is_active.is_(True)).order_by(User.id).limit(limit)
+    return list((await session.scalars(stmt)).all())
+
+
+async def openids_of_users(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, str]:
+    """user id -> openid, for the active users among `user_ids` that have one."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(User.id, User.wechat_openid).where(
+            User.id.in_(user_ids), User.wechat_openid.is_not(None), User.is_active.is_(True)
+        )
+    )
+    return {user_id: openid for user_id, openid in rows if openid}
+
+
+async def openids_of_enterprise_staff(session: AsyncSession, enterprise_id: int) -> dict[int, str]:
+    """user id -> openid for the active staff of an enterprise who use WeChat."""
+    rows = await session.execute(
+        select(User.id, User.wechat_openid).where(
+            User.enterprise_id == enterprise_id, User.wechat_openid.is_not(None), User.is_active.is_(True)
+        )
+    )
+    return {user_id: openid for user_id, openid in rows if openid}
+
+
+async def live_token(session: AsyncSession, token_hash: str) -> tuple[AuthToken, User] | None:
+    """The unrevoked token with this hash and its active user (expiry is the caller's to judge)."""
+    row = (
+        await session.execute(
+            select(AuthToken, User)
+            .join(User, User.id == AuthToken.user_id)
+            .where(AuthToken.token_hash == token_hash, AuthToken.revoked_at.is_(None), User.is_active.is_(True))
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def revoke_token(session: AsyncSession, token_hash: str, at: dt.datetime) -> None:
+    await session.execute(
+        update(AuthToken)
+        .where(AuthToken.token_hash == token_hash, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
