@@ -61,7 +61,7 @@ class Agency(Base):
     rating_updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     # Lower-cased names, abbreviation and pinyin, so `q` matches Chinese, English or pinyin alike.
     search_text: Mapped[str] = mapped_column(Text, default="")
-    # Search columns derived from services and fields (agencies.service.card_columns keeps them in step), so a
+    # Search columns derived from services and fields (agencies.search.card_columns keeps them in step), so a
     # result page is one query on this table: filters by bit, the lowest price for sorting, the services as shown.
     services_mask: Mapped[int] = mapped_column(Integer, default=0)
     fields_mask: Mapped[int] = mapped_column(Integer, default=0)

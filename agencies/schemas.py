@@ -93,6 +93,10 @@ class RatingOut(BaseModel):
 
 
 class RatingChangeOut(BaseModel):
+    """A `RatingHistory` row as it is (read with `model_validate`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     score: int
     level: CreditLevel
     previous_score: int | None
@@ -361,6 +365,10 @@ class ReviewIn(BaseModel):
 
 
 class ReviewOut(BaseModel):
+    """A `Review` row without who wrote it (read with `model_validate`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     agency_id: int
     rating: int

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies.catalogue import FieldCode, ServiceCode
 from agencies.credit import level_for
 from agencies.models import Agency, AgencyBranch, AgencyField, AgencyService, RatingHistory
-from agencies.service import card_columns, search_text_for
+from agencies.search import card_columns, search_text_for
 from core import regions
 from core.credit_code import make_credit_code
 from core.db import utcnow
