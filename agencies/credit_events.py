@@ -11,7 +11,7 @@ from agencies.credit import CATEGORIES, compute_score, level_for
 from agencies.errors import AlreadyReversed, CreditEventNotFound, NotReversible
 from agencies.lookup import existing_agency
 from agencies.models import Agency, CreditEvent, RatingHistory
-from agencies.permissions import Action, authorize
+from agencies.permissions import PERMISSIONS, Action, check_own_agency
 from agencies.schemas import CreditEventIn, CreditEventOut, CreditEventResult, CreditRecord, ReverseIn
 from agencies.search import invalidate_search
 from agencies.serialisers import rating_out
@@ -120,7 +120,7 @@ async def record_event(
     session: AsyncSession, cache: Cache, principal: Principal | None, agency_id: int, body: CreditEventIn
 ) -> CreditEventResult:
     """An official records a deduction or bonus; the score and level follow in the same transaction."""
-    acting = authorize(principal, Action.RECORD_CREDIT)
+    acting = PERMISSIONS.check(principal, Action.RECORD_CREDIT)
     agency = await existing_agency(session, agency_id, for_update=True)
     event = CreditEvent(
         agency_id=agency.id,
@@ -149,7 +149,7 @@ async def reverse_event(
     body: ReverseIn,
 ) -> CreditEventResult:
     """Withdraw an event by recording its opposite (events are never deleted); the rating is recomputed."""
-    acting = authorize(principal, Action.RECORD_CREDIT)
+    acting = PERMISSIONS.check(principal, Action.RECORD_CREDIT)
     agency = await existing_agency(session, agency_id, for_update=True)
     original = await repository.event(session, agency_id, event_id)
     if original is None:
@@ -187,7 +187,8 @@ async def reverse_event(
 
 
 async def credit_record(session: AsyncSession, principal: Principal | None, agency_id: int) -> CreditRecord:
-    authorize(principal, Action.READ_CREDIT_RECORD, agency_id)
+    acting = PERMISSIONS.check(principal, Action.READ_CREDIT_RECORD)
+    check_own_agency(acting, Action.READ_CREDIT_RECORD, agency_id)
     agency = await existing_agency(session, agency_id)
     events = await repository.events_of(session, agency_id)
     reversed_by = {e.reverses_event_id: e.id for e in events if e.reverses_event_id is not None}

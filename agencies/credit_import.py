@@ -22,7 +22,7 @@ from agencies.credit import MAX_SCORE, level_for
 from agencies.credit_events import apply_rating
 from agencies.errors import CsvRejected
 from agencies.models import Agency
-from agencies.permissions import Action, authorize
+from agencies.permissions import PERMISSIONS, Action
 from agencies.schemas import ImportResult, ImportRowOut
 from agencies.search import invalidate_search
 from core.auth import Principal
@@ -185,7 +185,7 @@ def _check_against_records(rows: list[_ImportRow], agencies: dict[str, Agency]) 
 async def import_results(session: AsyncSession, cache: Cache, principal: Principal | None, raw: bytes) -> ImportResult:
     """Import an official evaluation result file: all rows or none. Each row becomes the agency's new baseline:
     the credit events recorded so far are part of that evaluation, later events count on top of it."""
-    acting = authorize(principal, Action.IMPORT_RESULTS)
+    acting = PERMISSIONS.check(principal, Action.IMPORT_RESULTS)
     rows = parse_import(raw)
     found = await repository.by_credit_codes(session, [row.credit_code for row in rows], for_update=True)
     agencies = {agency.credit_code: agency for agency in found}

@@ -13,7 +13,14 @@ from agencies.catalogue import FIELDS, PATENT_SERVICES, AgencyKind, FieldCode, S
 from agencies.credit import level_for
 from agencies.errors import AgencyNotFound, DuplicateAgency
 from agencies.models import Agency, AgencyBranch, AgencyField, AgencyService, RatingHistory
-from agencies.permissions import REGULATED_FIELDS, STAFF_EDITABLE_FIELDS, Action, authorize, check_patch_fields
+from agencies.permissions import (
+    PERMISSIONS,
+    REGULATED_FIELDS,
+    STAFF_EDITABLE_FIELDS,
+    Action,
+    check_own_agency,
+    check_patch_fields,
+)
 from agencies.reviews import review_summary
 from agencies.schemas import (
     AgencyDetail,
@@ -133,7 +140,7 @@ def _check_branches(branches: Sequence[BranchIn]) -> None:
 
 async def register(session: AsyncSession, cache: Cache, principal: Principal | None, body: AgencyIn) -> AgencyDetail:
     """An official registers an agency; it starts at full marks (100, level A)."""
-    acting = authorize(principal, Action.REGISTER)
+    acting = PERMISSIONS.check(principal, Action.REGISTER)
     _check_credit_code(body.credit_code)
     _check_region("region_code", body.region_code)
     _check_branches(body.branches)
@@ -235,7 +242,8 @@ async def update(
     session: AsyncSession, cache: Cache, principal: Principal | None, agency_id: int, patch: AgencyPatch
 ) -> AgencyDetail:
     """Change a profile: officials any field, agency staff their own agency's editable fields (403 naming others)."""
-    acting = authorize(principal, Action.EDIT_PROFILE, agency_id)
+    acting = PERMISSIONS.check(principal, Action.EDIT_PROFILE)
+    check_own_agency(acting, Action.EDIT_PROFILE, agency_id)
     sent = set(patch.model_fields_set)
     check_patch_fields(acting, sent)
     for name in sorted(sent & _NOT_NULL):

@@ -9,7 +9,7 @@ from agencies import repository
 from agencies.errors import AlreadyReviewed, NoDeliveredService
 from agencies.lookup import existing_agency
 from agencies.models import Review
-from agencies.permissions import Action, authorize
+from agencies.permissions import PERMISSIONS, Action
 from agencies.schemas import ReviewIn, ReviewOut, ReviewsOut, ReviewSummary
 from agencies.serialisers import review_summary_out
 from core.auth import Principal
@@ -20,7 +20,7 @@ async def add_review(session: AsyncSession, principal: Principal | None, agency_
     """Enterprise staff review an agency after a voucher-paid service there was delivered: one per redemption."""
     from vouchers.service import delivered_redemption_for_review  # vouchers builds on agencies, not the reverse
 
-    acting = authorize(principal, Action.REVIEW)
+    acting = PERMISSIONS.check(principal, Action.REVIEW)
     await existing_agency(session, agency_id)
     if acting.enterprise_id is None or not await delivered_redemption_for_review(
         session, acting.enterprise_id, agency_id, body.redemption_id

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import Principal, Role
+from core.auth import Principal
 from core.credit_code import credit_code_problem
 from core.db import utcnow
 from core.errors import field_error
@@ -17,7 +17,7 @@ from enterprises.catalogue import QUALIFICATION_LABELS, Qualification
 from enterprises.errors import CreditCodeTaken, NotYourEnterprise
 from enterprises.lookup import existing_enterprise, summary_of
 from enterprises.models import Enterprise
-from enterprises.permissions import check
+from enterprises.permissions import PERMISSIONS, Action
 from enterprises.schemas import (
     EnterpriseIn,
     EnterpriseOut,
@@ -68,7 +68,7 @@ async def _flush_unique(session: AsyncSession, credit_code: str) -> None:
 
 
 async def create_enterprise(session: AsyncSession, principal: Principal | None, data: EnterpriseIn) -> EnterpriseOut:
-    check(principal, "enterprise.create")
+    PERMISSIONS.check(principal, Action.CREATE)
     problem = credit_code_problem(data.credit_code)
     if problem is not None:
         raise field_error("credit_code", problem)
@@ -83,14 +83,14 @@ async def create_enterprise(session: AsyncSession, principal: Principal | None, 
 
 
 async def get_enterprise(session: AsyncSession, principal: Principal | None, enterprise_id: int) -> EnterpriseOut:
-    actor = check(principal, "enterprise.read")
-    if actor.role is Role.ENTERPRISE and actor.enterprise_id != enterprise_id:
+    actor = PERMISSIONS.check(principal, Action.READ)
+    if PERMISSIONS.own_only(actor, Action.READ) and actor.enterprise_id != enterprise_id:
         raise NotYourEnterprise("enterprise staff see only their own enterprise")
     return enterprise_out(await existing_enterprise(session, enterprise_id))
 
 
 async def my_enterprise(session: AsyncSession, principal: Principal | None) -> EnterpriseOut:
-    actor = check(principal, "enterprise.read")
+    actor = PERMISSIONS.check(principal, Action.READ)
     if actor.enterprise_id is None:
         raise NotYourEnterprise("this account does not belong to an enterprise")
     return enterprise_out(await existing_enterprise(session, actor.enterprise_id))
@@ -99,7 +99,7 @@ async def my_enterprise(session: AsyncSession, principal: Principal | None) -> E
 async def list_enterprises(
     session: AsyncSession, principal: Principal | None, query: EnterpriseQuery
 ) -> EnterprisePage:
-    check(principal, "enterprise.list")
+    PERMISSIONS.check(principal, Action.LIST)
     rows, total = await repository.search(session, query)
     today = utcnow().date()
     return EnterprisePage(
@@ -110,7 +110,7 @@ async def list_enterprises(
 async def update_enterprise(
     session: AsyncSession, principal: Principal | None, enterprise_id: int, patch: EnterprisePatch
 ) -> EnterpriseOut:
-    check(principal, "enterprise.update")
+    PERMISSIONS.check(principal, Action.UPDATE)
     enterprise = await existing_enterprise(session, enterprise_id)
     for name, value in patch.model_dump(exclude_unset=True).items():
         if value is None:
@@ -125,7 +125,7 @@ async def set_qualification(
     session: AsyncSession, principal: Principal | None, enterprise_id: int, data: QualificationIn
 ) -> EnterpriseOut:
     """An official records a certification they verified (number and expiry required), or clears it with `none`."""
-    actor = check(principal, "enterprise.set_qualification")
+    actor = PERMISSIONS.check(principal, Action.SET_QUALIFICATION)
     enterprise = await existing_enterprise(session, enterprise_id)
     if data.qualification is Qualification.NONE:
         enterprise.certificate_no = None
