@@ -93,9 +93,7 @@ class RatingOut(BaseModel):
 
 
 class RatingChangeOut(BaseModel):
-    """A `RatingHistory` row as it is (read with `model_validate`)."""
-
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True)  # a RatingHistory row as it is
 
     score: int
     level: CreditLevel
@@ -365,9 +363,7 @@ class ReviewIn(BaseModel):
 
 
 class ReviewOut(BaseModel):
-    """A `Review` row without who wrote it (read with `model_validate`)."""
-
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True)  # a Review row, without who wrote it
 
     id: int
     agency_id: int
