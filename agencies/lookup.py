@@ -20,6 +20,11 @@ async def existing_agency(session: AsyncSession, agency_id: int, *, for_update: 
     return agency
 
 
+async def ensure_agency(session: AsyncSession, agency_id: int) -> None:
+    """AgencyNotFound (404) unless the agency exists."""
+    await existing_agency(session, agency_id)
+
+
 # ---------------------------------------------------------------- summaries for other domains
 
 

@@ -43,6 +43,7 @@ PERMISSIONS = PermissionTable(
         Action.READ_CREDIT_RECORD: Rule(OFFICIAL | AGENCY, own_only=AGENCY),
         Action.IMPORT_RESULTS: Rule(OFFICIAL),
         Action.FOLLOW: Rule(ENTERPRISE),
+        # Checked by vouchers.reviews, which also checks the delivered voucher service a review needs.
         Action.REVIEW: Rule(ENTERPRISE),
     }
 )

@@ -1,4 +1,8 @@
-"""Reviews: enterprise staff review an agency after a voucher-paid service there was delivered, one per redemption."""
+"""Reviews: enterprise staff review an agency after a voucher-paid service there was delivered, one per redemption.
+
+Whether a redemption was delivered is the vouchers domain's knowledge, and vouchers builds on agencies: so the review
+is written through `vouchers.reviews`, which checks the redemption and then calls `record_review` here.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +13,19 @@ from agencies import repository
 from agencies.errors import AlreadyReviewed, NoDeliveredService
 from agencies.lookup import existing_agency
 from agencies.models import Review
-from agencies.permissions import PERMISSIONS, Action
 from agencies.schemas import ReviewIn, ReviewOut, ReviewsOut, ReviewSummary
 from agencies.serialisers import review_summary_out
 from core.auth import Principal
 from core.db import utcnow
 
 
-async def add_review(session: AsyncSession, principal: Principal | None, agency_id: int, body: ReviewIn) -> ReviewOut:
-    """Enterprise staff review an agency after a voucher-paid service there was delivered: one per redemption."""
-    from vouchers.service import delivered_redemption_for_review  # vouchers builds on agencies, not the reverse
-
-    acting = PERMISSIONS.check(principal, Action.REVIEW)
+async def record_review(session: AsyncSession, acting: Principal, agency_id: int, body: ReviewIn) -> ReviewOut:
+    """Store the acting enterprise's review of the agency, one per redemption (409 for a second). The caller has
+    checked that `acting` may review (agencies.permissions, Action.REVIEW) and that the redemption is a delivered
+    service of its enterprise at this agency."""
     await existing_agency(session, agency_id)
-    if acting.enterprise_id is None or not await delivered_redemption_for_review(
-        session, acting.enterprise_id, agency_id, body.redemption_id
-    ):
-        raise NoDeliveredService(
-            "you can review an agency only for a delivered voucher service of your enterprise there",
-            details=[{"field": "redemption_id", "message": "no delivered redemption of yours at this agency"}],
-        )
+    if acting.enterprise_id is None:
+        raise NoDeliveredService()
     if await repository.review_for_redemption(session, body.redemption_id) is not None:
         raise AlreadyReviewed(f"redemption {body.redemption_id} has been reviewed already")
     review = Review(

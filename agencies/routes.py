@@ -18,8 +18,6 @@ from agencies.schemas import (
     FollowsOut,
     ImportResult,
     ReverseIn,
-    ReviewIn,
-    ReviewOut,
     ReviewsOut,
     SearchQuery,
 )
@@ -194,21 +192,6 @@ async def unfollow_agency(request: web.Request) -> None:
 )
 async def my_follows(request: web.Request) -> FollowsOut:
     return await follows.my_follows(session(request), principal_of(request))
-
-
-@api.route(
-    "POST",
-    "/api/v1/agencies/{agency_id}/reviews",
-    body=ReviewIn,
-    response=ReviewOut,
-    status=201,
-    auth=True,
-    tags=TAGS,
-    errors=[409],
-    summary="Review an agency after a delivered voucher service there (enterprise staff; one per redemption)",
-)
-async def add_review(request: web.Request, body: ReviewIn) -> ReviewOut:
-    return await reviews.add_review(session(request), principal_of(request), path_id(request, "agency_id"), body)
 
 
 @api.route(
