@@ -161,8 +161,8 @@ class Follow(Base):
 class Review(Base):
     """An enterprise's review of an agency after a voucher-paid service there was delivered: one per redemption.
 
-    `redemption_id` names a row of the vouchers domain (checked through `vouchers.service` when the review is
-    written); it has no foreign key because the vouchers tables come later in the migration chain.
+    `redemption_id` names a row of the vouchers domain (checked by `vouchers.reviews` before the review is
+    recorded); it has no foreign key because the vouchers tables come later in the migration chain.
     """
 
     __tablename__ = "agency_reviews"

@@ -156,6 +156,7 @@ def _price(rng: random.Random, service: ServiceCode, size: int) -> tuple[int, in
     return minimum_yuan * 100, maximum_yuan * 100
 
 
+# One long function on purpose: its RNG draws, in this order, are what keep agency i the same on every run.
 def plan_agency(i: int, cities: dict[str, tuple[list[str], list[int]]]) -> _Planned:
     """Agency number i, always the same."""
     rng = random.Random(f"ipa-agency-{i}")
