@@ -70,6 +70,12 @@ class NoDeliveredService(Forbidden):
 
     code = "no_delivered_service"
 
+    def __init__(self) -> None:
+        super().__init__(
+            "you can review an agency only for a delivered voucher service of your enterprise there",
+            details=[{"field": "redemption_id", "message": "no delivered redemption of yours at this agency"}],
+        )
+
 
 class AlreadyReviewed(Conflict):
     code = "already_reviewed"

@@ -61,7 +61,7 @@ class Agency(Base):
     rating_updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     # Lower-cased names, abbreviation and pinyin, so `q` matches Chinese, English or pinyin alike.
     search_text: Mapped[str] = mapped_column(Text, default="")
-    # Search columns derived from services and fields (agencies.service.card_columns keeps them in step), so a
+    # Search columns derived from services and fields (agencies.search.card_columns keeps them in step), so a
     # result page is one query on this table: filters by bit, the lowest price for sorting, the services as shown.
     services_mask: Mapped[int] = mapped_column(Integer, default=0)
     fields_mask: Mapped[int] = mapped_column(Integer, default=0)
@@ -161,8 +161,8 @@ class Follow(Base):
 class Review(Base):
     """An enterprise's review of an agency after a voucher-paid service there was delivered: one per redemption.
 
-    `redemption_id` names a row of the vouchers domain (checked through `vouchers.service` when the review is
-    written); it has no foreign key because the vouchers tables come later in the migration chain.
+    `redemption_id` names a row of the vouchers domain (checked by `vouchers.reviews` before the review is
+    recorded); it has no foreign key because the vouchers tables come later in the migration chain.
     """
 
     __tablename__ = "agency_reviews"

@@ -1,4 +1,4 @@
-"""Agency queries (SQLAlchemy 2 `select()`); every rule and write decision lives in `agencies.service`."""
+"""Agency queries (SQLAlchemy 2 `select()`); every rule and write decision lives in the package's service modules."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from agencies.models import Agency, AgencyService, CreditEvent, Follow, RatingHi
 
 # A row of CARD_COLUMNS (Row is variadic in SQLAlchemy 2.1).
 CardRow = Row[*tuple[Any, ...]]
+
+# Ids or codes per IN list: a whole import file (20,000 rows) would exceed the drivers' bound-parameter limits.
+IN_CHUNK = 1000
 
 
 async def get(session: AsyncSession, agency_id: int, *, for_update: bool = False) -> Agency | None:
@@ -46,11 +49,37 @@ async def id_by_licence(session: AsyncSession, licence_no: str) -> int | None:
 
 
 async def by_credit_codes(session: AsyncSession, codes: Sequence[str], *, for_update: bool = False) -> list[Agency]:
-    if not codes:
-        return []
-    query = select(Agency).where(Agency.credit_code.in_(list(codes))).order_by(Agency.id)
-    if for_update:
-        query = query.with_for_update()
+    """The agencies with these codes, IN_CHUNK codes per query (each chunk in id order)."""
+    found: list[Agency] = []
+    for start in range(0, len(codes), IN_CHUNK):
+        query = select(Agency).where(Agency.credit_code.in_(list(codes[start : start + IN_CHUNK]))).order_by(Agency.id)
+        if for_update:
+            query = query.with_for_update()
+        found.extend((await session.scalars(query)).all())
+    return found
+
+
+async def with_services(session: AsyncSession, agency_id: int) -> Agency | None:
+    return await session.scalar(select(Agency).where(Agency.id == agency_id).options(selectinload(Agency.services)))
+
+
+async def participating(
+    session: AsyncSession, *, region_prefix: str, service_codes: Sequence[str], levels: Sequence[str] | None, limit: int
+) -> list[Agency]:
+    """Agencies accepting vouchers under `region_prefix` that offer one of `service_codes`, best rated first."""
+    query = (
+        select(Agency)
+        .where(
+            Agency.accepts_vouchers.is_(True),
+            Agency.region_code.startswith(region_prefix),
+            Agency.id.in_(select(AgencyService.agency_id).where(AgencyService.service_code.in_(list(service_codes)))),
+        )
+        .options(selectinload(Agency.services))
+        .order_by(Agency.credit_score.desc(), Agency.id)
+        .limit(limit)
+    )
+    if levels is not None:
+        query = query.where(Agency.credit_level.in_(list(levels)))
     return list((await session.scalars(query)).all())
 
 
@@ -196,6 +225,19 @@ async def event(session: AsyncSession, agency_id: int, event_id: int) -> CreditE
 
 async def reversal_of(session: AsyncSession, event_id: int) -> int | None:
     return await session.scalar(select(CreditEvent.id).where(CreditEvent.reverses_event_id == event_id))
+
+
+async def last_event_ids(session: AsyncSession, agency_ids: Sequence[int]) -> dict[int, int]:
+    """Each agency's newest credit event id (agencies without events are absent)."""
+    last: dict[int, int] = {}
+    for start in range(0, len(agency_ids), IN_CHUNK):
+        result = await session.execute(
+            select(CreditEvent.agency_id, func.max(CreditEvent.id))
+            .where(CreditEvent.agency_id.in_(list(agency_ids[start : start + IN_CHUNK])))
+            .group_by(CreditEvent.agency_id)
+        )
+        last.update({agency_id: event_id for agency_id, event_id in result.all()})
+    return last
 
 
 async def history_of(session: AsyncSession, agency_id: int, limit: int = 50) -> list[RatingHistory]:

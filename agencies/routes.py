@@ -1,10 +1,10 @@
-"""HTTP surface of agencies: thin handlers over `agencies.service` (permissions are checked there)."""
+"""HTTP surface of agencies: thin handlers over the package's service modules (permissions are checked there)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from agencies import service
+from agencies import credit_events, credit_import, follows, profiles, reviews, search
 from agencies.errors import UnsupportedMediaType
 from agencies.schemas import (
     AgencyDetail,
@@ -18,8 +18,6 @@ from agencies.schemas import (
     FollowsOut,
     ImportResult,
     ReverseIn,
-    ReviewIn,
-    ReviewOut,
     ReviewsOut,
     SearchQuery,
 )
@@ -39,10 +37,10 @@ TAGS = ["agencies"]
     tags=TAGS,
     summary="Search agencies by name, region, service, field, rating and voucher acceptance",
     # Every process keeps recent pages in memory; any agency write bumps the namespace and drops them everywhere.
-    near_cached=NearCached(service.SEARCH_NAMESPACE, ttl=lambda settings: settings.search_cache_ttl_seconds),
+    near_cached=NearCached(search.SEARCH_NAMESPACE, ttl=lambda settings: settings.search_cache_ttl_seconds),
 )
 async def search_agencies(request: web.Request, query: SearchQuery) -> web.Response:
-    found = await service.search(
+    found = await search.search(
         session(request),
         request.app[CACHE],
         query,
@@ -63,7 +61,7 @@ async def search_agencies(request: web.Request, query: SearchQuery) -> web.Respo
     summary="Register an agency (officials)",
 )
 async def register_agency(request: web.Request, body: AgencyIn) -> AgencyDetail:
-    return await service.register(session(request), request.app[CACHE], principal_of(request), body)
+    return await profiles.register(session(request), request.app[CACHE], principal_of(request), body)
 
 
 @api.route(
@@ -80,7 +78,7 @@ async def import_credit_results(request: web.Request) -> ImportResult:
     if request.content_type not in ("text/csv", "application/csv"):
         raise UnsupportedMediaType("send the file as text/csv")
     raw = await request.read()
-    return await service.import_results(session(request), request.app[CACHE], principal_of(request), raw)
+    return await credit_import.import_results(session(request), request.app[CACHE], principal_of(request), raw)
 
 
 @api.route(
@@ -91,7 +89,7 @@ async def import_credit_results(request: web.Request) -> ImportResult:
     summary="An agency's profile, current rating, rating history, services and prices",
 )
 async def get_agency(request: web.Request) -> AgencyDetail:
-    return await service.detail(session(request), principal_of(request), path_id(request, "agency_id"))
+    return await profiles.detail(session(request), principal_of(request), path_id(request, "agency_id"))
 
 
 @api.route(
@@ -105,7 +103,7 @@ async def get_agency(request: web.Request) -> AgencyDetail:
     summary="Edit a profile (agency staff: own agency, editable fields; officials: any field but the rating)",
 )
 async def update_agency(request: web.Request, body: AgencyPatch) -> AgencyDetail:
-    return await service.update(
+    return await profiles.update(
         session(request), request.app[CACHE], principal_of(request), path_id(request, "agency_id"), body
     )
 
@@ -121,7 +119,7 @@ async def update_agency(request: web.Request, body: AgencyPatch) -> AgencyDetail
     summary="Record a deduction or bonus; the score and level are recomputed (officials)",
 )
 async def add_credit_event(request: web.Request, body: CreditEventIn) -> CreditEventResult:
-    return await service.record_event(
+    return await credit_events.record_event(
         session(request), request.app[CACHE], principal_of(request), path_id(request, "agency_id"), body
     )
 
@@ -135,7 +133,7 @@ async def add_credit_event(request: web.Request, body: CreditEventIn) -> CreditE
     summary="The credit record: every event, reversed or not (officials; agency staff for their own)",
 )
 async def list_credit_events(request: web.Request) -> CreditRecord:
-    return await service.credit_record(session(request), principal_of(request), path_id(request, "agency_id"))
+    return await credit_events.credit_record(session(request), principal_of(request), path_id(request, "agency_id"))
 
 
 @api.route(
@@ -150,7 +148,7 @@ async def list_credit_events(request: web.Request) -> CreditRecord:
     summary="Reverse a credit event by recording its opposite (never deleted; officials)",
 )
 async def reverse_credit_event(request: web.Request, body: ReverseIn) -> CreditEventResult:
-    return await service.reverse_event(
+    return await credit_events.reverse_event(
         session(request),
         request.app[CACHE],
         principal_of(request),
@@ -169,7 +167,7 @@ async def reverse_credit_event(request: web.Request, body: ReverseIn) -> CreditE
     summary="Follow an agency to be told when its rating changes (enterprise staff; idempotent)",
 )
 async def follow_agency(request: web.Request) -> FollowOut:
-    return await service.follow(session(request), principal_of(request), path_id(request, "agency_id"))
+    return await follows.follow(session(request), principal_of(request), path_id(request, "agency_id"))
 
 
 @api.route(
@@ -181,7 +179,7 @@ async def follow_agency(request: web.Request) -> FollowOut:
     summary="Stop following an agency (enterprise staff; idempotent)",
 )
 async def unfollow_agency(request: web.Request) -> None:
-    await service.unfollow(session(request), principal_of(request), path_id(request, "agency_id"))
+    await follows.unfollow(session(request), principal_of(request), path_id(request, "agency_id"))
 
 
 @api.route(
@@ -193,22 +191,7 @@ async def unfollow_agency(request: web.Request) -> None:
     summary="The agencies I follow (enterprise staff)",
 )
 async def my_follows(request: web.Request) -> FollowsOut:
-    return await service.my_follows(session(request), principal_of(request))
-
-
-@api.route(
-    "POST",
-    "/api/v1/agencies/{agency_id}/reviews",
-    body=ReviewIn,
-    response=ReviewOut,
-    status=201,
-    auth=True,
-    tags=TAGS,
-    errors=[409],
-    summary="Review an agency after a delivered voucher service there (enterprise staff; one per redemption)",
-)
-async def add_review(request: web.Request, body: ReviewIn) -> ReviewOut:
-    return await service.add_review(session(request), principal_of(request), path_id(request, "agency_id"), body)
+    return await follows.my_follows(session(request), principal_of(request))
 
 
 @api.route(
@@ -219,4 +202,4 @@ async def add_review(request: web.Request, body: ReviewIn) -> ReviewOut:
     summary="An agency's reviews, newest first, with their count and average",
 )
 async def list_reviews(request: web.Request) -> ReviewsOut:
-    return await service.list_reviews(session(request), path_id(request, "agency_id"))
+    return await reviews.list_reviews(session(request), path_id(request, "agency_id"))

@@ -93,6 +93,8 @@ class RatingOut(BaseModel):
 
 
 class RatingChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # a RatingHistory row as it is
+
     score: int
     level: CreditLevel
     previous_score: int | None
@@ -361,6 +363,8 @@ class ReviewIn(BaseModel):
 
 
 class ReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # a Review row, without who wrote it
+
     id: int
     agency_id: int
     rating: int

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies.catalogue import FieldCode, ServiceCode
 from agencies.credit import level_for
 from agencies.models import Agency, AgencyBranch, AgencyField, AgencyService, RatingHistory
-from agencies.service import card_columns, search_text_for
+from agencies.search import card_columns, search_text_for
 from core import regions
 from core.credit_code import make_credit_code
 from core.db import utcnow
@@ -156,6 +156,7 @@ def _price(rng: random.Random, service: ServiceCode, size: int) -> tuple[int, in
     return minimum_yuan * 100, maximum_yuan * 100
 
 
+# One long function on purpose: its RNG draws, in this order, are what keep agency i the same on every run.
 def plan_agency(i: int, cities: dict[str, tuple[list[str], list[int]]]) -> _Planned:
     """Agency number i, always the same."""
     rng = random.Random(f"ipa-agency-{i}")

@@ -59,6 +59,8 @@ class RouteSpec:
     extra_responses: dict[str, Any] = field(default_factory=dict)
     request_content: dict[str, Any] | None = None
     near_cached: NearCached | None = None
+    # The OpenAPI operationId, when "<handler's package>_<handler's name>" is not it (a route that moved).
+    operation_id: str | None = None
 
 
 class Api:
@@ -83,6 +85,7 @@ class Api:
         extra_responses: dict[str, Any] | None = None,
         request_content: dict[str, Any] | None = None,
         near_cached: NearCached | None = None,
+        operation_id: str | None = None,
     ) -> Callable[[RouteHandler], RouteHandler]:
         if near_cached is not None and (method.upper() != "GET" or auth):
             raise ValueError("only public GET answers can be near-cached: they must depend on the URL alone")
@@ -104,6 +107,7 @@ class Api:
                     extra_responses=extra_responses or {},
                     request_content=request_content,
                     near_cached=near_cached,
+                    operation_id=operation_id,
                 )
             )
             return handler
@@ -345,7 +349,7 @@ def openapi_document(api: Api, *, title: str, version: str) -> dict[str, Any]:
     for spec in api.routes:
         op: dict[str, Any] = {
             "summary": spec.summary,
-            "operationId": f"{spec.handler.__module__.split('.')[0]}_{spec.handler.__name__}",
+            "operationId": spec.operation_id or f"{spec.handler.__module__.split('.')[0]}_{spec.handler.__name__}",
             "tags": spec.tags,
             "parameters": [],
             "responses": {},

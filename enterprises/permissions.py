@@ -1,20 +1,38 @@
-"""Who may do what with enterprises. The services check these; the authorization tests are generated from them.
+"""Who may do what with enterprises: declared once here (PERMISSIONS), checked by `enterprises.profiles` with the
+acting principal; ownership (`own_only`) after the role.
 
-Enterprise staff additionally see only their own enterprise (checked in the service).
+| action | official | agency staff | enterprise staff | anonymous |
+|---|---|---|---|---|
+| register, correct, record the qualification | yes | – | – | – |
+| search the enterprises | yes | – | – | – |
+| read an enterprise | any | – | their own | – |
 """
 
 from __future__ import annotations
 
-from core.auth import Principal, Role, require
+import enum
 
-PERMISSIONS: dict[str, frozenset[Role]] = {
-    "enterprise.create": frozenset({Role.OFFICIAL}),
-    "enterprise.update": frozenset({Role.OFFICIAL}),
-    "enterprise.set_qualification": frozenset({Role.OFFICIAL}),
-    "enterprise.list": frozenset({Role.OFFICIAL}),
-    "enterprise.read": frozenset({Role.OFFICIAL, Role.ENTERPRISE}),
-}
+from core.auth import Role
+from core.permissions import PermissionTable, Rule
 
 
-def check(principal: Principal | None, action: str) -> Principal:
-    return require(principal, *sorted(PERMISSIONS[action]))
+class Action(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    SET_QUALIFICATION = "set_qualification"
+    LIST = "list"
+    READ = "read"
+
+
+OFFICIAL = frozenset({Role.OFFICIAL})
+ENTERPRISE = frozenset({Role.ENTERPRISE})
+
+PERMISSIONS = PermissionTable(
+    {
+        Action.CREATE: Rule(OFFICIAL),
+        Action.UPDATE: Rule(OFFICIAL),
+        Action.SET_QUALIFICATION: Rule(OFFICIAL),
+        Action.LIST: Rule(OFFICIAL),
+        Action.READ: Rule(OFFICIAL | ENTERPRISE, own_only=ENTERPRISE),
+    }
+)

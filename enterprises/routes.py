@@ -1,4 +1,4 @@
-"""HTTP surface of enterprises: thin handlers over `enterprises.service`."""
+"""HTTP surface of enterprises: thin handlers over `enterprises.profiles`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from aiohttp import web
 
 from core.auth import principal_of
 from core.http import Api, path_id, session
-from enterprises import service
+from enterprises import profiles
 from enterprises.schemas import (
     EnterpriseIn,
     EnterpriseOut,
@@ -32,7 +32,7 @@ TAGS = ["enterprises"]
     summary="Register an enterprise (officials)",
 )
 async def create_enterprise(request: web.Request, body: EnterpriseIn) -> EnterpriseOut:
-    return await service.create_enterprise(session(request), principal_of(request), body)
+    return await profiles.create_enterprise(session(request), principal_of(request), body)
 
 
 @api.route(
@@ -45,7 +45,7 @@ async def create_enterprise(request: web.Request, body: EnterpriseIn) -> Enterpr
     summary="Search enterprises (officials)",
 )
 async def list_enterprises(request: web.Request, query: EnterpriseQuery) -> EnterprisePage:
-    return await service.list_enterprises(session(request), principal_of(request), query)
+    return await profiles.list_enterprises(session(request), principal_of(request), query)
 
 
 @api.route(
@@ -57,7 +57,7 @@ async def list_enterprises(request: web.Request, query: EnterpriseQuery) -> Ente
     summary="The enterprise the signed-in enterprise staff member belongs to",
 )
 async def my_enterprise(request: web.Request) -> EnterpriseOut:
-    return await service.my_enterprise(session(request), principal_of(request))
+    return await profiles.my_enterprise(session(request), principal_of(request))
 
 
 @api.route(
@@ -69,7 +69,7 @@ async def my_enterprise(request: web.Request) -> EnterpriseOut:
     summary="One enterprise (officials; enterprise staff their own)",
 )
 async def get_enterprise(request: web.Request) -> EnterpriseOut:
-    return await service.get_enterprise(session(request), principal_of(request), path_id(request, "enterprise_id"))
+    return await profiles.get_enterprise(session(request), principal_of(request), path_id(request, "enterprise_id"))
 
 
 @api.route(
@@ -82,7 +82,7 @@ async def get_enterprise(request: web.Request) -> EnterpriseOut:
     summary="Correct an enterprise's details (officials)",
 )
 async def update_enterprise(request: web.Request, body: EnterprisePatch) -> EnterpriseOut:
-    return await service.update_enterprise(
+    return await profiles.update_enterprise(
         session(request), principal_of(request), path_id(request, "enterprise_id"), body
     )
 
@@ -97,6 +97,6 @@ async def update_enterprise(request: web.Request, body: EnterprisePatch) -> Ente
     summary="Record a verified qualification, with certificate number and expiry (officials)",
 )
 async def set_qualification(request: web.Request, body: QualificationIn) -> EnterpriseOut:
-    return await service.set_qualification(
+    return await profiles.set_qualification(
         session(request), principal_of(request), path_id(request, "enterprise_id"), body
     )

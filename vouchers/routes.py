@@ -11,11 +11,12 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from agencies import service as agencies
 from core.auth import principal_of
 from core.errors import AppError, PayloadTooLarge, ServiceUnavailable
 from core.http import Api, parse_body, path_id, session
 from core.state import DATABASE
-from vouchers import reports, service
+from vouchers import reports, reviews, service
 from vouchers.errors import VoucherExpired
 from vouchers.schemas import (
     CancelIn,
@@ -432,3 +433,23 @@ async def cancel(request: web.Request, body: CancelIn) -> RedemptionOut:
 )
 async def list_flags(request: web.Request, query: FlagQuery) -> list[FlagOut]:
     return await service.list_flags(session(request), principal_of(request), query)
+
+
+# Reviews of a delivered service are checked by vouchers (see vouchers.reviews); the route keeps the agencies' tag and
+# operationId it has always had.
+@api.route(
+    "POST",
+    "/api/v1/agencies/{agency_id}/reviews",
+    body=agencies.ReviewIn,
+    response=agencies.ReviewOut,
+    status=201,
+    auth=True,
+    tags=["agencies"],
+    errors=[409],
+    summary="Review an agency after a delivered voucher service there (enterprise staff; one per redemption)",
+    operation_id="agencies_add_review",
+)
+async def add_review(request: web.Request, body: agencies.ReviewIn) -> agencies.ReviewOut:
+    return await reviews.review_delivered_service(
+        session(request), principal_of(request), path_id(request, "agency_id"), body
+    )

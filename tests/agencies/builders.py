@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Sequence
 
 from agencies.models import Agency, AgencyField, AgencyService, RatingHistory
-from agencies.service import card_columns, search_text_for
+from agencies.search import card_columns, search_text_for
 from core.credit_code import make_credit_code
 from core.db import Database
 

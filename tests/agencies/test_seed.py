@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from agencies.credit import level_for
 from agencies.models import Agency, AgencyField, AgencyService
+from agencies.search import card_columns
 from agencies.seed import DEMO_AGENCY, seed_agencies, seed_agency_accounts
-from agencies.service import card_columns
 from core.credit_code import credit_code_problem
 from core.db import Database
 from core.regions import is_valid_code
