@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from accounts.schemas import NewUser
 from accounts.service import create_user
-from core.app import create_app
+from app.cli import migrate
+from app.factory import create_app
+from app.schema import load_models
 from core.auth import Role
-from core.cli import migrate
 from core.db import Database
-from core.schema import load_models
 from core.settings import Settings, load_settings
 
 RUN_ID = f"t{os.getpid()}"
