@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+from aiohttp import web
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -93,6 +94,9 @@ async def get_json(cache: Cache, key: str) -> Any:
 
 async def set_json(cache: Cache, key: str, value: Any, ttl: int) -> None:
     await cache.set(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")), ttl)
+
+
+CACHE: web.AppKey[Cache] = web.AppKey("cache")
 
 
 class MemoryCache:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -92,6 +93,9 @@ class UnitOfWork:
         return self.session
 
 
+UNIT_OF_WORK: web.RequestKey[UnitOfWork] = web.RequestKey("unit_of_work")
+
+
 class Database:
     """The engine plus two session factories: reads, and writes (which on SQLite take the write lock up front).
 
@@ -136,6 +140,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+DATABASE: web.AppKey[Database] = web.AppKey("database")
 
 
 def _install_sqlite_transaction_control(engine: AsyncEngine) -> None:

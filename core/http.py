@@ -26,10 +26,12 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import UnitOfWork, commit
+from core.auth import PRINCIPAL
+from core.cache import CACHE
+from core.db import DATABASE, UNIT_OF_WORK, UnitOfWork, commit
 from core.errors import AppError, NotFound, Unauthenticated, ValidationFailed, field_error
-from core.settings import Settings
-from core.state import CACHE, DATABASE, METRICS, PRINCIPAL, SETTINGS, UNIT_OF_WORK
+from core.metrics import METRICS
+from core.settings import SETTINGS, Settings
 
 RouteHandler = Callable[..., Awaitable[Any]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -118,6 +120,9 @@ class Api:
     def add_to(self, app: web.Application) -> None:
         for spec in self.routes:
             app.router.add_route(spec.method, spec.path, _wrap(spec))
+
+
+API: web.AppKey[Api] = web.AppKey("api")
 
 
 def session(request: web.Request) -> AsyncSession:
