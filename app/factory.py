@@ -21,12 +21,13 @@ from core.auth import auth_middleware
 from core.cache import make_cache
 from core.db import Database
 from core.errors import error_middleware
+from core.events import EventBus
 from core.http import Api, openapi_document, unit_of_work_middleware
 from core.logs import request_id_middleware
 from core.metrics import Metrics, metrics_handler, metrics_middleware
 from core.ratelimit import rate_limit_middleware
 from core.settings import Settings
-from core.state import API, CACHE, DATABASE, HTTP_CLIENT, METRICS, READINESS_CHECKS, SETTINGS
+from core.state import API, CACHE, DATABASE, EVENTS, HTTP_CLIENT, METRICS, READINESS_CHECKS, SETTINGS
 
 API_TITLE = "ip-assistant API"
 API_VERSION = "1.0.0"
@@ -65,6 +66,7 @@ def create_app(settings: Settings, *, domains: Iterable[Domain] = DOMAINS) -> we
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[READINESS_CHECKS] = {}
+    app[EVENTS] = EventBus()  # the domains subscribe in their setup hooks, below
     api = Api()
     app[API] = api
 
@@ -72,7 +74,7 @@ def create_app(settings: Settings, *, domains: Iterable[Domain] = DOMAINS) -> we
         sqlite_path = settings.sqlite_path()
         if sqlite_path is not None:
             sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        app[DATABASE] = Database(settings.database_url)
+        app[DATABASE] = Database(settings.database_url, events=app[EVENTS])
         app[CACHE] = make_cache(
             str(settings.redis_url) if settings.redis_url else None,
             settings.cache_prefix,

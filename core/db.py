@@ -19,6 +19,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from core.events import SESSION_INFO_KEY, EventBus
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -104,7 +106,7 @@ class Database:
     what keeps the money invariants on the embedded default. PostgreSQL uses row locks in the services.
     """
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10, events: EventBus | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not self.is_sqlite}
@@ -117,9 +119,11 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_transaction_control(self.engine)
-        self.reader = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Every session carries the app's event bus, so `core.events.publish(session, …)` reaches its subscribers.
+        info: dict[str, Any] = {} if events is None else {SESSION_INFO_KEY: events}
+        self.reader = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self.writer = async_sessionmaker(
-            self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False
+            self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False, info=info
         )
 
     @asynccontextmanager

@@ -15,6 +15,7 @@ from core.auth import PRINCIPAL, TOKEN_RESOLVER
 from core.cache import CACHE
 from core.chat import CHAT_ENGINE
 from core.db import DATABASE, UNIT_OF_WORK
+from core.events import EVENTS
 from core.http import API
 from core.metrics import METRICS
 from core.settings import SETTINGS
@@ -24,6 +25,7 @@ __all__ = [
     "CACHE",
     "CHAT_ENGINE",
     "DATABASE",
+    "EVENTS",
     "HTTP_CLIENT",
     "METRICS",
     "PRINCIPAL",

@@ -3,7 +3,7 @@
 Subscribe messages take one consent each. Customer-service texts (an expert's answer) need none, but WeChat
 refuses them for good outside the 48-hour window (45015), past its count limit (45047) or without the permission
 (48001): such a row is recorded `undeliverable`, never retried, and the ticket's subscribe message is queued
-instead when the user consented to it (`pushes.queue_ticket_fallback`). A text split in several messages keeps
+instead when the user consented to it (`Pushes.queue_ticket_fallback`). A text split in several messages keeps
 how many went out, so a retry continues after them.
 
 Never twice: a row is claimed (pending → sending) and committed before it is sent, under `FOR UPDATE SKIP LOCKED`
@@ -25,8 +25,9 @@ from typing import Any
 from core.db import Database, utcnow
 from core.wechat.client import WeChatClient
 from core.wechat.exceptions import NoConsentLeft, NoPermission, ReplyCountExceeded, ReplyWindowClosed, WeChatError
-from wechat import pushes, repository
+from wechat import repository
 from wechat.models import PushOutbox
+from wechat.pushes import Pushes
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,10 @@ class _Claimed:
 
 
 class PushWorker:
-    def __init__(self, db: Database, client: WeChatClient, *, poll_seconds: float = 5.0) -> None:
+    def __init__(self, db: Database, client: WeChatClient, pushes: Pushes, *, poll_seconds: float = 5.0) -> None:
         self.db = db
         self.client = client
+        self.pushes = pushes  # queues the fallbacks and reminders, and wakes this worker after a commit
         self.poll_seconds = poll_seconds
         self.wakeup = asyncio.Event()
         self._stopping = False
@@ -152,7 +154,9 @@ class PushWorker:
                 if (
                     item.user_id is not None
                     and isinstance(fallback, dict)
-                    and await pushes.queue_ticket_fallback(session, item.user_id, item.subject, item.version, fallback)
+                    and await self.pushes.queue_ticket_fallback(
+                        session, item.user_id, item.subject, item.version, fallback
+                    )
                 ):
                     report.fell_back += 1
             elif error.final or item.attempts >= MAX_ATTEMPTS:
@@ -210,10 +214,10 @@ class PushWorker:
         if not expiring:
             return 0
         async with self.db.transaction() as session:
-            return await pushes.queue_expiry_reminders(session, expiring)
+            return await self.pushes.queue_expiry_reminders(session, expiring)
 
     async def run_forever(self) -> None:
-        pushes.register_wakeup(self.wakeup)
+        self.pushes.register_wakeup(self.wakeup)
         try:
             while not self._stopping:
                 try:
@@ -231,7 +235,7 @@ class PushWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), timeout=self.poll_seconds)
         finally:
-            pushes.unregister_wakeup(self.wakeup)
+            self.pushes.unregister_wakeup(self.wakeup)
 
     def stop(self) -> None:
         """Finish the current pass, then return from `run_forever`."""
