@@ -18,10 +18,10 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import random
 from dataclasses import dataclass
 from typing import Any
 
+from core.backoff import Backoff
 from core.db import Database, utcnow
 from core.wechat.client import WeChatClient
 from core.wechat.exceptions import NoConsentLeft, NoPermission, ReplyCountExceeded, ReplyWindowClosed, WeChatError
@@ -32,8 +32,7 @@ from wechat.pushes import Pushes
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-BACKOFF_BASE = 5.0  # seconds; doubled per attempt, with jitter, capped
-BACKOFF_CAP = 15 * 60.0
+RETRY_BACKOFF = Backoff(base=5.0, cap=15 * 60.0, jitter=0.2)
 LEASE = dt.timedelta(minutes=2)
 BATCH = 50
 EXPIRY_SCAN_EVERY = dt.timedelta(hours=1)
@@ -51,11 +50,6 @@ class Report:
     interrupted: int = 0
     undeliverable: int = 0
     fell_back: int = 0
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempts - 1))
-    return dt.timedelta(seconds=delay * random.uniform(0.8, 1.2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +157,8 @@ class PushWorker:
                 row.state = "failed"
                 report.failed += 1
             else:
-                row.state, row.next_attempt_at = "pending", utcnow() + backoff(item.attempts)
+                row.state = "pending"
+                row.next_attempt_at = utcnow() + dt.timedelta(seconds=RETRY_BACKOFF.seconds(item.attempts))
                 report.retrying += 1
         log.log(
             logging.INFO if row.state in ("undeliverable", "pending") else logging.WARNING,
@@ -196,7 +191,8 @@ class PushWorker:
                 report.failed += 1
             else:
                 await repository.return_consent(session, item.user_id, item.template_id)
-                row.state, row.next_attempt_at = "pending", utcnow() + backoff(item.attempts)
+                row.state = "pending"
+                row.next_attempt_at = utcnow() + dt.timedelta(seconds=RETRY_BACKOFF.seconds(item.attempts))
                 report.retrying += 1
         log.log(
             logging.WARNING if row.state == "failed" else logging.INFO,
