@@ -87,15 +87,6 @@ class Cache(Protocol):
     async def close(self) -> None: ...
 
 
-async def get_json(cache: Cache, key: str) -> Any:
-    raw = await cache.get(key)
-    return None if raw is None else json.loads(raw)
-
-
-async def set_json(cache: Cache, key: str, value: Any, ttl: int) -> None:
-    await cache.set(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")), ttl)
-
-
 CACHE: web.AppKey[Cache] = web.AppKey("cache")
 
 
