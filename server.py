@@ -1,10 +1,10 @@
-"""ip-assistant backend: `python server.py [run|migrate|create-user|seed|…]`. The wiring lives in core/app.py."""
+"""ip-assistant backend: `python server.py [run|migrate|create-user|seed|…]`. The wiring lives in app/factory.py."""
 
 from __future__ import annotations
 
 import sys
 
-from core.cli import main
+from app.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -58,10 +58,10 @@ async def _prepare(database_url: str) -> None:
         subprocess.run([sys.executable, "server.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: ASYNC221, S603
     from accounts.schemas import NewUser
     from accounts.service import create_user
+    from app.schema import load_models
     from core.auth import Role
     from core.credit_code import make_credit_code
     from core.db import Database
-    from core.schema import load_models
     from enterprises.models import Enterprise
 
     load_models()

@@ -114,10 +114,10 @@ async def _arrange(database_url: str) -> dict[str, Any]:
     """Official, enterprise staff and large vouchers, through the services (the soak is about the traffic)."""
     from accounts.schemas import NewUser
     from accounts.service import create_user, principal_for
+    from app.schema import load_models
     from core.auth import Role
     from core.credit_code import make_credit_code
     from core.db import Database, utcnow
-    from core.schema import load_models
     from enterprises.models import Enterprise
     from vouchers import service
     from vouchers.schemas import IssueIn, IssueItem, ProgramIn

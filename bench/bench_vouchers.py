@@ -63,10 +63,10 @@ async def _arrange(url: str) -> dict[str, Any]:
     from accounts.schemas import NewUser
     from accounts.service import create_user, issue_token, principal_for
     from agencies.models import Agency, AgencyService
+    from app.schema import load_models
     from core.auth import Role
     from core.credit_code import make_credit_code
     from core.db import Database, utcnow
-    from core.schema import load_models
     from core.settings import load_settings
     from enterprises.models import Enterprise
     from vouchers import service

@@ -11,8 +11,8 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import text
 
-from core.app import create_app
-from core.cli import event_loop
+from app.cli import event_loop
+from app.factory import create_app
 from core.http import session
 from core.logs import configure_logging
 from core.settings import load_settings

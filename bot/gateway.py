@@ -50,10 +50,6 @@ class RasaUnavailable(RuntimeError):
     pass
 
 
-class RasaTimeout(RasaUnavailable):
-    pass
-
-
 def rendezvous_order(urls: list[str], sender_id: str) -> list[str]:
     """The instances in this conversation's preference order: highest hash of (url, sender) first."""
 

@@ -1,1 +1,1 @@
-"""Shared plumbing: settings, database, cache, errors, HTTP helpers, auth, logging, metrics and the app factory."""
+"""Shared plumbing every part stands on: settings, database, cache, errors, HTTP, auth, events, logs, metrics."""

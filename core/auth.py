@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from core.errors import Forbidden, Unauthenticated
-from core.state import PRINCIPAL, TOKEN_RESOLVER
 
 
 class Role(enum.StrEnum):
@@ -37,6 +36,10 @@ class Principal:
 
 
 TokenResolver = Callable[[web.Application, str], Awaitable[Principal | None]]
+
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal")
+# Installed by the accounts domain; without it every bearer token is refused.
+TOKEN_RESOLVER: web.AppKey[TokenResolver] = web.AppKey("token_resolver")
 
 
 def require(principal: Principal | None, *roles: Role) -> Principal:

@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+from aiohttp import web
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -86,13 +87,7 @@ class Cache(Protocol):
     async def close(self) -> None: ...
 
 
-async def get_json(cache: Cache, key: str) -> Any:
-    raw = await cache.get(key)
-    return None if raw is None else json.loads(raw)
-
-
-async def set_json(cache: Cache, key: str, value: Any, ttl: int) -> None:
-    await cache.set(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")), ttl)
+CACHE: web.AppKey[Cache] = web.AppKey("cache")
 
 
 class MemoryCache:

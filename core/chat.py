@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from aiohttp import web
 from pydantic import BaseModel, Field
 
 from core.auth import Principal
@@ -50,6 +51,10 @@ class ChatTurn:
 
 class ChatEngine(Protocol):
     async def reply(self, turn: ChatTurn) -> list[ChatReply]: ...
+
+
+# The assistant behind every chat channel; channels fall back to `MenuEngine` when absent.
+CHAT_ENGINE: web.AppKey[ChatEngine] = web.AppKey("chat_engine")
 
 
 def detect_language(text: str) -> Literal["zh", "en"]:

@@ -11,12 +11,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+from core.events import SESSION_INFO_KEY, EventBus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -92,6 +95,9 @@ class UnitOfWork:
         return self.session
 
 
+UNIT_OF_WORK: web.RequestKey[UnitOfWork] = web.RequestKey("unit_of_work")
+
+
 class Database:
     """The engine plus two session factories: reads, and writes (which on SQLite take the write lock up front).
 
@@ -100,7 +106,7 @@ class Database:
     what keeps the money invariants on the embedded default. PostgreSQL uses row locks in the services.
     """
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10, events: EventBus | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not self.is_sqlite}
@@ -113,9 +119,11 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_transaction_control(self.engine)
-        self.reader = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Every session carries the app's event bus, so `core.events.publish(session, …)` reaches its subscribers.
+        info: dict[str, Any] = {} if events is None else {SESSION_INFO_KEY: events}
+        self.reader = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self.writer = async_sessionmaker(
-            self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False
+            self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False, info=info
         )
 
     @asynccontextmanager
@@ -136,6 +144,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+DATABASE: web.AppKey[Database] = web.AppKey("database")
 
 
 def _install_sqlite_transaction_control(engine: AsyncEngine) -> None:

@@ -1,8 +1,9 @@
 """Domain events delivered inside the publisher's transaction.
 
-A service publishes what happened (`await publish(session, RatingChanged(...))`); subscribers registered by
-other domains (the WeChat push outbox, for one) write their own rows in the same session, so the change and
-its consequences commit or roll back together. The publisher knows nothing of its subscribers.
+A service publishes what happened (`await publish(session, RatingChanged(...))`); subscribers that other domains
+registered on the app's `EventBus` (the WeChat push outbox, for one) write their own rows in the same session, so
+the change and its consequences commit or roll back together. The publisher knows nothing of its subscribers; the
+session knows its app's bus.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -55,15 +57,32 @@ class TicketAnswered:
 
 E = TypeVar("E")
 Subscriber = Callable[[AsyncSession, Any], Awaitable[None]]
-_subscribers: defaultdict[type, list[Subscriber]] = defaultdict(list)
+# Where a session carries its app's bus: `core.db.Database(events=...)` puts it into every session it opens.
+SESSION_INFO_KEY = "event_bus"
 
 
-def subscribe(event_type: type[E], handler: Callable[[AsyncSession, E], Awaitable[None]]) -> None:
-    """Register once per process; registering the same handler again is a no-op (apps are built many times in tests)."""
-    if handler not in _subscribers[event_type]:
-        _subscribers[event_type].append(handler)
+class EventBus:
+    """Who hears which event, for one app: each domain subscribes when the app factory sets it up."""
+
+    def __init__(self) -> None:
+        self._subscribers: defaultdict[type, list[Subscriber]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[E], handler: Callable[[AsyncSession, E], Awaitable[None]]) -> None:
+        self._subscribers[event_type].append(handler)
+
+    async def publish(self, session: AsyncSession, event: object) -> None:
+        for handler in self._subscribers[type(event)]:
+            await handler(session, event)
+
+
+EVENTS: web.AppKey[EventBus] = web.AppKey("events")
 
 
 async def publish(session: AsyncSession, event: object) -> None:
-    for handler in _subscribers[type(event)]:
-        await handler(session, event)
+    """Deliver `event` to the subscribers of the app whose database opened `session`, in that session.
+
+    A session of no app's database (a command such as `seed`) carries no bus: nobody is subscribed there.
+    """
+    bus: EventBus | None = session.info.get(SESSION_INFO_KEY)
+    if bus is not None:
+        await bus.publish(session, event)

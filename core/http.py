@@ -26,11 +26,15 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.auth import PRINCIPAL
+from core.cache import CACHE
+from core.db import DATABASE, UNIT_OF_WORK, UnitOfWork, commit
 from core.errors import AppError, NotFound, Unauthenticated, ValidationFailed, field_error
-from core.settings import Settings
-from core.state import CACHE, METRICS, PRINCIPAL, SETTINGS, UNIT_OF_WORK
+from core.metrics import METRICS
+from core.settings import SETTINGS, Settings
 
 RouteHandler = Callable[..., Awaitable[Any]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
 
@@ -122,9 +126,50 @@ class Api:
             app.router.add_route(spec.method, spec.path, _wrap(spec))
 
 
+API: web.AppKey[Api] = web.AppKey("api")
+
+
 def session(request: web.Request) -> AsyncSession:
-    """The session of the request's unit of work (see `core.app.unit_of_work_middleware`), opened on first use."""
+    """The session of the request's unit of work (see `unit_of_work_middleware`), opened on first use."""
     return request[UNIT_OF_WORK].open()
+
+
+@web.middleware
+async def unit_of_work_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One transaction per API request: committed when the handler answers below 400, rolled back otherwise.
+
+    The session opens only when the handler first asks for it (`session`).
+    """
+    if not request.path.startswith(("/api/", "/bot/")):
+        return await handler(request)
+    db = request.app[DATABASE]
+    unit = UnitOfWork(db.reader if request.method in ("GET", "HEAD", "OPTIONS") else db.writer)
+    request[UNIT_OF_WORK] = unit
+    try:
+        response = await handler(request)
+    except BaseException:
+        if unit.session is not None:
+            await unit.session.close()  # closing rolls back whatever the handler began
+        raise
+    session = unit.session
+    if session is None:
+        return response
+    try:
+        if response.status < 400:
+            # A request that opened a session but never touched the database has nothing to commit.
+            if (
+                session.in_transaction()
+                or session.new
+                or session.dirty
+                or session.deleted
+                or session.info.get("after_commit")
+            ):
+                await commit(session)
+        else:
+            await session.rollback()
+    finally:
+        await session.close()
+    return response
 
 
 def path_id(request: web.Request, name: str) -> int:

@@ -9,8 +9,6 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
-from core.state import METRICS
-
 
 class Metrics:
     def __init__(self) -> None:
@@ -35,6 +33,9 @@ class Metrics:
             ["route", "result"],
             registry=self.registry,
         )
+
+
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 
 
 def route_label(request: web.Request) -> str:

@@ -41,10 +41,9 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from core.auth import principal_of
-from core.cache import Cache, CacheUnavailable
+from core.cache import CACHE, Cache, CacheUnavailable
 from core.errors import TooManyRequests
-from core.settings import Settings
-from core.state import CACHE, SETTINGS
+from core.settings import SETTINGS, Settings
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
+from aiohttp import web
 from pydantic import AnyUrl, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -168,6 +169,9 @@ class Settings(BaseSettings):
             return None
         path = self.database_url.split(":///", 1)[1]
         return None if path in ("", ":memory:") else Path(path)
+
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 
 
 class SettingsError(SystemExit):

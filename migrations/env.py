@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core.schema import load_models
+from app.schema import load_models
 
 config = context.config
 target_metadata = load_models()

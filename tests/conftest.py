@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from accounts.schemas import NewUser
 from accounts.service import create_user
-from core.app import create_app
+from app.cli import migrate
+from app.factory import create_app
+from app.schema import load_models
 from core.auth import Role
-from core.cli import migrate
 from core.db import Database
-from core.schema import load_models
+from core.events import EVENTS, EventBus
 from core.settings import Settings, load_settings
 
 RUN_ID = f"t{os.getpid()}"
@@ -118,9 +119,19 @@ async def client(
 
 
 @pytest.fixture
-async def db(settings: Settings, clean: None) -> AsyncIterator[Database]:
-    """A database handle for arranging data and checking results outside the app."""
-    database = Database(settings.database_url)
+def event_bus(app: web.Application) -> EventBus:
+    """The app's event bus: subscribe to it to hear what the services publish."""
+    return app[EVENTS]
+
+
+@pytest.fixture
+async def db(settings: Settings, clean: None, event_bus: EventBus) -> AsyncIterator[Database]:
+    """A database handle for arranging data and checking results outside the app.
+
+    Its sessions carry the app's event bus, as the app's own do: what a service publishes in them reaches the app's
+    subscribers (the WeChat pushes) in the same transaction.
+    """
+    database = Database(settings.database_url, events=event_bus)
     yield database
     await database.dispose()
 

@@ -10,14 +10,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from core.auth import principal_of
-from core.events import RatingChanged, TicketAnswered, VoucherStateChanged, subscribe
 from core.http import Api, session
 from core.ratelimit import RateLimiter
-from core.state import CACHE, DATABASE, HTTP_CLIENT, SETTINGS
+from core.state import CACHE, DATABASE, EVENTS, HTTP_CLIENT, SETTINGS
 from core.wechat.client import WeChatClient
 from core.wechat.crypto import SafeMode
 from core.wechat.tokens import TokenStore
-from wechat import pushes, service, webhook
+from wechat import service, webhook
+from wechat.pushes import PUSHES, Pushes
 from wechat.schemas import ConsentsIn, ConsentsOut, WeChatLoginIn, WeChatLoginOut
 from wechat.state import WECHAT, WeChatRuntime
 from wechat.worker import PushWorker
@@ -29,10 +29,8 @@ DRAIN_SECONDS = 5.0
 
 
 def setup(app: web.Application) -> None:
-    subscribe(RatingChanged, pushes.on_rating_changed)
-    subscribe(VoucherStateChanged, pushes.on_voucher_state_changed)
-    subscribe(TicketAnswered, pushes.on_ticket_answered)
-    pushes.configure(app[SETTINGS])
+    app[PUSHES] = Pushes(app[SETTINGS])
+    app[PUSHES].subscribe_to(app[EVENTS])
     # Not JSON API routes: WeChat posts XML and must get plain answers (the error middleware leaves /wechat alone).
     app.router.add_get("/wechat", webhook.verify, name="wechat_verify")
     app.router.add_post("/wechat", webhook.receive, name="wechat_receive")
@@ -53,7 +51,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         if settings.wechat_aes_key
         else None
     )
-    worker = PushWorker(app[DATABASE], client, poll_seconds=settings.wechat_push_poll_seconds)
+    worker = PushWorker(app[DATABASE], client, app[PUSHES], poll_seconds=settings.wechat_push_poll_seconds)
     runtime = WeChatRuntime(client=client, safe_mode=safe_mode, worker=worker, limiter=RateLimiter(settings))
     app[WECHAT] = runtime
     worker_task = asyncio.create_task(worker.run_forever()) if settings.wechat_push_worker else None

@@ -29,6 +29,7 @@ from aiohttp import web
 
 from accounts import service as accounts
 from core.auth import Principal, Role
+from core.backoff import Backoff
 from core.cache import Cache, CacheUnavailable
 from core.chat import MENU, ChatButton, ChatReply, ChatTurn, MenuEngine, detect_language
 from core.db import Database
@@ -60,6 +61,7 @@ CHOICES_TTL = 30 * 60
 PRINCIPAL_TTL = 60  # like bearer tokens: a changed binding is seen within a minute
 ENGINE_TIMEOUT = 60.0
 CUSTOM_SEND_ATTEMPTS = 3
+CUSTOM_SEND_BACKOFF = Backoff(base=0.5, cap=4.0)
 REST_DELAY = 0.5  # the rest of a long answer follows the passive reply, after it has had time to arrive
 
 SLOW_DOWN = {
@@ -397,7 +399,7 @@ async def send_custom(
                 error = exc
                 if exc.final:
                     break
-                await asyncio.sleep(min(4.0, 0.5 * 2 ** (attempt - 1)))
+                await asyncio.sleep(CUSTOM_SEND_BACKOFF.seconds(attempt))
         async with db.transaction() as session:
             await repository.finish_custom_message(
                 session,

@@ -3,7 +3,7 @@
 Subscribe messages take one consent each. Customer-service texts (an expert's answer) need none, but WeChat
 refuses them for good outside the 48-hour window (45015), past its count limit (45047) or without the permission
 (48001): such a row is recorded `undeliverable`, never retried, and the ticket's subscribe message is queued
-instead when the user consented to it (`pushes.queue_ticket_fallback`). A text split in several messages keeps
+instead when the user consented to it (`Pushes.queue_ticket_fallback`). A text split in several messages keeps
 how many went out, so a retry continues after them.
 
 Never twice: a row is claimed (pending → sending) and committed before it is sent, under `FOR UPDATE SKIP LOCKED`
@@ -18,21 +18,21 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import random
 from dataclasses import dataclass
 from typing import Any
 
+from core.backoff import Backoff
 from core.db import Database, utcnow
 from core.wechat.client import WeChatClient
 from core.wechat.exceptions import NoConsentLeft, NoPermission, ReplyCountExceeded, ReplyWindowClosed, WeChatError
-from wechat import pushes, repository
+from wechat import repository
 from wechat.models import PushOutbox
+from wechat.pushes import Pushes
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-BACKOFF_BASE = 5.0  # seconds; doubled per attempt, with jitter, capped
-BACKOFF_CAP = 15 * 60.0
+RETRY_BACKOFF = Backoff(base=5.0, cap=15 * 60.0, jitter=0.2)
 LEASE = dt.timedelta(minutes=2)
 BATCH = 50
 EXPIRY_SCAN_EVERY = dt.timedelta(hours=1)
@@ -52,11 +52,6 @@ class Report:
     fell_back: int = 0
 
 
-def backoff(attempts: int) -> dt.timedelta:
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempts - 1))
-    return dt.timedelta(seconds=delay * random.uniform(0.8, 1.2))
-
-
 @dataclass(frozen=True, slots=True)
 class _Claimed:
     id: int
@@ -72,9 +67,10 @@ class _Claimed:
 
 
 class PushWorker:
-    def __init__(self, db: Database, client: WeChatClient, *, poll_seconds: float = 5.0) -> None:
+    def __init__(self, db: Database, client: WeChatClient, pushes: Pushes, *, poll_seconds: float = 5.0) -> None:
         self.db = db
         self.client = client
+        self.pushes = pushes  # queues the fallbacks and reminders, and wakes this worker after a commit
         self.poll_seconds = poll_seconds
         self.wakeup = asyncio.Event()
         self._stopping = False
@@ -152,14 +148,17 @@ class PushWorker:
                 if (
                     item.user_id is not None
                     and isinstance(fallback, dict)
-                    and await pushes.queue_ticket_fallback(session, item.user_id, item.subject, item.version, fallback)
+                    and await self.pushes.queue_ticket_fallback(
+                        session, item.user_id, item.subject, item.version, fallback
+                    )
                 ):
                     report.fell_back += 1
             elif error.final or item.attempts >= MAX_ATTEMPTS:
                 row.state = "failed"
                 report.failed += 1
             else:
-                row.state, row.next_attempt_at = "pending", utcnow() + backoff(item.attempts)
+                row.state = "pending"
+                row.next_attempt_at = utcnow() + dt.timedelta(seconds=RETRY_BACKOFF.seconds(item.attempts))
                 report.retrying += 1
         log.log(
             logging.INFO if row.state in ("undeliverable", "pending") else logging.WARNING,
@@ -192,7 +191,8 @@ class PushWorker:
                 report.failed += 1
             else:
                 await repository.return_consent(session, item.user_id, item.template_id)
-                row.state, row.next_attempt_at = "pending", utcnow() + backoff(item.attempts)
+                row.state = "pending"
+                row.next_attempt_at = utcnow() + dt.timedelta(seconds=RETRY_BACKOFF.seconds(item.attempts))
                 report.retrying += 1
         log.log(
             logging.WARNING if row.state == "failed" else logging.INFO,
@@ -210,10 +210,10 @@ class PushWorker:
         if not expiring:
             return 0
         async with self.db.transaction() as session:
-            return await pushes.queue_expiry_reminders(session, expiring)
+            return await self.pushes.queue_expiry_reminders(session, expiring)
 
     async def run_forever(self) -> None:
-        pushes.register_wakeup(self.wakeup)
+        self.pushes.register_wakeup(self.wakeup)
         try:
             while not self._stopping:
                 try:
@@ -231,7 +231,7 @@ class PushWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), timeout=self.poll_seconds)
         finally:
-            pushes.unregister_wakeup(self.wakeup)
+            self.pushes.unregister_wakeup(self.wakeup)
 
     def stop(self) -> None:
         """Finish the current pass, then return from `run_forever`."""

@@ -65,7 +65,7 @@ try {
     await new Promise((r) => setTimeout(r, 200))
   }
   const fixtures = await arrange(base, cli)
-  const demo = spawnSync(python, ['-c', 'from core.demo import DEMO_PASSWORD; print(DEMO_PASSWORD)'], { cwd: root, env, encoding: 'utf8' })
+  const demo = spawnSync(python, ['-c', 'from app.demo import DEMO_PASSWORD; print(DEMO_PASSWORD)'], { cwd: root, env, encoding: 'utf8' })
   fixtures.demoPassword = demo.status === 0 ? demo.stdout.trim() : null
   const fixtureFile = path.join(scratch, 'fixtures.json')
   writeFileSync(fixtureFile, JSON.stringify(fixtures, null, 2))

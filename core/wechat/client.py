@@ -7,7 +7,6 @@ once and is repeated once.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -175,7 +174,3 @@ class WeChatClient:
         if page:
             body["page"] = page
         await self._with_token("POST", "cgi-bin/message/subscribe/send", body)
-
-
-async def sleep_backoff(attempt: int, base: float = 0.5, cap: float = 5.0) -> None:
-    await asyncio.sleep(min(cap, base * 2 ** (attempt - 1)))

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from core.auth import Role
 from core.db import Database
-from core.events import RatingChanged, subscribe
+from core.events import EventBus, RatingChanged
 from tests.agencies.builders import make_agency
 from tests.conftest import AccountFactory
 
@@ -46,14 +46,14 @@ async def test_a_deduction_lowers_score_and_level_and_is_kept_in_history(
 
 
 async def test_rating_changes_are_published_as_domain_events(
-    client: Client, db: Database, make_account: AccountFactory
+    client: Client, db: Database, make_account: AccountFactory, event_bus: EventBus
 ) -> None:
     seen: list[RatingChanged] = []
 
     async def remember(_session: Any, event: RatingChanged) -> None:
         seen.append(event)
 
-    subscribe(RatingChanged, remember)
+    event_bus.subscribe(RatingChanged, remember)
     agency_id = await make_agency(db, score=100)
     official = await make_account(Role.OFFICIAL)
     await add_event(client, agency_id, official.headers, **LATE_REPORT)

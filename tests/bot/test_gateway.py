@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from app.factory import create_app
 from bot.gateway import COOL_DOWN_SECONDS, RasaGateway, RasaUnavailable, rendezvous_order, to_replies
 from bot.identity import identity_metadata, verified_principal
-from core.app import create_app
 from core.auth import Principal, Role
 from core.chat import ChatTurn
 from core.db import Database

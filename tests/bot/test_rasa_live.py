@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from core.app import create_app
+from app.factory import create_app
 from core.auth import Role
 from core.db import Database
 from core.settings import Settings

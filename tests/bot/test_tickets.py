@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import service
 from core.auth import Role
 from core.db import Database
-from core.events import TicketAnswered, subscribe
+from core.events import EventBus, TicketAnswered
 from tests.conftest import AccountFactory
 from tests.vouchers.builders import make_enterprise
 
@@ -54,14 +54,14 @@ async def test_an_official_answers_a_ticket(client: Client, db: Database, make_a
 
 
 async def test_an_answer_is_published_for_the_channels_once(
-    client: Client, db: Database, make_account: AccountFactory
+    client: Client, db: Database, make_account: AccountFactory, event_bus: EventBus
 ) -> None:
     seen: list[TicketAnswered] = []
 
     async def deliver(_session: AsyncSession, event: TicketAnswered) -> None:
         seen.append(event)
 
-    subscribe(TicketAnswered, deliver)
+    event_bus.subscribe(TicketAnswered, deliver)
     ticket_id = await open_ticket(db)
     official = await make_account(Role.OFFICIAL)
     url = f"/api/v1/assistant/tickets/{ticket_id}"

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 import accounts.routes
-from core.app import create_app
+from app.factory import create_app
 from core.console import ConsoleSite
 from core.settings import Settings
 

@@ -25,8 +25,8 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
+from app.factory import create_app
 from bench.harness import free_port
-from core.app import create_app
 from core.http import openapi_document
 from core.settings import load_settings
 from core.state import API

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from core.app import create_app
+from app.factory import create_app
 from core.auth import Role
 from core.settings import Settings
 from tests.conftest import AccountFactory

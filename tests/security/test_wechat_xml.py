@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from core.app import create_app
+from app.factory import create_app
 from core.settings import Settings
 from tests.support.instruments import wechat_query, wechat_text_xml
 

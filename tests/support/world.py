@@ -209,8 +209,8 @@ def real_server_accounts(database_url: str, client: HttpClient) -> AccountMaker:
     """Accounts for a world on real servers: created in the database directly, logged in over HTTP."""
     from accounts.schemas import NewUser
     from accounts.service import create_user
+    from app.schema import load_models
     from core.db import Database
-    from core.schema import load_models
 
     load_models()
     counter = itertools.count(1)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from core.auth import Role
 from core.db import Database, utcnow
+from core.events import EventBus, VoucherStateChanged
 from core.settings import Settings
 from tests.conftest import Account, AccountFactory
 from tests.vouchers.builders import EVIDENCE, Client, make_enterprise
@@ -165,10 +166,7 @@ async def test_a_fully_used_voucher_becomes_spendable_again(client: Client, worl
     await assert_books_balance(db)
 
 
-async def test_cancelling_publishes_the_voucher_state_change(client: Client, world: World) -> None:
-    from core import events
-    from core.events import VoucherStateChanged, subscribe
-
+async def test_cancelling_publishes_the_voucher_state_change(client: Client, world: World, event_bus: EventBus) -> None:
     first = await redeem(client, world, 800_000)  # 480 000
     rest = await redeem(client, world, 100_000)  # the last 20 000
     assert rest["voucher_state"] == "redeemed"
@@ -177,11 +175,8 @@ async def test_cancelling_publishes_the_voucher_state_change(client: Client, wor
     async def listener(_session: Any, event: VoucherStateChanged) -> None:
         seen.append((event.old_state, event.new_state, event.balance_fen))
 
-    subscribe(VoucherStateChanged, listener)
-    try:
-        assert (await cancel(client, first["id"], world.enterprise)).status == 200
-    finally:
-        events._subscribers[VoucherStateChanged].remove(listener)
+    event_bus.subscribe(VoucherStateChanged, listener)  # the app's own bus: gone with the app
+    assert (await cancel(client, first["id"], world.enterprise)).status == 200
     assert seen == [("redeemed", "partially_redeemed", 480_000)]
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from core.auth import Role
 from core.db import Database, utcnow
+from core.events import EventBus, VoucherStateChanged
 from tests.conftest import AccountFactory
 from tests.vouchers.builders import EVIDENCE, Client, issue, make_agency, make_enterprise, make_program, program_body
 from tests.vouchers.conftest import World
@@ -296,23 +297,16 @@ async def test_related_parties_and_repeated_maximum_redemptions_are_flagged_neve
         assert await session.scalar(select(func.count()).select_from(VoucherFlag)) == 4
 
 
-async def test_voucher_state_changes_are_published(client: Client, world: World) -> None:
-    from core.events import VoucherStateChanged, subscribe
-
+async def test_voucher_state_changes_are_published(client: Client, world: World, event_bus: EventBus) -> None:
     seen: list[tuple[str, str]] = []
 
     async def listener(_session: Any, event: VoucherStateChanged) -> None:
         seen.append((event.old_state, event.new_state))
 
-    subscribe(VoucherStateChanged, listener)
-    try:
-        await client.post(
-            f"/api/v1/vouchers/{world.voucher['id']}/revoke", json={"reason": "test"}, headers=world.official.headers
-        )
-    finally:
-        from core import events
-
-        events._subscribers[VoucherStateChanged].remove(listener)
+    event_bus.subscribe(VoucherStateChanged, listener)  # the app's own bus: gone with the app
+    await client.post(
+        f"/api/v1/vouchers/{world.voucher['id']}/revoke", json={"reason": "test"}, headers=world.official.headers
+    )
     assert seen == [("issued", "revoked")]
 
 

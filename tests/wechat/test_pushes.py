@@ -18,6 +18,7 @@ from core.settings import Settings
 from tests.agencies.builders import make_agency, make_enterprise
 from tests.conftest import AccountFactory
 from wechat.models import PushOutbox, SubscribeConsent
+from wechat.pushes import PUSHES
 from wechat.state import WECHAT
 from wechat.worker import PushWorker
 from wechat_standin.app import StandIn, openid_for
@@ -176,7 +177,7 @@ async def test_two_workers_at_once_send_each_push_once(
         await consent(client, headers, settings)
     async with db.transaction() as session:
         await publish(session, RatingChanged(agency_id, "测试所", "A", "B", 100, 80, "event"))
-    other = PushWorker(Database(settings.database_url), app[WECHAT].client)
+    other = PushWorker(Database(settings.database_url), app[WECHAT].client, app[PUSHES])
     reports = await asyncio.gather(worker(app).run_once(limit=3), other.run_once(limit=3), worker(app).run_once())
     await other.db.dispose()
     assert sum(r.sent for r in reports) == 5

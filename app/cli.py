@@ -1,4 +1,4 @@
-"""The operating commands behind `python server.py …` (see ARCHITECTURE.md, "Operating it")."""
+"""The operating commands behind `python server.py …`: serve, migrate, create accounts, seed, check, develop."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def event_loop() -> asyncio.AbstractEventLoop:
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from core.app import create_app
+    from app.factory import create_app
     from core.logs import configure_logging
 
     configure_logging(settings.log_level)
@@ -66,9 +66,9 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 
     from accounts.schemas import NewUser
     from accounts.service import create_user
+    from app.schema import load_models
     from core.db import Database
     from core.errors import AppError
-    from core.schema import load_models
 
     load_models()  # every mapped table, so the users table's foreign keys resolve
     try:
@@ -102,7 +102,7 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
-    from core.demo import seed
+    from app.demo import seed
 
     return asyncio.run(seed(settings, agencies=args.agencies))
 
@@ -120,7 +120,7 @@ def _wechat_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _dev(settings: Settings, _args: argparse.Namespace) -> int:
-    from core.devrun import run_dev
+    from app.devrun import run_dev
 
     return run_dev(settings)
 

@@ -13,9 +13,9 @@ DEMO_PASSWORD = "demo-pass-2026"
 
 
 async def seed(settings: Settings, *, agencies: int) -> int:
+    from app.schema import load_models
     from core.cache import make_cache
     from core.db import Database
-    from core.schema import load_models
 
     load_models()  # every mapped class, so foreign keys across domains resolve
     db = Database(settings.database_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.devrun import MODEL, RASA_BIN, REDIS_ENDPOINTS, rasa_processes
+from app.devrun import MODEL, RASA_BIN, REDIS_ENDPOINTS, rasa_processes
 from core.settings import load_settings
 
 

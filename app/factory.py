@@ -10,90 +10,48 @@ from typing import Protocol
 import aiohttp
 from aiohttp import web
 
+import accounts.routes
+import agencies.routes
+import bot.routes
+import core.console
+import enterprises.routes
+import vouchers.routes
+import wechat.routes
 from core.auth import auth_middleware
 from core.cache import make_cache
-from core.db import Database, UnitOfWork, commit
+from core.db import Database
 from core.errors import error_middleware
-from core.http import Api, openapi_document
+from core.events import EventBus
+from core.http import Api, openapi_document, unit_of_work_middleware
 from core.logs import request_id_middleware
 from core.metrics import Metrics, metrics_handler, metrics_middleware
 from core.ratelimit import rate_limit_middleware
 from core.settings import Settings
-from core.state import API, CACHE, DATABASE, HTTP_CLIENT, METRICS, READINESS_CHECKS, SETTINGS, UNIT_OF_WORK
+from core.state import API, CACHE, DATABASE, EVENTS, HTTP_CLIENT, METRICS, READINESS_CHECKS, SETTINGS
 
 API_TITLE = "ip-assistant API"
 API_VERSION = "1.0.0"
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 class Domain(Protocol):
-    """What a domain's routes module offers the factory: its routes, and optionally a setup hook."""
+    """What a domain's routes module offers the factory: its routes, and optionally a `setup(app)` hook."""
 
     api: Api
 
 
-def _domains() -> list[object]:
-    # Imported here so that importing `core` never drags in every domain.
-    import accounts.routes
-    import agencies.routes
-    import bot.routes
-    import core.console
-    import enterprises.routes
-    import vouchers.routes
-    import wechat.routes
-
-    return [
-        accounts.routes,
-        agencies.routes,
-        bot.routes,
-        core.console,
-        enterprises.routes,
-        vouchers.routes,
-        wechat.routes,
-    ]
+DOMAINS: tuple[Domain, ...] = (
+    accounts.routes,
+    agencies.routes,
+    bot.routes,
+    core.console,
+    enterprises.routes,
+    vouchers.routes,
+    wechat.routes,
+)
 
 
-@web.middleware
-async def unit_of_work_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """One transaction per API request: committed when the handler answers below 400, rolled back otherwise.
-
-    The session opens only when the handler first asks for it (`core.http.session`).
-    """
-    if not request.path.startswith(("/api/", "/bot/")):
-        return await handler(request)
-    db = request.app[DATABASE]
-    unit = UnitOfWork(db.reader if request.method in ("GET", "HEAD", "OPTIONS") else db.writer)
-    request[UNIT_OF_WORK] = unit
-    try:
-        response = await handler(request)
-    except BaseException:
-        if unit.session is not None:
-            await unit.session.close()  # closing rolls back whatever the handler began
-        raise
-    session = unit.session
-    if session is None:
-        return response
-    try:
-        if response.status < 400:
-            # A request that opened a session but never touched the database has nothing to commit.
-            if (
-                session.in_transaction()
-                or session.new
-                or session.dirty
-                or session.deleted
-                or session.info.get("after_commit")
-            ):
-                await commit(session)
-        else:
-            await session.rollback()
-    finally:
-        await session.close()
-    return response
-
-
-def create_app(settings: Settings, *, domains: Iterable[object] | None = None) -> web.Application:
+def create_app(settings: Settings, *, domains: Iterable[Domain] = DOMAINS) -> web.Application:
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[
@@ -108,6 +66,7 @@ def create_app(settings: Settings, *, domains: Iterable[object] | None = None) -
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[READINESS_CHECKS] = {}
+    app[EVENTS] = EventBus()  # the domains subscribe in their setup hooks, below
     api = Api()
     app[API] = api
 
@@ -115,7 +74,7 @@ def create_app(settings: Settings, *, domains: Iterable[object] | None = None) -
         sqlite_path = settings.sqlite_path()
         if sqlite_path is not None:
             sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        app[DATABASE] = Database(settings.database_url)
+        app[DATABASE] = Database(settings.database_url, events=app[EVENTS])
         app[CACHE] = make_cache(
             str(settings.redis_url) if settings.redis_url else None,
             settings.cache_prefix,
@@ -130,8 +89,8 @@ def create_app(settings: Settings, *, domains: Iterable[object] | None = None) -
 
     app.cleanup_ctx.append(resources)
 
-    for domain in domains if domains is not None else _domains():
-        api.include(domain.api)  # type: ignore[attr-defined]
+    for domain in domains:
+        api.include(domain.api)
         setup = getattr(domain, "setup", None)
         if setup is not None:
             setup(app)

@@ -1,0 +1,27 @@
+"""Every domain's tables, for Alembic and for tests: importing a models module registers it on `Base.metadata`."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+import accounts.models
+import agencies.models
+import bot.models
+import enterprises.models
+import vouchers.models
+import wechat.models
+from core.db import Base
+
+MODEL_MODULES = (
+    agencies.models,
+    enterprises.models,
+    accounts.models,
+    vouchers.models,
+    wechat.models,
+    bot.models,
+)
+
+
+def load_models() -> MetaData:
+    """The metadata holding every table (each models module above registered its own on import)."""
+    return Base.metadata
