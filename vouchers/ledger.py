@@ -6,8 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherProgram
+from vouchers.permissions import Action
 from vouchers.schemas import LedgerDifference
-from vouchers.states import Action, RedemptionState
+from vouchers.states import RedemptionState
 
 
 async def check_ledger(session: AsyncSession) -> list[LedgerDifference]:

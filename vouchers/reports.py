@@ -25,7 +25,7 @@ from core.db import utcnow
 from core.errors import NotFound, field_error
 from vouchers import repository
 from vouchers.models import Redemption, Voucher, VoucherAudit
-from vouchers.permissions import check
+from vouchers.permissions import PERMISSIONS, Action
 from vouchers.schemas import (
     ReportLine,
     ReportOut,
@@ -35,14 +35,14 @@ from vouchers.schemas import (
     SeriesPoint,
     SeriesQuery,
 )
-from vouchers.states import SPENDABLE, Action, RedemptionState, VoucherState
+from vouchers.states import SPENDABLE, RedemptionState, VoucherState
 
 # What the report counts as spent (`redeemed_fen`): pending, delivered or settled — not rejected, not cancelled.
 SPENDING = frozenset({RedemptionState.PENDING, RedemptionState.DELIVERED, RedemptionState.SETTLED})
 
 
 async def program_report(session: AsyncSession, principal: Principal | None, program_id: int) -> ReportOut:
-    check(principal, "program.report")
+    PERMISSIONS.check(principal, Action.READ_REPORT)
     program = await repository.program(session, program_id)
     if program is None:
         raise NotFound(f"no voucher programme {program_id}")
@@ -220,7 +220,7 @@ async def spending_series(
 ) -> SeriesOut:
     """Spending per China day / week / month over the programme's validity (or `from`..`to`), cumulated, against
     the budget: one GROUP BY over the programme's spending redemptions, bucketed by when they were made."""
-    check(principal, "program.report")
+    PERMISSIONS.check(principal, Action.READ_REPORT)
     program = await repository.program(session, program_id)
     if program is None:
         raise NotFound(f"no voucher programme {program_id}")

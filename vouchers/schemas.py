@@ -6,11 +6,23 @@ import datetime as dt
 import enum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from agencies.catalogue import CreditLevel, ServiceCode
 from enterprises.catalogue import Qualification
-from vouchers.states import Action, RedemptionState, VoucherState
+from vouchers.permissions import TRANSITIONS, Action
+from vouchers.states import RedemptionState, VoucherState
 
 Fen = Annotated[StrictInt, Field(gt=0, le=10**12)]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
@@ -175,9 +187,19 @@ class IssueOut(BaseModel):
     remaining_budget_fen: int
 
 
+class _TransitionsOnly:
+    """An audit row records a transition, never a read: its `action` is documented with the transitions alone."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        handler.resolve_ref_schema(json_schema)["enum"] = [action.value for action in TRANSITIONS]
+        return json_schema
+
+
 class AuditOut(BaseModel):
     id: int
-    action: Action
+    action: Annotated[Action, _TransitionsOnly]
     from_state: str | None
     to_state: str
     redemption_id: int | None

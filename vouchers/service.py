@@ -74,7 +74,7 @@ from vouchers.models import (
     VoucherFlag,
     VoucherProgram,
 )
-from vouchers.permissions import check, check_transition
+from vouchers.permissions import PERMISSIONS, Action
 from vouchers.schemas import (
     AgencyBrief,
     AgencyServicePrice,
@@ -104,7 +104,6 @@ from vouchers.states import (
     SPENDABLE,
     VOUCHER_LABELS,
     VOUCHER_MOVES,
-    Action,
     RedemptionState,
     VoucherState,
     voucher_state_after_redemptions,
@@ -411,7 +410,7 @@ async def _transition(
     if actor is None and action is not Action.EXPIRE:
         raise AssertionError("only expiry may happen without an actor")
     if actor is not None:
-        check_transition(actor, action)
+        PERMISSIONS.check(actor, action)
     now = now or utcnow()
     current = None if action is Action.ISSUE else VoucherState(voucher.state)
     allowed = VOUCHER_MOVES[action].get(current)
@@ -541,7 +540,7 @@ def _expired_error(voucher: Voucher) -> VoucherExpired:
 
 
 async def create_program(session: AsyncSession, principal: Principal | None, data: ProgramIn) -> ProgramOut:
-    actor = check(principal, "program.create")
+    actor = PERMISSIONS.check(principal, Action.CREATE_PROGRAM)
     now = utcnow()
     if data.valid_until <= now:
         raise field_error("valid_until", "is in the past: the programme would be over before it starts")
@@ -680,7 +679,7 @@ async def issue_vouchers(
     lines: list[int] | None = None,
 ) -> IssueOut:
     """Issue one voucher per item, all or nothing: eligibility, the yearly cap and the budget are checked first."""
-    actor = check_transition(principal, Action.ISSUE)
+    actor = PERMISSIONS.check(principal, Action.ISSUE)
     program = await repository.lock_program(session, program_id)
     if program is None:
         raise NotFound(f"no voucher programme {program_id}")
@@ -808,7 +807,7 @@ async def issue_vouchers(
 
 
 async def program_vouchers(session: AsyncSession, principal: Principal | None, program_id: int) -> list[VoucherOut]:
-    check(principal, "program.list_vouchers")
+    PERMISSIONS.check(principal, Action.LIST_PROGRAM_VOUCHERS)
     await _program_or_404(session, program_id)
     return await _vouchers_out(session, await repository.vouchers_of_program(session, program_id), with_usable_at=False)
 
@@ -817,18 +816,18 @@ async def program_vouchers(session: AsyncSession, principal: Principal | None, p
 
 
 async def list_my_vouchers(session: AsyncSession, principal: Principal | None) -> list[VoucherOut]:
-    actor = check(principal, "voucher.mine")
+    actor = PERMISSIONS.check(principal, Action.LIST_MY_VOUCHERS)
     if actor.enterprise_id is None:
         raise NotYourVoucher("this account does not belong to an enterprise")
     return await my_vouchers(session, actor)
 
 
 async def get_voucher(session: AsyncSession, principal: Principal | None, voucher_id: int) -> VoucherDetail:
-    actor = check(principal, "voucher.read")
+    actor = PERMISSIONS.check(principal, Action.READ_VOUCHER)
     voucher = await repository.voucher(session, voucher_id)
     if voucher is None:
         raise NotFound(f"no voucher {voucher_id}")
-    if actor.role is Role.ENTERPRISE and voucher.enterprise_id != actor.enterprise_id:
+    if PERMISSIONS.own_only(actor, Action.READ_VOUCHER) and voucher.enterprise_id != actor.enterprise_id:
         raise NotYourVoucher("this voucher belongs to another enterprise")
     (out,) = await _vouchers_out(session, [voucher], with_usable_at=actor.role is Role.ENTERPRISE)
     redemptions = await repository.redemptions_of_voucher(session, voucher.id)
@@ -885,7 +884,7 @@ async def redeem(
     idempotency record are read and the writes made, so concurrent redemptions of one voucher wait as little as
     possible.
     """
-    actor = check_transition(principal, Action.REDEEM)
+    actor = PERMISSIONS.check(principal, Action.REDEEM)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
         raise field_error("Idempotency-Key", f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
     seen = await repository.voucher(session, voucher_id)
@@ -1001,7 +1000,7 @@ async def redeem(
 
 
 async def revoke(session: AsyncSession, principal: Principal | None, voucher_id: int, data: RevokeIn) -> VoucherOut:
-    actor = check_transition(principal, Action.REVOKE)
+    actor = PERMISSIONS.check(principal, Action.REVOKE)
     voucher = await repository.lock_voucher(session, voucher_id)
     if voucher is None:
         raise NotFound(f"no voucher {voucher_id}")
@@ -1067,7 +1066,7 @@ async def confirm(
     session: AsyncSession, principal: Principal | None, redemption_id: int, data: ConfirmIn
 ) -> RedemptionOut:
     """The agency confirms it delivered the service, with its evidence."""
-    actor = check_transition(principal, Action.CONFIRM)
+    actor = PERMISSIONS.check(principal, Action.CONFIRM)
     found = await _redemption_for(session, redemption_id)
     if actor.agency_id != found.agency_id:
         raise NotYourAgency("this redemption was made at another agency")
@@ -1113,7 +1112,7 @@ async def settle(
     session: AsyncSession, principal: Principal | None, redemption_id: int, data: SettleIn
 ) -> RedemptionOut:
     """An official pays (approve) or rejects a delivered redemption; a flagged one needs the explicit decision."""
-    actor = check_transition(principal, Action.SETTLE)
+    actor = PERMISSIONS.check(principal, Action.SETTLE)
     found = await _redemption_for(session, redemption_id)
     voucher = await repository.lock_voucher(session, found.voucher_id)
     redemption = await repository.lock_redemption(session, redemption_id)
@@ -1181,9 +1180,9 @@ async def cancel(
     """Withdraw a redemption the agency has not confirmed yet: staff of the redeeming enterprise (a reason is
     optional) or an official (a reason is required). The amount goes back on the voucher — which becomes spendable
     again, or, past its expiry, lapses with the rest of the balance; on a revoked voucher it returns to the budget."""
-    actor = check_transition(principal, Action.CANCEL)
+    actor = PERMISSIONS.check(principal, Action.CANCEL)
     found = await _redemption_for(session, redemption_id)
-    if actor.role is Role.ENTERPRISE and actor.enterprise_id != found.enterprise_id:
+    if PERMISSIONS.own_only(actor, Action.CANCEL) and actor.enterprise_id != found.enterprise_id:
         raise NotYourVoucher("this redemption was made by another enterprise")
     if actor.is_official and data.reason is None:
         raise field_error("reason", "an official cancelling a redemption must give the reason")
@@ -1244,7 +1243,7 @@ async def cancel(
 
 
 async def get_redemption(session: AsyncSession, principal: Principal | None, redemption_id: int) -> RedemptionOut:
-    actor = check(principal, "redemption.read")
+    actor = PERMISSIONS.check(principal, Action.READ_REDEMPTION)
     redemption = await _redemption_for(session, redemption_id)
     if not _can_see_redemption(actor, redemption):
         raise (
@@ -1263,7 +1262,7 @@ async def list_redemptions(
 ) -> list[RedemptionOut]:
     """Officials see all; agency staff their agency's (e.g. `state=pending`: awaiting their confirmation);
     enterprise staff their enterprise's."""
-    actor = check(principal, "redemption.read")
+    actor = PERMISSIONS.check(principal, Action.READ_REDEMPTION)
     rows = await repository.redemptions(
         session,
         agency_id=actor.agency_id if actor.role is Role.AGENCY else None,
@@ -1277,5 +1276,5 @@ async def list_redemptions(
 
 
 async def list_flags(session: AsyncSession, principal: Principal | None, query: FlagQuery) -> list[FlagOut]:
-    check(principal, "flags.list")
+    PERMISSIONS.check(principal, Action.LIST_FLAGS)
     return [_flag_out(f) for f in await repository.flags(session, program_id=query.program_id, status=query.status)]

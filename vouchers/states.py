@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import enum
 
+from vouchers.permissions import Action
+
 
 class VoucherState(enum.StrEnum):
     ISSUED = "issued"
@@ -47,17 +49,6 @@ class RedemptionState(enum.StrEnum):
     SETTLED = "settled"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
-
-
-class Action(enum.StrEnum):
-    ISSUE = "issue"
-    REDEEM = "redeem"
-    CONFIRM = "confirm"
-    SETTLE = "settle"
-    REJECT = "reject"
-    REVOKE = "revoke"
-    EXPIRE = "expire"
-    CANCEL = "cancel"
 
 
 V = VoucherState
