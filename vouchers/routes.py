@@ -15,7 +15,7 @@ from core.auth import principal_of
 from core.errors import AppError, PayloadTooLarge, ServiceUnavailable
 from core.http import Api, parse_body, path_id, session
 from core.state import DATABASE
-from vouchers import reports, service
+from vouchers import reports, service, transitions
 from vouchers.errors import VoucherExpired
 from vouchers.schemas import (
     CancelIn,
@@ -106,7 +106,7 @@ def keeps_expiry(handler: Handler) -> Handler:
             return await handler(request, **kwargs)
         except VoucherExpired as exc:
             await session(request).rollback()  # release the request's locks before taking them again
-            await service.materialise_expiry(request.app[DATABASE], exc.voucher_id)
+            await transitions.materialise_expiry(request.app[DATABASE], exc.voucher_id)
             raise
 
     return wrapper

@@ -1,23 +1,7 @@
 """Every rule and every write about vouchers. Other domains call the functions under "For other domains".
 
-Concurrency — why row locks and not SERIALIZABLE. Every money-moving write first locks the one row whose
-invariant it protects, with `SELECT … FOR UPDATE` (see `repository.lock_*`):
-  * issuing locks the programme row: the budget (`committed_fen <= budget_fen`) and the per-enterprise yearly cap
-    are sums over that programme, so two officials issuing at once queue on it;
-  * redeeming locks the voucher row: the balance and the `Idempotency-Key` lookup happen under that lock, so the
-    second of two identical requests sees the first one's committed result instead of spending twice;
-  * confirm, settle, reject, cancel and revoke lock the voucher, then the redemption, then (when money returns to
-    the budget) the programme — always in that order, and issuing never holds a voucher lock, so there is no lock
-    cycle. A cancel racing the agency's confirm of the same redemption queues on the voucher row; the second reads
-    the redemption again under the lock, finds it no longer pending and answers 409.
-Row locks make conflicting requests wait and then succeed or fail on the real current state; SERIALIZABLE would
-abort one of them with a serialization error that we would have to retry (under the 64-client contention benchmark
-that is a retry storm), and it would also abort unrelated requests on predicate-lock false positives. On SQLite,
-write requests begin with BEGIN IMMEDIATE (core.db), so they serialize on the database lock and FOR UPDATE is not
-needed (SQLAlchemy does not render it there). The CHECK constraints on balances and the budget are the last line.
-
-Expiry needs no cron job: a spendable voucher past `expires_at` is reported as expired on every read
-(`effective_state`) and is moved to `expired`, with its audit row, by the first transition that touches it.
+Every change of money or state goes through `vouchers.transitions.transition`, under the row locks its docstring
+explains.
 """
 
 from __future__ import annotations
@@ -39,9 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies.catalogue import LEVEL_ORDER, SERVICES, CreditLevel, ServiceCode
 from agencies.service import AgencySummary, get_agency_summary, participating_agencies
 from core.auth import Principal, Role
-from core.db import Database, utcnow
+from core.db import utcnow
 from core.errors import NotFound, ValidationFailed, field_error
-from core.events import VoucherStateChanged, publish
 from core.regions import enclosing_codes, prefix_of
 from enterprises.catalogue import QUALIFICATION_LABELS, Qualification, at_least
 from enterprises.service import (
@@ -63,7 +46,6 @@ from vouchers.errors import (
     NotYourVoucher,
     ProgramClosed,
     RedemptionNotPending,
-    VoucherExpired,
 )
 from vouchers.models import (
     IdempotencyRecord,
@@ -100,13 +82,18 @@ from vouchers.schemas import (
     VoucherOut,
 )
 from vouchers.states import (
-    REDEMPTION_MOVES,
     SPENDABLE,
     VOUCHER_LABELS,
-    VOUCHER_MOVES,
     RedemptionState,
     VoucherState,
     voucher_state_after_redemptions,
+)
+from vouchers.transitions import (
+    effective_state,
+    expire_if_due,
+    expired_error,
+    expiry_reason,
+    transition,
 )
 
 USABLE_AT_LIMIT = 10
@@ -159,19 +146,6 @@ async def my_vouchers(session: AsyncSession, principal: Principal | None) -> lis
 
 
 # ---------------------------------------------------------------- reading helpers
-
-
-def effective_state(voucher: Voucher, now: dt.datetime | None = None) -> VoucherState:
-    """The state as of now: a spendable voucher past its expiry is expired even before that is recorded."""
-    state = VoucherState(voucher.state)
-    if state in SPENDABLE and (now or utcnow()) >= voucher.expires_at:
-        return VoucherState.EXPIRED
-    return state
-
-
-def _expiry_reason(voucher: Voucher, balance_fen: int | None = None) -> str:
-    lapsed = voucher.balance_fen if balance_fen is None else balance_fen
-    return f"expired at {voucher.expires_at.isoformat()}; the unspent {lapsed} fen lapsed"
 
 
 async def _program_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
@@ -294,7 +268,7 @@ def _voucher_out(
     zh, en = VOUCHER_LABELS[state]
     reason = voucher.state_reason
     if state is VoucherState.EXPIRED and VoucherState(voucher.state) is not VoucherState.EXPIRED:
-        reason = _expiry_reason(voucher)
+        reason = expiry_reason(voucher)
     return VoucherOut(
         id=voucher.id,
         program_id=voucher.program_id,
@@ -379,160 +353,6 @@ def _audit_out(row: VoucherAudit) -> AuditOut:
         actor_role=row.actor_role,
         reason=row.reason,
         at=row.created_at,
-    )
-
-
-# ---------------------------------------------------------------- the one transition function
-
-
-async def _transition(
-    session: AsyncSession,
-    actor: Principal | None,
-    action: Action,
-    voucher: Voucher,
-    *,
-    to: VoucherState,
-    redemption: Redemption | None = None,
-    program: VoucherProgram | None = None,
-    amount: int = 0,
-    balance_delta: int = 0,
-    program_delta: int = 0,
-    reason: str = "",
-    state_reason: str | None = None,
-    now: dt.datetime | None = None,
-) -> VoucherAudit:
-    """Every change of a voucher, a redemption or a programme's committed money goes through here.
-
-    Checks the actor's role for the action and that the move is legal from the current states (409 with the current
-    state otherwise), applies the money, writes the audit row in the same transaction and publishes
-    `VoucherStateChanged` when the voucher's state changes. Callers hold the row locks (see the module docstring).
-    """
-    if actor is None and action is not Action.EXPIRE:
-        raise AssertionError("only expiry may happen without an actor")
-    if actor is not None:
-        PERMISSIONS.check(actor, action)
-    now = now or utcnow()
-    current = None if action is Action.ISSUE else VoucherState(voucher.state)
-    allowed = VOUCHER_MOVES[action].get(current)
-    if allowed is None or to not in allowed:
-        raise IllegalTransition(
-            f"cannot {action.value} a voucher that is {current.value if current else 'not issued'}",
-            details={"voucher_id": voucher.id, "state": current.value if current else None, "action": action.value},
-        )
-    redemption_from: RedemptionState | None = None
-    redemption_to: RedemptionState | None = None
-    if action in REDEMPTION_MOVES:
-        assert redemption is not None
-        expected, redemption_to = REDEMPTION_MOVES[action]
-        redemption_from = None if action is Action.REDEEM else RedemptionState(redemption.state)
-        if redemption_from != expected:
-            raise IllegalTransition(
-                f"cannot {action.value} a redemption that is {redemption_from}",
-                details={"redemption_id": redemption.id, "state": redemption_from, "action": action.value},
-            )
-        redemption.state = redemption_to.value
-
-    new_balance = voucher.balance_fen + balance_delta
-    if not 0 <= new_balance <= voucher.face_value_fen:
-        raise IllegalTransition(
-            "that would take the voucher's balance out of range",
-            details={"voucher_id": voucher.id, "state": voucher.state, "balance_fen": voucher.balance_fen},
-        )
-    if program_delta:
-        assert program is not None and program.id == voucher.program_id
-        committed = program.committed_fen + program_delta
-        if committed > program.budget_fen:
-            raise BudgetExceeded(
-                "that would exceed the programme's budget",
-                details={"budget_fen": program.budget_fen, "remaining_fen": program.budget_fen - program.committed_fen},
-            )
-        assert committed >= 0, "a programme cannot get back more than it committed"
-        program.committed_fen = committed
-
-    old_state = voucher.state if current is not None else ""
-    voucher.balance_fen = new_balance
-    voucher.state = to.value
-    if state_reason is not None:
-        voucher.state_reason = state_reason
-    voucher.updated_at = now
-    if voucher.id is None or (redemption is not None and redemption.id is None):
-        await session.flush()
-    audit = VoucherAudit(
-        program_id=voucher.program_id,
-        voucher_id=voucher.id,
-        redemption_id=None if redemption is None else redemption.id,
-        action=action.value,
-        from_state=current.value if current else None,
-        to_state=to.value,
-        redemption_from=redemption_from.value if redemption_from else None,
-        redemption_to=redemption_to.value if redemption_to else None,
-        amount_fen=amount,
-        balance_delta_fen=balance_delta,
-        balance_after_fen=new_balance,
-        program_delta_fen=program_delta,
-        actor_user_id=None if actor is None else actor.user_id,
-        actor_role="system" if actor is None else actor.role.value,
-        reason=reason,
-        created_at=now,
-    )
-    session.add(audit)  # flushed with the unit of work's next statement or its commit
-    if old_state != to.value:
-        await publish(
-            session,
-            VoucherStateChanged(
-                voucher_id=voucher.id,
-                enterprise_id=voucher.enterprise_id,
-                old_state=old_state,
-                new_state=to.value,
-                balance_fen=new_balance,
-                expires_at=voucher.expires_at,
-            ),
-        )
-    return audit
-
-
-async def _expire_if_due(session: AsyncSession, actor: Principal | None, voucher: Voucher, now: dt.datetime) -> bool:
-    """Record the expiry of an overdue spendable voucher (its audit row included); True when it is expired now."""
-    if VoucherState(voucher.state) is VoucherState.EXPIRED:
-        return True
-    if effective_state(voucher, now) is not VoucherState.EXPIRED:
-        return False
-    reason = _expiry_reason(voucher)
-    await _transition(
-        session,
-        actor,
-        Action.EXPIRE,
-        voucher,
-        to=VoucherState.EXPIRED,
-        amount=voucher.balance_fen,
-        reason=reason,
-        state_reason=reason,
-        now=now,
-    )
-    return True
-
-
-async def materialise_expiry(db: Database, voucher_id: int) -> None:
-    """Record an overdue voucher's expiry in its own transaction.
-
-    A request that finds its voucher expired answers 409 and rolls back; this keeps the expiry (and its audit row)
-    anyway. Idempotent: a voucher already expired, or not overdue, is left alone.
-    """
-    async with db.transaction() as session:
-        voucher = await repository.lock_voucher(session, voucher_id)
-        if voucher is not None:
-            await _expire_if_due(session, None, voucher, utcnow())
-
-
-def _expired_error(voucher: Voucher) -> VoucherExpired:
-    return VoucherExpired(
-        f"voucher {voucher.id} expired at {voucher.expires_at.isoformat()}",
-        voucher_id=voucher.id,
-        details={
-            "voucher_id": voucher.id,
-            "state": VoucherState.EXPIRED.value,
-            "expires_at": voucher.expires_at.isoformat(),
-        },
     )
 
 
@@ -782,7 +602,7 @@ async def issue_vouchers(
             issued_by=actor.user_id,
         )
         session.add(voucher)
-        await _transition(
+        await transition(
             session,
             actor,
             Action.ISSUE,
@@ -936,8 +756,8 @@ async def redeem(
                 )
             return RedeemResult(record.status, record.response, replayed=True)
     now = utcnow()
-    if await _expire_if_due(session, actor, voucher, now):
-        raise _expired_error(voucher)
+    if await expire_if_due(session, actor, voucher, now):
+        raise expired_error(voucher)
     state = VoucherState(voucher.state)
     if state not in SPENDABLE:
         raise IllegalTransition(
@@ -967,7 +787,7 @@ async def redeem(
     new_balance = voucher.balance_fen - amount
     to = VoucherState.PARTIALLY_REDEEMED if new_balance > 0 else VoucherState.REDEEMED
     reason = f"{amount} fen of a {data.price_fen} fen {data.service_code.value} at agency {agency.id}"
-    await _transition(
+    await transition(
         session,
         actor,
         Action.REDEEM,
@@ -1005,12 +825,12 @@ async def revoke(session: AsyncSession, principal: Principal | None, voucher_id:
     if voucher is None:
         raise NotFound(f"no voucher {voucher_id}")
     now = utcnow()
-    if await _expire_if_due(session, actor, voucher, now):
-        raise _expired_error(voucher)
+    if await expire_if_due(session, actor, voucher, now):
+        raise expired_error(voucher)
     program = await repository.lock_program(session, voucher.program_id)
     assert program is not None
     returned = voucher.balance_fen
-    await _transition(
+    await transition(
         session,
         actor,
         Action.REVOKE,
@@ -1083,7 +903,7 @@ async def confirm(
             "payment_proof", f"the enterprise's own share of {redemption.enterprise_share_fen} fen needs proof"
         )
     now = utcnow()
-    await _expire_if_due(session, actor, voucher, now)
+    await expire_if_due(session, actor, voucher, now)
     redemption.contract_no = data.contract_no
     redemption.invoice_no = data.invoice_no
     redemption.payment_proof = data.payment_proof
@@ -1091,7 +911,7 @@ async def confirm(
     redemption.confirmed_by = actor.user_id
     redemption.confirmed_at = now
     to = await _state_after(session, voucher, redemption, RedemptionState.DELIVERED)
-    await _transition(
+    await transition(
         session,
         actor,
         Action.CONFIRM,
@@ -1143,11 +963,11 @@ async def settle(
     action = Action.SETTLE if decision == "approve" else Action.REJECT
     target = RedemptionState.SETTLED if decision == "approve" else RedemptionState.REJECTED
     now = utcnow()
-    await _expire_if_due(session, actor, voucher, now)
+    await expire_if_due(session, actor, voucher, now)
     program = await repository.lock_program(session, voucher.program_id) if action is Action.REJECT else None
     to = await _state_after(session, voucher, redemption, target)
     returned = redemption.amount_fen if action is Action.REJECT else 0
-    await _transition(
+    await transition(
         session,
         actor,
         action,
@@ -1196,7 +1016,7 @@ async def cancel(
             details={"redemption_id": redemption.id, "state": redemption.state},
         )
     now = utcnow()
-    await _expire_if_due(session, actor, voucher, now)
+    await expire_if_due(session, actor, voucher, now)
     amount = redemption.amount_fen
     current = VoucherState(voucher.state)
     program: VoucherProgram | None = None
@@ -1213,14 +1033,14 @@ async def cancel(
         # rest of the balance, which stays committed to the programme as every lapsed balance does.
         balance_delta = amount
         to = VoucherState.EXPIRED
-        state_reason = _expiry_reason(voucher, voucher.balance_fen + amount)
+        state_reason = expiry_reason(voucher, voucher.balance_fen + amount)
     else:
         balance_delta = amount
         to = await _state_after(session, voucher, redemption, RedemptionState.CANCELLED, balance_delta)
         state_reason = f"redemption {redemption.id} cancelled: {amount} fen back on the voucher"
     by = "an official" if actor.is_official else "the enterprise"
     reason = f"cancelled by {by}: {data.reason or 'no reason given'}"
-    await _transition(
+    await transition(
         session,
         actor,
         Action.CANCEL,
