@@ -61,6 +61,15 @@ async def programs(
     return list((await session.scalars(stmt.order_by(VoucherProgram.id.desc()))).all())
 
 
+async def program_names(session: AsyncSession, program_ids: set[int]) -> dict[int, str]:
+    if not program_ids:
+        return {}
+    rows = await session.execute(
+        select(VoucherProgram.id, VoucherProgram.name).where(VoucherProgram.id.in_(program_ids))
+    )
+    return {int(pid): name for pid, name in rows}
+
+
 async def voucher(session: AsyncSession, voucher_id: int) -> Voucher | None:
     return await session.get(Voucher, voucher_id)
 

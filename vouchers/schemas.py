@@ -198,6 +198,8 @@ class _TransitionsOnly:
 
 
 class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     action: Annotated[Action, _TransitionsOnly]
     from_state: str | None
@@ -212,10 +214,12 @@ class AuditOut(BaseModel):
     actor_user_id: int | None
     actor_role: str
     reason: str
-    at: dt.datetime
+    at: dt.datetime = Field(validation_alias="created_at")  # read from the audit row's created_at
 
 
 class RedemptionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     voucher_id: int
     program_id: int

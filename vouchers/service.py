@@ -12,21 +12,19 @@ import hashlib
 import io
 import json
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agencies.catalogue import LEVEL_ORDER, SERVICES, CreditLevel, ServiceCode
-from agencies.service import AgencySummary, get_agency_summary, participating_agencies
+from agencies.catalogue import LEVEL_ORDER, CreditLevel
+from agencies.service import AgencySummary, get_agency_summary
 from core.auth import Principal, Role
 from core.db import utcnow
 from core.errors import NotFound, ValidationFailed, field_error
 from core.regions import enclosing_codes, prefix_of
-from enterprises.catalogue import QUALIFICATION_LABELS, Qualification, at_least
+from enterprises.catalogue import Qualification, at_least
 from enterprises.service import (
     EnterpriseSummary,
     enterprise_summaries,
@@ -52,18 +50,13 @@ from vouchers.models import (
     ProgramService,
     Redemption,
     Voucher,
-    VoucherAudit,
-    VoucherFlag,
     VoucherProgram,
 )
 from vouchers.permissions import PERMISSIONS, Action
 from vouchers.schemas import (
-    AgencyBrief,
-    AgencyServicePrice,
     AuditOut,
     CancelIn,
     ConfirmIn,
-    Eligibility,
     FlagOut,
     FlagQuery,
     IssueIn,
@@ -76,27 +69,24 @@ from vouchers.schemas import (
     RedemptionOut,
     RedemptionQuery,
     RevokeIn,
-    ServiceOut,
     SettleIn,
     VoucherDetail,
     VoucherOut,
 )
 from vouchers.states import (
     SPENDABLE,
-    VOUCHER_LABELS,
     RedemptionState,
     VoucherState,
     voucher_state_after_redemptions,
 )
 from vouchers.transitions import (
-    effective_state,
     expire_if_due,
     expired_error,
     expiry_reason,
     transition,
 )
+from vouchers.views import flag_out, participating, program_out, redemption_out, vouchers_out
 
-USABLE_AT_LIMIT = 10
 IDEMPOTENCY_KEY_MAX = 200
 
 # ---------------------------------------------------------------- For other domains
@@ -117,7 +107,7 @@ async def vouchers_expiring_between(
 ) -> list[ExpiringVoucher]:
     """Spendable vouchers with balance left whose `expires_at` falls in [start, end) — for expiry reminders."""
     vouchers = await repository.expiring_between(session, start, end)
-    names = await _program_names(session, {v.program_id for v in vouchers})
+    names = await repository.program_names(session, {v.program_id for v in vouchers})
     return [
         ExpiringVoucher(v.id, v.enterprise_id, v.program_id, names.get(v.program_id, ""), v.balance_fen, v.expires_at)
         for v in vouchers
@@ -142,218 +132,10 @@ async def my_vouchers(session: AsyncSession, principal: Principal | None) -> lis
     if principal is None or principal.enterprise_id is None:
         return []
     vouchers = await repository.vouchers_of_enterprise(session, principal.enterprise_id)
-    return await _vouchers_out(session, vouchers, with_usable_at=True)
+    return await vouchers_out(session, vouchers, with_usable_at=True)
 
 
 # ---------------------------------------------------------------- reading helpers
-
-
-async def _program_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(VoucherProgram.id, VoucherProgram.name).where(VoucherProgram.id.in_(ids)))
-    return {int(pid): name for pid, name in rows}
-
-
-def _services_out(codes: Sequence[str]) -> list[ServiceOut]:
-    out = []
-    for code in codes:
-        service = ServiceCode(code)
-        label = SERVICES[service]
-        out.append(ServiceOut(code=service, label_zh=label.zh, label_en=label.en))
-    return out
-
-
-def _stricter_level(a: CreditLevel | None, b: CreditLevel | None) -> CreditLevel | None:
-    if a is None or b is None:
-        return a or b
-    return a if LEVEL_ORDER.index(a) < LEVEL_ORDER.index(b) else b
-
-
-def _agency_brief(agency: AgencySummary, covered: Sequence[str]) -> AgencyBrief:
-    return AgencyBrief(
-        id=agency.id,
-        name_zh=agency.name_zh,
-        name_en=agency.name_en,
-        region_code=agency.region_code,
-        credit_level=agency.credit_level,
-        credit_score=agency.credit_score,
-        services=[
-            AgencyServicePrice(code=s.service_code, price_min_fen=s.price_min_fen, price_max_fen=s.price_max_fen)
-            for s in agency.services
-            if s.service_code in covered
-        ],
-    )
-
-
-async def _participating(
-    session: AsyncSession,
-    program: VoucherProgram,
-    covered: Sequence[str],
-    *,
-    min_rating: CreditLevel | None = None,
-    limit: int = 50,
-) -> list[AgencyBrief]:
-    program_level = CreditLevel(program.min_agency_level) if program.min_agency_level else None
-    agencies = await participating_agencies(
-        session,
-        region_code=program.region_code,
-        service_codes=list(covered),
-        min_level=_stricter_level(program_level, min_rating),
-        limit=limit,
-    )
-    return [_agency_brief(a, covered) for a in agencies]
-
-
-def _program_out(
-    program: VoucherProgram, covered: Sequence[str], agencies: list[AgencyBrief], now: dt.datetime
-) -> ProgramOut:
-    qualification = Qualification(program.min_qualification)
-    zh, en = QUALIFICATION_LABELS[qualification]
-    return ProgramOut(
-        id=program.id,
-        name=program.name,
-        description=program.description,
-        region_code=program.region_code,
-        services=_services_out(covered),
-        face_value_fen=program.face_value_fen,
-        share_bp=program.share_bp,
-        per_enterprise_year_cap_fen=program.per_enterprise_year_cap_fen,
-        eligibility=Eligibility(
-            region_code=program.region_code, min_qualification=qualification, label_zh=zh, label_en=en
-        ),
-        min_agency_level=program.min_agency_level,
-        valid_from=program.valid_from,
-        valid_until=program.valid_until,
-        voucher_validity_days=program.voucher_validity_days,
-        settlement_cycle=program.settlement_cycle,
-        is_open=program.valid_from <= now < program.valid_until,
-        budget_fen=program.budget_fen,
-        remaining_budget_fen=program.budget_fen - program.committed_fen,
-        participating_agencies=agencies,
-    )
-
-
-async def _vouchers_out(
-    session: AsyncSession, vouchers: Sequence[Voucher], *, with_usable_at: bool
-) -> list[VoucherOut]:
-    program_ids = {v.program_id for v in vouchers}
-    programs = {pid: await repository.program(session, pid) for pid in program_ids}
-    services = await repository.program_services(session, list(program_ids)) if program_ids else {}
-    now = utcnow()
-    usable: dict[int, list[AgencyBrief]] = {}
-    out = []
-    for voucher in vouchers:
-        program = programs[voucher.program_id]
-        assert program is not None
-        state = effective_state(voucher, now)
-        spendable = state in SPENDABLE and now >= program.valid_from
-        agencies: list[AgencyBrief] = []
-        if with_usable_at and spendable:
-            if program.id not in usable:
-                usable[program.id] = await _participating(session, program, services[program.id], limit=USABLE_AT_LIMIT)
-            agencies = usable[program.id]
-        out.append(_voucher_out(voucher, program, services[program.id], state, spendable, agencies))
-    return out
-
-
-def _voucher_out(
-    voucher: Voucher,
-    program: VoucherProgram,
-    covered: Sequence[str],
-    state: VoucherState,
-    spendable: bool,
-    usable_at: list[AgencyBrief],
-) -> VoucherOut:
-    zh, en = VOUCHER_LABELS[state]
-    reason = voucher.state_reason
-    if state is VoucherState.EXPIRED and VoucherState(voucher.state) is not VoucherState.EXPIRED:
-        reason = expiry_reason(voucher)
-    return VoucherOut(
-        id=voucher.id,
-        program_id=voucher.program_id,
-        program_name=program.name,
-        enterprise_id=voucher.enterprise_id,
-        face_value_fen=voucher.face_value_fen,
-        balance_fen=voucher.balance_fen,
-        state=state,
-        state_label_zh=zh,
-        state_label_en=en,
-        state_reason=reason,
-        issued_at=voucher.issued_at,
-        expires_at=voucher.expires_at,
-        share_bp=program.share_bp,
-        services=_services_out(covered),
-        spendable=spendable,
-        usable_at=usable_at,
-    )
-
-
-def _flag_out(flag: VoucherFlag) -> FlagOut:
-    return FlagOut(
-        id=flag.id,
-        program_id=flag.program_id,
-        redemption_id=flag.redemption_id,
-        agency_id=flag.agency_id,
-        enterprise_id=flag.enterprise_id,
-        kind=flag.kind,
-        description=flagging.DESCRIPTIONS.get(flag.kind, flag.kind),
-        evidence=json.loads(flag.evidence),
-        status=flag.status,
-        created_at=flag.created_at,
-        resolved_by=flag.resolved_by,
-        resolution_reason=flag.resolution_reason,
-    )
-
-
-def _redemption_out(
-    redemption: Redemption, flags: Sequence[VoucherFlag] = (), voucher: Voucher | None = None
-) -> RedemptionOut:
-    return RedemptionOut(
-        id=redemption.id,
-        voucher_id=redemption.voucher_id,
-        program_id=redemption.program_id,
-        enterprise_id=redemption.enterprise_id,
-        agency_id=redemption.agency_id,
-        service_code=redemption.service_code,
-        price_fen=redemption.price_fen,
-        amount_fen=redemption.amount_fen,
-        enterprise_share_fen=redemption.enterprise_share_fen,
-        state=RedemptionState(redemption.state),
-        created_at=redemption.created_at,
-        contract_no=redemption.contract_no,
-        invoice_no=redemption.invoice_no,
-        payment_proof=redemption.payment_proof,
-        deliverable=redemption.deliverable,
-        confirmed_at=redemption.confirmed_at,
-        settled_at=redemption.settled_at,
-        decision_reason=redemption.decision_reason,
-        cancelled_at=redemption.cancelled_at,
-        cancel_reason=redemption.cancel_reason,
-        flags=[_flag_out(f) for f in flags],
-        voucher_balance_fen=None if voucher is None else voucher.balance_fen,
-        voucher_state=None if voucher is None else VoucherState(voucher.state),
-    )
-
-
-def _audit_out(row: VoucherAudit) -> AuditOut:
-    return AuditOut(
-        id=row.id,
-        action=Action(row.action),
-        from_state=row.from_state,
-        to_state=row.to_state,
-        redemption_id=row.redemption_id,
-        redemption_from=row.redemption_from,
-        redemption_to=row.redemption_to,
-        amount_fen=row.amount_fen,
-        balance_delta_fen=row.balance_delta_fen,
-        balance_after_fen=row.balance_after_fen,
-        program_delta_fen=row.program_delta_fen,
-        actor_user_id=row.actor_user_id,
-        actor_role=row.actor_role,
-        reason=row.reason,
-        at=row.created_at,
-    )
 
 
 # ---------------------------------------------------------------- programmes
@@ -387,7 +169,7 @@ async def create_program(session: AsyncSession, principal: Principal | None, dat
     covered = sorted(s.value for s in data.services)
     session.add_all(ProgramService(program_id=program.id, service_code=code) for code in covered)
     await session.flush()
-    return _program_out(program, covered, await _participating(session, program, covered), now)
+    return program_out(program, covered, await participating(session, program, covered), now)
 
 
 async def _program_or_404(session: AsyncSession, program_id: int) -> VoucherProgram:
@@ -407,10 +189,10 @@ async def list_programs(session: AsyncSession, query: ProgramQuery) -> list[Prog
     )
     services = await repository.program_services(session, [p.id for p in programs]) if programs else {}
     return [
-        _program_out(
+        program_out(
             p,
             services[p.id],
-            await _participating(session, p, services[p.id], min_rating=query.min_rating, limit=20),
+            await participating(session, p, services[p.id], min_rating=query.min_rating, limit=20),
             now,
         )
         for p in programs
@@ -420,8 +202,8 @@ async def list_programs(session: AsyncSession, query: ProgramQuery) -> list[Prog
 async def get_program(session: AsyncSession, program_id: int, min_rating: CreditLevel | None = None) -> ProgramOut:
     program = await _program_or_404(session, program_id)
     covered = (await repository.program_services(session, [program.id]))[program.id]
-    agencies = await _participating(session, program, covered, min_rating=min_rating, limit=200)
-    return _program_out(program, covered, agencies, utcnow())
+    agencies = await participating(session, program, covered, min_rating=min_rating, limit=200)
+    return program_out(program, covered, agencies, utcnow())
 
 
 # ---------------------------------------------------------------- issuing
@@ -616,7 +398,7 @@ async def issue_vouchers(
             now=now,
         )
         vouchers.append(voucher)
-    issued = await _vouchers_out(session, vouchers, with_usable_at=False)
+    issued = await vouchers_out(session, vouchers, with_usable_at=False)
     return IssueOut(
         program_id=program.id,
         issued=issued,
@@ -629,7 +411,7 @@ async def issue_vouchers(
 async def program_vouchers(session: AsyncSession, principal: Principal | None, program_id: int) -> list[VoucherOut]:
     PERMISSIONS.check(principal, Action.LIST_PROGRAM_VOUCHERS)
     await _program_or_404(session, program_id)
-    return await _vouchers_out(session, await repository.vouchers_of_program(session, program_id), with_usable_at=False)
+    return await vouchers_out(session, await repository.vouchers_of_program(session, program_id), with_usable_at=False)
 
 
 # ---------------------------------------------------------------- vouchers
@@ -649,14 +431,14 @@ async def get_voucher(session: AsyncSession, principal: Principal | None, vouche
         raise NotFound(f"no voucher {voucher_id}")
     if PERMISSIONS.own_only(actor, Action.READ_VOUCHER) and voucher.enterprise_id != actor.enterprise_id:
         raise NotYourVoucher("this voucher belongs to another enterprise")
-    (out,) = await _vouchers_out(session, [voucher], with_usable_at=actor.role is Role.ENTERPRISE)
+    (out,) = await vouchers_out(session, [voucher], with_usable_at=actor.role is Role.ENTERPRISE)
     redemptions = await repository.redemptions_of_voucher(session, voucher.id)
     flags = await repository.flags_of_redemptions(session, [r.id for r in redemptions]) if actor.is_official else {}
     history = await repository.audit_of_voucher(session, voucher.id)
     return VoucherDetail(
         **out.model_dump(),
-        redemptions=[_redemption_out(r, flags.get(r.id, [])) for r in redemptions],
-        history=[_audit_out(a) for a in history],
+        redemptions=[redemption_out(r, flags.get(r.id, [])) for r in redemptions],
+        history=[AuditOut.model_validate(a) for a in history],
     )
 
 
@@ -801,7 +583,7 @@ async def redeem(
         now=now,
     )
     flagging.record_redeem(session, signals, voucher, redemption)
-    body = _redemption_out(redemption, voucher=voucher).model_dump_json()
+    body = redemption_out(redemption, voucher=voucher).model_dump_json()
     if idempotency_key is not None:
         session.add(
             IdempotencyRecord(
@@ -844,7 +626,7 @@ async def revoke(session: AsyncSession, principal: Principal | None, voucher_id:
         state_reason=f"revoked: {data.reason}",
         now=now,
     )
-    (out,) = await _vouchers_out(session, [voucher], with_usable_at=False)
+    (out,) = await vouchers_out(session, [voucher], with_usable_at=False)
     return out
 
 
@@ -925,7 +707,7 @@ async def confirm(
     )
     flagging.on_confirm(session, redemption)
     await session.flush()
-    return _redemption_out(redemption, voucher=voucher)
+    return redemption_out(redemption, voucher=voucher)
 
 
 async def settle(
@@ -952,7 +734,7 @@ async def settle(
             f"redemption {redemption.id} is flagged; settle it with a decision (approve or reject) and a reason",
             details={
                 "redemption_id": redemption.id,
-                "flags": [_flag_out(f).model_dump(mode="json") for f in open_flags],
+                "flags": [flag_out(f).model_dump(mode="json") for f in open_flags],
             },
         )
     if open_flags and data.reason is None:
@@ -991,7 +773,7 @@ async def settle(
         flag.resolution_reason = data.reason
     await session.flush()
     all_flags = (await repository.flags_of_redemptions(session, [redemption.id]))[redemption.id]
-    return _redemption_out(redemption, all_flags, voucher)
+    return redemption_out(redemption, all_flags, voucher)
 
 
 async def cancel(
@@ -1059,7 +841,7 @@ async def cancel(
     redemption.cancelled_by = actor.user_id
     redemption.cancelled_at = now
     await session.flush()
-    return _redemption_out(redemption, voucher=voucher)
+    return redemption_out(redemption, voucher=voucher)
 
 
 async def get_redemption(session: AsyncSession, principal: Principal | None, redemption_id: int) -> RedemptionOut:
@@ -1074,7 +856,7 @@ async def get_redemption(session: AsyncSession, principal: Principal | None, red
     flags = (
         (await repository.flags_of_redemptions(session, [redemption.id]))[redemption.id] if actor.is_official else []
     )
-    return _redemption_out(redemption, flags)
+    return redemption_out(redemption, flags)
 
 
 async def list_redemptions(
@@ -1092,9 +874,9 @@ async def list_redemptions(
         limit=query.limit,
     )
     flags = await repository.flags_of_redemptions(session, [r.id for r in rows]) if actor.is_official else {}
-    return [_redemption_out(r, flags.get(r.id, [])) for r in rows]
+    return [redemption_out(r, flags.get(r.id, [])) for r in rows]
 
 
 async def list_flags(session: AsyncSession, principal: Principal | None, query: FlagQuery) -> list[FlagOut]:
     PERMISSIONS.check(principal, Action.LIST_FLAGS)
-    return [_flag_out(f) for f in await repository.flags(session, program_id=query.program_id, status=query.status)]
+    return [flag_out(f) for f in await repository.flags(session, program_id=query.program_id, status=query.status)]
