@@ -15,7 +15,7 @@ from core.auth import principal_of
 from core.errors import AppError, PayloadTooLarge, ServiceUnavailable
 from core.http import Api, parse_body, path_id, session
 from core.state import DATABASE
-from vouchers import reports, service, transitions
+from vouchers import holdings, issuing, programs, reports, service, transitions
 from vouchers.errors import VoucherExpired
 from vouchers.schemas import (
     CancelIn,
@@ -143,7 +143,7 @@ def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
     summary="The voucher directory: what each programme pays for, for whom, and where it can be spent",
 )
 async def list_programs(request: web.Request, query: ProgramQuery) -> list[ProgramOut]:
-    return await service.list_programs(session(request), query)
+    return await programs.list_programs(session(request), query)
 
 
 @api.route(
@@ -157,7 +157,7 @@ async def list_programs(request: web.Request, query: ProgramQuery) -> list[Progr
     summary="Create a programme with its budget (officials)",
 )
 async def create_program(request: web.Request, body: ProgramIn) -> ProgramOut:
-    return await service.create_program(session(request), principal_of(request), body)
+    return await programs.create_program(session(request), principal_of(request), body)
 
 
 @api.route(
@@ -169,7 +169,7 @@ async def create_program(request: web.Request, body: ProgramIn) -> ProgramOut:
     summary="One programme, with every participating agency",
 )
 async def get_program(request: web.Request, query: ProgramQuery) -> ProgramOut:
-    return await service.get_program(session(request), path_id(request, "program_id"), query.min_rating)
+    return await programs.get_program(session(request), path_id(request, "program_id"), query.min_rating)
 
 
 @api.route(
@@ -199,10 +199,10 @@ async def issue_vouchers(request: web.Request) -> IssueOut:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise AppError("the file must be UTF-8 text", code="invalid_encoding") from None
-        body, lines = service.parse_issue_csv(text)
+        body, lines = issuing.parse_issue_csv(text)
     else:
         body = await parse_body(request, IssueIn)
-    return await service.issue_vouchers(session(request), principal_of(request), program_id, body, lines=lines)
+    return await issuing.issue_vouchers(session(request), principal_of(request), program_id, body, lines=lines)
 
 
 @api.route(
@@ -214,7 +214,7 @@ async def issue_vouchers(request: web.Request) -> IssueOut:
     summary="The vouchers issued from a programme (officials)",
 )
 async def program_vouchers(request: web.Request) -> list[VoucherOut]:
-    return await service.program_vouchers(session(request), principal_of(request), path_id(request, "program_id"))
+    return await issuing.program_vouchers(session(request), principal_of(request), path_id(request, "program_id"))
 
 
 @api.route(
@@ -287,7 +287,7 @@ def _csv_response(report: ReportOut) -> web.Response:
     summary="My enterprise's vouchers: balance, expiry, where usable, state and why",
 )
 async def my_vouchers(request: web.Request) -> list[VoucherOut]:
-    return await service.list_my_vouchers(session(request), principal_of(request))
+    return await holdings.list_my_vouchers(session(request), principal_of(request))
 
 
 @api.route(
@@ -299,7 +299,7 @@ async def my_vouchers(request: web.Request) -> list[VoucherOut]:
     summary="One voucher with its redemptions and full audit history (officials; the holder)",
 )
 async def get_voucher(request: web.Request) -> VoucherDetail:
-    return await service.get_voucher(session(request), principal_of(request), path_id(request, "voucher_id"))
+    return await holdings.get_voucher(session(request), principal_of(request), path_id(request, "voucher_id"))
 
 
 @api.route(
@@ -344,7 +344,7 @@ async def redeem(request: web.Request, body: RedeemIn) -> web.Response:
 @admitted
 @keeps_expiry
 async def revoke(request: web.Request, body: RevokeIn) -> VoucherOut:
-    return await service.revoke(session(request), principal_of(request), path_id(request, "voucher_id"), body)
+    return await issuing.revoke(session(request), principal_of(request), path_id(request, "voucher_id"), body)
 
 
 # ---------------------------------------------------------------- redemptions and flags

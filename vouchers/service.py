@@ -6,14 +6,10 @@ explains.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
-from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,21 +18,15 @@ from agencies.catalogue import LEVEL_ORDER, CreditLevel
 from agencies.service import AgencySummary, get_agency_summary
 from core.auth import Principal, Role
 from core.db import utcnow
-from core.errors import NotFound, ValidationFailed, field_error
-from core.regions import enclosing_codes, prefix_of
-from enterprises.catalogue import Qualification, at_least
+from core.errors import NotFound, field_error
+from core.regions import prefix_of
 from enterprises.service import (
-    EnterpriseSummary,
-    enterprise_summaries,
-    enterprises_by_credit_code,
     get_enterprise_summary,
 )
 from vouchers import flags as flagging
 from vouchers import repository
 from vouchers.errors import (
-    BudgetExceeded,
     DecisionRequired,
-    EnterpriseCapExceeded,
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     IllegalTransition,
@@ -45,33 +35,25 @@ from vouchers.errors import (
     ProgramClosed,
     RedemptionNotPending,
 )
+from vouchers.holdings import my_vouchers
+from vouchers.issuing import issue_vouchers
 from vouchers.models import (
     IdempotencyRecord,
-    ProgramService,
     Redemption,
     Voucher,
     VoucherProgram,
 )
 from vouchers.permissions import PERMISSIONS, Action
+from vouchers.programs import create_program, list_programs
 from vouchers.schemas import (
-    AuditOut,
     CancelIn,
     ConfirmIn,
     FlagOut,
     FlagQuery,
-    IssueIn,
-    IssueItem,
-    IssueOut,
-    ProgramIn,
-    ProgramOut,
-    ProgramQuery,
     RedeemIn,
     RedemptionOut,
     RedemptionQuery,
-    RevokeIn,
     SettleIn,
-    VoucherDetail,
-    VoucherOut,
 )
 from vouchers.states import (
     SPENDABLE,
@@ -85,9 +67,19 @@ from vouchers.transitions import (
     expiry_reason,
     transition,
 )
-from vouchers.views import flag_out, participating, program_out, redemption_out, vouchers_out
+from vouchers.views import flag_out, redemption_out
 
 IDEMPOTENCY_KEY_MAX = 200
+
+__all__ = [
+    "ExpiringVoucher",
+    "create_program",
+    "delivered_redemption_for_review",
+    "issue_vouchers",
+    "list_programs",
+    "my_vouchers",
+    "vouchers_expiring_between",
+]
 
 # ---------------------------------------------------------------- For other domains
 
@@ -127,319 +119,7 @@ async def delivered_redemption_for_review(
     )
 
 
-async def my_vouchers(session: AsyncSession, principal: Principal | None) -> list[VoucherOut]:
-    """The acting enterprise's vouchers (soonest expiry first) with where they can be spent; [] for anyone else."""
-    if principal is None or principal.enterprise_id is None:
-        return []
-    vouchers = await repository.vouchers_of_enterprise(session, principal.enterprise_id)
-    return await vouchers_out(session, vouchers, with_usable_at=True)
-
-
-# ---------------------------------------------------------------- reading helpers
-
-
 # ---------------------------------------------------------------- programmes
-
-
-async def create_program(session: AsyncSession, principal: Principal | None, data: ProgramIn) -> ProgramOut:
-    actor = PERMISSIONS.check(principal, Action.CREATE_PROGRAM)
-    now = utcnow()
-    if data.valid_until <= now:
-        raise field_error("valid_until", "is in the past: the programme would be over before it starts")
-    program = VoucherProgram(
-        name=data.name,
-        description=data.description,
-        region_code=data.region_code,
-        budget_fen=data.budget_fen,
-        committed_fen=0,
-        face_value_fen=data.face_value_fen,
-        share_bp=data.share_bp,
-        per_enterprise_year_cap_fen=data.per_enterprise_year_cap_fen,
-        min_qualification=data.min_qualification.value,
-        min_agency_level=None if data.min_agency_level is None else data.min_agency_level.value,
-        valid_from=data.valid_from,
-        valid_until=data.valid_until,
-        voucher_validity_days=data.voucher_validity_days,
-        settlement_cycle=data.settlement_cycle.value,
-        created_by=actor.user_id,
-        created_at=now,
-    )
-    session.add(program)
-    await session.flush()
-    covered = sorted(s.value for s in data.services)
-    session.add_all(ProgramService(program_id=program.id, service_code=code) for code in covered)
-    await session.flush()
-    return program_out(program, covered, await participating(session, program, covered), now)
-
-
-async def _program_or_404(session: AsyncSession, program_id: int) -> VoucherProgram:
-    program = await repository.program(session, program_id)
-    if program is None:
-        raise NotFound(f"no voucher programme {program_id}")
-    return program
-
-
-async def list_programs(session: AsyncSession, query: ProgramQuery) -> list[ProgramOut]:
-    now = utcnow()
-    programs = await repository.programs(
-        session,
-        region_prefixes=None if query.region is None else enclosing_codes(query.region),
-        service=None if query.service is None else query.service.value,
-        open_at=now if query.open_only else None,
-    )
-    services = await repository.program_services(session, [p.id for p in programs]) if programs else {}
-    return [
-        program_out(
-            p,
-            services[p.id],
-            await participating(session, p, services[p.id], min_rating=query.min_rating, limit=20),
-            now,
-        )
-        for p in programs
-    ]
-
-
-async def get_program(session: AsyncSession, program_id: int, min_rating: CreditLevel | None = None) -> ProgramOut:
-    program = await _program_or_404(session, program_id)
-    covered = (await repository.program_services(session, [program.id]))[program.id]
-    agencies = await participating(session, program, covered, min_rating=min_rating, limit=200)
-    return program_out(program, covered, agencies, utcnow())
-
-
-# ---------------------------------------------------------------- issuing
-
-
-def parse_issue_csv(text: str) -> tuple[IssueIn, list[int]]:
-    """A CSV batch: a header with `credit_code` or `enterprise_id` (and optionally `face_value_fen`), one row per
-    voucher. Every bad cell is reported with its line and column; nothing is issued unless every row is good."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise ValidationFailed(f"the file is not valid CSV: {exc}", details=[{"line": reader.line_num}]) from None
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise ValidationFailed("the file is empty", details=[{"line": 1, "message": "expected a header row"}])
-    header = [cell.strip().lower() for cell in rows[0]]
-    known = {"credit_code", "enterprise_id", "face_value_fen"}
-    problems: list[dict[str, Any]] = [
-        {"line": 1, "column": name, "message": "unknown column"} for name in header if name not in known
-    ]
-    if ("credit_code" in header) == ("enterprise_id" in header):
-        problems.append({"line": 1, "column": None, "message": "needs exactly one of credit_code, enterprise_id"})
-    if problems:
-        raise ValidationFailed(f"line 1: {problems[0]['message']}", details=problems)
-    items: list[IssueItem] = []
-    lines: list[int] = []
-    for index, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(
-                {"line": index, "column": None, "message": f"has {len(row)} cells, the header has {len(header)}"}
-            )
-            continue
-        values = dict(zip(header, (cell.strip() for cell in row), strict=True))
-        data: dict[str, Any] = {}
-        for column, raw in values.items():
-            if column == "credit_code":
-                data["credit_code"] = raw
-            elif not raw and column == "face_value_fen":
-                continue
-            elif not raw.isdigit() or len(raw) > 13:
-                problems.append({"line": index, "column": column, "message": "must be a positive whole number"})
-            else:
-                data[column] = int(raw)
-        if "credit_code" in data and not data["credit_code"]:
-            problems.append({"line": index, "column": "credit_code", "message": "is empty"})
-            continue
-        try:
-            items.append(IssueItem.model_validate(data))
-            lines.append(index)
-        except ValueError as exc:
-            problems.append({"line": index, "column": None, "message": str(exc).splitlines()[-1].strip()})
-    if problems:
-        first = problems[0]
-        where = f"line {first['line']}" + (f", column {first['column']}" if first["column"] else "")
-        raise ValidationFailed(f"{where}: {first['message']}", details=problems)
-    if not items:
-        raise ValidationFailed("the file has no rows", details=[{"line": 2, "message": "expected at least one row"}])
-    return IssueIn(enterprises=items), lines
-
-
-def _issue_problem(index: int, lines: list[int] | None, column: str, message: str) -> dict[str, Any]:
-    if lines is not None:
-        return {"line": lines[index], "column": column, "message": message}
-    return {"field": f"enterprises.{index}.{column}", "message": message}
-
-
-async def issue_vouchers(
-    session: AsyncSession,
-    principal: Principal | None,
-    program_id: int,
-    data: IssueIn,
-    *,
-    lines: list[int] | None = None,
-) -> IssueOut:
-    """Issue one voucher per item, all or nothing: eligibility, the yearly cap and the budget are checked first."""
-    actor = PERMISSIONS.check(principal, Action.ISSUE)
-    program = await repository.lock_program(session, program_id)
-    if program is None:
-        raise NotFound(f"no voucher programme {program_id}")
-    now = utcnow()
-    if now >= program.valid_until:
-        raise ProgramClosed(
-            f"programme {program.id} ended at {program.valid_until.isoformat()}; no more vouchers can be issued",
-            details={"program_id": program.id, "valid_until": program.valid_until.isoformat()},
-        )
-
-    by_id = await enterprise_summaries(session, [i.enterprise_id for i in data.enterprises if i.enterprise_id])
-    by_code = await enterprises_by_credit_code(session, [i.credit_code for i in data.enterprises if i.credit_code])
-    problems: list[dict[str, Any]] = []
-    resolved: list[tuple[EnterpriseSummary, int]] = []
-    today = now.date()
-    region_prefix = prefix_of(program.region_code)
-    needed = Qualification(program.min_qualification)
-    for index, item in enumerate(data.enterprises):
-        column = "enterprise_id" if item.enterprise_id is not None else "credit_code"
-        enterprise = (
-            by_id.get(item.enterprise_id) if item.enterprise_id is not None else by_code.get(item.credit_code or "")
-        )
-        if enterprise is None:
-            problems.append(_issue_problem(index, lines, column, "no such enterprise"))
-            continue
-        face = item.face_value_fen if item.face_value_fen is not None else program.face_value_fen
-        if face > program.face_value_fen:
-            problems.append(
-                _issue_problem(
-                    index, lines, "face_value_fen", f"above the programme's face value of {program.face_value_fen} fen"
-                )
-            )
-            continue
-        if not enterprise.region_code.startswith(region_prefix):
-            problems.append(
-                _issue_problem(
-                    index,
-                    lines,
-                    column,
-                    f"enterprise is in region {enterprise.region_code}, outside {program.region_code}",
-                )
-            )
-            continue
-        held = enterprise.qualification_on(today)
-        if not at_least(held, needed):
-            problems.append(
-                _issue_problem(index, lines, column, f"enterprise qualification is {held.value}; needs {needed.value}")
-            )
-            continue
-        resolved.append((enterprise, face))
-    if problems:
-        first = problems[0]
-        raise ValidationFailed(
-            f"{first.get('field') or 'line ' + str(first['line'])}: {first['message']}; nothing was issued",
-            details=problems,
-            code="not_eligible",
-        )
-
-    if program.per_enterprise_year_cap_fen is not None:
-        wanted: dict[int, int] = defaultdict(int)
-        for enterprise, face in resolved:
-            wanted[enterprise.id] += face
-        for enterprise_id, amount in wanted.items():
-            already = await repository.enterprise_year_total(session, program.id, enterprise_id, now.year)
-            if already + amount > program.per_enterprise_year_cap_fen:
-                raise EnterpriseCapExceeded(
-                    f"enterprise {enterprise_id} would receive {already + amount} fen from this programme in "
-                    f"{now.year}; the cap is {program.per_enterprise_year_cap_fen} fen",
-                    details={
-                        "enterprise_id": enterprise_id,
-                        "already_fen": already,
-                        "requested_fen": amount,
-                        "cap_fen": program.per_enterprise_year_cap_fen,
-                    },
-                )
-
-    total = sum(face for _, face in resolved)
-    remaining = program.budget_fen - program.committed_fen
-    if total > remaining:
-        raise BudgetExceeded(
-            f"issuing {total} fen would exceed the programme's remaining budget of {remaining} fen",
-            details={"requested_fen": total, "remaining_fen": remaining, "budget_fen": program.budget_fen},
-        )
-
-    expires_at = program.valid_until
-    if program.voucher_validity_days is not None:
-        expires_at = min(expires_at, now + dt.timedelta(days=program.voucher_validity_days))
-    vouchers: list[Voucher] = []
-    reason = data.reason or f"issued from programme {program.name}"
-    for enterprise, face in resolved:
-        voucher = Voucher(
-            program_id=program.id,
-            enterprise_id=enterprise.id,
-            face_value_fen=face,
-            balance_fen=0,
-            state=VoucherState.ISSUED.value,
-            state_reason=reason,
-            issued_at=now,
-            expires_at=expires_at,
-            issued_by=actor.user_id,
-        )
-        session.add(voucher)
-        await transition(
-            session,
-            actor,
-            Action.ISSUE,
-            voucher,
-            to=VoucherState.ISSUED,
-            program=program,
-            amount=face,
-            balance_delta=face,
-            program_delta=face,
-            reason=reason,
-            now=now,
-        )
-        vouchers.append(voucher)
-    issued = await vouchers_out(session, vouchers, with_usable_at=False)
-    return IssueOut(
-        program_id=program.id,
-        issued=issued,
-        count=len(issued),
-        total_face_value_fen=total,
-        remaining_budget_fen=program.budget_fen - program.committed_fen,
-    )
-
-
-async def program_vouchers(session: AsyncSession, principal: Principal | None, program_id: int) -> list[VoucherOut]:
-    PERMISSIONS.check(principal, Action.LIST_PROGRAM_VOUCHERS)
-    await _program_or_404(session, program_id)
-    return await vouchers_out(session, await repository.vouchers_of_program(session, program_id), with_usable_at=False)
-
-
-# ---------------------------------------------------------------- vouchers
-
-
-async def list_my_vouchers(session: AsyncSession, principal: Principal | None) -> list[VoucherOut]:
-    actor = PERMISSIONS.check(principal, Action.LIST_MY_VOUCHERS)
-    if actor.enterprise_id is None:
-        raise NotYourVoucher("this account does not belong to an enterprise")
-    return await my_vouchers(session, actor)
-
-
-async def get_voucher(session: AsyncSession, principal: Principal | None, voucher_id: int) -> VoucherDetail:
-    actor = PERMISSIONS.check(principal, Action.READ_VOUCHER)
-    voucher = await repository.voucher(session, voucher_id)
-    if voucher is None:
-        raise NotFound(f"no voucher {voucher_id}")
-    if PERMISSIONS.own_only(actor, Action.READ_VOUCHER) and voucher.enterprise_id != actor.enterprise_id:
-        raise NotYourVoucher("this voucher belongs to another enterprise")
-    (out,) = await vouchers_out(session, [voucher], with_usable_at=actor.role is Role.ENTERPRISE)
-    redemptions = await repository.redemptions_of_voucher(session, voucher.id)
-    flags = await repository.flags_of_redemptions(session, [r.id for r in redemptions]) if actor.is_official else {}
-    history = await repository.audit_of_voucher(session, voucher.id)
-    return VoucherDetail(
-        **out.model_dump(),
-        redemptions=[redemption_out(r, flags.get(r.id, [])) for r in redemptions],
-        history=[AuditOut.model_validate(a) for a in history],
-    )
 
 
 def _request_hash(voucher_id: int, body: RedeemIn) -> str:
@@ -599,35 +279,6 @@ async def redeem(
             "another request with this Idempotency-Key is being processed; retry it to get its answer"
         ) from None
     return RedeemResult(201, body, replayed=False)
-
-
-async def revoke(session: AsyncSession, principal: Principal | None, voucher_id: int, data: RevokeIn) -> VoucherOut:
-    actor = PERMISSIONS.check(principal, Action.REVOKE)
-    voucher = await repository.lock_voucher(session, voucher_id)
-    if voucher is None:
-        raise NotFound(f"no voucher {voucher_id}")
-    now = utcnow()
-    if await expire_if_due(session, actor, voucher, now):
-        raise expired_error(voucher)
-    program = await repository.lock_program(session, voucher.program_id)
-    assert program is not None
-    returned = voucher.balance_fen
-    await transition(
-        session,
-        actor,
-        Action.REVOKE,
-        voucher,
-        to=VoucherState.REVOKED,
-        program=program,
-        amount=returned,
-        balance_delta=-returned,
-        program_delta=-returned,
-        reason=data.reason,
-        state_reason=f"revoked: {data.reason}",
-        now=now,
-    )
-    (out,) = await vouchers_out(session, [voucher], with_usable_at=False)
-    return out
 
 
 # ---------------------------------------------------------------- redemptions
