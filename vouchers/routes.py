@@ -1,4 +1,5 @@
-"""HTTP surface of vouchers: thin handlers over `vouchers.service`."""
+"""HTTP surface of vouchers: thin handlers over the service modules (programs, issuing, holdings, redeeming,
+redemptions, reports)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from core.auth import principal_of
 from core.errors import AppError, PayloadTooLarge, ServiceUnavailable
 from core.http import Api, parse_body, path_id, session
 from core.state import DATABASE
-from vouchers import holdings, issuing, programs, reports, service, transitions
+from vouchers import holdings, issuing, programs, redeeming, redemptions, reports, transitions
 from vouchers.errors import VoucherExpired
 from vouchers.schemas import (
     CancelIn,
@@ -317,7 +318,7 @@ async def get_voucher(request: web.Request) -> VoucherDetail:
 @admitted
 @keeps_expiry
 async def redeem(request: web.Request, body: RedeemIn) -> web.Response:
-    result = await service.redeem(
+    result = await redeeming.redeem(
         session(request),
         principal_of(request),
         path_id(request, "voucher_id"),
@@ -360,7 +361,7 @@ async def revoke(request: web.Request, body: RevokeIn) -> VoucherOut:
     summary="Redemptions: an agency's own (state=pending: awaiting confirmation), an enterprise's own, or all",
 )
 async def list_redemptions(request: web.Request, query: RedemptionQuery) -> list[RedemptionOut]:
-    return await service.list_redemptions(session(request), principal_of(request), query)
+    return await redemptions.list_redemptions(session(request), principal_of(request), query)
 
 
 @api.route(
@@ -372,7 +373,7 @@ async def list_redemptions(request: web.Request, query: RedemptionQuery) -> list
     summary="One redemption",
 )
 async def get_redemption(request: web.Request) -> RedemptionOut:
-    return await service.get_redemption(session(request), principal_of(request), path_id(request, "redemption_id"))
+    return await redemptions.get_redemption(session(request), principal_of(request), path_id(request, "redemption_id"))
 
 
 @api.route(
@@ -387,7 +388,7 @@ async def get_redemption(request: web.Request) -> RedemptionOut:
 )
 @admitted
 async def confirm(request: web.Request, body: ConfirmIn) -> RedemptionOut:
-    return await service.confirm(session(request), principal_of(request), path_id(request, "redemption_id"), body)
+    return await redemptions.confirm(session(request), principal_of(request), path_id(request, "redemption_id"), body)
 
 
 @api.route(
@@ -402,7 +403,7 @@ async def confirm(request: web.Request, body: ConfirmIn) -> RedemptionOut:
 )
 @admitted
 async def settle(request: web.Request, body: SettleIn) -> RedemptionOut:
-    return await service.settle(session(request), principal_of(request), path_id(request, "redemption_id"), body)
+    return await redemptions.settle(session(request), principal_of(request), path_id(request, "redemption_id"), body)
 
 
 @api.route(
@@ -418,7 +419,7 @@ async def settle(request: web.Request, body: SettleIn) -> RedemptionOut:
 )
 @admitted
 async def cancel(request: web.Request, body: CancelIn) -> RedemptionOut:
-    return await service.cancel(session(request), principal_of(request), path_id(request, "redemption_id"), body)
+    return await redemptions.cancel(session(request), principal_of(request), path_id(request, "redemption_id"), body)
 
 
 @api.route(
@@ -431,4 +432,4 @@ async def cancel(request: web.Request, body: CancelIn) -> RedemptionOut:
     summary="Anti-abuse flags with their evidence (officials)",
 )
 async def list_flags(request: web.Request, query: FlagQuery) -> list[FlagOut]:
-    return await service.list_flags(session(request), principal_of(request), query)
+    return await redemptions.list_flags(session(request), principal_of(request), query)
