@@ -1,4 +1,4 @@
-"""Programme reports for officials: issued / redeemed / delivered / settled / expired / remaining, by agency and by
+"""Program reports for officials: issued / redeemed / delivered / settled / expired / remaining, by agency and by
 service, as JSON or one CSV table.
 
 A cancelled redemption is not spending: it is counted apart (`cancelled`, `cancelled_fen`), not in `redemptions` or
@@ -257,8 +257,8 @@ def _china_bucket(dialect: str, bucket: SeriesBucket) -> ColumnElement[str]:
 async def spending_series(
     session: AsyncSession, principal: Principal | None, program_id: int, query: SeriesQuery
 ) -> SeriesOut:
-    """Spending per China day / week / month over the programme's validity (or `from`..`to`), cumulated, against
-    the budget: one GROUP BY over the programme's spending redemptions, bucketed by when they were made."""
+    """Spending per China day / week / month over the program's validity (or `from`..`to`), cumulated, against
+    the budget: one GROUP BY over the program's spending redemptions, bucketed by when they were made."""
     PERMISSIONS.check(principal, Action.READ_REPORT)
     program = await program_or_404(session, program_id)
     first = query.date_from or china_day(program.valid_from)

@@ -47,7 +47,7 @@ MAX_CSV_BYTES = 1024 * 1024
 
 Handler = Callable[..., Awaitable[Any]]
 
-# Requests that will wait on the same row lock (one voucher, one programme) queue here first, inside the process,
+# Requests that will wait on the same row lock (one voucher, one program) queue here first, inside the process,
 # so a burst on one hot row holds one database connection instead of the whole pool (PostgreSQL still does the
 # real locking across processes). Weak values: a lock disappears once no request holds it.
 ROW_QUEUES: web.AppKey[weakref.WeakValueDictionary[str, asyncio.Lock]] = web.AppKey("voucher_row_queues")
@@ -132,7 +132,7 @@ def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-# ---------------------------------------------------------------- programmes (the public directory)
+# ---------------------------------------------------------------- programs (the public directory)
 
 
 @api.route(

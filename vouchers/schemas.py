@@ -37,7 +37,7 @@ class SettlementCycle(enum.StrEnum):
     PER_REDEMPTION = "per_redemption"
 
 
-# ---------------------------------------------------------------- programmes
+# ---------------------------------------------------------------- programs
 
 
 class ProgramIn(BaseModel):
@@ -398,7 +398,7 @@ class SeriesPoint(BaseModel):
     start: dt.date  # first China day of the bucket (the first bucket starts at `from`)
     end: dt.date  # last China day of the bucket, inclusive (the last bucket ends at `to`)
     redeemed_fen: int  # spent in this bucket: pending, delivered or settled redemptions, as the report's redeemed_fen
-    spent_fen: int  # cumulative since the programme began, this bucket included
+    spent_fen: int  # cumulative since the program began, this bucket included
     budget_fen: int
 
 
