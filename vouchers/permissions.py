@@ -10,12 +10,14 @@
 | confirm | – | – | redemptions at own agency |
 | cancel | with a reason | own enterprise's pending redemptions | – |
 | redemption.read | all | own enterprise's | own agency's |
-| expire | time does it: whoever touches an overdue voucher records it (anyone; no one, in its own transaction) |
+| expire | yes | yes | yes |
 
+Expiry is done by time: whoever touches an overdue voucher records it (or no one, in a transaction of its own).
 Anonymous callers may do none of these (the program directory is public and needs no action here). Ownership — the
 "own" above — is a property of the data, so the services check it after the role (`Rule.own_only`).
 
-The first eight actions are also the moves of the state machines (`vouchers.states`), which the audit records.
+The transitions (issue … cancel) are also the moves of the state machines (`vouchers.states`), which the audit
+records.
 """
 
 from __future__ import annotations
