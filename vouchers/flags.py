@@ -30,9 +30,9 @@ DESCRIPTIONS: dict[str, str] = {
 
 # Thresholds: conservative defaults an official can read in the evidence.
 FAST_CONFIRMATION_WINDOW = dt.timedelta(minutes=10)
-MAX_AMOUNT_REPEAT_COUNT = 3  # this many at-maximum redemptions at one agency in one programme
-CONCENTRATION_SHARE = 0.5  # more than half of the programme's redeemed money at one agency …
-CONCENTRATION_MIN_REDEMPTIONS = 10  # … once the programme has at least this many redemptions
+MAX_AMOUNT_REPEAT_COUNT = 3  # this many at-maximum redemptions at one agency in one program
+CONCENTRATION_SHARE = 0.5  # more than half of the program's redeemed money at one agency …
+CONCENTRATION_MIN_REDEMPTIONS = 10  # … once the program has at least this many redemptions
 
 
 def _digits(phone: str) -> str:

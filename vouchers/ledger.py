@@ -6,38 +6,75 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherProgram
+from vouchers.permissions import Action
 from vouchers.schemas import LedgerDifference
-from vouchers.states import Action, RedemptionState
+from vouchers.states import RedemptionState
 
 
 async def check_ledger(session: AsyncSession) -> list[LedgerDifference]:
-    """Recompute every voucher's balance and state, every redemption's state and every programme's committed money
+    """Recompute every voucher's balance and state, every redemption's state and every program's committed money
     from the audit ledger, and list where the stored value differs. An empty list means the books balance."""
+    return [
+        *await _voucher_differences(session),
+        *await _program_differences(session),
+        *await _redemption_differences(session),
+    ]
+
+
+async def _voucher_differences(session: AsyncSession) -> list[LedgerDifference]:
+    """Each voucher against its audit rows (balance, last state) and against its redemptions (face minus spent)."""
+    from_audit = await _audit_balance_and_state(session)
+    spent = await _spent_per_voucher(session)
     differences: list[LedgerDifference] = []
-    audit = (
+
+    def differ(voucher_id: int, field: str, stored: int | str, audit: int | str) -> None:
+        differences.append(
+            LedgerDifference(subject="voucher", subject_id=voucher_id, field=field, stored=stored, from_audit=audit)
+        )
+
+    for voucher_id, face, balance, state in await session.execute(
+        select(Voucher.id, Voucher.face_value_fen, Voucher.balance_fen, Voucher.state).order_by(Voucher.id)
+    ):
+        if voucher_id not in from_audit:
+            differ(voucher_id, "audit", "present", "missing")
+            continue
+        audit_balance, audit_state = from_audit[voucher_id]
+        if audit_balance != balance:
+            differ(voucher_id, "balance_fen", balance, audit_balance)
+        if audit_state != state:
+            differ(voucher_id, "state", state, str(audit_state))
+        if face - spent.get(voucher_id, 0) != balance:
+            differ(voucher_id, "face_minus_redemptions", balance, face - spent.get(voucher_id, 0))
+    return differences
+
+
+async def _audit_balance_and_state(session: AsyncSession) -> dict[int, tuple[int, str | None]]:
+    """Per voucher with audit rows: the sum of its balance deltas and the state its last row moved it to."""
+    rows = (
         await session.execute(
             select(
-                VoucherAudit.voucher_id,
-                func.sum(VoucherAudit.balance_delta_fen),
-                func.max(VoucherAudit.id),
-                func.sum(func.coalesce(VoucherAudit.program_delta_fen, 0)),
+                VoucherAudit.voucher_id, func.sum(VoucherAudit.balance_delta_fen), func.max(VoucherAudit.id)
             ).group_by(VoucherAudit.voucher_id)
         )
     ).all()
-    from_audit = {int(vid): (int(balance), int(last_id)) for vid, balance, last_id, _ in audit}
+    last_ids = [int(last_id) for _, _, last_id in rows]
     last_states = (
         dict(
             (
                 await session.execute(
-                    select(VoucherAudit.id, VoucherAudit.to_state).where(
-                        VoucherAudit.id.in_([last for _, last in from_audit.values()])
-                    )
+                    select(VoucherAudit.id, VoucherAudit.to_state).where(VoucherAudit.id.in_(last_ids))
                 )
             ).all()
         )
-        if from_audit
+        if last_ids
         else {}
     )
+    return {int(vid): (int(balance), last_states.get(int(last_id))) for vid, balance, last_id in rows}
+
+
+async def _spent_per_voucher(session: AsyncSession) -> dict[int, int]:
+    """What each voucher's redemptions took from it: not cancelled ones, less what went from the voucher straight
+    back to the budget (its unspent balance on revocation, pending redemptions cancelled after it was revoked)."""
     # A cancelled redemption gave its amount back (to the voucher, or to the budget when the voucher was revoked).
     redeemed = dict(
         (
@@ -48,9 +85,7 @@ async def check_ledger(session: AsyncSession) -> list[LedgerDifference]:
             )
         ).all()
     )
-    # What went from a voucher straight back to the budget: its unspent balance on revocation, and pending
-    # redemptions cancelled after it was revoked.
-    revoked = dict(
+    returned = dict(
         (
             await session.execute(
                 select(VoucherAudit.voucher_id, func.sum(VoucherAudit.program_delta_fen))
@@ -59,49 +94,11 @@ async def check_ledger(session: AsyncSession) -> list[LedgerDifference]:
             )
         ).all()
     )
-    for voucher_id, face, balance, state in await session.execute(
-        select(Voucher.id, Voucher.face_value_fen, Voucher.balance_fen, Voucher.state).order_by(Voucher.id)
-    ):
-        if voucher_id not in from_audit:
-            differences.append(
-                LedgerDifference(
-                    subject="voucher", subject_id=voucher_id, field="audit", stored="present", from_audit="missing"
-                )
-            )
-            continue
-        audit_balance, last_id = from_audit[voucher_id]
-        if audit_balance != balance:
-            differences.append(
-                LedgerDifference(
-                    subject="voucher",
-                    subject_id=voucher_id,
-                    field="balance_fen",
-                    stored=balance,
-                    from_audit=audit_balance,
-                )
-            )
-        if last_states.get(last_id) != state:
-            differences.append(
-                LedgerDifference(
-                    subject="voucher",
-                    subject_id=voucher_id,
-                    field="state",
-                    stored=state,
-                    from_audit=str(last_states.get(last_id)),
-                )
-            )
-        spent = int(redeemed.get(voucher_id) or 0) - int(revoked.get(voucher_id) or 0)
-        if face - spent != balance:
-            differences.append(
-                LedgerDifference(
-                    subject="voucher",
-                    subject_id=voucher_id,
-                    field="face_minus_redemptions",
-                    stored=balance,
-                    from_audit=face - spent,
-                )
-            )
+    return {int(vid): int(redeemed.get(vid) or 0) - int(returned.get(vid) or 0) for vid in {*redeemed, *returned}}
 
+
+async def _program_differences(session: AsyncSession) -> list[LedgerDifference]:
+    """Each program's committed money against the sum of its audit rows, and against its budget."""
     program_totals = dict(
         (
             await session.execute(
@@ -111,6 +108,7 @@ async def check_ledger(session: AsyncSession) -> list[LedgerDifference]:
             )
         ).all()
     )
+    differences: list[LedgerDifference] = []
     for program_id, committed, budget in await session.execute(
         select(VoucherProgram.id, VoucherProgram.committed_fen, VoucherProgram.budget_fen).order_by(VoucherProgram.id)
     ):
@@ -131,7 +129,11 @@ async def check_ledger(session: AsyncSession) -> list[LedgerDifference]:
                     subject="program", subject_id=program_id, field="budget_fen", stored=budget, from_audit=committed
                 )
             )
+    return differences
 
+
+async def _redemption_differences(session: AsyncSession) -> list[LedgerDifference]:
+    """Each redemption's state against the state its last audit row moved it to."""
     last_redemption_rows = (
         await session.execute(
             select(VoucherAudit.redemption_id, func.max(VoucherAudit.id))
@@ -153,6 +155,7 @@ async def check_ledger(session: AsyncSession) -> list[LedgerDifference]:
         if last_redemption_ids
         else {}
     )
+    differences: list[LedgerDifference] = []
     for redemption_id, state in await session.execute(select(Redemption.id, Redemption.state).order_by(Redemption.id)):
         if redemption_to.get(redemption_id) != state:
             differences.append(

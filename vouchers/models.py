@@ -1,4 +1,4 @@
-"""Voucher tables: programmes, vouchers, redemptions, the append-only audit ledger, flags and idempotency keys.
+"""Voucher tables: programs, vouchers, redemptions, the append-only audit ledger, flags and idempotency keys.
 
 Money is integer fen. Other domains use vouchers through `vouchers.service`, never these tables.
 """
@@ -14,7 +14,7 @@ from core.db import Base, BigId, UtcDateTime, utcnow
 
 
 class VoucherProgram(Base):
-    """A programme: who pays (the budget), for what (covered services), for whom (eligibility), how much, when."""
+    """A program: who pays (the budget), for what (covered services), for whom (eligibility), how much, when."""
 
     __tablename__ = "voucher_programs"
     __table_args__ = (
@@ -39,7 +39,7 @@ class VoucherProgram(Base):
     face_value_fen: Mapped[int] = mapped_column(BigId)
     # The share of a service's price the voucher pays, in basis points (6000 = 60 %); the enterprise pays the rest.
     share_bp: Mapped[int] = mapped_column(Integer)
-    # Most face value one enterprise may receive from this programme per calendar year; None = no cap.
+    # Most face value one enterprise may receive from this program per calendar year; None = no cap.
     per_enterprise_year_cap_fen: Mapped[int | None] = mapped_column(BigId)
     min_qualification: Mapped[str] = mapped_column(String(30), default="none")
     # Only agencies rated at least this may take vouchers (None = any rating).
@@ -128,9 +128,9 @@ class Redemption(Base):
 
 
 class VoucherAudit(Base):
-    """Append-only: one row per change to a voucher, a redemption or a programme's committed money.
+    """Append-only: one row per change to a voucher, a redemption or a program's committed money.
 
-    `balance_delta_fen` summed over a voucher's rows is its balance; `program_delta_fen` summed over a programme's
+    `balance_delta_fen` summed over a voucher's rows is its balance; `program_delta_fen` summed over a program's
     rows is its `committed_fen`. `python server.py vouchers check` recomputes both (and the last state) from here.
     Updates are refused by a trigger on both databases.
     """

@@ -1,46 +1,84 @@
-"""Who may do what with vouchers — declared once; the service checks it, the authorization tests read it.
+"""Who may do what with vouchers — declared once; the services check it, the authorization tests read it.
 
-Ownership rules on top of the roles (checked in the service): enterprise staff act only on their own
-enterprise's vouchers and redemptions; agency staff only on redemptions made at their own agency.
+| action | official | enterprise staff | agency staff |
+|---|---|---|---|
+| program.create, program.list_vouchers, program.report, flags.list | yes | – | – |
+| issue, revoke, settle, reject | yes | – | – |
+| voucher.read | any voucher | own enterprise's | – |
+| voucher.mine | – | yes | – |
+| redeem | – | own enterprise's vouchers | – |
+| confirm | – | – | redemptions at own agency |
+| cancel | with a reason | own enterprise's pending redemptions | – |
+| redemption.read | all | own enterprise's | own agency's |
+| expire | yes | yes | yes |
+
+Expiry is done by time: whoever touches an overdue voucher records it (or no one, in a transaction of its own).
+Anonymous callers may do none of these (the program directory is public and needs no action here). Ownership — the
+"own" above — is a property of the data, so the services check it after the role (`Rule.own_only`).
+
+The transitions (issue … cancel) are also the moves of the state machines (`vouchers.states`), which the audit
+records.
 """
 
 from __future__ import annotations
 
-from core.auth import Principal, Role, require
-from vouchers.states import Action
+import enum
+
+from core.auth import Role
+from core.permissions import ANY_ROLE, PermissionTable, Rule
+
+
+class Action(enum.StrEnum):
+    # Transitions: the audit records these (see vouchers.states).
+    ISSUE = "issue"
+    REDEEM = "redeem"
+    CONFIRM = "confirm"
+    SETTLE = "settle"
+    REJECT = "reject"
+    REVOKE = "revoke"
+    EXPIRE = "expire"
+    CANCEL = "cancel"
+    # Reads and the program's own writes.
+    CREATE_PROGRAM = "program.create"
+    LIST_PROGRAM_VOUCHERS = "program.list_vouchers"
+    READ_REPORT = "program.report"
+    LIST_FLAGS = "flags.list"
+    READ_VOUCHER = "voucher.read"
+    LIST_MY_VOUCHERS = "voucher.mine"
+    READ_REDEMPTION = "redemption.read"
+
+
+TRANSITIONS: tuple[Action, ...] = (
+    Action.ISSUE,
+    Action.REDEEM,
+    Action.CONFIRM,
+    Action.SETTLE,
+    Action.REJECT,
+    Action.REVOKE,
+    Action.EXPIRE,
+    Action.CANCEL,
+)
 
 OFFICIAL = frozenset({Role.OFFICIAL})
 ENTERPRISE = frozenset({Role.ENTERPRISE})
 AGENCY = frozenset({Role.AGENCY})
 
-# State-changing actions (see vouchers.states) — the roles that may perform them.
-TRANSITION_ROLES: dict[Action, frozenset[Role]] = {
-    Action.ISSUE: OFFICIAL,
-    Action.REDEEM: ENTERPRISE,
-    Action.CONFIRM: AGENCY,
-    Action.SETTLE: OFFICIAL,
-    Action.REJECT: OFFICIAL,
-    Action.REVOKE: OFFICIAL,
-    Action.EXPIRE: frozenset(Role),  # time does it; whoever touches an overdue voucher records it
-    # Staff of the redeeming enterprise (their own redemptions only), or an official with a reason.
-    Action.CANCEL: frozenset({Role.ENTERPRISE, Role.OFFICIAL}),
-}
-
-# Everything else.
-PERMISSIONS: dict[str, frozenset[Role]] = {
-    "program.create": OFFICIAL,
-    "program.list_vouchers": OFFICIAL,
-    "program.report": OFFICIAL,
-    "flags.list": OFFICIAL,
-    "voucher.read": frozenset({Role.OFFICIAL, Role.ENTERPRISE}),
-    "voucher.mine": ENTERPRISE,
-    "redemption.read": frozenset(Role),
-}
-
-
-def check(principal: Principal | None, action: str) -> Principal:
-    return require(principal, *sorted(PERMISSIONS[action]))
-
-
-def check_transition(principal: Principal | None, action: Action) -> Principal:
-    return require(principal, *sorted(TRANSITION_ROLES[action]))
+PERMISSIONS: PermissionTable[Action] = PermissionTable(
+    {
+        Action.ISSUE: Rule(OFFICIAL),
+        Action.REDEEM: Rule(ENTERPRISE, own_only=ENTERPRISE),
+        Action.CONFIRM: Rule(AGENCY, own_only=AGENCY),
+        Action.SETTLE: Rule(OFFICIAL),
+        Action.REJECT: Rule(OFFICIAL),
+        Action.REVOKE: Rule(OFFICIAL),
+        Action.EXPIRE: Rule(ANY_ROLE),
+        Action.CANCEL: Rule(frozenset({Role.ENTERPRISE, Role.OFFICIAL}), own_only=ENTERPRISE),
+        Action.CREATE_PROGRAM: Rule(OFFICIAL),
+        Action.LIST_PROGRAM_VOUCHERS: Rule(OFFICIAL),
+        Action.READ_REPORT: Rule(OFFICIAL),
+        Action.LIST_FLAGS: Rule(OFFICIAL),
+        Action.READ_VOUCHER: Rule(frozenset({Role.OFFICIAL, Role.ENTERPRISE}), own_only=ENTERPRISE),
+        Action.LIST_MY_VOUCHERS: Rule(ENTERPRISE, own_only=ENTERPRISE),
+        Action.READ_REDEMPTION: Rule(ANY_ROLE, own_only=frozenset({Role.ENTERPRISE, Role.AGENCY})),
+    }
+)

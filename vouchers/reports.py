@@ -1,4 +1,4 @@
-"""Programme reports for officials: issued / redeemed / delivered / settled / expired / remaining, by agency and by
+"""Program reports for officials: issued / redeemed / delivered / settled / expired / remaining, by agency and by
 service, as JSON or one CSV table.
 
 A cancelled redemption is not spending: it is counted apart (`cancelled`, `cancelled_fen`), not in `redemptions` or
@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,10 +23,10 @@ from agencies.catalogue import SERVICES, ServiceCode
 from agencies.service import get_agency_summary
 from core.auth import Principal
 from core.db import utcnow
-from core.errors import NotFound, field_error
-from vouchers import repository
-from vouchers.models import Redemption, Voucher, VoucherAudit
-from vouchers.permissions import check
+from core.errors import field_error
+from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherProgram
+from vouchers.permissions import PERMISSIONS, Action
+from vouchers.programs import program_or_404
 from vouchers.schemas import (
     ReportLine,
     ReportOut,
@@ -35,100 +36,19 @@ from vouchers.schemas import (
     SeriesPoint,
     SeriesQuery,
 )
-from vouchers.states import SPENDABLE, Action, RedemptionState, VoucherState
+from vouchers.states import SPENDABLE, RedemptionState, VoucherState
 
 # What the report counts as spent (`redeemed_fen`): pending, delivered or settled — not rejected, not cancelled.
 SPENDING = frozenset({RedemptionState.PENDING, RedemptionState.DELIVERED, RedemptionState.SETTLED})
 
 
 async def program_report(session: AsyncSession, principal: Principal | None, program_id: int) -> ReportOut:
-    check(principal, "program.report")
-    program = await repository.program(session, program_id)
-    if program is None:
-        raise NotFound(f"no voucher programme {program_id}")
+    PERMISSIONS.check(principal, Action.READ_REPORT)
+    program = await program_or_404(session, program_id)
     now = utcnow()
-    overdue = Voucher.expires_at <= now
-    voucher_rows = await session.execute(
-        select(
-            Voucher.state,
-            overdue,
-            func.count(),
-            func.coalesce(func.sum(Voucher.face_value_fen), 0),
-            func.coalesce(func.sum(Voucher.balance_fen), 0),
-        )
-        .where(Voucher.program_id == program.id)
-        .group_by(Voucher.state, overdue)
-    )
-    issued = issued_fen = revoked = expired = expired_fen = outstanding = 0
-    for state, is_overdue, count, face, balance in voucher_rows:
-        issued += int(count)
-        issued_fen += int(face)
-        effective = VoucherState(state)
-        if effective in SPENDABLE and is_overdue:
-            effective = VoucherState.EXPIRED
-        if effective is VoucherState.REVOKED:
-            revoked += int(count)
-        elif effective is VoucherState.EXPIRED:
-            expired += int(count)
-            expired_fen += int(balance)
-        else:
-            outstanding += int(balance)
-    revoked_returned = -int(
-        await session.scalar(
-            select(func.coalesce(func.sum(VoucherAudit.program_delta_fen), 0)).where(
-                VoucherAudit.program_id == program.id,
-                VoucherAudit.action.in_((Action.REVOKE.value, Action.CANCEL.value)),
-            )
-        )
-        or 0
-    )
-    redemption_rows = (
-        await session.execute(
-            select(
-                Redemption.agency_id,
-                Redemption.service_code,
-                Redemption.state,
-                func.count(),
-                func.sum(Redemption.amount_fen),
-            )
-            .where(Redemption.program_id == program.id)
-            .group_by(Redemption.agency_id, Redemption.service_code, Redemption.state)
-        )
-    ).all()
-
-    def blank(key: str, name: str) -> dict[str, Any]:
-        return {
-            "key": key,
-            "name": name,
-            "redemptions": 0,
-            "redeemed_fen": 0,
-            "pending_fen": 0,
-            "delivered_fen": 0,
-            "settled_fen": 0,
-            "rejected_fen": 0,
-            "cancelled": 0,
-            "cancelled_fen": 0,
-        }
-
-    agency_names: dict[int, str] = {}
-    for agency_id in sorted({int(r[0]) for r in redemption_rows}):
-        summary = await get_agency_summary(session, agency_id)
-        agency_names[agency_id] = summary.name_zh if summary else f"agency {agency_id}"
-    totals = blank("programme", program.name)
-    by_agency: dict[int, dict[str, Any]] = {}
-    by_service: dict[str, dict[str, Any]] = {}
-    for agency_id, service_code, state, count, amount in redemption_rows:
-        agency_line = by_agency.setdefault(int(agency_id), blank(str(agency_id), agency_names[int(agency_id)]))
-        label = SERVICES[ServiceCode(service_code)].zh if service_code in SERVICES else service_code
-        service_line = by_service.setdefault(service_code, blank(service_code, label))
-        for line in (totals, agency_line, service_line):
-            line[f"{state}_fen"] += int(amount)
-            if state == RedemptionState.CANCELLED:
-                line["cancelled"] += int(count)
-                continue
-            line["redemptions"] += int(count)
-            if state in SPENDING:
-                line["redeemed_fen"] += int(amount)
+    vouchers = await _voucher_totals(session, program.id, now)
+    returned = await _returned_to_budget(session, program.id)
+    totals, by_agency, by_service = await _redemption_lines(session, program)
     return ReportOut(
         program_id=program.id,
         program_name=program.name,
@@ -137,13 +57,13 @@ async def program_report(session: AsyncSession, principal: Principal | None, pro
             budget_fen=program.budget_fen,
             committed_fen=program.committed_fen,
             remaining_budget_fen=program.budget_fen - program.committed_fen,
-            vouchers_issued=issued,
-            issued_fen=issued_fen,
-            vouchers_revoked=revoked,
-            revoked_returned_fen=revoked_returned,
-            vouchers_expired=expired,
-            expired_fen=expired_fen,
-            outstanding_fen=outstanding,
+            vouchers_issued=vouchers.issued,
+            issued_fen=vouchers.issued_fen,
+            vouchers_revoked=vouchers.revoked,
+            revoked_returned_fen=returned,
+            vouchers_expired=vouchers.expired,
+            expired_fen=vouchers.expired_fen,
+            outstanding_fen=vouchers.outstanding_fen,
             redemptions=totals["redemptions"],
             redeemed_fen=totals["redeemed_fen"],
             pending_fen=totals["pending_fen"],
@@ -156,6 +76,125 @@ async def program_report(session: AsyncSession, principal: Principal | None, pro
         by_agency=[ReportLine(**line) for _, line in sorted(by_agency.items())],
         by_service=[ReportLine(**line) for _, line in sorted(by_service.items())],
     )
+
+
+@dataclass
+class _VoucherTotals:
+    issued: int = 0
+    issued_fen: int = 0
+    revoked: int = 0
+    expired: int = 0
+    expired_fen: int = 0  # balance lapsed on expired vouchers
+    outstanding_fen: int = 0  # balance still spendable
+
+
+async def _voucher_totals(session: AsyncSession, program_id: int, now: dt.datetime) -> _VoucherTotals:
+    """The program's vouchers counted by their state as of now (an overdue spendable one counts as expired)."""
+    overdue = Voucher.expires_at <= now
+    rows = await session.execute(
+        select(
+            Voucher.state,
+            overdue,
+            func.count(),
+            func.coalesce(func.sum(Voucher.face_value_fen), 0),
+            func.coalesce(func.sum(Voucher.balance_fen), 0),
+        )
+        .where(Voucher.program_id == program_id)
+        .group_by(Voucher.state, overdue)
+    )
+    totals = _VoucherTotals()
+    for state, is_overdue, count, face, balance in rows:
+        totals.issued += int(count)
+        totals.issued_fen += int(face)
+        effective = VoucherState(state)
+        if effective in SPENDABLE and is_overdue:
+            effective = VoucherState.EXPIRED
+        if effective is VoucherState.REVOKED:
+            totals.revoked += int(count)
+        elif effective is VoucherState.EXPIRED:
+            totals.expired += int(count)
+            totals.expired_fen += int(balance)
+        else:
+            totals.outstanding_fen += int(balance)
+    return totals
+
+
+async def _returned_to_budget(session: AsyncSession, program_id: int) -> int:
+    """What revocations (and cancellations on revoked vouchers) gave back to the budget."""
+    returned = await session.scalar(
+        select(func.coalesce(func.sum(VoucherAudit.program_delta_fen), 0)).where(
+            VoucherAudit.program_id == program_id,
+            VoucherAudit.action.in_((Action.REVOKE.value, Action.CANCEL.value)),
+        )
+    )
+    return -int(returned or 0)
+
+
+Line = dict[str, Any]
+
+
+def _blank_line(key: str, name: str) -> Line:
+    return {
+        "key": key,
+        "name": name,
+        "redemptions": 0,
+        "redeemed_fen": 0,
+        "pending_fen": 0,
+        "delivered_fen": 0,
+        "settled_fen": 0,
+        "rejected_fen": 0,
+        "cancelled": 0,
+        "cancelled_fen": 0,
+    }
+
+
+async def _redemption_lines(
+    session: AsyncSession, program: VoucherProgram
+) -> tuple[Line, dict[int, Line], dict[str, Line]]:
+    """The program's redemptions summed in total, by agency and by service."""
+    rows = (
+        await session.execute(
+            select(
+                Redemption.agency_id,
+                Redemption.service_code,
+                Redemption.state,
+                func.count(),
+                func.sum(Redemption.amount_fen),
+            )
+            .where(Redemption.program_id == program.id)
+            .group_by(Redemption.agency_id, Redemption.service_code, Redemption.state)
+        )
+    ).all()
+    agency_names = await _agency_names(session, {int(r[0]) for r in rows})
+    totals = _blank_line("programme", program.name)
+    by_agency: dict[int, Line] = {}
+    by_service: dict[str, Line] = {}
+    for agency_id, service_code, state, count, amount in rows:
+        agency_line = by_agency.setdefault(int(agency_id), _blank_line(str(agency_id), agency_names[int(agency_id)]))
+        label = SERVICES[ServiceCode(service_code)].zh if service_code in SERVICES else service_code
+        service_line = by_service.setdefault(service_code, _blank_line(service_code, label))
+        for line in (totals, agency_line, service_line):
+            _count(line, state, int(count), int(amount))
+    return totals, by_agency, by_service
+
+
+def _count(line: Line, state: str, count: int, amount: int) -> None:
+    """Add redemptions in `state` to a line; a cancelled one is counted apart, not as spending."""
+    line[f"{state}_fen"] += amount
+    if state == RedemptionState.CANCELLED:
+        line["cancelled"] += count
+        return
+    line["redemptions"] += count
+    if state in SPENDING:
+        line["redeemed_fen"] += amount
+
+
+async def _agency_names(session: AsyncSession, agency_ids: set[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for agency_id in sorted(agency_ids):
+        summary = await get_agency_summary(session, agency_id)
+        names[agency_id] = summary.name_zh if summary else f"agency {agency_id}"
+    return names
 
 
 # ---------------------------------------------------------------- spending over time
@@ -218,12 +257,10 @@ def _china_bucket(dialect: str, bucket: SeriesBucket) -> ColumnElement[str]:
 async def spending_series(
     session: AsyncSession, principal: Principal | None, program_id: int, query: SeriesQuery
 ) -> SeriesOut:
-    """Spending per China day / week / month over the programme's validity (or `from`..`to`), cumulated, against
-    the budget: one GROUP BY over the programme's spending redemptions, bucketed by when they were made."""
-    check(principal, "program.report")
-    program = await repository.program(session, program_id)
-    if program is None:
-        raise NotFound(f"no voucher programme {program_id}")
+    """Spending per China day / week / month over the program's validity (or `from`..`to`), cumulated, against
+    the budget: one GROUP BY over the program's spending redemptions, bucketed by when they were made."""
+    PERMISSIONS.check(principal, Action.READ_REPORT)
+    program = await program_or_404(session, program_id)
     first = query.date_from or china_day(program.valid_from)
     last = query.date_to or china_day(program.valid_until)
     if first > last:

@@ -50,7 +50,7 @@ async def programs(
 ) -> list[VoucherProgram]:
     stmt = select(VoucherProgram)
     if region_prefixes is not None:
-        # A programme applies to an enterprise in its region or below (a province's programme covers its cities).
+        # A program applies to an enterprise in its region or below (a province's program covers its cities).
         stmt = stmt.where(VoucherProgram.region_code.in_(region_prefixes))
     if service is not None:
         stmt = stmt.where(
@@ -59,6 +59,15 @@ async def programs(
     if open_at is not None:
         stmt = stmt.where(VoucherProgram.valid_from <= open_at, VoucherProgram.valid_until > open_at)
     return list((await session.scalars(stmt.order_by(VoucherProgram.id.desc()))).all())
+
+
+async def program_names(session: AsyncSession, program_ids: set[int]) -> dict[int, str]:
+    if not program_ids:
+        return {}
+    rows = await session.execute(
+        select(VoucherProgram.id, VoucherProgram.name).where(VoucherProgram.id.in_(program_ids))
+    )
+    return {int(pid): name for pid, name in rows}
 
 
 async def voucher(session: AsyncSession, voucher_id: int) -> Voucher | None:
@@ -81,7 +90,7 @@ async def vouchers_of_program(session: AsyncSession, program_id: int, limit: int
 
 
 async def enterprise_year_total(session: AsyncSession, program_id: int, enterprise_id: int, year: int) -> int:
-    """Face value an enterprise received from a programme in a calendar year, minus what revocations returned."""
+    """Face value an enterprise received from a program in a calendar year, minus what revocations returned."""
     start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
     end = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
     total = await session.scalar(
@@ -155,7 +164,7 @@ async def redemptions(
 async def at_maximum_redemptions(
     session: AsyncSession, *, program_id: int, agency_id: int, max_prices: dict[str, int], exclude_id: int
 ) -> list[int]:
-    """Redemptions at this agency in this programme made at its listed maximum price (or for a whole voucher)."""
+    """Redemptions at this agency in this program made at its listed maximum price (or for a whole voucher)."""
     at_max = [
         and_(Redemption.service_code == code, Redemption.price_fen >= price) for code, price in max_prices.items()
     ]
@@ -174,7 +183,7 @@ async def at_maximum_redemptions(
 
 
 async def program_agency_amounts(session: AsyncSession, program_id: int) -> tuple[int, int, dict[int, int]]:
-    """(redemption count, total amount, amount per agency) over a programme's redemptions not rejected or cancelled."""
+    """(redemption count, total amount, amount per agency) over a program's redemptions not rejected or cancelled."""
     rows = await session.execute(
         select(Redemption.agency_id, func.count(), func.coalesce(func.sum(Redemption.amount_fen), 0))
         .where(Redemption.program_id == program_id, Redemption.state.not_in(NOT_SPENT))

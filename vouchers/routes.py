@@ -1,4 +1,5 @@
-"""HTTP surface of vouchers: thin handlers over `vouchers.service`."""
+"""HTTP surface of vouchers: thin handlers over the service modules (programs, issuing, holdings, redeeming,
+redemptions, reports)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from core.auth import principal_of
 from core.errors import AppError, PayloadTooLarge, ServiceUnavailable
 from core.http import Api, parse_body, path_id, session
 from core.state import DATABASE
-from vouchers import reports, reviews, service
+from vouchers import holdings, issuing, programs, redeeming, redemptions, reports, reviews, transitions
 from vouchers.errors import VoucherExpired
 from vouchers.schemas import (
     CancelIn,
@@ -47,7 +48,7 @@ MAX_CSV_BYTES = 1024 * 1024
 
 Handler = Callable[..., Awaitable[Any]]
 
-# Requests that will wait on the same row lock (one voucher, one programme) queue here first, inside the process,
+# Requests that will wait on the same row lock (one voucher, one program) queue here first, inside the process,
 # so a burst on one hot row holds one database connection instead of the whole pool (PostgreSQL still does the
 # real locking across processes). Weak values: a lock disappears once no request holds it.
 ROW_QUEUES: web.AppKey[weakref.WeakValueDictionary[str, asyncio.Lock]] = web.AppKey("voucher_row_queues")
@@ -107,7 +108,7 @@ def keeps_expiry(handler: Handler) -> Handler:
             return await handler(request, **kwargs)
         except VoucherExpired as exc:
             await session(request).rollback()  # release the request's locks before taking them again
-            await service.materialise_expiry(request.app[DATABASE], exc.voucher_id)
+            await transitions.materialise_expiry(request.app[DATABASE], exc.voucher_id)
             raise
 
     return wrapper
@@ -132,7 +133,7 @@ def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-# ---------------------------------------------------------------- programmes (the public directory)
+# ---------------------------------------------------------------- programs (the public directory)
 
 
 @api.route(
@@ -144,7 +145,7 @@ def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
     summary="The voucher directory: what each programme pays for, for whom, and where it can be spent",
 )
 async def list_programs(request: web.Request, query: ProgramQuery) -> list[ProgramOut]:
-    return await service.list_programs(session(request), query)
+    return await programs.list_programs(session(request), query)
 
 
 @api.route(
@@ -158,7 +159,7 @@ async def list_programs(request: web.Request, query: ProgramQuery) -> list[Progr
     summary="Create a programme with its budget (officials)",
 )
 async def create_program(request: web.Request, body: ProgramIn) -> ProgramOut:
-    return await service.create_program(session(request), principal_of(request), body)
+    return await programs.create_program(session(request), principal_of(request), body)
 
 
 @api.route(
@@ -170,7 +171,7 @@ async def create_program(request: web.Request, body: ProgramIn) -> ProgramOut:
     summary="One programme, with every participating agency",
 )
 async def get_program(request: web.Request, query: ProgramQuery) -> ProgramOut:
-    return await service.get_program(session(request), path_id(request, "program_id"), query.min_rating)
+    return await programs.get_program(session(request), path_id(request, "program_id"), query.min_rating)
 
 
 @api.route(
@@ -200,10 +201,10 @@ async def issue_vouchers(request: web.Request) -> IssueOut:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise AppError("the file must be UTF-8 text", code="invalid_encoding") from None
-        body, lines = service.parse_issue_csv(text)
+        body, lines = issuing.parse_issue_csv(text)
     else:
         body = await parse_body(request, IssueIn)
-    return await service.issue_vouchers(session(request), principal_of(request), program_id, body, lines=lines)
+    return await issuing.issue_vouchers(session(request), principal_of(request), program_id, body, lines=lines)
 
 
 @api.route(
@@ -215,7 +216,7 @@ async def issue_vouchers(request: web.Request) -> IssueOut:
     summary="The vouchers issued from a programme (officials)",
 )
 async def program_vouchers(request: web.Request) -> list[VoucherOut]:
-    return await service.program_vouchers(session(request), principal_of(request), path_id(request, "program_id"))
+    return await issuing.program_vouchers(session(request), principal_of(request), path_id(request, "program_id"))
 
 
 @api.route(
@@ -288,7 +289,7 @@ def _csv_response(report: ReportOut) -> web.Response:
     summary="My enterprise's vouchers: balance, expiry, where usable, state and why",
 )
 async def my_vouchers(request: web.Request) -> list[VoucherOut]:
-    return await service.list_my_vouchers(session(request), principal_of(request))
+    return await holdings.list_my_vouchers(session(request), principal_of(request))
 
 
 @api.route(
@@ -300,7 +301,7 @@ async def my_vouchers(request: web.Request) -> list[VoucherOut]:
     summary="One voucher with its redemptions and full audit history (officials; the holder)",
 )
 async def get_voucher(request: web.Request) -> VoucherDetail:
-    return await service.get_voucher(session(request), principal_of(request), path_id(request, "voucher_id"))
+    return await holdings.get_voucher(session(request), principal_of(request), path_id(request, "voucher_id"))
 
 
 @api.route(
@@ -318,7 +319,7 @@ async def get_voucher(request: web.Request) -> VoucherDetail:
 @admitted
 @keeps_expiry
 async def redeem(request: web.Request, body: RedeemIn) -> web.Response:
-    result = await service.redeem(
+    result = await redeeming.redeem(
         session(request),
         principal_of(request),
         path_id(request, "voucher_id"),
@@ -345,7 +346,7 @@ async def redeem(request: web.Request, body: RedeemIn) -> web.Response:
 @admitted
 @keeps_expiry
 async def revoke(request: web.Request, body: RevokeIn) -> VoucherOut:
-    return await service.revoke(session(request), principal_of(request), path_id(request, "voucher_id"), body)
+    return await issuing.revoke(session(request), principal_of(request), path_id(request, "voucher_id"), body)
 
 
 # ---------------------------------------------------------------- redemptions and flags
@@ -361,7 +362,7 @@ async def revoke(request: web.Request, body: RevokeIn) -> VoucherOut:
     summary="Redemptions: an agency's own (state=pending: awaiting confirmation), an enterprise's own, or all",
 )
 async def list_redemptions(request: web.Request, query: RedemptionQuery) -> list[RedemptionOut]:
-    return await service.list_redemptions(session(request), principal_of(request), query)
+    return await redemptions.list_redemptions(session(request), principal_of(request), query)
 
 
 @api.route(
@@ -373,7 +374,7 @@ async def list_redemptions(request: web.Request, query: RedemptionQuery) -> list
     summary="One redemption",
 )
 async def get_redemption(request: web.Request) -> RedemptionOut:
-    return await service.get_redemption(session(request), principal_of(request), path_id(request, "redemption_id"))
+    return await redemptions.get_redemption(session(request), principal_of(request), path_id(request, "redemption_id"))
 
 
 @api.route(
@@ -388,7 +389,7 @@ async def get_redemption(request: web.Request) -> RedemptionOut:
 )
 @admitted
 async def confirm(request: web.Request, body: ConfirmIn) -> RedemptionOut:
-    return await service.confirm(session(request), principal_of(request), path_id(request, "redemption_id"), body)
+    return await redemptions.confirm(session(request), principal_of(request), path_id(request, "redemption_id"), body)
 
 
 @api.route(
@@ -403,7 +404,7 @@ async def confirm(request: web.Request, body: ConfirmIn) -> RedemptionOut:
 )
 @admitted
 async def settle(request: web.Request, body: SettleIn) -> RedemptionOut:
-    return await service.settle(session(request), principal_of(request), path_id(request, "redemption_id"), body)
+    return await redemptions.settle(session(request), principal_of(request), path_id(request, "redemption_id"), body)
 
 
 @api.route(
@@ -419,7 +420,7 @@ async def settle(request: web.Request, body: SettleIn) -> RedemptionOut:
 )
 @admitted
 async def cancel(request: web.Request, body: CancelIn) -> RedemptionOut:
-    return await service.cancel(session(request), principal_of(request), path_id(request, "redemption_id"), body)
+    return await redemptions.cancel(session(request), principal_of(request), path_id(request, "redemption_id"), body)
 
 
 @api.route(
@@ -432,7 +433,7 @@ async def cancel(request: web.Request, body: CancelIn) -> RedemptionOut:
     summary="Anti-abuse flags with their evidence (officials)",
 )
 async def list_flags(request: web.Request, query: FlagQuery) -> list[FlagOut]:
-    return await service.list_flags(session(request), principal_of(request), query)
+    return await redemptions.list_flags(session(request), principal_of(request), query)
 
 
 # Reviews of a delivered service are checked by vouchers (see vouchers.reviews); the route keeps the agencies' tag and

@@ -6,11 +6,23 @@ import datetime as dt
 import enum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from agencies.catalogue import CreditLevel, ServiceCode
 from enterprises.catalogue import Qualification
-from vouchers.states import Action, RedemptionState, VoucherState
+from vouchers.permissions import TRANSITIONS, Action
+from vouchers.states import RedemptionState, VoucherState
 
 Fen = Annotated[StrictInt, Field(gt=0, le=10**12)]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
@@ -25,7 +37,7 @@ class SettlementCycle(enum.StrEnum):
     PER_REDEMPTION = "per_redemption"
 
 
-# ---------------------------------------------------------------- programmes
+# ---------------------------------------------------------------- programs
 
 
 class ProgramIn(BaseModel):
@@ -175,9 +187,21 @@ class IssueOut(BaseModel):
     remaining_budget_fen: int
 
 
+class _TransitionsOnly:
+    """An audit row records a transition, never a read: its `action` is documented with the transitions alone."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        handler.resolve_ref_schema(json_schema)["enum"] = [action.value for action in TRANSITIONS]
+        return json_schema
+
+
 class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
-    action: Action
+    action: Annotated[Action, _TransitionsOnly]
     from_state: str | None
     to_state: str
     redemption_id: int | None
@@ -190,10 +214,12 @@ class AuditOut(BaseModel):
     actor_user_id: int | None
     actor_role: str
     reason: str
-    at: dt.datetime
+    at: dt.datetime = Field(validation_alias="created_at")  # read from the audit row's created_at
 
 
 class RedemptionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     voucher_id: int
     program_id: int
@@ -372,7 +398,7 @@ class SeriesPoint(BaseModel):
     start: dt.date  # first China day of the bucket (the first bucket starts at `from`)
     end: dt.date  # last China day of the bucket, inclusive (the last bucket ends at `to`)
     redeemed_fen: int  # spent in this bucket: pending, delivered or settled redemptions, as the report's redeemed_fen
-    spent_fen: int  # cumulative since the programme began, this bucket included
+    spent_fen: int  # cumulative since the program began, this bucket included
     budget_fen: int
 
 

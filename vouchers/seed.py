@@ -1,5 +1,5 @@
-"""Demo enterprises, the `enterprise_demo` account, a Hangzhou voucher programme and one voucher. Idempotent:
-rows are found by their natural keys (credit code, username, programme name) and left alone when present."""
+"""Demo enterprises, the `enterprise_demo` account, a Hangzhou voucher program and one voucher. Idempotent:
+rows are found by their natural keys (credit code, username, program name) and left alone when present."""
 
 from __future__ import annotations
 

@@ -18,17 +18,19 @@ Redemption states (money is `amount_fen`, the voucher's part of the price):
     pending    made by the enterprise; the amount is taken from the voucher's balance
     delivered  the agency confirmed delivery with its evidence (contract, invoice, proof of co-payment, deliverable)
     settled    an official approved it; the agency is paid `amount_fen` — final
-    rejected   an official rejected it with a reason; `amount_fen` returns to the programme's budget — final
+    rejected   an official rejected it with a reason; `amount_fen` returns to the program's budget — final
     cancelled  withdrawn while still pending, by the redeeming enterprise's staff or an official — final. The amount
                goes back on the voucher: a spendable or fully used voucher can spend it again (a `redeemed` one
                becomes `partially_redeemed`, or `issued` when nothing else is left on it); an expired voucher keeps
                it as lapsed balance (the budget does not get it back, like the rest of that balance); a revoked
-               voucher has no balance, so the amount returns to the programme's budget as the revocation's did.
+               voucher has no balance, so the amount returns to the program's budget as the revocation's did.
 """
 
 from __future__ import annotations
 
 import enum
+
+from vouchers.permissions import Action
 
 
 class VoucherState(enum.StrEnum):
@@ -47,17 +49,6 @@ class RedemptionState(enum.StrEnum):
     SETTLED = "settled"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
-
-
-class Action(enum.StrEnum):
-    ISSUE = "issue"
-    REDEEM = "redeem"
-    CONFIRM = "confirm"
-    SETTLE = "settle"
-    REJECT = "reject"
-    REVOKE = "revoke"
-    EXPIRE = "expire"
-    CANCEL = "cancel"
 
 
 V = VoucherState

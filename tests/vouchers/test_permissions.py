@@ -11,8 +11,7 @@ from core.auth import Role
 from tests.conftest import Account
 from tests.vouchers.builders import EVIDENCE, Client, program_body
 from tests.vouchers.conftest import World
-from vouchers.permissions import PERMISSIONS, TRANSITION_ROLES
-from vouchers.states import Action
+from vouchers.permissions import PERMISSIONS, Action
 
 
 def endpoints(w: World) -> dict[str, tuple[str, str, dict[str, Any] | None]]:
@@ -42,7 +41,7 @@ def endpoints(w: World) -> dict[str, tuple[str, str, dict[str, Any] | None]]:
 
 
 def allowed(name: str) -> frozenset[Role]:
-    return PERMISSIONS[name] if name in PERMISSIONS else TRANSITION_ROLES[Action(name)]
+    return PERMISSIONS.roles(Action(name))
 
 
 CASES = [

@@ -1,0 +1,294 @@
+"""Officials issue vouchers from a program's budget (one by one or a CSV batch, all or nothing) and revoke them
+back into it; the vouchers a program has issued."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth import Principal
+from core.db import utcnow
+from core.errors import NotFound, ValidationFailed
+from core.regions import prefix_of
+from enterprises.catalogue import Qualification, at_least
+from enterprises.service import EnterpriseSummary, enterprise_summaries, enterprises_by_credit_code
+from vouchers import repository
+from vouchers.errors import BudgetExceeded, EnterpriseCapExceeded, ProgramClosed
+from vouchers.models import Voucher, VoucherProgram
+from vouchers.permissions import PERMISSIONS, Action
+from vouchers.programs import program_or_404
+from vouchers.schemas import IssueIn, IssueItem, IssueOut, RevokeIn, VoucherOut
+from vouchers.states import VoucherState
+from vouchers.transitions import expire_if_due, expired_error, transition
+from vouchers.views import vouchers_out
+
+# An enterprise to receive a voucher, and the voucher's face value.
+Recipient = tuple[EnterpriseSummary, int]
+
+
+def parse_issue_csv(text: str) -> tuple[IssueIn, list[int]]:
+    """A CSV batch: a header with `credit_code` or `enterprise_id` (and optionally `face_value_fen`), one row per
+    voucher. Every bad cell is reported with its line and column; nothing is issued unless every row is good."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ValidationFailed(f"the file is not valid CSV: {exc}", details=[{"line": reader.line_num}]) from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise ValidationFailed("the file is empty", details=[{"line": 1, "message": "expected a header row"}])
+    header = [cell.strip().lower() for cell in rows[0]]
+    known = {"credit_code", "enterprise_id", "face_value_fen"}
+    problems: list[dict[str, Any]] = [
+        {"line": 1, "column": name, "message": "unknown column"} for name in header if name not in known
+    ]
+    if ("credit_code" in header) == ("enterprise_id" in header):
+        problems.append({"line": 1, "column": None, "message": "needs exactly one of credit_code, enterprise_id"})
+    if problems:
+        raise ValidationFailed(f"line 1: {problems[0]['message']}", details=problems)
+    items: list[IssueItem] = []
+    lines: list[int] = []
+    for index, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(
+                {"line": index, "column": None, "message": f"has {len(row)} cells, the header has {len(header)}"}
+            )
+            continue
+        values = dict(zip(header, (cell.strip() for cell in row), strict=True))
+        data: dict[str, Any] = {}
+        for column, raw in values.items():
+            if column == "credit_code":
+                data["credit_code"] = raw
+            elif not raw and column == "face_value_fen":
+                continue
+            elif not raw.isdigit() or len(raw) > 13:
+                problems.append({"line": index, "column": column, "message": "must be a positive whole number"})
+            else:
+                data[column] = int(raw)
+        if "credit_code" in data and not data["credit_code"]:
+            problems.append({"line": index, "column": "credit_code", "message": "is empty"})
+            continue
+        try:
+            items.append(IssueItem.model_validate(data))
+            lines.append(index)
+        except ValueError as exc:
+            problems.append({"line": index, "column": None, "message": str(exc).splitlines()[-1].strip()})
+    if problems:
+        first = problems[0]
+        where = f"line {first['line']}" + (f", column {first['column']}" if first["column"] else "")
+        raise ValidationFailed(f"{where}: {first['message']}", details=problems)
+    if not items:
+        raise ValidationFailed("the file has no rows", details=[{"line": 2, "message": "expected at least one row"}])
+    return IssueIn(enterprises=items), lines
+
+
+async def issue_vouchers(
+    session: AsyncSession,
+    principal: Principal | None,
+    program_id: int,
+    data: IssueIn,
+    *,
+    lines: list[int] | None = None,
+) -> IssueOut:
+    """Issue one voucher per item, all or nothing: eligibility, the yearly cap and the budget are checked first.
+
+    `lines` are the CSV line of each item, when they came from a file: problems then name the line and column."""
+    actor = PERMISSIONS.check(principal, Action.ISSUE)
+    program = await repository.lock_program(session, program_id)  # issuing queues on the program's budget
+    if program is None:
+        raise NotFound(f"no voucher programme {program_id}")
+    now = utcnow()
+    if now >= program.valid_until:
+        raise ProgramClosed(
+            f"programme {program.id} ended at {program.valid_until.isoformat()}; no more vouchers can be issued",
+            details={"program_id": program.id, "valid_until": program.valid_until.isoformat()},
+        )
+    recipients = await _eligible_recipients(session, program, data.enterprises, lines, now.date())
+    await _check_year_caps(session, program, recipients, now.year)
+    total = _check_budget(program, recipients)
+    vouchers = await _write_vouchers(session, actor, program, recipients, data.reason, now)
+    issued = await vouchers_out(session, vouchers, with_usable_at=False)
+    return IssueOut(
+        program_id=program.id,
+        issued=issued,
+        count=len(issued),
+        total_face_value_fen=total,
+        remaining_budget_fen=program.budget_fen - program.committed_fen,
+    )
+
+
+async def _eligible_recipients(
+    session: AsyncSession, program: VoucherProgram, items: list[IssueItem], lines: list[int] | None, today: dt.date
+) -> list[Recipient]:
+    """Each item's enterprise and face value; 422 listing every item that cannot have its voucher."""
+    by_id = await enterprise_summaries(session, [i.enterprise_id for i in items if i.enterprise_id])
+    by_code = await enterprises_by_credit_code(session, [i.credit_code for i in items if i.credit_code])
+    problems: list[dict[str, Any]] = []
+    recipients: list[Recipient] = []
+    for index, item in enumerate(items):
+        column = "enterprise_id" if item.enterprise_id is not None else "credit_code"
+        enterprise = (
+            by_id.get(item.enterprise_id) if item.enterprise_id is not None else by_code.get(item.credit_code or "")
+        )
+        if enterprise is None:
+            problems.append(_issue_problem(index, lines, column, "no such enterprise"))
+            continue
+        face = item.face_value_fen if item.face_value_fen is not None else program.face_value_fen
+        problem = _ineligibility(program, enterprise, face, today)
+        if problem is not None:
+            problem_column, message = problem
+            problems.append(_issue_problem(index, lines, problem_column or column, message))
+            continue
+        recipients.append((enterprise, face))
+    if problems:
+        first = problems[0]
+        raise ValidationFailed(
+            f"{first.get('field') or 'line ' + str(first['line'])}: {first['message']}; nothing was issued",
+            details=problems,
+            code="not_eligible",
+        )
+    return recipients
+
+
+def _ineligibility(
+    program: VoucherProgram, enterprise: EnterpriseSummary, face: int, today: dt.date
+) -> tuple[str | None, str] | None:
+    """Why this enterprise cannot receive a voucher of this face value, and the column at fault (None: the one
+    naming the enterprise); None when it can."""
+    if face > program.face_value_fen:
+        return "face_value_fen", f"above the programme's face value of {program.face_value_fen} fen"
+    if not enterprise.region_code.startswith(prefix_of(program.region_code)):
+        return None, f"enterprise is in region {enterprise.region_code}, outside {program.region_code}"
+    held = enterprise.qualification_on(today)
+    needed = Qualification(program.min_qualification)
+    if not at_least(held, needed):
+        return None, f"enterprise qualification is {held.value}; needs {needed.value}"
+    return None
+
+
+def _issue_problem(index: int, lines: list[int] | None, column: str, message: str) -> dict[str, Any]:
+    if lines is not None:
+        return {"line": lines[index], "column": column, "message": message}
+    return {"field": f"enterprises.{index}.{column}", "message": message}
+
+
+async def _check_year_caps(
+    session: AsyncSession, program: VoucherProgram, recipients: list[Recipient], year: int
+) -> None:
+    """409 when an enterprise would receive more from this program in `year` than its per-enterprise cap."""
+    cap = program.per_enterprise_year_cap_fen
+    if cap is None:
+        return
+    wanted: dict[int, int] = defaultdict(int)
+    for enterprise, face in recipients:
+        wanted[enterprise.id] += face
+    for enterprise_id, amount in wanted.items():
+        already = await repository.enterprise_year_total(session, program.id, enterprise_id, year)
+        if already + amount > cap:
+            raise EnterpriseCapExceeded(
+                f"enterprise {enterprise_id} would receive {already + amount} fen from this programme in "
+                f"{year}; the cap is {cap} fen",
+                details={
+                    "enterprise_id": enterprise_id,
+                    "already_fen": already,
+                    "requested_fen": amount,
+                    "cap_fen": cap,
+                },
+            )
+
+
+def _check_budget(program: VoucherProgram, recipients: list[Recipient]) -> int:
+    """The total face value to issue; 409 when it is more than the program has left."""
+    total = sum(face for _, face in recipients)
+    remaining = program.budget_fen - program.committed_fen
+    if total > remaining:
+        raise BudgetExceeded(
+            f"issuing {total} fen would exceed the programme's remaining budget of {remaining} fen",
+            details={"requested_fen": total, "remaining_fen": remaining, "budget_fen": program.budget_fen},
+        )
+    return total
+
+
+async def _write_vouchers(
+    session: AsyncSession,
+    actor: Principal,
+    program: VoucherProgram,
+    recipients: list[Recipient],
+    reason: str,
+    now: dt.datetime,
+) -> list[Voucher]:
+    """A voucher for each recipient, its face value committed from the budget through `transition`."""
+    expires_at = program.valid_until
+    if program.voucher_validity_days is not None:
+        expires_at = min(expires_at, now + dt.timedelta(days=program.voucher_validity_days))
+    reason = reason or f"issued from programme {program.name}"
+    vouchers: list[Voucher] = []
+    for enterprise, face in recipients:
+        voucher = Voucher(
+            program_id=program.id,
+            enterprise_id=enterprise.id,
+            face_value_fen=face,
+            balance_fen=0,
+            state=VoucherState.ISSUED.value,
+            state_reason=reason,
+            issued_at=now,
+            expires_at=expires_at,
+            issued_by=actor.user_id,
+        )
+        session.add(voucher)
+        await transition(
+            session,
+            actor,
+            Action.ISSUE,
+            voucher,
+            to=VoucherState.ISSUED,
+            program=program,
+            amount=face,
+            balance_delta=face,
+            program_delta=face,
+            reason=reason,
+            now=now,
+        )
+        vouchers.append(voucher)
+    return vouchers
+
+
+async def program_vouchers(session: AsyncSession, principal: Principal | None, program_id: int) -> list[VoucherOut]:
+    PERMISSIONS.check(principal, Action.LIST_PROGRAM_VOUCHERS)
+    await program_or_404(session, program_id)
+    return await vouchers_out(session, await repository.vouchers_of_program(session, program_id), with_usable_at=False)
+
+
+async def revoke(session: AsyncSession, principal: Principal | None, voucher_id: int, data: RevokeIn) -> VoucherOut:
+    actor = PERMISSIONS.check(principal, Action.REVOKE)
+    voucher = await repository.lock_voucher(session, voucher_id)
+    if voucher is None:
+        raise NotFound(f"no voucher {voucher_id}")
+    now = utcnow()
+    if await expire_if_due(session, actor, voucher, now):
+        raise expired_error(voucher)
+    program = await repository.lock_program(session, voucher.program_id)
+    assert program is not None
+    returned = voucher.balance_fen
+    await transition(
+        session,
+        actor,
+        Action.REVOKE,
+        voucher,
+        to=VoucherState.REVOKED,
+        program=program,
+        amount=returned,
+        balance_delta=-returned,
+        program_delta=-returned,
+        reason=data.reason,
+        state_reason=f"revoked: {data.reason}",
+        now=now,
+    )
+    (out,) = await vouchers_out(session, [voucher], with_usable_at=False)
+    return out
