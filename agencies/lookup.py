@@ -89,3 +89,19 @@ async def participating_agencies(
         limit=limit,
     )
     return [summary_of(agency) for agency in agencies]
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyContact:
+    """Who and where an agency is, for the vouchers' related-party check."""
+
+    contact_name: str
+    address: str
+    contact_phone: str
+
+
+async def get_agency_contact(session: AsyncSession, agency_id: int) -> AgencyContact | None:
+    agency = await repository.get(session, agency_id)
+    if agency is None:
+        return None
+    return AgencyContact(agency.contact_name, agency.address, agency.contact_phone)

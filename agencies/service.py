@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from agencies.errors import NoDeliveredService
 from agencies.follows import follower_user_ids
-from agencies.lookup import AgencySummary, ServicePrice, ensure_agency, get_agency_summary, participating_agencies
+from agencies.lookup import (
+    AgencyContact,
+    AgencySummary,
+    ServicePrice,
+    ensure_agency,
+    get_agency_contact,
+    get_agency_summary,
+    participating_agencies,
+)
 from agencies.permissions import PERMISSIONS, Action
 from agencies.reviews import record_review
 from agencies.schemas import ReviewIn, ReviewOut
@@ -22,6 +30,7 @@ from agencies.search import SearchJson, search
 __all__ = [
     "PERMISSIONS",
     "Action",
+    "AgencyContact",
     "AgencySummary",
     "NoDeliveredService",
     "ReviewIn",
@@ -30,6 +39,7 @@ __all__ = [
     "ServicePrice",
     "ensure_agency",
     "follower_user_ids",
+    "get_agency_contact",
     "get_agency_summary",
     "participating_agencies",
     "record_review",

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agencies.service import AgencySummary
+from agencies.service import AgencySummary, get_agency_contact
 from enterprises.service import EnterpriseSummary
 from vouchers import repository
 from vouchers.models import Redemption, Voucher, VoucherFlag, VoucherProgram
@@ -58,10 +58,10 @@ def _flag(redemption: Redemption, kind: str, evidence: dict[str, Any]) -> Vouche
 async def related_party_evidence(
     session: AsyncSession, enterprise: EnterpriseSummary, agency_id: int
 ) -> dict[str, Any] | None:
-    contact = await repository.agency_contact(session, agency_id)
+    contact = await get_agency_contact(session, agency_id)
     if contact is None:
         return None
-    name, address, phone = contact
+    name, address, phone = contact.contact_name, contact.address, contact.contact_phone
     shared: dict[str, Any] = {}
     if enterprise.legal_representative.strip() and enterprise.legal_representative.strip() == name.strip():
         shared["person"] = name.strip()

@@ -238,19 +238,3 @@ async def redemption_states_by_id(session: AsyncSession, voucher_id: int) -> lis
         select(Redemption.id, Redemption.state).where(Redemption.voucher_id == voucher_id).order_by(Redemption.id)
     )
     return [(int(rid), RedemptionState(state)) for rid, state in rows]
-
-
-async def agency_contact(session: AsyncSession, agency_id: int) -> tuple[str, str, str] | None:
-    """(contact name, address, phone) of an agency, for the related-party check.
-
-    Read straight from the agencies table because `agencies.service.AgencySummary` does not carry contact details;
-    read-only, and the one place vouchers touches another domain's table.
-    """
-    from agencies.models import Agency
-
-    row = (
-        await session.execute(
-            select(Agency.contact_name, Agency.address, Agency.contact_phone).where(Agency.id == agency_id)
-        )
-    ).first()
-    return None if row is None else (row[0], row[1], row[2])

@@ -22,6 +22,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts
+from agencies.service import follower_user_ids
 from core.db import after_commit
 from core.events import EventBus, RatingChanged, TicketAnswered, VoucherStateChanged
 from core.settings import Settings
@@ -158,7 +159,6 @@ class Pushes:
 
     async def on_rating_changed(self, session: AsyncSession, event: RatingChanged) -> None:
         """Followers of the agency who use WeChat and consented hear of the new rating."""
-        from agencies.service import follower_user_ids
 
         recipients = await accounts.wechat_openids(session, list(await follower_user_ids(session, event.agency_id)))
         if not recipients:

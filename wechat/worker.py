@@ -25,6 +25,7 @@ from core.backoff import Backoff
 from core.db import Database, utcnow
 from core.wechat.client import WeChatClient
 from core.wechat.exceptions import NoConsentLeft, NoPermission, ReplyCountExceeded, ReplyWindowClosed, WeChatError
+from vouchers.service import vouchers_expiring_between
 from wechat import repository
 from wechat.models import PushOutbox
 from wechat.pushes import Pushes
@@ -202,7 +203,6 @@ class PushWorker:
 
     async def scan_expiring(self) -> int:
         """Queue reminders for vouchers expiring within a week (one per voucher and expiry date)."""
-        from vouchers.service import vouchers_expiring_between
 
         now = utcnow()
         async with self.db.reader() as session:
