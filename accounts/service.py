@@ -63,11 +63,13 @@ async def create_user(session: AsyncSession, new: NewUser) -> User:
         raise field_error("agency_id", "only agency staff belong to an agency")
     if new.role is not Role.ENTERPRISE and new.enterprise_id is not None:
         raise field_error("enterprise_id", "only enterprise staff belong to an enterprise")
+    # Hashed before querying: a session that has not touched the database yet holds no connection while argon2 runs.
+    password_hash = await hash_password(new.password)
     if await repository.username_taken(session, new.username):
         raise Conflict(f"username {new.username!r} is taken", code="username_taken")
     user = User(
         username=new.username,
-        password_hash=await hash_password(new.password),
+        password_hash=password_hash,
         role=new.role.value,
         display_name=new.display_name or new.username,
         agency_id=new.agency_id,

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # argon2id cost; the defaults are argon2-cffi's recommendation (RFC 9106 low-memory profile).
     password_hash_time_cost: Annotated[int, Field(ge=1, le=10)] = 3
     password_hash_memory_kib: Annotated[int, Field(ge=1024, le=1048576)] = 65536
+    # Hashes run at once per process (0: twice the cores), and how many more may wait before a login is refused 503.
+    password_hash_concurrency: Annotated[int, Field(ge=0, le=256)] = 0
+    password_hash_queue_limit: Annotated[int, Field(ge=0)] = 64
     login_max_failures: Annotated[int, Field(ge=1)] = 5
     login_failure_window_seconds: Annotated[int, Field(ge=1)] = 15 * 60
 
