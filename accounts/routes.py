@@ -9,7 +9,7 @@ from accounts.schemas import LoginIn, MeOut, TokenOut
 from core import ratelimit
 from core.auth import bearer_token, principal_of
 from core.http import Api, session
-from core.state import CACHE, SETTINGS, TOKEN_RESOLVER
+from core.state import CACHE, DATABASE, SETTINGS, TOKEN_RESOLVER, UNIT_OF_WORK
 
 api = Api()
 
@@ -35,7 +35,8 @@ def client_address(request: web.Request) -> str:
 )
 async def login(request: web.Request, body: LoginIn) -> TokenOut:
     issued = await service.login(
-        session(request),
+        request.app[DATABASE],
+        request[UNIT_OF_WORK],
         request.app[CACHE],
         request.app[SETTINGS],
         username=body.username,

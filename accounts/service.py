@@ -1,4 +1,4 @@
-"""Accounts: creating users, password login with a failed-login throttle, bearer tokens that expire and revoke."""
+"""Accounts: creating users, password login (throttled by `accounts.throttle`), bearer tokens that expire and revoke."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import repository
+from accounts import repository, throttle
 from accounts.errors import BadCredentials
 from accounts.models import AuthToken, User
 from accounts.passwords import hash_password, verify_password
 from accounts.permissions import PERMISSIONS, Action
 from accounts.schemas import MeOut, NewUser
 from core.auth import Principal, Role
-from core.cache import Cache, CacheUnavailable
-from core.db import after_commit, utcnow
-from core.errors import Conflict, ServiceUnavailable, TooManyRequests, field_error
+from core.cache import Cache
+from core.db import Database, UnitOfWork, after_commit, utcnow
+from core.errors import Conflict, field_error
 from core.settings import Settings
 from core.state import CACHE, DATABASE
 
@@ -63,11 +63,13 @@ async def create_user(session: AsyncSession, new: NewUser) -> User:
         raise field_error("agency_id", "only agency staff belong to an agency")
     if new.role is not Role.ENTERPRISE and new.enterprise_id is not None:
         raise field_error("enterprise_id", "only enterprise staff belong to an enterprise")
+    # Hashed before querying: a session that has not touched the database yet holds no connection while argon2 runs.
+    password_hash = await hash_password(new.password)
     if await repository.username_taken(session, new.username):
         raise Conflict(f"username {new.username!r} is taken", code="username_taken")
     user = User(
         username=new.username,
-        password_hash=await hash_password(new.password),
+        password_hash=password_hash,
         role=new.role.value,
         display_name=new.display_name or new.username,
         agency_id=new.agency_id,
@@ -99,39 +101,34 @@ async def issue_token(session: AsyncSession, settings: Settings, user: User, cli
 
 
 async def login(
-    session: AsyncSession, cache: Cache, settings: Settings, *, username: str, password: str, address: str
+    database: Database,
+    unit: UnitOfWork,
+    cache: Cache,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    address: str,
 ) -> IssuedToken:
-    """Password login. Failures are counted per username and per address; past the limit, 429 until the window ends.
+    """Password login, throttled per user name and per address before the password is checked (`accounts.throttle`).
 
-    The throttle lives in the cache so every worker sees the same counts; without a cache we cannot enforce it,
-    so logins are refused clearly (503) rather than left open to guessing.
+    No database connection is held while the password is verified (tens of milliseconds of CPU, longer when a burst
+    queues for the hashing pool): the user is read in a session of its own that is closed first, and the token is
+    written afterwards in the request's unit of work, which opens only then.
     """
-    keys = (f"login-fail:user:{username.lower()}", f"login-fail:addr:{address}")
-    window = settings.login_failure_window_seconds
+    attempt = await throttle.admit(cache, settings, username=username, address=address)
     try:
-        # `get` answers "nothing" when Redis fails (reads degrade); the throttle needs a real answer, so ask first.
-        await cache.ping()
-        counts = [int(await cache.get(key) or 0) for key in keys]
-    except CacheUnavailable as exc:
-        raise ServiceUnavailable(
-            "login is briefly unavailable; try again in a minute", code="login_unavailable"
-        ) from exc
-    if max(counts) >= settings.login_max_failures:
-        raise TooManyRequests(
-            "too many failed logins; wait before trying again",
-            retry_after=window,
-            details={"retry_after": window},
-        )
-    user = await repository.active_user_by_username(session, username)
-    if not await verify_password(user.password_hash if user else None, password) or user is None:
-        try:
-            for key in keys:
-                await cache.incr(key, window)
-        except CacheUnavailable as exc:
-            raise ServiceUnavailable("login is briefly unavailable", code="login_unavailable") from exc
+        async with database.reader() as reading:
+            user = await repository.active_user_by_username(reading, username)
+        verified = await verify_password(user.password_hash if user else None, password)
+    except BaseException:
+        await throttle.abandoned(cache, attempt)
+        raise
+    if not verified or user is None:
+        await throttle.failed(cache, settings, attempt)
         raise BadCredentials("wrong username or password")
-    await cache.delete(keys[0])
-    return await issue_token(session, settings, user)
+    await throttle.succeeded(cache, attempt)
+    return await issue_token(unit.open(), settings, user)
 
 
 async def logout(session: AsyncSession, cache: Cache, principal: Principal | None, raw_token: str | None) -> None:

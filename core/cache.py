@@ -1,7 +1,8 @@
 """The cache layer: Redis when `REDIS_URL` is set, an in-process dictionary otherwise.
 
 Both implement `Cache`. Reads and plain writes degrade to "no cache" when Redis fails (the database is the source
-of truth); operations whose answer matters (`incr`, `add`, `lock`) raise `CacheUnavailable` so callers choose.
+of truth); operations whose answer matters (`incr`, `reserve`, `add`, `lock`) raise `CacheUnavailable` so callers
+choose.
 Invalidation is by namespace version: cached keys embed the namespace's current version, and bumping it makes
 every older entry unreachable at once, in every process.
 
@@ -17,11 +18,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -43,6 +46,28 @@ class CacheUnavailable(RuntimeError):
 DEFAULT_NEAR_CACHE_BYTES = 32 * 1024 * 1024
 
 
+# A hold that `reserve` took and nobody confirmed or released (its process died) lapses after this long.
+HOLD_SECONDS = 60
+
+
+def held_key(key: str) -> str:
+    """Where the holds on counter `key` are kept, beside what it has counted."""
+    return f"{key}:held"
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """What `Cache.reserve` did: a hold on every counter, or on none because one was at its limit."""
+
+    counts: tuple[int, ...] = ()  # when granted: each counter, counted plus held, this hold included
+    refused_by: int | None = None  # else: the index of the first counter found at its limit
+    seconds_left: int = 0  # and when it may have room again: its window's end, or 1 s when holds fill it
+
+    @property
+    def granted(self) -> bool:
+        return self.refused_by is None
+
+
 class Cache(Protocol):
     backend: str
     near: NearCache
@@ -56,6 +81,23 @@ class Cache(Protocol):
 
     async def incr(self, key: str, ttl: int) -> int:
         """Increment a counter; the first increment starts its `ttl`."""
+        ...
+
+    async def reserve(self, counters: Sequence[tuple[str, int]]) -> Reservation:
+        """Hold one on every `(key, limit)` counter if none is at its limit (0: no limit), else hold nothing.
+
+        A counter stands at what `confirm` counted plus the holds not yet confirmed or released. Checking every
+        limit and holding is one atomic step for all processes sharing the cache, so however many callers race, no
+        counter passes its limit.
+        """
+        ...
+
+    async def confirm(self, keys: Sequence[str], ttl: int) -> None:
+        """Turn a hold on each counter into a count; a counter's first count starts its `ttl`. Never raises."""
+        ...
+
+    async def release(self, *keys: str) -> None:
+        """Give back a hold on each counter, counting nothing. Never raises."""
         ...
 
     async def version(self, namespace: str) -> int | None:
@@ -132,7 +174,9 @@ class MemoryCache:
         return True
 
     async def incr(self, key: str, ttl: int) -> int:
-        full = self._k(key)
+        return self._incr(self._k(key), ttl)
+
+    def _incr(self, full: str, ttl: int) -> int:
         current = self._live(full)
         if current is None:
             self._data[full] = ("1", time.monotonic() + ttl)
@@ -141,6 +185,35 @@ class MemoryCache:
         value = int(current) + 1
         self._data[full] = (str(value), expires)
         return value
+
+    async def reserve(self, counters: Sequence[tuple[str, int]]) -> Reservation:
+        # No await inside: on one event loop this runs as one step, which is all the atomicity one process needs.
+        totals = []
+        for index, (key, limit) in enumerate(counters):
+            counted = int(self._live(self._k(key)) or 0)
+            totals.append(counted + int(self._live(self._k(held_key(key))) or 0))
+            if limit > 0 and totals[-1] >= limit:
+                return Reservation(refused_by=index, seconds_left=self._seconds_left(key) if counted >= limit else 1)
+        for key, _ in counters:
+            held = self._k(held_key(key))
+            self._data[held] = (str(int(self._live(held) or 0) + 1), time.monotonic() + HOLD_SECONDS)
+        return Reservation(tuple(total + 1 for total in totals))
+
+    def _seconds_left(self, key: str) -> int:
+        expires = self._data[self._k(key)][1]
+        return 1 if expires is None else max(1, math.ceil(expires - time.monotonic()))
+
+    async def confirm(self, keys: Sequence[str], ttl: int) -> None:
+        for key in keys:
+            self._incr(self._k(key), ttl)
+        await self.release(*keys)
+
+    async def release(self, *keys: str) -> None:
+        for key in keys:
+            held = self._k(held_key(key))
+            current = int(self._live(held) or 0)
+            if current > 0:
+                self._data[held] = (str(current - 1), self._data[held][1])
 
     async def version(self, namespace: str) -> int | None:
         return int(self._live(self._k(f"ver:{namespace}")) or 0)
@@ -186,6 +259,52 @@ SUBSCRIPTION_SILENCE_SECONDS = 5.0
 SUBSCRIPTION_RETRY_SECONDS = 1.0
 SUBSCRIPTION_START_SECONDS = 2.0
 
+# `reserve`, `confirm` and `release` as scripts: each is one step for every process. KEYS come in pairs, a counter
+# and its holds (`held_key`). reserve: ARGV[1] is the holds' lifetime, ARGV[1 + i] the i-th counter's limit (0: none);
+# answers {0, 0, totals...} when every counter took a hold, {i, seconds} when the i-th was at its limit.
+_RESERVE_SCRIPT = """
+local totals = {}
+for i = 1, #KEYS / 2 do
+  local counted = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '0')
+  totals[i] = counted + tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+  local limit = tonumber(ARGV[i + 1])
+  if limit > 0 and totals[i] >= limit then
+    if counted >= limit then
+      return {i, redis.call('TTL', KEYS[2 * i - 1])}
+    end
+    return {i, 1}
+  end
+end
+for i = 1, #KEYS / 2 do
+  redis.call('INCR', KEYS[2 * i])
+  redis.call('EXPIRE', KEYS[2 * i], ARGV[1])
+  totals[i] = totals[i] + 1
+end
+return {0, 0, unpack(totals)}
+"""
+# confirm: ARGV[1] is the counters' ttl, started by their first count.
+_CONFIRM_SCRIPT = """
+for i = 1, #KEYS, 2 do
+  redis.call('INCR', KEYS[i])
+  if redis.call('TTL', KEYS[i]) < 0 then
+    redis.call('EXPIRE', KEYS[i], ARGV[1])
+  end
+  if tonumber(redis.call('GET', KEYS[i + 1]) or '0') > 0 then
+    redis.call('DECR', KEYS[i + 1])
+  end
+end
+return 0
+"""
+# release: KEYS are holds only (a DECR alone would leave a -1 behind, without expiry).
+_RELEASE_SCRIPT = """
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then
+    redis.call('DECR', key)
+  end
+end
+return 0
+"""
+
 
 class RedisCache:
     backend = "redis"
@@ -208,6 +327,9 @@ class RedisCache:
             socket_connect_timeout=1.0,
             retry=Retry(NoBackoff(), 0),
         )
+        self._reserve = self.client.register_script(_RESERVE_SCRIPT)
+        self._confirm = self.client.register_script(_CONFIRM_SCRIPT)
+        self._release = self.client.register_script(_RELEASE_SCRIPT)
         self._channel = self._k("invalidations")
         self._listener: asyncio.Task[None] | None = None
         self._closing = False
@@ -256,6 +378,35 @@ class RedisCache:
             return int(value)
         except RedisError as exc:
             raise CacheUnavailable(str(exc)) from exc
+
+    async def reserve(self, counters: Sequence[tuple[str, int]]) -> Reservation:
+        keys = [full for key, _ in counters for full in (self._k(key), self._k(held_key(key)))]
+        try:
+            answer = await self._reserve(keys=keys, args=[HOLD_SECONDS, *(limit for _, limit in counters)])
+        except RedisError as exc:
+            raise CacheUnavailable(str(exc)) from exc
+        refused, left, *totals = (int(value) for value in answer)
+        if refused == 0:
+            return Reservation(tuple(totals))
+        return Reservation(refused_by=refused - 1, seconds_left=max(1, left))
+
+    async def confirm(self, keys: Sequence[str], ttl: int) -> None:
+        if not keys:
+            return
+        try:
+            await self._confirm(
+                keys=[full for key in keys for full in (self._k(key), self._k(held_key(key)))], args=[ttl]
+            )
+        except RedisError as exc:
+            log.warning("cache confirm failed", extra={"error": str(exc)})
+
+    async def release(self, *keys: str) -> None:
+        if not keys:
+            return
+        try:
+            await self._release(keys=[self._k(held_key(key)) for key in keys])
+        except RedisError as exc:
+            log.warning("cache release failed", extra={"error": str(exc)})
 
     async def version(self, namespace: str) -> int | None:
         try:

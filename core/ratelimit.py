@@ -6,7 +6,7 @@
 | search | `GET /api/v1/agencies` | `SEARCH_LIMIT_PER_USER` | `SEARCH_LIMIT_PER_ADDRESS` |
 | chat | text / voice messages to `POST /wechat` | `CHAT_LIMIT_PER_USER` per openid | — |
 
-(per `RATE_LIMIT_WINDOW_SECONDS`; failed logins have their own throttle in `accounts.service.login`.)
+(per `RATE_LIMIT_WINDOW_SECONDS`; failed logins have their own throttle in `accounts.throttle`.)
 
 The official-account webhook counts with `RateLimiter.hit_sender` (key `rl:chat:s:wx:<openid>:<window number>`):
 every WeChat message comes from WeChat's own addresses, so only the sender counts, and the webhook answers a sender
@@ -25,7 +25,7 @@ trusted peer without the header is a local process (health checks, benchmarks, R
 
 When the cache cannot count (Redis down) the limits are skipped for a few seconds (logged): they protect
 capacity, and the chat and search keep serving from the database and Rasa without Redis. Logins, whose
-throttle guards against password guessing, are refused instead (see `accounts.service.login`).
+throttle guards against password guessing, are refused instead (see `accounts.throttle`).
 """
 
 from __future__ import annotations

@@ -37,13 +37,22 @@ class Settings(BaseSettings):
     # Backend processes `server.py dev` starts on PORT (they share it with SO_REUSEPORT).
     workers: Annotated[int, Field(ge=1, le=64)] = 1
 
-    # Bearer tokens: lifetime in seconds, and the failed-login throttle.
+    # Bearer tokens: lifetime in seconds, and the failed-login throttle (accounts/throttle.py).
     token_ttl_seconds: Annotated[int, Field(ge=60)] = 12 * 3600
     # argon2id cost; the defaults are argon2-cffi's recommendation (RFC 9106 low-memory profile).
     password_hash_time_cost: Annotated[int, Field(ge=1, le=10)] = 3
     password_hash_memory_kib: Annotated[int, Field(ge=1024, le=1048576)] = 65536
+    # Hashes run at once per process (0: twice the cores), and how many more may wait before a login is refused 503.
+    password_hash_concurrency: Annotated[int, Field(ge=0, le=256)] = 0
+    password_hash_queue_limit: Annotated[int, Field(ge=0)] = 64
+    # Attempts per window for one user name from one address, and from one address for any names; past either, 429.
     login_max_failures: Annotated[int, Field(ge=1)] = 5
+    login_max_failures_per_address: Annotated[int, Field(ge=1)] = 5
     login_failure_window_seconds: Annotated[int, Field(ge=1)] = 15 * 60
+    # After this many failures for a user name from anywhere in the window, its attempts are spaced out: a wait
+    # doubling from 1 s up to the maximum (429 with Retry-After meanwhile), never a lockout.
+    login_slowdown_after: Annotated[int, Field(ge=1)] = 10
+    login_slowdown_max_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
 
     # Request limits per user and per client address (core/ratelimit.py), counted in the shared cache over a fixed
     # window, so every worker sees the same counts; 0 means no limit of that kind. RATE_LIMITS=false turns them off

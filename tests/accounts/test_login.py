@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import update
+from sqlalchemy.pool import QueuePool
 
+from accounts import passwords, service
 from accounts.models import AuthToken
+from accounts.schemas import NewUser
 from core.auth import Role
 from core.db import Database, utcnow
 from tests.conftest import AccountFactory
@@ -78,3 +82,32 @@ async def test_repeated_failures_for_a_username_are_throttled(client: Client, ma
     )
     assert blocked.status == 429
     assert int(blocked.headers["Retry-After"]) > 0
+
+
+async def test_successful_logins_use_up_no_allowance_of_their_address(
+    client: Client, make_account: AccountFactory
+) -> None:
+    """Each attempt is reserved before its password is checked; a success gives its reservation back."""
+    official = await make_account(Role.OFFICIAL)
+    login = {"username": official.username, "password": official.password}
+    for _ in range(8):
+        assert (await client.post("/api/v1/auth/login", json=login)).status == 200
+    for _ in range(5):
+        bad = await client.post("/api/v1/auth/login", json={**login, "password": "guess"})
+        assert bad.status == 401
+    assert (await client.post("/api/v1/auth/login", json=login)).status == 429
+
+
+async def test_creating_a_user_holds_no_connection_while_hashing(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+
+    async def instrumented(password: str) -> str:
+        pool = db.engine.pool
+        assert isinstance(pool, QueuePool)
+        seen.append(pool.checkedout())
+        return await passwords.hash_password(password)
+
+    monkeypatch.setattr(service, "hash_password", instrumented)
+    async with db.transaction() as session:
+        await service.create_user(session, NewUser(role=Role.OFFICIAL, username="newcomer", password="long-enough-1"))
+    assert seen == [0]
