@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.pool import QueuePool
 
 from accounts import passwords, service
-from core.app import create_app
+from app.factory import create_app
 from core.auth import Role
 from core.cache import make_cache
 from core.db import Database
