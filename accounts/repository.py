@@ -15,6 +15,11 @@ async def user_by_id(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
+async def user_by_username(session: AsyncSession, username: str) -> User | None:
+    """The user with this name, active or not."""
+    return await session.scalar(select(User).where(User.username == username))
+
+
 async def username_taken(session: AsyncSession, username: str) -> bool:
     return await session.scalar(select(User.id).where(User.username == username)) is not None
 
@@ -78,3 +83,19 @@ async def revoke_token(session: AsyncSession, token_hash: str, at: dt.datetime) 
         .where(AuthToken.token_hash == token_hash, AuthToken.revoked_at.is_(None))
         .values(revoked_at=at)
     )
+
+
+async def revoke_tokens_of_user(session: AsyncSession, user_id: int, at: dt.datetime) -> list[str]:
+    """Revoke every unrevoked token of the user; the hashes of those revoked now."""
+    hashes = list(
+        (
+            await session.scalars(
+                select(AuthToken.token_hash).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+            )
+        ).all()
+    )
+    if hashes:
+        await session.execute(
+            update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None)).values(revoked_at=at)
+        )
+    return hashes

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from accounts import passwords, service
+from accounts.permissions import PERMISSIONS, Action
 from accounts.schemas import LoginIn, MeOut, TokenOut
 from core import ratelimit
 from core.auth import bearer_token, principal_of
@@ -51,6 +52,7 @@ async def login(request: web.Request, body: LoginIn) -> TokenOut:
     "/api/v1/auth/logout",
     status=204,
     auth=True,
+    roles=PERMISSIONS.roles(Action.LOG_OUT),
     tags=["auth"],
     summary="Revoke the bearer token used for this request",
 )
@@ -58,6 +60,14 @@ async def logout(request: web.Request) -> None:
     await service.logout(session(request), request.app[CACHE], principal_of(request), bearer_token(request))
 
 
-@api.route("GET", "/api/v1/me", response=MeOut, auth=True, tags=["auth"], summary="Who the token belongs to")
+@api.route(
+    "GET",
+    "/api/v1/me",
+    response=MeOut,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.READ_OWN_ACCOUNT),
+    tags=["auth"],
+    summary="Who the token belongs to",
+)
 async def me(request: web.Request) -> MeOut:
     return await service.me(session(request), principal_of(request))

@@ -21,7 +21,7 @@ from accounts.schemas import MeOut, NewUser
 from core.auth import Principal, Role
 from core.cache import Cache
 from core.db import Database, UnitOfWork, after_commit, utcnow
-from core.errors import Conflict, field_error
+from core.errors import Conflict, NotFound, field_error
 from core.settings import Settings
 from core.state import CACHE, DATABASE
 
@@ -142,6 +142,31 @@ async def logout(session: AsyncSession, cache: Cache, principal: Principal | Non
         await cache.delete(f"token:{digest}")
 
     after_commit(session, forget)
+
+
+async def deactivate_user(
+    session: AsyncSession, cache: Cache, *, username: str | None = None, user_id: int | None = None
+) -> User:
+    """Stop an account, named by its user name or (a mini-program user has none) its id: it can no longer log in,
+    and every token it holds stops working at once — revoked here and, once this commits, dropped from the token
+    cache, where a resolved principal would otherwise live on for up to `TOKEN_CACHE_SECONDS`."""
+    if (username is None) == (user_id is None):
+        raise ValueError("name the account by exactly one of username, user_id")
+    if username is not None:
+        user = await repository.user_by_username(session, username)
+    elif user_id is not None:
+        user = await repository.user_by_id(session, user_id)
+    if user is None:
+        raise NotFound(f"no user {username if username is not None else user_id}", code="user_not_found")
+    user.is_active = False
+    revoked = await repository.revoke_tokens_of_user(session, user.id, utcnow())
+    await session.flush()
+
+    async def forget() -> None:
+        await cache.delete(*(f"token:{digest}" for digest in revoked))
+
+    after_commit(session, forget)
+    return user
 
 
 async def resolve_token(app: web.Application, raw: str) -> Principal | None:

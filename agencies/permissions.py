@@ -71,7 +71,7 @@ STAFF_EDITABLE_FIELDS = frozenset(
 
 def check_own_agency(acting: Principal, action: Action, agency_id: int) -> None:
     """403 when `acting` may do `action` only on its own agency and `agency_id` is another one."""
-    if PERMISSIONS.own_only(acting, action) and acting.agency_id != agency_id:
+    if not PERMISSIONS.scope(acting, action).covers(agency_id=agency_id):
         raise NotYourAgency("agency staff may act only on their own agency")
 
 

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from agencies import credit_events, credit_import, follows, profiles, reviews, search
 from agencies.errors import UnsupportedMediaType
+from agencies.permissions import PERMISSIONS, Action
 from agencies.schemas import (
     AgencyDetail,
     AgencyIn,
@@ -56,6 +57,7 @@ async def search_agencies(request: web.Request, query: SearchQuery) -> web.Respo
     response=AgencyDetail,
     status=201,
     auth=True,
+    roles=PERMISSIONS.roles(Action.REGISTER),
     tags=TAGS,
     errors=[409],
     summary="Register an agency (officials)",
@@ -69,6 +71,7 @@ async def register_agency(request: web.Request, body: AgencyIn) -> AgencyDetail:
     "/api/v1/agencies/credit-import",
     response=ImportResult,
     auth=True,
+    roles=PERMISSIONS.roles(Action.IMPORT_RESULTS),
     tags=TAGS,
     errors=[400, 415, 422],
     request_content={"text/csv": {"schema": {"type": "string"}}},
@@ -98,6 +101,7 @@ async def get_agency(request: web.Request) -> AgencyDetail:
     body=AgencyPatch,
     response=AgencyDetail,
     auth=True,
+    roles=PERMISSIONS.roles(Action.EDIT_PROFILE),
     tags=TAGS,
     errors=[409],
     summary="Edit a profile (agency staff: own agency, editable fields; officials: any field but the rating)",
@@ -115,6 +119,7 @@ async def update_agency(request: web.Request, body: AgencyPatch) -> AgencyDetail
     response=CreditEventResult,
     status=201,
     auth=True,
+    roles=PERMISSIONS.roles(Action.RECORD_CREDIT),
     tags=TAGS,
     summary="Record a deduction or bonus; the score and level are recomputed (officials)",
 )
@@ -129,6 +134,7 @@ async def add_credit_event(request: web.Request, body: CreditEventIn) -> CreditE
     "/api/v1/agencies/{agency_id}/credit-events",
     response=CreditRecord,
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ_CREDIT_RECORD),
     tags=TAGS,
     summary="The credit record: every event, reversed or not (officials; agency staff for their own)",
 )
@@ -143,6 +149,7 @@ async def list_credit_events(request: web.Request) -> CreditRecord:
     response=CreditEventResult,
     status=201,
     auth=True,
+    roles=PERMISSIONS.roles(Action.RECORD_CREDIT),
     tags=TAGS,
     errors=[409],
     summary="Reverse a credit event by recording its opposite (never deleted; officials)",
@@ -163,6 +170,7 @@ async def reverse_credit_event(request: web.Request, body: ReverseIn) -> CreditE
     "/api/v1/agencies/{agency_id}/follow",
     response=FollowOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.FOLLOW),
     tags=TAGS,
     summary="Follow an agency to be told when its rating changes (enterprise staff; idempotent)",
 )
@@ -175,6 +183,7 @@ async def follow_agency(request: web.Request) -> FollowOut:
     "/api/v1/agencies/{agency_id}/follow",
     status=204,
     auth=True,
+    roles=PERMISSIONS.roles(Action.FOLLOW),
     tags=TAGS,
     summary="Stop following an agency (enterprise staff; idempotent)",
 )
@@ -187,6 +196,7 @@ async def unfollow_agency(request: web.Request) -> None:
     "/api/v1/me/follows",
     response=FollowsOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.FOLLOW),
     tags=TAGS,
     summary="The agencies I follow (enterprise staff)",
 )

@@ -1,4 +1,5 @@
-"""The operating commands behind `python server.py …`: serve, migrate, create accounts, seed, check, develop."""
+"""The operating commands behind `python server.py …`: serve, migrate, create and deactivate accounts, seed, check,
+develop."""
 
 from __future__ import annotations
 
@@ -101,6 +102,33 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(create())
 
 
+def _deactivate_user(settings: Settings, args: argparse.Namespace) -> int:
+    from accounts.service import deactivate_user
+    from app.schema import load_models
+    from core.cache import make_cache
+    from core.db import Database
+    from core.errors import AppError
+
+    load_models()
+
+    async def deactivate() -> int:
+        db = Database(settings.database_url)
+        cache = make_cache(str(settings.redis_url) if settings.redis_url else None, settings.cache_prefix)
+        try:
+            async with db.transaction() as session:
+                user = await deactivate_user(session, cache, username=args.username, user_id=args.user_id)
+            print(f"deactivated user {user.username or '(no name)'} (id {user.id}); its tokens are revoked")
+            return 0
+        except AppError as exc:
+            print(f"deactivate-user: {exc.message}", file=sys.stderr)
+            return 2
+        finally:
+            await cache.close()
+            await db.dispose()
+
+    return asyncio.run(deactivate())
+
+
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from app.demo import seed
 
@@ -149,6 +177,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandRunner]]:
     create.add_argument("--agency-id", type=int)
     create.add_argument("--enterprise-id", type=int)
     runners["create-user"] = _create_user
+
+    deactivate = sub.add_parser("deactivate-user", help="stop an account: no more logins, its tokens revoked")
+    named = deactivate.add_mutually_exclusive_group(required=True)
+    named.add_argument("--username")
+    named.add_argument("--user-id", type=int, help="for a mini-program user, who has no user name")
+    runners["deactivate-user"] = _deactivate_user
 
     seed = sub.add_parser("seed", help="deterministic demo data (idempotent)")
     seed.add_argument("--agencies", type=int, default=200, help="how many demo agencies")

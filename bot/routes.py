@@ -20,6 +20,7 @@ from bot import service
 from bot.context import ActionContext, action_context
 from bot.facts import load_facts
 from bot.gateway import RasaGateway
+from bot.permissions import PERMISSIONS, Action
 from bot.schemas import (
     ChatIn,
     ChatOut,
@@ -111,6 +112,7 @@ async def list_actions(request: web.Request) -> web.Response:
     body=ChatIn,
     response=ChatOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.CHAT),
     tags=["assistant"],
     summary="Ask the assistant (mini-program): replies with text, buttons and cards",
 )
@@ -125,6 +127,7 @@ async def chat(request: web.Request, body: ChatIn) -> ChatOut:
     query=TicketQuery,
     response=TicketPage,
     auth=True,
+    roles=PERMISSIONS.roles(Action.WORK_TICKETS),
     tags=["assistant"],
     summary="Consultation tickets opened by the assistant's human handoff (officials), newest first",
 )
@@ -138,6 +141,7 @@ async def list_tickets(request: web.Request, query: TicketQuery) -> TicketPage:
     body=TicketPatch,
     response=TicketOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.WORK_TICKETS),
     tags=["assistant"],
     errors=[409],
     summary="Work a ticket: set its status and/or the expert's answer (an answer alone marks it answered)",
@@ -152,6 +156,7 @@ async def update_ticket(request: web.Request, body: TicketPatch) -> TicketOut:
     query=TicketQuery,
     response=MyTicketPage,
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ_OWN_TICKETS),
     tags=["assistant"],
     summary="My consultation tickets (questions handed to the experts), newest first, with the experts' answers",
 )
@@ -164,6 +169,7 @@ async def my_tickets(request: web.Request, query: TicketQuery) -> MyTicketPage:
     "/api/v1/me/tickets/{ticket_id}",
     response=MyTicketOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ_OWN_TICKETS),
     tags=["assistant"],
     errors=[404],
     summary="One of my consultation tickets; another user's answers 404",
@@ -178,6 +184,7 @@ async def my_ticket(request: web.Request) -> MyTicketOut:
     query=UnansweredQuery,
     response=UnansweredPage,
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ_UNANSWERED),
     tags=["assistant"],
     summary="Questions the assistant could not answer (officials), newest first",
 )

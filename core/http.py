@@ -3,11 +3,15 @@
     api = Api()
 
     @api.route("POST", "/api/v1/agencies/{agency_id}/credit-events", body=CreditEventIn, response=AgencyOut,
-               status=201, auth=True, tags=["agencies"], summary="Record a credit event")
+               status=201, auth=True, roles=PERMISSIONS.roles(Action.RECORD_CREDIT), tags=["agencies"],
+               summary="Record a credit event")
     async def add_credit_event(request: web.Request, body: CreditEventIn) -> AgencyOut: ...
 
-The wrapper parses `body` (JSON) and `query` into the declared pydantic models (failures are 422 naming the
-field), hands over the unit of work's session via `session(request)`, and serialises a returned model.
+The wrapper refuses first whoever may not call the route — anonymous on a signed-in route (401), a role outside
+the declared `roles` (403, read from the domain's permission table; the service checks again) — and only then
+parses `body` (JSON) and `query` into the declared pydantic models (failures are 422 naming the field): a caller
+who may not use a route learns nothing of its input. It hands over the unit of work's session via
+`session(request)` and serialises a returned model.
 
 A public GET whose answer depends on nothing but its URL can declare `near_cached=NearCached(namespace, ttl)`: its
 200 answers are then kept in the process's near cache (`core.nearcache`) under the raw path and query, and served
@@ -26,7 +30,7 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import PRINCIPAL
+from core.auth import PRINCIPAL, Role, require
 from core.cache import CACHE
 from core.db import DATABASE, UNIT_OF_WORK, UnitOfWork, commit
 from core.errors import AppError, NotFound, Unauthenticated, ValidationFailed, field_error
@@ -59,6 +63,8 @@ class RouteSpec:
     response: Any = None
     status: int = 200
     auth: bool = False
+    # The roles that may call the route (from the domain's PermissionTable); None: any signed-in or anonymous caller.
+    roles: frozenset[Role] | None = None
     errors: Sequence[int] = ()
     extra_responses: dict[str, Any] = field(default_factory=dict)
     request_content: dict[str, Any] | None = None
@@ -85,6 +91,7 @@ class Api:
         response: Any = None,
         status: int = 200,
         auth: bool = False,
+        roles: frozenset[Role] | None = None,
         errors: Sequence[int] = (),
         extra_responses: dict[str, Any] | None = None,
         request_content: dict[str, Any] | None = None,
@@ -93,6 +100,8 @@ class Api:
     ) -> Callable[[RouteHandler], RouteHandler]:
         if near_cached is not None and (method.upper() != "GET" or auth):
             raise ValueError("only public GET answers can be near-cached: they must depend on the URL alone")
+        if roles is not None and not (auth and roles):
+            raise ValueError("a route that names its roles is a signed-in route (auth=True) with at least one role")
 
         def register(handler: RouteHandler) -> RouteHandler:
             self.routes.append(
@@ -107,6 +116,7 @@ class Api:
                     response=response,
                     status=status,
                     auth=auth,
+                    roles=roles,
                     errors=errors,
                     extra_responses=extra_responses or {},
                     request_content=request_content,
@@ -280,6 +290,9 @@ def _wrap(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamRespon
         if spec.auth and request.get(PRINCIPAL) is None:
             # Anonymous on a signed-in route: 401 before the input is read, whatever the body holds.
             raise Unauthenticated("log in first: this needs a bearer token")
+        if spec.roles is not None:
+            # The wrong role: 403 before the input is read, with the refusal the service itself would give.
+            require(request.get(PRINCIPAL), *sorted(spec.roles))
         kwargs: dict[str, Any] = {}
         if spec.query is not None:
             kwargs["query"] = parse_query(request, spec.query)

@@ -1,9 +1,11 @@
 """The one way every domain declares who may do what.
 
 Each domain's `permissions.py` names its actions in a `StrEnum` and maps each to a `Rule` in a `PermissionTable`;
-its services call `PERMISSIONS.check(principal, Action.X)` with the acting principal. Ownership (own agency, own
-enterprise, own records) is a property of the data, so the service checks it after the role; `Rule.own_only` says
-for which roles it applies, so the table stays the single place the authorization tests are generated from.
+its services call `PERMISSIONS.check(principal, Action.X)` with the acting principal, and its routes declare
+`roles=PERMISSIONS.roles(Action.X)` so the role is checked before the request's input is read. Ownership (own
+agency, own enterprise, own records) is a property of the data, so the service checks it after the role;
+`Rule.own_only` says for which roles it applies, and `PERMISSIONS.scope(principal, Action.X)` turns that into the
+`Scope` repositories filter by, so the table stays the single place the authorization tests are generated from.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from core.auth import Principal, Role, require
+from core.auth import EVERYTHING, Principal, Role, Scope, require
 
 ANY_ROLE: frozenset[Role] = frozenset(Role)
 A = TypeVar("A", bound=enum.StrEnum)
@@ -43,3 +45,8 @@ class PermissionTable(Generic[A]):
     def own_only(self, principal: Principal, action: A) -> bool:
         """Whether this principal's role is limited to what it owns for `action`."""
         return principal.role in self.rules[action].own_only
+
+    def scope(self, principal: Principal, action: A) -> Scope:
+        """The agencies' and enterprises' records `principal` may reach with `action`: all of them, unless the rule
+        limits its role to what it owns — then its own (nothing, when it belongs to none)."""
+        return Scope.of(principal) if self.own_only(principal, action) else EVERYTHING

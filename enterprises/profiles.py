@@ -84,7 +84,7 @@ async def create_enterprise(session: AsyncSession, principal: Principal | None, 
 
 async def get_enterprise(session: AsyncSession, principal: Principal | None, enterprise_id: int) -> EnterpriseOut:
     actor = PERMISSIONS.check(principal, Action.READ)
-    if PERMISSIONS.own_only(actor, Action.READ) and actor.enterprise_id != enterprise_id:
+    if not PERMISSIONS.scope(actor, Action.READ).covers(enterprise_id=enterprise_id):
         raise NotYourEnterprise("enterprise staff see only their own enterprise")
     return enterprise_out(await existing_enterprise(session, enterprise_id))
 

@@ -7,6 +7,7 @@ from aiohttp import web
 from core.auth import principal_of
 from core.http import Api, path_id, session
 from enterprises import profiles
+from enterprises.permissions import PERMISSIONS, Action
 from enterprises.schemas import (
     EnterpriseIn,
     EnterpriseOut,
@@ -27,6 +28,7 @@ TAGS = ["enterprises"]
     response=EnterpriseOut,
     status=201,
     auth=True,
+    roles=PERMISSIONS.roles(Action.CREATE),
     tags=TAGS,
     errors=[409],
     summary="Register an enterprise (officials)",
@@ -41,6 +43,7 @@ async def create_enterprise(request: web.Request, body: EnterpriseIn) -> Enterpr
     query=EnterpriseQuery,
     response=EnterprisePage,
     auth=True,
+    roles=PERMISSIONS.roles(Action.LIST),
     tags=TAGS,
     summary="Search enterprises (officials)",
 )
@@ -53,6 +56,7 @@ async def list_enterprises(request: web.Request, query: EnterpriseQuery) -> Ente
     "/api/v1/me/enterprise",
     response=EnterpriseOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ),
     tags=TAGS,
     summary="The enterprise the signed-in enterprise staff member belongs to",
 )
@@ -65,6 +69,7 @@ async def my_enterprise(request: web.Request) -> EnterpriseOut:
     "/api/v1/enterprises/{enterprise_id}",
     response=EnterpriseOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ),
     tags=TAGS,
     summary="One enterprise (officials; enterprise staff their own)",
 )
@@ -78,6 +83,7 @@ async def get_enterprise(request: web.Request) -> EnterpriseOut:
     body=EnterprisePatch,
     response=EnterpriseOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.UPDATE),
     tags=TAGS,
     summary="Correct an enterprise's details (officials)",
 )
@@ -93,6 +99,7 @@ async def update_enterprise(request: web.Request, body: EnterprisePatch) -> Ente
     body=QualificationIn,
     response=EnterpriseOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.SET_QUALIFICATION),
     tags=TAGS,
     summary="Record a verified qualification, with certificate number and expiry (officials)",
 )

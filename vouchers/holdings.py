@@ -34,7 +34,7 @@ async def get_voucher(session: AsyncSession, principal: Principal | None, vouche
     voucher = await repository.voucher(session, voucher_id)
     if voucher is None:
         raise NotFound(f"no voucher {voucher_id}")
-    if PERMISSIONS.own_only(actor, Action.READ_VOUCHER) and voucher.enterprise_id != actor.enterprise_id:
+    if not PERMISSIONS.scope(actor, Action.READ_VOUCHER).covers(enterprise_id=voucher.enterprise_id):
         raise NotYourVoucher("this voucher belongs to another enterprise")
     (out,) = await vouchers_out(session, [voucher], with_usable_at=actor.role is Role.ENTERPRISE)
     redemptions = await repository.redemptions_of_voucher(session, voucher.id)

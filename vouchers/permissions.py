@@ -14,7 +14,8 @@
 
 Expiry is done by time: whoever touches an overdue voucher records it (or no one, in a transaction of its own).
 Anonymous callers may do none of these (the program directory is public and needs no action here). Ownership — the
-"own" above — is a property of the data, so the services check it after the role (`Rule.own_only`).
+"own" above — is a property of the data, so the services check it after the role (`Rule.own_only`), through
+`PERMISSIONS.scope`: staff whose account belongs to no enterprise or agency own nothing, and see no redemption.
 
 The transitions (issue … cancel) are also the moves of the state machines (`vouchers.states`), which the audit
 records.

@@ -112,7 +112,7 @@ async def _checked_offer(session: AsyncSession, actor: Principal, voucher_id: in
     seen = await repository.voucher(session, voucher_id)
     if seen is None:
         raise NotFound(f"no voucher {voucher_id}")
-    if seen.enterprise_id != actor.enterprise_id:
+    if not PERMISSIONS.scope(actor, Action.REDEEM).covers(enterprise_id=seen.enterprise_id):
         raise NotYourVoucher("this voucher belongs to another enterprise")
     program = await repository.program(session, seen.program_id)
     assert program is not None

@@ -72,7 +72,7 @@ async def confirm(
     """The agency confirms it delivered the service, with its evidence."""
     actor = PERMISSIONS.check(principal, Action.CONFIRM)
     found = await _redemption_for(session, redemption_id)
-    if actor.agency_id != found.agency_id:
+    if not PERMISSIONS.scope(actor, Action.CONFIRM).covers(agency_id=found.agency_id):
         raise NotYourAgency("this redemption was made at another agency")
     voucher, redemption = await _locked(session, found)
     if redemption.state != RedemptionState.PENDING:
@@ -190,7 +190,7 @@ async def cancel(
     again, or, past its expiry, lapses with the rest of the balance; on a revoked voucher it returns to the budget."""
     actor = PERMISSIONS.check(principal, Action.CANCEL)
     found = await _redemption_for(session, redemption_id)
-    if PERMISSIONS.own_only(actor, Action.CANCEL) and actor.enterprise_id != found.enterprise_id:
+    if not PERMISSIONS.scope(actor, Action.CANCEL).covers(enterprise_id=found.enterprise_id):
         raise NotYourVoucher("this redemption was made by another enterprise")
     if actor.is_official and data.reason is None:
         raise field_error("reason", "an official cancelling a redemption must give the reason")
@@ -262,18 +262,11 @@ async def _amount_back(
     )
 
 
-def _can_see_redemption(actor: Principal, redemption: Redemption) -> bool:
-    if not PERMISSIONS.own_only(actor, Action.READ_REDEMPTION):
-        return True
-    if actor.role is Role.AGENCY:
-        return actor.agency_id == redemption.agency_id
-    return actor.enterprise_id == redemption.enterprise_id
-
-
 async def get_redemption(session: AsyncSession, principal: Principal | None, redemption_id: int) -> RedemptionOut:
     actor = PERMISSIONS.check(principal, Action.READ_REDEMPTION)
     redemption = await _redemption_for(session, redemption_id)
-    if not _can_see_redemption(actor, redemption):
+    scope = PERMISSIONS.scope(actor, Action.READ_REDEMPTION)
+    if not scope.covers(agency_id=redemption.agency_id, enterprise_id=redemption.enterprise_id):
         raise (
             NotYourAgency("this redemption is not yours to see")
             if actor.role is Role.AGENCY
@@ -289,12 +282,11 @@ async def list_redemptions(
     session: AsyncSession, principal: Principal | None, query: RedemptionQuery
 ) -> list[RedemptionOut]:
     """Officials see all; agency staff their agency's (e.g. `state=pending`: awaiting their confirmation);
-    enterprise staff their enterprise's."""
+    enterprise staff their enterprise's; staff of none (a mini-program user not yet bound to an enterprise) none."""
     actor = PERMISSIONS.check(principal, Action.READ_REDEMPTION)
     rows = await repository.redemptions(
         session,
-        agency_id=actor.agency_id if actor.role is Role.AGENCY else None,
-        enterprise_id=actor.enterprise_id if actor.role is Role.ENTERPRISE else None,
+        PERMISSIONS.scope(actor, Action.READ_REDEMPTION),
         program_id=query.program_id,
         state=None if query.state is None else query.state.value,
         limit=query.limit,

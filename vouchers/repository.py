@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.auth import Scope
 from vouchers.models import (
     IdempotencyRecord,
     ProgramService,
@@ -142,18 +143,14 @@ async def redemptions_of_voucher(session: AsyncSession, voucher_id: int) -> list
 
 async def redemptions(
     session: AsyncSession,
+    scope: Scope,
     *,
-    agency_id: int | None = None,
-    enterprise_id: int | None = None,
     program_id: int | None = None,
     state: str | None = None,
     limit: int = 50,
 ) -> list[Redemption]:
-    stmt = select(Redemption)
-    if agency_id is not None:
-        stmt = stmt.where(Redemption.agency_id == agency_id)
-    if enterprise_id is not None:
-        stmt = stmt.where(Redemption.enterprise_id == enterprise_id)
+    """The scope's redemptions (made at its agency or by its enterprise), newest first."""
+    stmt = select(Redemption).where(scope.where(agency=Redemption.agency_id, enterprise=Redemption.enterprise_id))
     if program_id is not None:
         stmt = stmt.where(Redemption.program_id == program_id)
     if state is not None:

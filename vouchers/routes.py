@@ -19,6 +19,7 @@ from core.http import Api, parse_body, path_id, session
 from core.state import DATABASE
 from vouchers import holdings, issuing, programs, redeeming, redemptions, reports, reviews, transitions
 from vouchers.errors import VoucherExpired
+from vouchers.permissions import PERMISSIONS, Action
 from vouchers.schemas import (
     CancelIn,
     ConfirmIn,
@@ -155,6 +156,7 @@ async def list_programs(request: web.Request, query: ProgramQuery) -> list[Progr
     response=ProgramOut,
     status=201,
     auth=True,
+    roles=PERMISSIONS.roles(Action.CREATE_PROGRAM),
     tags=TAGS,
     summary="Create a programme with its budget (officials)",
 )
@@ -180,6 +182,7 @@ async def get_program(request: web.Request, query: ProgramQuery) -> ProgramOut:
     response=IssueOut,
     status=201,
     auth=True,
+    roles=PERMISSIONS.roles(Action.ISSUE),
     tags=TAGS,
     errors=[409, 413, 503],
     request_content={
@@ -212,6 +215,7 @@ async def issue_vouchers(request: web.Request) -> IssueOut:
     "/api/v1/voucher-programs/{program_id}/vouchers",
     response=list[VoucherOut],
     auth=True,
+    roles=PERMISSIONS.roles(Action.LIST_PROGRAM_VOUCHERS),
     tags=TAGS,
     summary="The vouchers issued from a programme (officials)",
 )
@@ -225,6 +229,7 @@ async def program_vouchers(request: web.Request) -> list[VoucherOut]:
     query=ReportQuery,
     response=ReportOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ_REPORT),
     tags=TAGS,
     extra_responses={"200": {"description": "OK (JSON, or CSV with format=csv)"}},
     summary="Issued / redeemed / delivered / settled / expired / remaining, by agency and service (officials)",
@@ -241,6 +246,7 @@ async def program_report(request: web.Request, query: ReportQuery) -> ReportOut 
     "GET",
     "/api/v1/voucher-programs/{program_id}/report.csv",
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ_REPORT),
     tags=TAGS,
     extra_responses={"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}},
     summary="The programme report as a CSV file (officials)",
@@ -256,6 +262,7 @@ async def program_report_csv(request: web.Request) -> web.Response:
     query=SeriesQuery,
     response=SeriesOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ_REPORT),
     tags=TAGS,
     extra_responses={"200": {"description": "OK (JSON, or CSV with format=csv)"}},
     summary="Spent per China day / week / month, cumulative, against the budget (officials)",
@@ -285,6 +292,7 @@ def _csv_response(report: ReportOut) -> web.Response:
     "/api/v1/me/vouchers",
     response=list[VoucherOut],
     auth=True,
+    roles=PERMISSIONS.roles(Action.LIST_MY_VOUCHERS),
     tags=TAGS,
     summary="My enterprise's vouchers: balance, expiry, where usable, state and why",
 )
@@ -297,6 +305,7 @@ async def my_vouchers(request: web.Request) -> list[VoucherOut]:
     "/api/v1/vouchers/{voucher_id}",
     response=VoucherDetail,
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ_VOUCHER),
     tags=TAGS,
     summary="One voucher with its redemptions and full audit history (officials; the holder)",
 )
@@ -311,6 +320,7 @@ async def get_voucher(request: web.Request) -> VoucherDetail:
     response=RedemptionOut,
     status=201,
     auth=True,
+    roles=PERMISSIONS.roles(Action.REDEEM),
     tags=TAGS,
     errors=[409, 503],
     summary="Redeem at an agency for a service and price (enterprise staff); honours the Idempotency-Key header",
@@ -338,6 +348,7 @@ async def redeem(request: web.Request, body: RedeemIn) -> web.Response:
     body=RevokeIn,
     response=VoucherOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.REVOKE),
     tags=TAGS,
     errors=[409],
     summary="Withdraw a voucher with a reason; its unspent balance returns to the budget (officials)",
@@ -358,6 +369,7 @@ async def revoke(request: web.Request, body: RevokeIn) -> VoucherOut:
     query=RedemptionQuery,
     response=list[RedemptionOut],
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ_REDEMPTION),
     tags=TAGS,
     summary="Redemptions: an agency's own (state=pending: awaiting confirmation), an enterprise's own, or all",
 )
@@ -370,6 +382,7 @@ async def list_redemptions(request: web.Request, query: RedemptionQuery) -> list
     "/api/v1/redemptions/{redemption_id}",
     response=RedemptionOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.READ_REDEMPTION),
     tags=TAGS,
     summary="One redemption",
 )
@@ -383,6 +396,7 @@ async def get_redemption(request: web.Request) -> RedemptionOut:
     body=ConfirmIn,
     response=RedemptionOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.CONFIRM),
     tags=TAGS,
     errors=[409],
     summary="Confirm delivery with evidence (staff of the agency the redemption was made at)",
@@ -398,6 +412,7 @@ async def confirm(request: web.Request, body: ConfirmIn) -> RedemptionOut:
     body=SettleIn,
     response=RedemptionOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.SETTLE),
     tags=TAGS,
     errors=[409],
     summary="Pay (approve) or reject a delivered redemption; a flagged one needs the decision (officials)",
@@ -413,6 +428,7 @@ async def settle(request: web.Request, body: SettleIn) -> RedemptionOut:
     body=CancelIn,
     response=RedemptionOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.CANCEL),
     tags=TAGS,
     errors=[409, 503],
     summary="Withdraw a redemption the agency has not confirmed; the amount goes back on the voucher "
@@ -429,6 +445,7 @@ async def cancel(request: web.Request, body: CancelIn) -> RedemptionOut:
     query=FlagQuery,
     response=list[FlagOut],
     auth=True,
+    roles=PERMISSIONS.roles(Action.LIST_FLAGS),
     tags=TAGS,
     summary="Anti-abuse flags with their evidence (officials)",
 )
@@ -445,6 +462,7 @@ async def list_flags(request: web.Request, query: FlagQuery) -> list[FlagOut]:
     response=agencies.ReviewOut,
     status=201,
     auth=True,
+    roles=agencies.PERMISSIONS.roles(agencies.Action.REVIEW),
     tags=["agencies"],
     errors=[409],
     summary="Review an agency after a delivered voucher service there (enterprise staff; one per redemption)",

@@ -17,6 +17,7 @@ from core.wechat.client import WeChatClient
 from core.wechat.crypto import SafeMode
 from core.wechat.tokens import TokenStore
 from wechat import service, webhook
+from wechat.permissions import PERMISSIONS, Action
 from wechat.pushes import PUSHES, Pushes
 from wechat.schemas import ConsentsIn, ConsentsOut, WeChatLoginIn, WeChatLoginOut
 from wechat.state import WECHAT, WeChatRuntime
@@ -91,6 +92,7 @@ async def wechat_login(request: web.Request, body: WeChatLoginIn) -> WeChatLogin
     "/api/v1/me/wechat/subscriptions",
     response=ConsentsOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.MANAGE_OWN_CONSENTS),
     tags=["wechat"],
     errors=[401, 409],
     summary="My subscribe-message consents: sends still allowed per template",
@@ -105,6 +107,7 @@ async def my_consents(request: web.Request) -> ConsentsOut:
     body=ConsentsIn,
     response=ConsentsOut,
     auth=True,
+    roles=PERMISSIONS.roles(Action.MANAGE_OWN_CONSENTS),
     tags=["wechat"],
     errors=[401, 409],
     summary="Record what wx.requestSubscribeMessage returned; each accept allows one more send",

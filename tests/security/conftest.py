@@ -1,19 +1,27 @@
-"""The security tests' world: built through the API by `tests.support.world`, accounts made by `make_account`."""
+"""The security tests' world: built through the API by `tests.support.world`, accounts made by `make_account`, and
+the incomplete principals made the way the service makes (or could be handed) them."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import secrets
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
 from accounts.models import User
+from accounts.service import TOKEN_CACHE_SECONDS, deactivate_user, find_or_create_wechat_user, issue_token, token_hash
 from bot.models import ConsultationTicket
 from core.auth import Role
-from core.db import Database
+from core.db import Database, utcnow
+from core.settings import Settings
+from core.state import CACHE
 from tests.conftest import AccountFactory
-from tests.support.world import Who, World, build_world, create_enterprise
+from tests.support.world import Who, World, build_world, create_enterprise, expect
 
 Client = TestClient[Any, Any]
 
@@ -34,9 +42,50 @@ def maker(make_account: AccountFactory) -> Any:
     return make
 
 
+async def unbound_enterprise_staff(db: Database, settings: Settings) -> Who:
+    """A mini-program user as `POST /api/v1/auth/wechat-login` makes one: enterprise role, no enterprise yet."""
+    async with db.transaction() as session:
+        user, _created = await find_or_create_wechat_user(session, openid="o-security-unbound", unionid=None)
+        issued = await issue_token(session, settings, user, client="wechat")
+        user_id = user.id
+    return Who(user_id, f"wx:{user_id}", "", issued.token, Role.ENTERPRISE)
+
+
+async def unbound_agency_staff(app: web.Application, user: Who) -> Who:
+    """Agency staff whose principal names no agency. The database cannot hold one (a CHECK constraint), so it is
+    handed to the API the one other way a principal arrives: the token cache, which the resolver trusts."""
+    token = secrets.token_urlsafe(32)
+    payload = {
+        "user_id": user.user_id,
+        "username": user.username,
+        "role": Role.AGENCY.value,
+        "agency_id": None,
+        "enterprise_id": None,
+        "token_id": None,
+        "expires_at": (utcnow() + dt.timedelta(days=1)).isoformat(),
+    }
+    await app[CACHE].set(f"token:{token_hash(token)}", json.dumps(payload), 10 * TOKEN_CACHE_SECONDS)
+    return Who(user.user_id, user.username, user.password, token, Role.AGENCY)
+
+
+async def deactivated_staff(client: Client, app: web.Application, db: Database, user: Who) -> Who:
+    """Enterprise staff of enterprise 1 whose token was in use (so the resolved principal is cached) when an
+    operator deactivated the account."""
+    await expect(await client.get("/api/v1/me", headers=user.headers), 200)
+    async with db.transaction() as session:
+        await deactivate_user(session, app[CACHE], username=user.username)
+    return user
+
+
 @pytest.fixture
-async def world(client: Client, db: Database, make_account: AccountFactory) -> World:
+async def world(
+    client: Client, app: web.Application, db: Database, settings: Settings, make_account: AccountFactory
+) -> World:
     built = await build_world(client, maker(make_account))
+    make = maker(make_account)
+    built.enterprise_unbound = await unbound_enterprise_staff(db, settings)
+    built.agency_unbound = await unbound_agency_staff(app, await make(Role.AGENCY, built.agency_b, None))
+    built.deactivated = await deactivated_staff(client, app, db, await make(Role.ENTERPRISE, None, built.enterprise_1))
     async with db.transaction() as session:
         ticket = ConsultationTicket(
             sender_id=f"u:{built.enterprise_own.user_id}",

@@ -1,13 +1,18 @@
 """Every route × every actor (anonymous, official, agency staff of the resource's agency and of another, enterprise
-staff of the resource's enterprise and of another), from ONE table.
+staff of the resource's enterprise and of another, and the incomplete principals: enterprise staff of no enterprise,
+agency staff of no agency, a deactivated user), from ONE table.
 
 The table is compared with the routes the app really serves: a route added without an entry here fails
 `test_every_route_has_an_entry`, so no route can skip the matrix. Each entry names the exact status every actor
-gets. A denial is 401 (anonymous) or 403; a few "other's resource" cases answer 404 (the resource is not shown to
-someone who may not see it) — both refuse without revealing anything, the table pins which.
+gets, and for a refusal its error code. A denial is 401 (anonymous: `unauthenticated`; a deactivated user's token:
+`token_invalid`) or 403 (`forbidden` for the wrong role, the domain's own code for someone else's resource); a few
+"other's resource" cases answer 404 (the resource is not shown to someone who may not see it) — the table pins which.
+The incomplete principals pass the role checks their peers pass and own nothing: unless an entry says otherwise,
+each gets what the "other" staff of its role gets.
 
 An allowed write may answer a business refusal (e.g. 409 settling a redemption not yet delivered): the permission
-check passed, which is what this table is about; the domains' own tests cover the rules.
+check passed, which is what this table is about; the domains' own tests cover the rules. What the allowed actors
+SEE in the lists is `tests/security/test_list_contents.py`.
 """
 
 from __future__ import annotations
@@ -20,34 +25,76 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from core.state import API
-from tests.support.world import EVIDENCE, REDEEM_BODY_PRICE, Who, World, agency_body, enterprise_body, program_body
+from tests.support.world import (
+    EVIDENCE,
+    INCOMPLETE,
+    REDEEM_BODY_PRICE,
+    Who,
+    World,
+    agency_body,
+    enterprise_body,
+    program_body,
+)
 
 Client = TestClient[Any, Any]
 
-ACTORS = ("anonymous", "agency_other", "enterprise_other", "agency_own", "enterprise_own", "official")
-SIGNED_IN = ACTORS[1:]
+BOUND = ("agency_other", "enterprise_other", "agency_own", "enterprise_own", "official")
+ACTORS = ("anonymous", *BOUND, *INCOMPLETE)
+# Whoever holds a live token; a deactivated user's token is dead on every route (401 token_invalid), public or not.
+SIGNED_IN = (*BOUND, "enterprise_unbound", "agency_unbound")
+# The peer an incomplete principal answers like, unless an entry says otherwise.
+PEER = {"enterprise_unbound": "enterprise_other", "agency_unbound": "agency_other"}
+
+# A status, and for a refusal the error code (None: not pinned).
+Expected = tuple[int, str | None]
 
 
 def who(world: World, actor: str) -> Who | None:
-    return None if actor == "anonymous" else getattr(world, actor)
+    if actor == "anonymous":
+        return None
+    account = getattr(world, actor)
+    assert account is not None, f"the world has no {actor}"
+    return account  # type: ignore[no-any-return]
 
 
-def statuses(ok: int, *allowed: str, anonymous: int = 401, **overrides: int) -> dict[str, int]:
-    """`ok` for the `allowed` actors, 401 for anonymous, 403 for the rest; `overrides` per actor."""
-    table = {actor: ok if actor in allowed else 403 for actor in SIGNED_IN}
-    table["anonymous"] = ok if "anonymous" in allowed else anonymous
-    table.update(overrides)
+def expected(value: int | Expected, actor: str) -> Expected:
+    """A status with the code it must carry: given, or the usual one for a refusal."""
+    if isinstance(value, tuple):
+        return value
+    if value == 401:
+        return value, "token_invalid" if actor == "deactivated" else "unauthenticated"
+    if value == 403:
+        return value, "forbidden"
+    return value, None
+
+
+def statuses(
+    ok: int | Expected, *allowed: str, anonymous: int = 401, **overrides: int | Expected
+) -> dict[str, Expected]:
+    """`ok` for the `allowed` actors, 401 for anonymous, 403 for the rest; `overrides` per actor (a status, or a
+    status and its error code). The incomplete principals answer like their peer unless allowed or overridden; the
+    deactivated user's dead token is always 401."""
+    assert "deactivated" not in allowed and "deactivated" not in overrides, "a dead token is 401 everywhere"
+    table = {actor: expected(ok if actor in allowed else 403, actor) for actor in BOUND}
+    table["anonymous"] = expected(ok if "anonymous" in allowed else anonymous, "anonymous")
+    for actor, value in overrides.items():
+        if actor not in PEER:
+            table[actor] = expected(value, actor)
+    for actor, peer in PEER.items():
+        chosen = overrides.get(actor, ok if actor in allowed else None)
+        table[actor] = expected(chosen, actor) if chosen is not None else table[peer]
+    table["deactivated"] = expected(401, "deactivated")
     return table
 
 
-def everyone(ok: int = 200) -> dict[str, int]:
-    return statuses(ok, *ACTORS)
+def everyone(ok: int = 200) -> dict[str, Expected]:
+    return statuses(ok, "anonymous", *SIGNED_IN)
 
 
 @dataclass(frozen=True)
 class Case:
     path: Callable[[World], str]
-    expect: dict[str, int]
+    expect: dict[str, Expected]
     body: Callable[[World, str], Any] | None = None
     csv: str | None = None
     # Actors whose request runs last, after the others (e.g. logout revokes the token used by every later row).
@@ -68,6 +115,12 @@ def redeem_body(world: World, _actor: str) -> dict[str, Any]:
     return {"agency_id": world.agency_a, "service_code": "invention", "price_fen": REDEEM_BODY_PRICE // 4}
 
 
+NOT_YOUR_AGENCY = (403, "not_your_agency")
+NOT_YOUR_VOUCHER = (403, "not_your_voucher")
+NOT_YOUR_ENTERPRISE = (403, "not_your_enterprise")
+TICKET_NOT_FOUND = (404, "ticket_not_found")
+NOT_LINKED = (409, "wechat_not_linked")
+
 MATRIX: dict[str, Case] = {
     # ------------------------------------------------------------ accounts
     "POST /api/v1/auth/login": Case(fixed("/api/v1/auth/login"), everyone(), body=login_body),
@@ -87,7 +140,7 @@ MATRIX: dict[str, Case] = {
     "GET /api/v1/agencies/{agency_id}": Case(lambda w: f"/api/v1/agencies/{w.agency_a}", everyone()),
     "PATCH /api/v1/agencies/{agency_id}": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}",
-        statuses(200, "official", "agency_own"),
+        statuses(200, "official", "agency_own", agency_other=NOT_YOUR_AGENCY),
         body=lambda w, a: {"description": f"edited by {a}"},
     ),
     "POST /api/v1/agencies/{agency_id}/credit-events": Case(
@@ -96,7 +149,8 @@ MATRIX: dict[str, Case] = {
         body=lambda w, a: {"category": "late_annual_report", "points": -1, "reason": "annual report filed late"},
     ),
     "GET /api/v1/agencies/{agency_id}/credit-events": Case(
-        lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events", statuses(200, "official", "agency_own")
+        lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events",
+        statuses(200, "official", "agency_own", agency_other=NOT_YOUR_AGENCY),
     ),
     "POST /api/v1/agencies/{agency_id}/credit-events/{event_id}/reverse": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events/{w.credit_event_id}/reverse",
@@ -124,7 +178,14 @@ MATRIX: dict[str, Case] = {
     "GET /api/v1/me/tickets": Case(fixed("/api/v1/me/tickets"), statuses(200, *SIGNED_IN)),
     "GET /api/v1/me/tickets/{ticket_id}": Case(
         lambda w: f"/api/v1/me/tickets/{w.extra['ticket_id']}",
-        statuses(200, "enterprise_own", agency_other=404, enterprise_other=404, agency_own=404, official=404),
+        statuses(
+            200,
+            "enterprise_own",
+            agency_other=TICKET_NOT_FOUND,
+            enterprise_other=TICKET_NOT_FOUND,
+            agency_own=TICKET_NOT_FOUND,
+            official=TICKET_NOT_FOUND,
+        ),
         notes="the ticket was opened for enterprise_own; anyone else's ticket is not shown to them",
     ),
     # ------------------------------------------------------------ enterprises
@@ -133,10 +194,19 @@ MATRIX: dict[str, Case] = {
     ),
     "GET /api/v1/enterprises": Case(fixed("/api/v1/enterprises"), statuses(200, "official")),
     "GET /api/v1/me/enterprise": Case(
-        fixed("/api/v1/me/enterprise"), statuses(200, "enterprise_own", "enterprise_other")
+        fixed("/api/v1/me/enterprise"),
+        statuses(
+            200,
+            "enterprise_own",
+            "enterprise_other",
+            official=NOT_YOUR_ENTERPRISE,
+            enterprise_unbound=NOT_YOUR_ENTERPRISE,
+        ),
+        notes="officials may read any enterprise, but belong to none; nor does a mini-program user not yet bound",
     ),
     "GET /api/v1/enterprises/{enterprise_id}": Case(
-        lambda w: f"/api/v1/enterprises/{w.enterprise_1}", statuses(200, "official", "enterprise_own")
+        lambda w: f"/api/v1/enterprises/{w.enterprise_1}",
+        statuses(200, "official", "enterprise_own", enterprise_other=NOT_YOUR_ENTERPRISE),
     ),
     "PATCH /api/v1/enterprises/{enterprise_id}": Case(
         lambda w: f"/api/v1/enterprises/{w.enterprise_1}",
@@ -175,12 +245,18 @@ MATRIX: dict[str, Case] = {
     "GET /api/v1/voucher-programs/{program_id}/report.csv": Case(
         lambda w: f"/api/v1/voucher-programs/{w.program_id}/report.csv", statuses(200, "official")
     ),
-    "GET /api/v1/me/vouchers": Case(fixed("/api/v1/me/vouchers"), statuses(200, "enterprise_own", "enterprise_other")),
+    "GET /api/v1/me/vouchers": Case(
+        fixed("/api/v1/me/vouchers"),
+        statuses(200, "enterprise_own", "enterprise_other", enterprise_unbound=NOT_YOUR_VOUCHER),
+    ),
     "GET /api/v1/vouchers/{voucher_id}": Case(
-        lambda w: f"/api/v1/vouchers/{w.voucher_own}", statuses(200, "official", "enterprise_own")
+        lambda w: f"/api/v1/vouchers/{w.voucher_own}",
+        statuses(200, "official", "enterprise_own", enterprise_other=NOT_YOUR_VOUCHER),
     ),
     "POST /api/v1/vouchers/{voucher_id}/redeem": Case(
-        lambda w: f"/api/v1/vouchers/{w.voucher_own}/redeem", statuses(201, "enterprise_own"), body=redeem_body
+        lambda w: f"/api/v1/vouchers/{w.voucher_own}/redeem",
+        statuses(201, "enterprise_own", enterprise_other=NOT_YOUR_VOUCHER),
+        body=redeem_body,
     ),
     "POST /api/v1/vouchers/{voucher_id}/revoke": Case(
         lambda w: f"/api/v1/vouchers/{w.voucher_other}/revoke",
@@ -189,11 +265,19 @@ MATRIX: dict[str, Case] = {
     ),
     "GET /api/v1/redemptions": Case(fixed("/api/v1/redemptions"), statuses(200, *SIGNED_IN)),
     "GET /api/v1/redemptions/{redemption_id}": Case(
-        lambda w: f"/api/v1/redemptions/{w.redemption_id}", statuses(200, "official", "agency_own", "enterprise_own")
+        lambda w: f"/api/v1/redemptions/{w.redemption_id}",
+        statuses(
+            200,
+            "official",
+            "agency_own",
+            "enterprise_own",
+            agency_other=NOT_YOUR_AGENCY,
+            enterprise_other=NOT_YOUR_VOUCHER,
+        ),
     ),
     "POST /api/v1/redemptions/{redemption_id}/confirm": Case(
         lambda w: f"/api/v1/redemptions/{w.redemption_id}/confirm",
-        statuses(200, "agency_own"),
+        statuses(200, "agency_own", agency_other=NOT_YOUR_AGENCY),
         body=lambda w, a: EVIDENCE,
     ),
     "POST /api/v1/redemptions/{redemption_id}/settle": Case(
@@ -205,7 +289,7 @@ MATRIX: dict[str, Case] = {
     # After confirm above: the redemption is delivered, so its enterprise may review the agency once.
     "POST /api/v1/agencies/{agency_id}/reviews": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}/reviews",
-        statuses(201, "enterprise_own"),
+        statuses(201, "enterprise_own", enterprise_other=(403, "no_delivered_service")),
         body=lambda w, a: {"redemption_id": w.redemption_id, "rating": 5, "comment": f"review by {a}"},
     ),
     "GET /api/v1/agencies/{agency_id}/reviews": Case(lambda w: f"/api/v1/agencies/{w.agency_a}/reviews", everyone()),
@@ -213,7 +297,7 @@ MATRIX: dict[str, Case] = {
     # permission check and are told so (409); agencies, even the one it was made at, may not cancel.
     "POST /api/v1/redemptions/{redemption_id}/cancel": Case(
         lambda w: f"/api/v1/redemptions/{w.redemption_id}/cancel",
-        statuses(409, "enterprise_own", "official"),
+        statuses(409, "enterprise_own", "official", enterprise_other=NOT_YOUR_VOUCHER),
         body=lambda w, a: {"reason": f"cancelled by {a}"},
     ),
     "GET /api/v1/voucher-flags": Case(fixed("/api/v1/voucher-flags"), statuses(200, "official")),
@@ -224,14 +308,15 @@ MATRIX: dict[str, Case] = {
         body=lambda w, a: {"code": "code-from-wx-login"},
         notes="public (the code is the credential); WeChat is unreachable in tests, so everyone gets the clear 503",
     ),
-    # Any signed-in user manages their own consents; only enterprise_own is linked to WeChat here, the others
-    # pass the permission check and are told their account has no WeChat link (409).
+    # Any signed-in user manages their own consents; only enterprise_own and the mini-program user are linked to
+    # WeChat here, the others pass the permission check and are told their account has no WeChat link (409).
     "GET /api/v1/me/wechat/subscriptions": Case(
-        fixed("/api/v1/me/wechat/subscriptions"), statuses(409, *SIGNED_IN, enterprise_own=200)
+        fixed("/api/v1/me/wechat/subscriptions"),
+        statuses(NOT_LINKED, *SIGNED_IN, enterprise_own=200, enterprise_unbound=200),
     ),
     "POST /api/v1/me/wechat/subscriptions": Case(
         fixed("/api/v1/me/wechat/subscriptions"),
-        statuses(409, *SIGNED_IN, enterprise_own=200),
+        statuses(NOT_LINKED, *SIGNED_IN, enterprise_own=200, enterprise_unbound=200),
         body=lambda w, a: {"results": {"tpl-rating-changed": "accept"}},
     ),
 }
@@ -273,7 +358,7 @@ async def test_every_route_has_an_entry(app: web.Application) -> None:
         assert set(case.expect) == set(ACTORS), key
 
 
-async def send(client: Client, method: str, path: str, case: Case, world: World, actor: str) -> int:
+async def send(client: Client, method: str, path: str, case: Case, world: World, actor: str) -> Expected:
     account = who(world, actor)
     headers = dict(case.extra_headers)
     if account is not None:
@@ -287,9 +372,11 @@ async def send(client: Client, method: str, path: str, case: Case, world: World,
     response = await client.request(method, path, **kwargs)
     text = await response.text()
     assert "Traceback" not in text
-    if response.status >= 400:
-        assert (await response.json())["error"]["code"], text
-    return response.status
+    if response.status < 400:
+        return response.status, None
+    code = (await response.json())["error"]["code"]
+    assert code, text
+    return response.status, code
 
 
 async def test_the_matrix(client: Client, world: World) -> None:
@@ -300,8 +387,10 @@ async def test_the_matrix(client: Client, world: World) -> None:
         method, _template = key.split(" ", 1)
         path = case.path(world)
         for actor in ACTORS:
-            got = await send(client, method, path, case, world, actor)
-            wanted = case.expect[actor]
-            if got != wanted:
+            status, code = await send(client, method, path, case, world, actor)
+            wanted_status, wanted_code = case.expect[actor]
+            if status != wanted_status or (wanted_code is not None and code != wanted_code):
+                got = f"{status} {code or ''}".strip()
+                wanted = f"{wanted_status} {wanted_code or ''}".strip()
                 problems.append(f"{key} as {actor}: expected {wanted}, got {got}")
     assert not problems, "\n".join(problems)

@@ -135,7 +135,7 @@ def _headers_for(case: Any, world: World) -> dict[str, str]:
     entry = MATRIX.get(f"{case.method.upper()} {case.path}")
     if entry is None:
         return {}
-    for actor, status in entry.expect.items():
+    for actor, (status, _code) in entry.expect.items():
         if 200 <= status < 300 or actor == "official":
             account = who(world, actor)
             return account.headers if account is not None else {}

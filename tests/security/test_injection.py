@@ -50,7 +50,7 @@ def free_text_fields(document: dict[str, Any], schema: dict[str, Any]) -> dict[s
 
 
 def allowed_actor(case: Case) -> str | None:
-    for actor, status in case.expect.items():
+    for actor, (status, _code) in case.expect.items():
         if 200 <= status < 300:
             return actor
     return None

@@ -1,9 +1,10 @@
 """A small world built only through the HTTP API (so it works against the in-process app and real servers alike):
 an official; agencies A and B with one staff account each; enterprises 1 and 2 (verified little giants) with one
-staff account each; a programme; a voucher for each enterprise; a pending redemption of enterprise 1 at agency A;
-a credit event on agency A.
+staff account each; a programme; a voucher for each enterprise; a pending redemption of each enterprise, 1 at agency
+A and 2 at agency B; a credit event on agency A.
 
-"Own" and "other" in the security tests mean: agency staff of A / of B, enterprise staff of 1 / of 2.
+"Own" and "other" in the security tests mean: agency staff of A / of B, enterprise staff of 1 / of 2. The in-process
+security tests add the incomplete principals (`INCOMPLETE`), which need the database or the cache to make.
 """
 
 from __future__ import annotations
@@ -60,9 +61,18 @@ class World:
     program_id: int
     voucher_own: int
     voucher_other: int
-    redemption_id: int
+    redemption_id: int  # enterprise 1's, at agency A
+    redemption_other: int  # enterprise 2's, at agency B
     credit_event_id: int
     extra: dict[str, int] = field(default_factory=dict)
+    # The incomplete principals: enterprise staff of no enterprise (a mini-program user not yet bound to one),
+    # agency staff of no agency, and a deactivated user whose token had been in use.
+    enterprise_unbound: Who | None = None
+    agency_unbound: Who | None = None
+    deactivated: Who | None = None
+
+
+INCOMPLETE = ("enterprise_unbound", "agency_unbound", "deactivated")
 
 
 async def expect(response: Any, status: int) -> Any:
@@ -172,7 +182,9 @@ async def build_world(client: HttpClient, make: AccountMaker) -> World:
     program_id = int(program["id"])
     voucher_own, voucher_other = await issue(client, official, program_id, enterprise_1, enterprise_2)
     enterprise_own = await make(Role.ENTERPRISE, None, enterprise_1)
+    enterprise_other = await make(Role.ENTERPRISE, None, enterprise_2)
     redemption = await expect(await redeem(client, enterprise_own, voucher_own, agency_a), 201)
+    redemption_other = await expect(await redeem(client, enterprise_other, voucher_other, agency_b), 201)
     event = await expect(
         await client.post(
             f"/api/v1/agencies/{agency_a}/credit-events",
@@ -190,11 +202,12 @@ async def build_world(client: HttpClient, make: AccountMaker) -> World:
         agency_own=await make(Role.AGENCY, agency_a, None),
         agency_other=await make(Role.AGENCY, agency_b, None),
         enterprise_own=enterprise_own,
-        enterprise_other=await make(Role.ENTERPRISE, None, enterprise_2),
+        enterprise_other=enterprise_other,
         program_id=program_id,
         voucher_own=voucher_own,
         voucher_other=voucher_other,
         redemption_id=int(redemption["id"]),
+        redemption_other=int(redemption_other["id"]),
         credit_event_id=_event_id(event),
     )
 
