@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from app import local_secrets
 from app.cli import main
@@ -26,10 +27,16 @@ RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 
 @pytest.fixture
 def bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A folder with no `.env` and no `var/secrets.env`, and an environment without any secret."""
+    """A folder with no `.env` and no `var/secrets.env`, and an environment without any secret; a server that
+    would start fails the test at once instead of serving."""
     for name in local_secrets.GENERATORS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+
+    def started(*_args: object, **_kwargs: object) -> None:
+        pytest.fail("the server started")
+
+    monkeypatch.setattr(web, "run_app", started)
     return tmp_path
 
 
