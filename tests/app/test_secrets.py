@@ -14,10 +14,17 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from app import local_secrets
+from app import devrun, local_secrets
 from app.cli import main
 from app.devrun import processes, rasa_processes
-from core.settings import REQUIRED_SECRETS, SettingsError, load_settings, missing_secrets, require_secrets
+from core.settings import (
+    REQUIRED_SECRETS,
+    Settings,
+    SettingsError,
+    load_settings,
+    missing_secrets,
+    require_secrets,
+)
 from tests.conftest import TEST_SECRETS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,3 +156,22 @@ def test_make_run_starts_rasa_on_loopback_with_its_tokens(bare: Path) -> None:
     assert rasa.env["ACTION_ENDPOINT_URL"] == "http://localhost:8090/bot/actions"
     # Nothing else is handed a secret of its own: every process inherits the same environment (run_dev).
     assert all(not set(p.env) & {"WECHAT_TOKEN", "WECHAT_SECRET"} for p in processes(settings))
+
+
+def test_make_run_needs_no_setting_from_a_newcomer(bare: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`server.py dev` in a fresh clone: the secrets are generated, and every process it starts inherits them."""
+    seen: list[Settings] = []
+
+    async def supervise(settings: Settings) -> int:
+        seen.append(settings)
+        return 0
+
+    monkeypatch.setattr(devrun, "supervise", supervise)
+    assert main(["dev"]) == 0
+    (settings,) = seen
+    assert missing_secrets(settings) == []
+    generated = local_secrets.read_env_file(bare / "var" / "secrets.env")
+    assert all(os.environ[name] == value for name, value in generated.items())  # what the children inherit
+    assert (
+        settings.wechat_secret == generated["WECHAT_SECRET"] and settings.wechat_aes_key == generated["WECHAT_AES_KEY"]
+    )
