@@ -1,4 +1,5 @@
-# ip-assistant — `make run` brings everything up on the embedded defaults; `make test` sets up and runs every check.
+# ip-assistant — `make run` brings everything up on the embedded defaults (and local secrets it generates once into
+# var/secrets.env); `make test` sets up and runs every check.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -40,7 +41,8 @@ migrate: venv
 seed: migrate
 	$(PY) server.py seed --agencies $(SEED_AGENCIES)
 
-# The assistant's model is trained (only when nlu_data/ or bot/ changed) before anything starts.
+# The assistant's model is trained (only when nlu_data/ or bot/ changed) before anything starts. Secrets not set
+# are generated once into var/secrets.env by `server.py dev` and shared by every process it starts.
 .PHONY: run
 run: seed rasa-train $(RUN_PREREQS)
 	$(PY) server.py dev
@@ -71,9 +73,10 @@ pytest-embedded: venv
 .PHONY: test
 test: lint rasa-validate pytest pytest-embedded rasa-test $(EXTRA_TESTS)
 
+# The benchmarks start servers and Rasa: they share the local secrets `make run` uses (generated once).
 .PHONY: bench
 bench: venv $(BENCH_PREREQS)
-	$(PY) -m bench.run $(BENCH_ARGS)
+	@secrets="$$($(PY) app/local_secrets.py --export)" && eval "$$secrets" && $(PY) -m bench.run $(BENCH_ARGS)
 
 .PHONY: clean
 clean:

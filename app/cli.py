@@ -8,7 +8,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 
-from core.settings import Settings, load_settings
+from core.settings import Settings, load_settings, require_secrets
 
 CommandRunner = Callable[[Settings, argparse.Namespace], int]
 
@@ -41,6 +41,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     from app.factory import create_app
     from core.logs import configure_logging
 
+    # Serving needs every secret; the other commands (migrate, seed, create-user, …) touch only the database.
+    require_secrets(settings)
     configure_logging(settings.log_level)
     if args.migrate:
         migrate(settings)

@@ -3,9 +3,13 @@
 Each process gets a name prefix on its output; Ctrl-C (or any process dying) stops all of them.
 
 Rasa: one `rasa run --enable-api` per local URL in `RASA_URL` (several instances: several ports), as the Rasa
-side's `make -f mk/rasa.mk rasa-run` starts it: the trained model, the REST channel, the backend's `/bot/actions` as
-the action server, and with `REDIS_URL` the Redis tracker and lock stores (`bot/endpoints.redis.yml`) so the
-instances share conversations. Skipped with a hint while there is no trained model or no `.venv-rasa`.
+side's `make -f mk/rasa.mk rasa-run` starts it: on loopback only, its API behind `RASA_AUTH_TOKEN`, the trained
+model, the token-checking REST channel (`bot/credentials.yml`), the backend's `/bot/actions` as the action server
+(sent `BOT_ACTIONS_TOKEN`), and with `REDIS_URL` the Redis tracker and lock stores (`bot/endpoints.redis.yml`) so
+the instances share conversations. Skipped with a hint while there is no trained model or no `.venv-rasa`.
+
+Secrets not set in the environment or `.env` come from `var/secrets.env`, generated on the first run
+(`app.local_secrets`); every process gets the same values.
 """
 
 from __future__ import annotations
@@ -20,14 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from core.settings import Settings
+from app import local_secrets
+from core.settings import Settings, load_settings, require_secrets
 
 RASA_BIN = Path(".venv-rasa/bin/rasa")
 MODEL = Path("bot/models/current.tar.gz")
 ENDPOINTS = Path("bot/endpoints.yml")
 REDIS_ENDPOINTS = Path("bot/endpoints.redis.yml")
 CREDENTIALS = Path("bot/credentials.yml")
-DEFAULT_ACTIONS_URL = "http://localhost:8080/bot/actions"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # As mk/rasa.mk runs it: no telemetry (no network), quieter TensorFlow and SQLAlchemy.
 RASA_ENV = {
@@ -74,34 +78,34 @@ def _redis_env(redis_url: str) -> dict[str, str]:
     return derived
 
 
-def _endpoints(settings: Settings, actions_url: str) -> tuple[Path, dict[str, str]]:
-    if settings.redis_url is not None:
-        return REDIS_ENDPOINTS, {**_redis_env(str(settings.redis_url)), "ACTION_ENDPOINT_URL": actions_url}
-    if actions_url == DEFAULT_ACTIONS_URL:
-        return ENDPOINTS, {}
-    local = Path("var/rasa-endpoints.yml")
-    local.parent.mkdir(parents=True, exist_ok=True)
-    local.write_text(ENDPOINTS.read_text(encoding="utf-8").replace(DEFAULT_ACTIONS_URL, actions_url), "utf-8")
-    return local, {}
-
-
 def rasa_processes(settings: Settings) -> list[Process]:
     local = [u for u in settings.rasa_urls if urlsplit(u).hostname in LOCAL_HOSTS]
     if not local:
         return []  # Rasa runs elsewhere
-    actions_url = f"http://localhost:{settings.port}/bot/actions"
-    endpoints, env = _endpoints(settings, actions_url)
+    if not (settings.rasa_auth_token and settings.bot_actions_token):
+        raise ValueError("Rasa is started only with RASA_AUTH_TOKEN and BOT_ACTIONS_TOKEN set")
+    # The endpoints files read these from the environment (Rasa expands ${NAME} and refuses to start without it).
+    env = {
+        **RASA_ENV,
+        "ACTION_ENDPOINT_URL": f"http://localhost:{settings.port}/bot/actions",
+        "BOT_ACTIONS_TOKEN": settings.bot_actions_token,
+        "RASA_AUTH_TOKEN": settings.rasa_auth_token,
+    }
+    endpoints = ENDPOINTS
+    if settings.redis_url is not None:
+        endpoints, env = REDIS_ENDPOINTS, {**env, **_redis_env(str(settings.redis_url))}
     requires, hint = (MODEL, "no trained model yet: `make -f mk/rasa.mk rasa-train` (make run trains it)")
     if not RASA_BIN.exists():
         requires, hint = (RASA_BIN, "no .venv-rasa yet: `make -f mk/rasa.mk rasa-venv`")
     out = []
     for n, url in enumerate(local, start=1):
-        argv = [str(RASA_BIN), "run", "--enable-api", "--port", str(urlsplit(url).port or 5005), "-m", str(MODEL)]
-        argv += ["--endpoints", str(endpoints), "--credentials", str(CREDENTIALS)]
-        if settings.rasa_auth_token:
-            argv += ["--auth-token", settings.rasa_auth_token]
+        # Loopback only: the backend on this machine is its one client (Rasa's default is every interface).
+        interface = "::1" if urlsplit(url).hostname == "::1" else "127.0.0.1"
+        argv = [str(RASA_BIN), "run", "--enable-api", "-i", interface, "--port", str(urlsplit(url).port or 5005)]
+        argv += ["-m", str(MODEL), "--endpoints", str(endpoints), "--credentials", str(CREDENTIALS)]
+        argv += ["--auth-token", settings.rasa_auth_token]
         name = "rasa" if len(local) == 1 else f"rasa{n}"
-        out.append(Process(name, argv, env={**RASA_ENV, **env}, requires=requires, requires_hint=hint))
+        out.append(Process(name, argv, env=env, requires=requires, requires_hint=hint))
     return out
 
 
@@ -171,4 +175,8 @@ async def supervise(settings: Settings) -> int:
 
 
 def run_dev(settings: Settings) -> int:
+    """Every process with the same secrets: those configured, the rest generated once into var/secrets.env."""
+    os.environ.update(local_secrets.resolved())
+    settings = load_settings()  # read again: the children inherit this environment, and so must our view of it
+    require_secrets(settings)
     return asyncio.run(supervise(settings))

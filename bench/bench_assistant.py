@@ -125,7 +125,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     env = {"DATABASE_URL": database_url, "RASA_URL": rasa_url, "CHAT_DEADLINE_SECONDS": "30"}
     async with running_server(env=env) as server:
         endpoints = folder / "assistant-endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "{server.url}/bot/actions"\n')
+        endpoints.write_text(
+            f'action_endpoint:\n  url: "{server.url}/bot/actions"\n'
+            "  headers:\n    X-Actions-Token: ${BOT_ACTIONS_TOKEN}\n"  # Rasa reads it from its environment
+        )
         credentials = folder / "assistant-credentials.yml"
         credentials.write_text("rest:\n")
         log_path = folder / "assistant-rasa.log"

@@ -202,7 +202,10 @@ async def _tokens(base: str) -> list[str]:
 
 async def _start_rasa(port: int, worker_url: str, log_dir: Path) -> tuple[asyncio.subprocess.Process, float]:
     endpoints = log_dir / "soak-endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{worker_url}/bot/actions"\n')
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "{worker_url}/bot/actions"\n'
+        "  headers:\n    X-Actions-Token: ${BOT_ACTIONS_TOKEN}\n"  # Rasa reads it from its environment
+    )
     credentials = log_dir / "soak-credentials.yml"
     credentials.write_text("rest:\n")
     with (log_dir / "soak-rasa.log").open("wb") as log:

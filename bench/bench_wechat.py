@@ -27,7 +27,7 @@ from bench.harness import PG_URL, REDIS_URL, Request, free_port, healthz_request
 from wechat_standin.app import create_standin_app, openid_for
 from wechat_standin.server import WeChatServer, text_message
 
-TOKEN = "bench-token"
+TOKEN = "benchwechattoken0123"
 APPID = "wxbench000000000"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 USERS = 64
@@ -101,7 +101,7 @@ async def _run(args: argparse.Namespace, standin_port: int) -> dict[str, Any]:
     common = {
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_APPID": APPID,
-        "WECHAT_SECRET": "bench-secret",
+        "WECHAT_SECRET": "bench-wechat-secret-0123",
         "WECHAT_AES_KEY": AES_KEY,
         "WECHAT_API_BASE": f"http://127.0.0.1:{standin_port}",
         "RASA_URL": f"http://127.0.0.1:{free_port()}",  # closed: the gateway answers with its fallback menu

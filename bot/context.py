@@ -1,7 +1,8 @@
 """What a custom action may use while it runs: set by the `/bot/actions` handler for that one request.
 
 rasa_sdk calls `Action.run(dispatcher, tracker, domain)` with no room for our app, so the handler puts the
-request's unit of work (session), the cache and the settings in a context variable; `bot.lookups` reads it.
+request's unit of work (session), the cache, the settings and the limiter of the actions' writes in a context
+variable; `bot.lookups` reads it.
 Nothing here is global: each request (and each asyncio task) sees its own value.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cache import Cache
+from core.ratelimit import RateLimiter
 from core.settings import Settings
 
 
@@ -23,6 +25,7 @@ class ActionContext:
     session: AsyncSession
     cache: Cache
     settings: Settings
+    limiter: RateLimiter
 
 
 _current: ContextVar[ActionContext | None] = ContextVar("bot_action_context", default=None)

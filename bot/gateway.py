@@ -5,7 +5,10 @@ One turn is two HTTP calls to the conversation's Rasa instance:
    Rasa's responses and our actions answer in the user's language — skipped while the cache remembers that this
    instance already has that language for the conversation (`LANG_MEMORY_SECONDS`);
 2. `POST /webhooks/rest/webhook` with `sender`, `message` and `metadata`: the channel, the language and the
-   user's identity, signed (`bot.identity`) so the actions in `/bot/actions` can trust it.
+   user's identity, signed for this message (`bot.identity`) so the actions in `/bot/actions` can trust it.
+
+Every call carries Rasa's token (`RASA_AUTH_TOKEN` as `?token=`, how `rasa run --auth-token` takes it; the REST
+channel, `bot/rasa_channel.py`, checks the same); it is cut out of every error this module raises.
 
 Several instances (`RASA_URL=http://a:5005,http://b:5005`): each conversation goes to one by rendezvous hashing
 of its sender id (stable; removing an instance moves only its own conversations), and to the next in its order
@@ -166,6 +169,11 @@ class RasaGateway:
             params["token"] = self.token
         return params
 
+    def _redacted(self, error: object) -> str:
+        """An error's text without the token (aiohttp's errors may quote the URL with its query)."""
+        text = str(error)
+        return text.replace(self.token, "<RASA_AUTH_TOKEN>") if self.token else text
+
     async def reply(self, turn: ChatTurn) -> list[ChatReply]:
         started = self._clock()
         # A tapped button sends its payload ("/find_agency{...}"): that says nothing about the user's language, so
@@ -177,7 +185,7 @@ class RasaGateway:
         metadata: dict[str, Any] = {
             "lang": lang,
             "channel": turn.channel,
-            **identity_metadata(self.secret, turn.sender_id, turn.principal, turn.wechat_openid),
+            **identity_metadata(self.secret, turn.sender_id, turn.text, turn.principal, turn.wechat_openid),
         }
         failure = "unavailable"
         for url in self.order_for(turn.sender_id):
@@ -213,11 +221,11 @@ class RasaGateway:
                 if response.status >= 500:
                     raise RasaUnavailable(f"{url} answered {response.status}")
                 if response.status >= 400:
-                    body = (await response.text())[:300]
+                    body = self._redacted((await response.text())[:300])
                     raise RasaUnavailable(f"{url} refused the request ({response.status}): {body}")
                 return await response.json(content_type=None)
         except aiohttp.ClientError as exc:
-            raise RasaUnavailable(f"{url}: {type(exc).__name__}: {exc}") from exc
+            raise RasaUnavailable(f"{url}: {type(exc).__name__}: {self._redacted(exc)}") from exc
         except ValueError as exc:  # not JSON
             raise RasaUnavailable(f"{url}: the answer is not JSON") from exc
 

@@ -187,6 +187,12 @@ async def voucher_programs(region: str | None) -> list[ProgramOut]:
     return await vouchers.list_programs(current().session, ProgramQuery(region=code, open_only=True))
 
 
+async def count_write(sender_id: str) -> None:
+    """Count one write for the conversation against `ASSISTANT_WRITE_LIMIT_PER_SENDER`; `RateLimited` past it."""
+    ctx = current()
+    await ctx.limiter.hit_sender(ctx.cache, "assistant_writes", sender_id)
+
+
 async def open_ticket(
     *,
     sender_id: str,

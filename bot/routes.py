@@ -3,11 +3,16 @@
 `POST /bot/actions` is the rasa_sdk action server protocol served by the backend itself (Rasa's
 `endpoints.yml` points here): the request's unit of work is handed to the actions through `bot.context`, so
 tickets they open commit with the request, and lookups read the same database the API serves.
+
+It serves Rasa only: every request (the call and the `GET` listing) carries the token Rasa's action endpoint sends
+(`X-Actions-Token`, `BOT_ACTIONS_TOKEN`), compared in constant time; without it 401, with another 403. A call is
+validated like every other body (`bot.schemas.ActionCall`) before any action runs. Errors are the contract's
+`{"error": {...}}`, except an action's rejection of a form slot, which keeps rasa_sdk's shape because Rasa reads it.
 """
 
 from __future__ import annotations
 
-import json
+import hmac
 import logging
 from typing import Any
 
@@ -18,10 +23,12 @@ from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainExc
 
 from bot import service
 from bot.context import ActionContext, action_context
+from bot.errors import ActionsTokenInvalid, ActionsTokenMissing
 from bot.facts import load_facts
 from bot.gateway import RasaGateway
 from bot.permissions import PERMISSIONS, Action
 from bot.schemas import (
+    ActionCall,
     ChatIn,
     ChatOut,
     MyTicketOut,
@@ -35,14 +42,19 @@ from bot.schemas import (
 )
 from core.auth import principal_of
 from core.chat import MenuEngine
-from core.http import Api, path_id, session
+from core.errors import PayloadTooLarge
+from core.http import Api, parse_body, path_id, session
+from core.ratelimit import RateLimiter
 from core.state import CACHE, CHAT_ENGINE, METRICS, READINESS_CHECKS, SETTINGS
 
 log = logging.getLogger(__name__)
 
 api = Api()
 EXECUTOR: web.AppKey[Any] = web.AppKey("bot_action_executor")
+WRITE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("bot_write_limiter", RateLimiter)
 ACTIONS_PATH = "/bot/actions"
+# The header Rasa's action endpoint sends (bot/endpoints*.yml): a header, so no access log ever holds it.
+ACTIONS_TOKEN_HEADER = "X-Actions-Token"
 
 
 def setup(app: web.Application) -> None:
@@ -51,6 +63,7 @@ def setup(app: web.Application) -> None:
     executor = ActionExecutor()
     executor.register_package("bot.actions")
     app[EXECUTOR] = executor
+    app[WRITE_LIMITER] = RateLimiter(app[SETTINGS])
     turns = Counter(
         "assistant_turns_total",
         "Chat turns by outcome: answered by Rasa, empty answer, or fallback (timeout / unavailable)",
@@ -75,34 +88,56 @@ def setup(app: web.Application) -> None:
     app.router.add_get(ACTIONS_PATH, list_actions, name="bot_actions_list")
 
 
-def _rasa_error(message: str, action_name: str | None, status: int) -> web.Response:
-    return web.json_response({"error": message, "action_name": action_name}, status=status)
+def _require_rasa(request: web.Request) -> None:
+    """Only Rasa may call the actions: the token its action endpoint sends, compared in constant time."""
+    provided = request.headers.get(ACTIONS_TOKEN_HEADER)
+    if not provided:
+        raise ActionsTokenMissing()
+    expected = request.app[SETTINGS].bot_actions_token.encode()
+    # surrogatepass: whatever a header decoded to, it compares (and fails) instead of raising.
+    if not expected or not hmac.compare_digest(provided.encode("utf-8", "surrogatepass"), expected):
+        raise ActionsTokenInvalid()
+
+
+def _rejection(message: str, action_name: str | None) -> web.Response:
+    # rasa_sdk's shape: Rasa reads `action_name` and the message of a 400 to reject the form slot.
+    return web.json_response({"error": message, "action_name": action_name}, status=400)
+
+
+def _unrunnable(code: str, message: str, action_name: str | None, status: int) -> web.Response:
+    error = {"code": code, "message": message, "details": {"action_name": action_name}}
+    return web.json_response({"error": error, "action_name": action_name}, status=status)
 
 
 async def run_action(request: web.Request) -> web.Response:
     """One action call from Rasa (`{"next_action", "sender_id", "tracker", "domain", "version"}`), answered in
     rasa_sdk's format: `{"events", "responses"}`; 400 rejects a form's slot, 404 names an unknown action."""
+    _require_rasa(request)
     try:
-        payload = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deeper than the parser goes
-        return web.json_response({"error": "Invalid body request"}, status=400)
-    if not isinstance(payload, dict) or not isinstance(payload.get("tracker"), dict):
-        return web.json_response({"error": "Invalid body request"}, status=400)
-    context = ActionContext(session=session(request), cache=request.app[CACHE], settings=request.app[SETTINGS])
+        call = await parse_body(request, ActionCall)
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge("the action call is larger than the server takes") from None
+    context = ActionContext(
+        session=session(request),
+        cache=request.app[CACHE],
+        settings=request.app[SETTINGS],
+        limiter=request.app[WRITE_LIMITER],
+    )
     executor = request.app[EXECUTOR]
     try:
         with action_context(context):
-            result = await executor.run(payload)
+            result = await executor.run(call.for_executor())
     except ActionExecutionRejection as exc:
-        return _rasa_error(exc.message, exc.action_name, 400)
+        return _rejection(exc.message, exc.action_name)
     except ActionNotFoundException as exc:
-        return _rasa_error(exc.message, exc.action_name, 404)
+        return _unrunnable("action_not_found", exc.message, exc.action_name, 404)
     except ActionMissingDomainException as exc:
-        return _rasa_error(exc.message, exc.action_name, 449)
+        return _unrunnable("action_needs_domain", exc.message, exc.action_name, 449)
     return web.json_response(result.model_dump() if result is not None else None)
 
 
 async def list_actions(request: web.Request) -> web.Response:
+    _require_rasa(request)
     return web.json_response([a.model_dump() for a in request.app[EXECUTOR].list_actions()])
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -116,3 +116,98 @@ class UnansweredPage(BaseModel):
     total: int
     page: int
     page_size: int
+
+
+# ---------------------------------------------------------------- the action server protocol (Rasa → /bot/actions)
+# What rasa_sdk and the actions read from a call, typed; everything else passes through untouched (`extra`), so a
+# newer Rasa's additions do not break the endpoint. A call that does not fit is refused (422) before any action
+# runs: no action sees a tracker it was not written for.
+
+ACTION_NAME = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+SENDER_ID = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class _Passing(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class TrackerEvent(_Passing):
+    event: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    timestamp: float | None = None
+    name: str | None = None
+    text: str | None = None
+    value: Any = None
+    metadata: dict[str, Any] | None = None
+    input_channel: str | None = None
+
+    @model_validator(mode="after")
+    def _slot_named(self) -> TrackerEvent:
+        # rasa_sdk reads a slot event's `name` and `value` by key (a form validates each one).
+        if self.event == "slot" and (self.name is None or "value" not in self.model_fields_set):
+            raise ValueError("a slot event needs its name and value")
+        return self
+
+
+class IntentGuess(_Passing):
+    name: str | None = None
+    confidence: float | None = None
+
+
+class EntityFound(_Passing):
+    entity: str | None = None
+    value: Any = None
+    group: str | None = None
+    role: str | None = None
+
+
+class ParsedMessage(_Passing):
+    text: str | None = None
+    intent: IntentGuess = Field(default_factory=IntentGuess)
+    entities: list[EntityFound] = Field(default_factory=list)
+    intent_ranking: list[IntentGuess] = Field(default_factory=list)
+
+
+class ActiveLoop(_Passing):
+    name: str | None = None
+
+
+class TrackerState(_Passing):
+    sender_id: SENDER_ID
+    slots: dict[str, Any] = Field(default_factory=dict)
+    latest_message: ParsedMessage | None = None
+    events: list[TrackerEvent] = Field(default_factory=list)
+    paused: bool = False
+    followup_action: str | None = None
+    active_loop: ActiveLoop | None = None
+    latest_action_name: str | None = None
+
+
+class SlotMapping(_Passing):
+    conditions: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class DomainSlot(_Passing):
+    mappings: list[SlotMapping] = Field(default_factory=list)
+
+
+class DomainForm(_Passing):
+    required_slots: list[str] = Field(default_factory=list)
+
+
+class DomainState(_Passing):
+    slots: dict[str, DomainSlot] = Field(default_factory=dict)
+    forms: dict[str, DomainForm] = Field(default_factory=dict)
+
+
+class ActionCall(_Passing):
+    """One call from Rasa: run `next_action` for the conversation in `tracker`."""
+
+    next_action: ACTION_NAME
+    sender_id: SENDER_ID | None = None
+    tracker: TrackerState
+    domain: DomainState | None = None
+    version: str | None = None
+
+    def for_executor(self) -> dict[str, Any]:
+        """The call as rasa_sdk's executor takes it: what was sent, with the values read as typed above."""
+        return self.model_dump(exclude_unset=True)

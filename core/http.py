@@ -200,16 +200,28 @@ def validation_error(exc: ValidationError, *, prefix: str = "") -> ValidationFai
 
 
 # What no column can store, refused up front the same on both databases: U+0000 in text (PostgreSQL text cannot
-# hold it; SQLite can) and integers beyond 64 bits (every id and amount is a BIGINT; the drivers fail on more).
+# hold it; SQLite can), lone surrogates (JSON's "\ud800" parses, but no driver can encode it) and integers beyond
+# 64 bits (every id and amount is a BIGINT; the drivers fail on more).
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+SURROGATE_MESSAGE = "must be valid Unicode text (no lone surrogate)"
 INT_MESSAGE = "is out of range (a 64-bit integer)"
 INT_LIMIT = 2**63 - 1
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _unstorable(value: Any, where: str) -> tuple[str, str] | None:
     """(dotted path, why) of the first value no column could hold, or None."""
     if isinstance(value, str):
-        return (where, NUL_MESSAGE) if "\x00" in value else None
+        if "\x00" in value:
+            return where, NUL_MESSAGE
+        return None if value.isascii() or _encodable(value) else (where, SURROGATE_MESSAGE)
     if isinstance(value, int) and not isinstance(value, bool):
         return (where, INT_MESSAGE) if abs(value) > INT_LIMIT else None
     if isinstance(value, dict):
@@ -217,6 +229,8 @@ def _unstorable(value: Any, where: str) -> tuple[str, str] | None:
             path = f"{where}.{key}" if where else str(key)
             if "\x00" in str(key):
                 return path, NUL_MESSAGE
+            if not _encodable(str(key)):
+                return path.encode(errors="backslashreplace").decode(), SURROGATE_MESSAGE
             found = _unstorable(item, path)
             if found is not None:
                 return found

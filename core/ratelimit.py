@@ -5,6 +5,7 @@
 | chat | `POST /api/v1/chat` | `CHAT_LIMIT_PER_USER` | `CHAT_LIMIT_PER_ADDRESS` |
 | search | `GET /api/v1/agencies` | `SEARCH_LIMIT_PER_USER` | `SEARCH_LIMIT_PER_ADDRESS` |
 | chat | text / voice messages to `POST /wechat` | `CHAT_LIMIT_PER_USER` per openid | — |
+| assistant_writes | the actions' tickets, unanswered questions | `ASSISTANT_WRITE_LIMIT_PER_SENDER` per sender | — |
 
 (per `RATE_LIMIT_WINDOW_SECONDS`; failed logins have their own throttle in `accounts.throttle`.)
 
@@ -68,6 +69,7 @@ def limits_of(settings: Settings) -> dict[str, Limit]:
     return {
         "chat": Limit("chat", settings.chat_limit_per_user, settings.chat_limit_per_address, window),
         "search": Limit("search", settings.search_limit_per_user, settings.search_limit_per_address, window),
+        "assistant_writes": Limit("assistant_writes", settings.assistant_write_limit_per_sender, 0, window),
     }
 
 

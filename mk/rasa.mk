@@ -10,8 +10,9 @@
 #   rasa-test      conversation tests (rasa test core --fail-on-prediction-errors on
 #                  nlu_data/tests) + NLU evaluation on the held-out split, gated
 #                  (intent accuracy >= 0.92, every intent F1 >= 0.80); output in results/
-#   rasa-run       rasa run --enable-api on port 5005 (foreground); Redis tracker and lock
-#                  stores when REDIS_URL is set
+#   rasa-run       rasa run --enable-api on 127.0.0.1:5005 (foreground) behind RASA_AUTH_TOKEN,
+#                  calling the actions with BOT_ACTIONS_TOKEN; Redis tracker and lock stores
+#                  when REDIS_URL is set
 #   rasa-clean     removes the trained model and the Rasa stamps
 
 RASA_VENV        ?= .venv-rasa
@@ -22,6 +23,9 @@ RASA_MODEL_NAME  ?= current
 RASA_MODEL       := $(RASA_MODEL_DIR)/$(RASA_MODEL_NAME).tar.gz
 RASA_RESULTS     ?= results
 RASA_PORT        ?= 5005
+# Loopback by default: the backend on this machine is Rasa's one client.  A Rasa on a host of
+# its own sets its private address here (and a firewall lets only the backend reach it).
+RASA_INTERFACE   ?= 127.0.0.1
 RASA_NLU_MIN_ACC ?= 0.92
 RASA_NLU_MIN_F1  ?= 0.80
 
@@ -121,26 +125,24 @@ rasa-test: $(RASA_MODEL)
 # Foreground.  With REDIS_URL (redis://[:password@]host[:port][/db]) set, the tracker and
 # lock stores are Redis (bot/endpoints.redis.yml; lock store in db+1 unless
 # RASA_REDIS_LOCK_DB is set); otherwise in memory (bot/endpoints.yml).  ACTION_ENDPOINT_URL
-# defaults to the backend on PORT (8080); when it differs from the literal URL in
-# bot/endpoints.yml, a copy with the URL replaced is written to results/ and used.
-# RASA_AUTH_TOKEN, if set, protects the HTTP API (clients then add ?token=...).
-RASA_DEFAULT_ACTIONS_URL := http://localhost:8080/bot/actions
+# defaults to the backend on PORT (8080).  RASA_AUTH_TOKEN (the HTTP API and the REST
+# channel) and BOT_ACTIONS_TOKEN (sent to /bot/actions) come from the environment, else
+# .env, else var/secrets.env (generated on first use, as `make run` does): the backend
+# reads the same, so they agree.
 rasa-run: $(RASA_MODEL)
 	@set -e; \
+	secrets="$$($(RASA_BIN)/python app/local_secrets.py --export)"; eval "$$secrets"; \
 	export ACTION_ENDPOINT_URL="$${ACTION_ENDPOINT_URL:-http://localhost:$${PORT:-8080}/bot/actions}"; \
 	if [ -n "$$REDIS_URL" ]; then \
 	  eval "$$($(RASA_BIN)/python bot/scripts/redis_env.py)"; \
 	  endpoints=bot/endpoints.redis.yml; \
-	elif [ "$$ACTION_ENDPOINT_URL" != "$(RASA_DEFAULT_ACTIONS_URL)" ]; then \
-	  mkdir -p $(RASA_RESULTS); endpoints=$(RASA_RESULTS)/endpoints.local.yml; \
-	  sed "s#$(RASA_DEFAULT_ACTIONS_URL)#$$ACTION_ENDPOINT_URL#" bot/endpoints.yml > $$endpoints; \
 	else \
 	  endpoints=bot/endpoints.yml; \
 	fi; \
-	echo "rasa-run: port $(RASA_PORT), endpoints $$endpoints, actions $$ACTION_ENDPOINT_URL"; \
-	exec env $(RASA_ENV) $(RASA_BIN)/rasa run --enable-api --port $(RASA_PORT) \
+	echo "rasa-run: $(RASA_INTERFACE):$(RASA_PORT), endpoints $$endpoints, actions $$ACTION_ENDPOINT_URL"; \
+	exec env $(RASA_ENV) $(RASA_BIN)/rasa run --enable-api -i $(RASA_INTERFACE) --port $(RASA_PORT) \
 	  -m $(RASA_MODEL) --endpoints $$endpoints --credentials bot/credentials.yml \
-	  $${RASA_AUTH_TOKEN:+--auth-token "$$RASA_AUTH_TOKEN"}
+	  --auth-token "$$RASA_AUTH_TOKEN"
 
 rasa-clean:
 	rm -rf $(RASA_MODEL_DIR) $(RASA_STAMPS)/rasa-venv .rasa

@@ -35,6 +35,18 @@ RUN_ID = f"t{os.getpid()}"
 # argon2 at its lowest cost for the suite (every account logs in); inherited by servers the tests start.
 os.environ.setdefault("PASSWORD_HASH_TIME_COST", "1")
 os.environ.setdefault("PASSWORD_HASH_MEMORY_KIB", "1024")
+# The suite's own secrets (the server has no defaults): set over whatever the shell or var/secrets.env holds, so
+# every app and every server a test starts agrees with the tests that sign, and WeChat stays in plain mode unless
+# a test asks for an EncodingAESKey.
+TEST_SECRETS = {
+    "BOT_METADATA_SECRET": "test-bot-metadata-secret-0123456789",
+    "BOT_ACTIONS_TOKEN": "test-bot-actions-token-0123456789",
+    "RASA_AUTH_TOKEN": "test-rasa-auth-token-0123456789",
+    "WECHAT_TOKEN": "testwechattoken0123456789",
+    "WECHAT_SECRET": "test-wechat-secret-0123456789",
+    "WECHAT_AES_KEY": "",
+}
+os.environ.update(TEST_SECRETS)
 
 
 async def _admin_execute(url: str, statement: str) -> None:

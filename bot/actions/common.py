@@ -8,8 +8,10 @@ from typing import Any, Literal
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import lookups
 from bot.context import current
-from bot.identity import verified_principal
+from bot.errors import SenderNotVerified
+from bot.identity import VerifiedSender, verified_sender
 from core.auth import Principal
 from core.chat import detect_language
 
@@ -81,9 +83,29 @@ def metadata_of(tracker: Tracker) -> dict[str, Any]:
     return dict(metadata) if isinstance(metadata, dict) else {}
 
 
+def sender_identity(tracker: Tracker) -> VerifiedSender | None:
+    """Who sent the latest message, from the gateway's signature on it (bound to its text, fresh for minutes);
+    None when it is absent, forged, stale or made for another message."""
+    event = _latest_user_event(tracker) or {}
+    return verified_sender(
+        current().settings.bot_metadata_secret, tracker.sender_id, str(event.get("text") or ""), metadata_of(tracker)
+    )
+
+
 def sender_principal(tracker: Tracker) -> Principal | None:
-    """Who is chatting, from the gateway's signed metadata on the latest message; None when absent or forged."""
-    return verified_principal(current().settings.bot_metadata_secret, tracker.sender_id, metadata_of(tracker))
+    """The signed-in user chatting; None for an anonymous, unverified or forged sender."""
+    sender = sender_identity(tracker)
+    return sender.principal if sender is not None else None
+
+
+async def writing_sender(tracker: Tracker) -> VerifiedSender:
+    """The sender on whose behalf an action may write now (a ticket, an unanswered question): only one the gateway
+    signed for the latest message (403 otherwise), and only as often as the write limit allows (429)."""
+    sender = sender_identity(tracker)
+    if sender is None:
+        raise SenderNotVerified()
+    await lookups.count_write(tracker.sender_id)
+    return sender
 
 
 def channel_of(tracker: Tracker) -> str:

@@ -17,8 +17,8 @@ from bot.actions.common import (
     latest_text,
     pick,
     say,
-    sender_principal,
     user_texts,
+    writing_sender,
 )
 
 NOT_OFFERED = {"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge"}
@@ -62,9 +62,10 @@ class ActionClarify(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         intent, confidence = latest_intent(tracker)
         ranking = (tracker.latest_message or {}).get("intent_ranking") or []
         guess: dict[str, Any] = next((e for e in ranking if e.get("name") != "nlu_fallback"), {})
+        sender = await writing_sender(tracker)
         await lookups.record_unanswered(
             sender_id=tracker.sender_id,
-            principal=sender_principal(tracker),
+            principal=sender.principal,
             text=text,
             lang=lang,
             reason="low_confidence",
@@ -110,7 +111,7 @@ class ActionHumanHandoff(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         # The question is what the user asked before saying "a person, please" (if anything).
         earlier = [t for t in texts if t != current_text]
         question = earlier[-1] if earlier else current_text
-        principal = sender_principal(tracker)
+        principal = (await writing_sender(tracker)).principal
         ticket, created = await lookups.open_ticket(
             sender_id=tracker.sender_id,
             channel=channel_of(tracker),
@@ -143,9 +144,10 @@ class ActionRecordUnanswered(Action):  # type: ignore[misc]  # rasa_sdk is untyp
     ) -> list[dict[str, Any]]:
         lang = lang_of(tracker)
         intent, confidence = latest_intent(tracker)
+        sender = await writing_sender(tracker)
         await lookups.record_unanswered(
             sender_id=tracker.sender_id,
-            principal=sender_principal(tracker),
+            principal=sender.principal,
             text=latest_text(tracker),
             lang=lang,
             reason="out_of_scope",

@@ -33,7 +33,7 @@ def test_a_remote_rasa_is_not_started_here() -> None:
     assert rasa_processes(load_settings(rasa_url="http://rasa.internal:5005")) == []
 
 
-@pytest.mark.parametrize("token", ["s3cret-token"])
+@pytest.mark.parametrize("token", ["s3cret-token-of-the-api"])
 def test_the_api_token_is_passed_on(token: str) -> None:
     (rasa,) = rasa_processes(load_settings(rasa_url="http://127.0.0.1:5005", rasa_auth_token=token))
     assert rasa.argv[-2:] == ["--auth-token", token]

@@ -116,10 +116,24 @@ def earlier_turn(text: str, intent: str, bot_action: str) -> list[dict[str, Any]
     ]
 
 
-def signed(settings: Settings, sender_id: str, principal: Principal | None, lang: str = "zh") -> dict[str, Any]:
-    """Metadata as the chat gateway sends it."""
+def signed(
+    settings: Settings,
+    sender_id: str,
+    principal: Principal | None,
+    lang: str = "zh",
+    *,
+    text: str,
+    openid: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Metadata as the chat gateway sends it with the message `text`."""
     return {
         "lang": lang,
         "channel": "miniprogram",
-        **identity_metadata(settings.bot_metadata_secret, sender_id, principal, None),
+        **identity_metadata(settings.bot_metadata_secret, sender_id, text, principal, openid, now=now),
     }
+
+
+def rasa_headers(settings: Settings) -> dict[str, str]:
+    """What Rasa's action endpoint sends with each call (bot/endpoints.yml)."""
+    return {"X-Actions-Token": settings.bot_actions_token}

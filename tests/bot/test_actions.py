@@ -14,14 +14,19 @@ from core.db import Database
 from core.settings import Settings
 from tests.agencies.builders import make_agency
 from tests.bot.builders import action_call, earlier_turn, entity, signed
-from tests.conftest import AccountFactory
+from tests.conftest import TEST_SECRETS, AccountFactory
 from tests.vouchers.builders import issue, make_enterprise, make_program
 
 Client = TestClient[Any, Any]
 
 
+def as_rasa(client: Client) -> dict[str, str]:
+    """The header Rasa's action endpoint sends (every app of the suite has the suite's token)."""
+    return {"X-Actions-Token": TEST_SECRETS["BOT_ACTIONS_TOKEN"]}
+
+
 async def run(client: Client, call: dict[str, Any], status: int = 200) -> dict[str, Any]:
-    response = await client.post("/bot/actions", json=call)
+    response = await client.post("/bot/actions", json=call, headers=as_rasa(client))
     assert response.status == status, await response.text()
     body: dict[str, Any] = await response.json()
     return body
@@ -46,7 +51,7 @@ def slot_events(result: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_the_endpoint_lists_every_agreed_action(client: Client) -> None:
-    response = await client.get("/bot/actions")
+    response = await client.get("/bot/actions", headers=as_rasa(client))
     names = {a["name"] for a in await response.json()}
     assert {
         "action_answer_policy",
@@ -65,7 +70,9 @@ async def test_the_endpoint_lists_every_agreed_action(client: Client) -> None:
 async def test_an_unknown_action_is_404_and_a_bad_body_400(client: Client) -> None:
     body = await run(client, action_call("action_nope", text="hi", intent="greet"), status=404)
     assert body["action_name"] == "action_nope"
-    bad = await client.post("/bot/actions", data=b"{nope", headers={"Content-Type": "application/json"})
+    bad = await client.post(
+        "/bot/actions", data=b"{nope", headers={"Content-Type": "application/json", **as_rasa(client)}
+    )
     assert bad.status == 400
 
 
@@ -292,7 +299,7 @@ async def test_my_vouchers_for_a_linked_enterprise_user(
             text="我的券什么时候过期",
             intent="my_vouchers",
             sender_id=sender,
-            metadata=signed(settings, sender, principal),
+            metadata=signed(settings, sender, principal, text="我的券什么时候过期"),
             slots={"lang": "zh"},
         ),
     )
@@ -311,7 +318,7 @@ async def test_my_vouchers_asks_an_unknown_sender_to_log_in(client: Client) -> N
 async def test_my_vouchers_ignores_a_forged_identity(client: Client, db: Database, settings: Settings) -> None:
     enterprise_id = await make_enterprise(db)
     honest = Principal(user_id=7, username="", role=Role.ENTERPRISE, enterprise_id=999)
-    forged = signed(settings, "u:7", honest) | {"enterprise_id": str(enterprise_id)}
+    forged = signed(settings, "u:7", honest, text="我的券") | {"enterprise_id": str(enterprise_id)}
     result = await run(
         client,
         action_call(
@@ -443,12 +450,22 @@ async def test_an_invention_with_a_first_office_action_gets_not_eligible_and_pph
 # ---------------------------------------------------------------- when it does not know
 
 
-async def test_clarify_offers_the_two_likeliest_topics_then_a_person(client: Client, db: Database) -> None:
+async def test_clarify_offers_the_two_likeliest_topics_then_a_person(
+    client: Client, db: Database, settings: Settings
+) -> None:
     ranking = [("nlu_fallback", 0.6), ("ask_pph", 0.4), ("ask_priority_exam_conditions", 0.3), ("greet", 0.1)]
+    # An official-account follower with no account: anonymous, but signed by the gateway like every sender.
+    follower = "wx:o-follower"
     first = await run(
         client,
         action_call(
-            "action_clarify", text="加快那个审查的", intent="nlu_fallback", ranking=ranking, slots={"lang": "zh"}
+            "action_clarify",
+            text="加快那个审查的",
+            intent="nlu_fallback",
+            ranking=ranking,
+            slots={"lang": "zh"},
+            sender_id=follower,
+            metadata=signed(settings, follower, None, text="加快那个审查的", openid="o-follower"),
         ),
     )
     payloads = [b["payload"] for b in first["responses"][0]["buttons"]]
@@ -461,6 +478,8 @@ async def test_clarify_offers_the_two_likeliest_topics_then_a_person(client: Cli
             intent="nlu_fallback",
             ranking=ranking,
             slots={"lang": "zh"},
+            sender_id=follower,
+            metadata=signed(settings, follower, None, text="就是那个快的", openid="o-follower"),
             earlier=earlier_turn("加快那个审查的", "nlu_fallback", "action_clarify"),
         ),
     )
@@ -483,7 +502,7 @@ async def test_handoff_opens_one_ticket_per_conversation_that_officials_see(
         text="转人工",
         intent="human_handoff",
         sender_id=sender,
-        metadata=signed(settings, sender, principal),
+        metadata=signed(settings, sender, principal, text="转人工"),
         slots={"lang": "zh"},
         earlier=earlier_turn("我们的专利被人抄了怎么办，对方在外省", "ask_rights_protection", "action_answer_policy"),
     )
@@ -502,10 +521,17 @@ async def test_handoff_opens_one_ticket_per_conversation_that_officials_see(
     assert ticket["transcript"][-1] == "转人工"
 
 
-async def test_out_of_scope_is_recorded_and_answered(client: Client, db: Database) -> None:
+async def test_out_of_scope_is_recorded_and_answered(client: Client, db: Database, settings: Settings) -> None:
+    text = "明天杭州天气怎么样"
     result = await run(
         client,
-        action_call("action_record_unanswered", text="明天杭州天气怎么样", intent="out_of_scope", slots={"lang": "zh"}),
+        action_call(
+            "action_record_unanswered",
+            text=text,
+            intent="out_of_scope",
+            metadata=signed(settings, "u:1", None, text=text),
+            slots={"lang": "zh"},
+        ),
     )
     assert "已记录" in texts(result)
     async with db.transaction() as session:

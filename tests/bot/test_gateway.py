@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 
 from app.factory import create_app
 from bot.gateway import COOL_DOWN_SECONDS, RasaGateway, RasaUnavailable, rendezvous_order, to_replies
-from bot.identity import identity_metadata, verified_principal
+from bot.identity import MAX_AGE_SECONDS, VerifiedSender, identity_metadata, verified_principal, verified_sender
 from core.auth import Principal, Role
 from core.chat import ChatTurn
 from core.db import Database
@@ -119,15 +119,34 @@ def test_a_custom_payload_with_text_is_a_reply_of_its_own() -> None:
 def test_the_identity_sent_to_rasa_is_signed_and_bound_to_the_conversation() -> None:
     secret = "s" * 32
     who = Principal(user_id=5, username="", role=Role.ENTERPRISE, enterprise_id=9)
-    metadata = identity_metadata(secret, "u:5", who, None)
-    assert verified_principal(secret, "u:5", metadata) == Principal(
+    metadata = identity_metadata(secret, "u:5", "我的券", who, None)
+    assert verified_principal(secret, "u:5", "我的券", metadata) == Principal(
         user_id=5, username="", role=Role.ENTERPRISE, enterprise_id=9
     )
-    assert verified_principal(secret, "u:6", metadata) is None  # another conversation
-    assert verified_principal("t" * 32, "u:5", metadata) is None  # another secret
-    assert verified_principal(secret, "u:5", metadata | {"enterprise_id": "10"}) is None  # tampered
-    assert verified_principal(secret, "u:5", metadata, now=time.time() + 2 * 86400) is None  # stale
-    assert verified_principal(secret, "wx:o", identity_metadata(secret, "wx:o", None, "o")) is None  # anonymous
+    assert verified_principal(secret, "u:6", "我的券", metadata) is None  # another conversation
+    assert verified_principal("t" * 32, "u:5", "我的券", metadata) is None  # another secret
+    assert verified_principal(secret, "u:5", "我的券", metadata | {"enterprise_id": "10"}) is None  # tampered
+    assert verified_principal(secret, "u:5", "我的券", metadata, now=time.time() + 2 * 86400) is None  # stale
+    anonymous = identity_metadata(secret, "wx:o", "你好", None, "o")
+    assert verified_principal(secret, "wx:o", "你好", anonymous) is None  # anonymous
+
+
+def test_the_signature_holds_for_its_own_message_and_only_for_minutes() -> None:
+    secret = "s" * 32
+    who = Principal(user_id=5, username="", role=Role.ENTERPRISE, enterprise_id=9)
+    now = time.time()
+    metadata = identity_metadata(secret, "u:5", "  我的券 ", who, None, now=now)
+    # Rasa stores the text stripped: the signature covers the stripped text.
+    assert verified_sender(secret, "u:5", "我的券", metadata, now=now) == VerifiedSender(principal=who, openid="")
+    assert verified_principal(secret, "u:5", "转人工", metadata, now=now) is None  # another message's metadata
+    assert verified_principal(secret, "u:5", "我的券", metadata, now=now + MAX_AGE_SECONDS - 1) == who
+    assert verified_principal(secret, "u:5", "我的券", metadata, now=now + MAX_AGE_SECONDS + 1) is None
+    assert MAX_AGE_SECONDS <= 10 * 60  # minutes, not hours
+    assert verified_principal("", "u:5", "我的券", identity_metadata("", "u:5", "我的券", who, None)) is None
+    # An anonymous follower is a verified sender (it may open a ticket) without a principal.
+    follower = identity_metadata(secret, "wx:o", "转人工", None, "o", now=now)
+    assert verified_sender(secret, "wx:o", "转人工", follower, now=now) == VerifiedSender(principal=None, openid="o")
+    assert verified_sender(secret, "wx:o", "转人工", follower | {"ipa_sig": "\ud800"}, now=now) is None
 
 
 # ---------------------------------------------------------------- fallback

@@ -1,18 +1,24 @@
 """Conversations end to end with the real Rasa: `/api/v1/chat` → gateway → `rasa run` → `/bot/actions` → database.
 
-Starts its own `rasa run --enable-api` (from `.venv-rasa`, with the trained model) whose action endpoint is this
-test's server. Skipped only when there is no trained model or no `.venv-rasa`: `make test` trains first, so
-there it runs.
+Starts one `rasa run` for the module exactly as `make run` does (`app.devrun.rasa_processes`: loopback only, its
+API and REST channel behind `RASA_AUTH_TOKEN`, the actions called with `BOT_ACTIONS_TOKEN`), whose action endpoint
+is each test's server on a port fixed for the module. Skipped only when there is no trained model or no
+`.venv-rasa`: `make test` trains first, so there it runs.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import json
 import os
 import signal
 import socket
+import subprocess
 import time
-from collections.abc import Awaitable, Callable
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +26,19 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from app.devrun import rasa_processes
 from app.factory import create_app
 from core.auth import Role
 from core.db import Database
-from core.settings import Settings
+from core.settings import Settings, load_settings
 from tests.agencies.builders import make_agency
 from tests.conftest import Account, AccountFactory
 from tests.vouchers.builders import issue, make_enterprise, make_program
 
 Client = TestClient[Any, Any]
-MODEL = Path("bot/models/current.tar.gz")
-RASA_BIN = Path(".venv-rasa/bin/rasa")
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "bot" / "models" / "current.tar.gz"
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 STARTUP_SECONDS = 300
 
 pytestmark = pytest.mark.skipif(
@@ -50,20 +58,67 @@ def tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:]
 
 
-async def wait_for_rasa(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
+@dataclass(frozen=True)
+class LiveRasa:
+    url: str
+    port: int
+    token: str
+    # Where its action endpoint points: each test serves the backend on this port.
+    actions_port: int
+
+
+def http_status(url: str, *, data: bytes | None = None) -> int:
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own Rasa
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def wait_for_rasa(rasa: LiveRasa, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                pytest.fail(f"rasa exited with {process.returncode}:\n{tail(log)}")
-            try:
-                async with http.get(f"{url}/status", timeout=aiohttp.ClientTimeout(total=2)) as response:
-                    if response.status == 200 and (await response.json()).get("model_id"):
-                        return
-            except (aiohttp.ClientError, TimeoutError):
-                pass
-            await asyncio.sleep(1)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"rasa exited with {process.returncode}:\n{tail(log)}")
+        with contextlib.suppress(OSError, ValueError):
+            status = f"{rasa.url}/status?token={rasa.token}"
+            with urllib.request.urlopen(status, timeout=2) as response:  # noqa: S310 - our own Rasa
+                if json.loads(response.read()).get("model_id"):
+                    return
+        time.sleep(1)
     pytest.fail(f"rasa was not ready within {STARTUP_SECONDS} s:\n{tail(log)}")
+
+
+@pytest.fixture(scope="module")
+def rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRasa]:
+    port, actions_port = free_port(), free_port()
+    settings = load_settings(rasa_url=f"http://127.0.0.1:{port}", port=actions_port, redis_url=None)
+    (spec,) = rasa_processes(settings)
+    live = LiveRasa(f"http://127.0.0.1:{port}", port, settings.rasa_auth_token, actions_port)
+    log = tmp_path_factory.mktemp("rasa") / "rasa.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - the argv make run uses
+            spec.argv, cwd=ROOT, env={**os.environ, **spec.env}, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_for_rasa(live, process, log)
+        yield live
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+async def backend(rasa: LiveRasa, settings: Settings, aiohttp_client: Callable[..., Awaitable[Client]]) -> Client:
+    """This test's backend on the port Rasa's action endpoint calls, talking to that Rasa."""
+    app = create_app(settings.model_copy(update={"rasa_url": rasa.url, "chat_deadline_seconds": 30.0}))
+    return await aiohttp_client(app, server_kwargs={"port": rasa.actions_port})
 
 
 async def say(client: Client, account: Account, text: str) -> list[dict[str, Any]]:
@@ -78,93 +133,103 @@ def joined(replies: list[dict[str, Any]]) -> str:
     return "\n".join(r["text"] for r in replies)
 
 
+def other_addresses_of_this_host() -> set[str]:
+    """Addresses other than 127.0.0.1 that reach this machine: another loopback one, and the host's own."""
+    found = {"127.0.0.2"}
+    with contextlib.suppress(OSError):
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.add(str(info[4][0]))
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+        found.add(probe.getsockname()[0])
+    return found - {"127.0.0.1", "0.0.0.0"}  # noqa: S104 - excluded, not bound
+
+
+async def test_rasa_answers_only_with_its_token_only_on_loopback_and_calls_the_actions_with_theirs(
+    rasa: LiveRasa, settings: Settings, clean: None, aiohttp_client: Callable[..., Awaitable[Client]]
+) -> None:
+    # Its HTTP API: nothing without the token, a wrong one is no better.
+    assert http_status(f"{rasa.url}/status") == 401
+    assert http_status(f"{rasa.url}/status?token=not-the-token") == 401
+    assert http_status(f"{rasa.url}/conversations/u:1/tracker") == 401
+    assert http_status(f"{rasa.url}/status?token={rasa.token}") == 200
+    # Its REST channel too (Rasa's stock channel would take anyone's message, metadata and all).
+    message = json.dumps({"sender": "u:1", "message": "我的券", "metadata": {"user_id": "1"}}).encode()
+    assert http_status(f"{rasa.url}/webhooks/rest/webhook", data=message) == 401
+    assert http_status(f"{rasa.url}/webhooks/rest/webhook?token=not-the-token", data=message) == 401
+    # Bound to 127.0.0.1 only: every other address of this machine is refused.
+    for address in other_addresses_of_this_host():
+        with socket.socket() as probe:
+            probe.settimeout(2)
+            assert probe.connect_ex((address, rasa.port)) != 0, f"rasa answers on {address}"
+
+    # With its token a message is taken, and its action reaches /bot/actions with the actions token: the
+    # vouchers action answers (asking an unsigned sender to log in) instead of failing.
+    await backend(rasa, settings, aiohttp_client)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{rasa.url}/webhooks/rest/webhook",
+            params={"token": rasa.token},
+            json={"sender": "wx:o-live", "message": "我的券什么时候过期"},
+        ) as response,
+    ):
+        assert response.status == 200
+        replies = await response.json()
+    assert any("登录" in (r.get("text") or "") for r in replies), replies
+
+
 async def test_chinese_and_english_conversations_end_to_end(
+    rasa: LiveRasa,
     settings: Settings,
     clean: None,
     db: Database,
     make_account: AccountFactory,
     aiohttp_client: Callable[..., Awaitable[Client]],
-    tmp_path: Path,
 ) -> None:
-    rasa_url = f"http://127.0.0.1:{free_port()}"
-    app = create_app(settings.model_copy(update={"rasa_url": rasa_url, "chat_deadline_seconds": 30.0}))
-    client = await aiohttp_client(app)
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{client.server.port}/bot/actions"\n')
-    # Only the REST channel, which the gateway talks to.
-    credentials = tmp_path / "credentials.yml"
-    credentials.write_text("rest:\n")
-    log = tmp_path / "rasa.log"
-    with log.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(
-            str(RASA_BIN),
-            "run",
-            "--enable-api",
-            "--port",
-            rasa_url.rsplit(":", 1)[1],
-            "-m",
-            str(MODEL),
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(credentials),
-            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
-            stdout=out,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        await wait_for_rasa(rasa_url, process, log)
-        ready = await (await client.get("/readyz")).json()
-        assert ready["checks"]["rasa"]["status"] == "up"
+    client = await backend(rasa, settings, aiohttp_client)
+    ready = await (await client.get("/readyz")).json()
+    assert ready["checks"]["rasa"]["status"] == "up"
 
-        tianheng = await make_agency(
-            db, name_zh="杭州天衡专利代理事务所（普通合伙）", short_name="天衡专利", region_code="330106", score=98
-        )
-        official = await make_account(Role.OFFICIAL)
-        enterprise_id = await make_enterprise(db)
-        program = await make_program(client, official.headers, name="杭州市知识产权服务券 2026")
-        await issue(client, official.headers, program["id"], enterprise_id)
-        staff = await make_account(Role.ENTERPRISE, enterprise_id=enterprise_id)
+    tianheng = await make_agency(
+        db, name_zh="杭州天衡专利代理事务所（普通合伙）", short_name="天衡专利", region_code="330106", score=98
+    )
+    official = await make_account(Role.OFFICIAL)
+    enterprise_id = await make_enterprise(db)
+    program = await make_program(client, official.headers, name="杭州市知识产权服务券 2026")
+    await issue(client, official.headers, program["id"], enterprise_id)
+    staff = await make_account(Role.ENTERPRISE, enterprise_id=enterprise_id)
 
-        # Chinese: a policy answer with its source, an agency from the live database, the user's own vouchers.
-        timeline = joined(await say(client, staff, "走优先审查发明多久能下来"))
-        assert "45日" in timeline and "来源：" in timeline, timeline
-        found = await say(client, staff, "杭州有没有信用好的做发明专利的代理所")
-        links = [c["link"] for r in found for c in r["cards"]]
-        assert f"pages/agency/detail?id={tianheng}" in links, found
-        mine = joined(await say(client, staff, "我的券什么时候过期"))
-        assert "1张可用服务券" in mine, mine
+    # Chinese: a policy answer with its source, an agency from the live database, the user's own vouchers.
+    timeline = joined(await say(client, staff, "走优先审查发明多久能下来"))
+    assert "45日" in timeline and "来源：" in timeline, timeline
+    found = await say(client, staff, "杭州有没有信用好的做发明专利的代理所")
+    links = [c["link"] for r in found for c in r["cards"]]
+    assert f"pages/agency/detail?id={tianheng}" in links, found
+    mine = joined(await say(client, staff, "我的券什么时候过期"))
+    assert "1张可用服务券" in mine, mine
 
-        # The eligibility form: free-text answers, the questions the rules need, then the verdict.
-        form = [
-            ("我们的发明专利能走优先审查吗", "哪一类"),
-            ("发明", "技术领域"),
-            ("做锂电池的", "国外"),
-            ("不是", "实施"),
-            # Free text the model does not read as another intent (it takes the button's "已经在实施" for a
-            # greeting at the time of writing: reported to the Rasa side).
-            ("已经量产", "第一次审查意见"),
-            ("没有", "结论：符合优先审查条件"),
-        ]
-        for text, expected in form:
-            answer = joined(await say(client, staff, text))
-            assert expected in answer, (text, answer)
-        assert "省级知识产权局或国务院有关部门签署" in answer and "来源：" in answer, answer
+    # The eligibility form: free-text answers, the questions the rules need, then the verdict.
+    form = [
+        ("我们的发明专利能走优先审查吗", "哪一类"),
+        ("发明", "技术领域"),
+        ("做锂电池的", "国外"),
+        ("不是", "实施"),
+        # Free text the model does not read as another intent (it takes the button's "已经在实施" for a
+        # greeting at the time of writing: reported to the Rasa side).
+        ("已经量产", "第一次审查意见"),
+        ("没有", "结论：符合优先审查条件"),
+    ]
+    for text, expected in form:
+        answer = joined(await say(client, staff, text))
+        assert expected in answer, (text, answer)
+    assert "省级知识产权局或国务院有关部门签署" in answer and "来源：" in answer, answer
 
-        # English, same conversation: the reply language follows the message.
-        pph = joined(await say(client, staff, "can I use PPH, we got a US patent"))
-        assert "PPH" in pph and "Source:" in pph, pph
-        vouchers = joined(await say(client, staff, "show me my vouchers"))
-        assert "usable voucher" in vouchers, vouchers
-        # A tapped button sends its payload: the conversation keeps its language.
-        tapped = joined(await say(client, staff, "/ask_priority_exam_timeline"))
-        assert "45 days" in tapped and "Source:" in tapped, tapped
-    finally:
-        if process.returncode is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), timeout=20)
-            except TimeoutError:
-                os.killpg(process.pid, signal.SIGKILL)
-                await process.wait()
+    # English, same conversation: the reply language follows the message.
+    pph = joined(await say(client, staff, "can I use PPH, we got a US patent"))
+    assert "PPH" in pph and "Source:" in pph, pph
+    vouchers = joined(await say(client, staff, "show me my vouchers"))
+    assert "usable voucher" in vouchers, vouchers
+    # A tapped button sends its payload: the conversation keeps its language.
+    tapped = joined(await say(client, staff, "/ask_priority_exam_timeline"))
+    assert "45 days" in tapped and "Source:" in tapped, tapped

@@ -18,8 +18,9 @@ from aiohttp import web
 
 from bench.harness import free_port
 from core.wechat.signature import sign
+from tests.conftest import TEST_SECRETS
 
-WECHAT_TOKEN = "ipa-dev-token"  # the default WECHAT_TOKEN
+WECHAT_TOKEN = TEST_SECRETS["WECHAT_TOKEN"]  # the suite's WECHAT_TOKEN, which every server it starts inherits
 
 
 def wechat_text_xml(openid: str, text: str, msg_id: int, *, created: int | None = None) -> str:

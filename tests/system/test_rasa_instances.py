@@ -1,6 +1,7 @@
-"""Two real Rasa instances behind the backend keep one conversation: the tracker and lock stores are Redis (the
-layout of `bot/endpoints.redis.yml`), the gateway routes the conversation to its instance, and when that instance
-stops the other one carries on from the same tracker — mid-form.
+"""Two real Rasa instances behind the backend keep one conversation: the tracker and lock stores are Redis
+(`bot/endpoints.redis.yml`, started as `make run` starts them: loopback, Rasa's token, the actions token), the
+gateway routes the conversation to its instance, and when that instance stops the other one carries on from the
+same tracker — mid-form.
 
 Skipped only when there is no trained model (`bot/models/current.tar.gz`); `make test` trains before pytest, so
 there it runs. Without `.venv-rasa` next to a model the test fails: that is a broken setup, not a reason to skip.
@@ -13,48 +14,39 @@ import contextlib
 import os
 import signal
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
+from app.devrun import Process, rasa_processes
 from bench.harness import free_port
 from bot.gateway import rendezvous_order
+from core.settings import load_settings
 from tests.support.services import LOGS, ROOT, PrivatePostgres, PrivateRedis
 from tests.support.stack import Stack, running_stack
 
 MODEL = ROOT / "bot" / "models" / "current.tar.gz"
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 STARTUP_SECONDS = 420
+RASA_TOKEN = {"token": os.environ["RASA_AUTH_TOKEN"]}  # the suite's (tests/conftest.py), which the backend sends
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained Rasa model (make -f mk/rasa.mk rasa-train)")
 
 
-def endpoints_file(folder: Path, redis_port: int, actions_url: str) -> Path:
-    path = folder / f"rasa-endpoints-{redis_port}.yml"
-    path.write_text(
-        f'action_endpoint:\n  url: "{actions_url}"\n'
-        f'tracker_store:\n  type: redis\n  url: "127.0.0.1"\n  port: {redis_port}\n  db: 1\n'
-        "  key_prefix: ipassistant\n  record_exp: 3600\n"
-        f'lock_store:\n  type: redis\n  url: "127.0.0.1"\n  port: {redis_port}\n  db: 2\n'
-        "  key_prefix: ipassistant\n  socket_timeout: 5\n"
-    )
-    return path
+def rasa_instances(urls: list[str], redis_url: str, backend_port: int) -> list[Process]:
+    """What `make run` starts for these RASA_URLs with REDIS_URL set (app.devrun), its actions on the backend."""
+    settings = load_settings(rasa_url=",".join(urls), redis_url=redis_url, port=backend_port)
+    return rasa_processes(settings)
 
 
-async def start_rasa(port: int, endpoints: Path) -> asyncio.subprocess.Process:
+async def start_rasa(spec: Process) -> asyncio.subprocess.Process:
     assert RASA_BIN.exists(), "a trained model but no .venv-rasa: make -f mk/rasa.mk rasa-venv"
-    credentials = LOGS / "rasa-credentials.yml"
-    credentials.write_text("rest:\n")
+    port = spec.argv[spec.argv.index("--port") + 1]
     with (LOGS / f"rasa-{port}.log").open("wb") as log:
         return await asyncio.create_subprocess_exec(
-            str(RASA_BIN), "run", "--enable-api", "--port", str(port), "-m", str(MODEL),
-            "--endpoints", str(endpoints), "--credentials", str(credentials),
-            cwd=ROOT, stdout=log, stderr=log, start_new_session=True,
-            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONWARNINGS": "ignore"},
-        )  # fmt: skip
+            *spec.argv, cwd=ROOT, stdout=log, stderr=log, start_new_session=True, env={**os.environ, **spec.env}
+        )
 
 
 async def wait_ready(url: str, process: asyncio.subprocess.Process) -> None:
@@ -64,7 +56,8 @@ async def wait_ready(url: str, process: asyncio.subprocess.Process) -> None:
             if process.returncode is not None:
                 pytest.fail(f"rasa at {url} exited with {process.returncode}; see {LOGS}")
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with http.get(f"{url}/status", timeout=aiohttp.ClientTimeout(total=2)) as response:
+                status, timeout = f"{url}/status", aiohttp.ClientTimeout(total=2)
+                async with http.get(status, params=RASA_TOKEN, timeout=timeout) as response:
                     if response.status == 200 and (await response.json()).get("model_id"):
                         return
             await asyncio.sleep(1)
@@ -89,7 +82,11 @@ async def say(stack: Stack, text: str) -> str:
 
 
 async def tracker_texts(url: str, sender: str) -> list[Any]:
-    async with aiohttp.ClientSession() as http, http.get(f"{url}/conversations/{sender}/tracker") as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{url}/conversations/{sender}/tracker", params=RASA_TOKEN) as response,
+    ):
+        assert response.status == 200, await response.text()
         tracker = await response.json()
     return [event.get("text") for event in tracker.get("events", []) if event.get("event") == "user"]
 
@@ -106,8 +103,8 @@ async def test_a_conversation_moves_to_the_other_rasa_instance_mid_form(
         rasa_url=",".join(urls),
         CHAT_DEADLINE_SECONDS="30",
     ) as stack:
-        endpoints = endpoints_file(LOGS, redis_server.port, f"{stack.url}/bot/actions")
-        instances = [await start_rasa(port, endpoints) for port in ports]
+        backend_port = int(stack.url.rsplit(":", 1)[1])
+        instances = [await start_rasa(spec) for spec in rasa_instances(urls, redis_server.url, backend_port)]
         try:
             await asyncio.gather(*(wait_ready(url, process) for url, process in zip(urls, instances, strict=True)))
             sender = f"u:{stack.world.enterprise_own.user_id}"
