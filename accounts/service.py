@@ -203,6 +203,12 @@ async def resolve_token(app: web.Application, raw: str) -> Principal | None:
     return principal
 
 
+async def is_active_user(session: AsyncSession, user_id: int) -> bool:
+    """Whether the account exists and is not deactivated (an identity signed before a deactivation stops here)."""
+    user = await repository.user_by_id(session, user_id)
+    return user is not None and user.is_active
+
+
 async def me(session: AsyncSession, principal: Principal | None) -> MeOut:
     """The signed-in user's own account."""
     acting = PERMISSIONS.check(principal, Action.READ_OWN_ACCOUNT)

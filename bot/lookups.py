@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pypinyin import lazy_pinyin
 
+from accounts import service as accounts
 from agencies import service as agencies
 from agencies.catalogue import CreditLevel, FieldCode, ServiceCode
 from agencies.schemas import AgencyCard, AgencyPage, SearchQuery
@@ -191,6 +192,10 @@ async def count_write(sender_id: str) -> None:
     """Count one write for the conversation against `ASSISTANT_WRITE_LIMIT_PER_SENDER`; `RateLimited` past it."""
     ctx = current()
     await ctx.limiter.hit_sender(ctx.cache, "assistant_writes", sender_id)
+
+
+async def is_active_user(user_id: int) -> bool:
+    return await accounts.is_active_user(current().session, user_id)
 
 
 async def open_ticket(

@@ -100,9 +100,12 @@ def sender_principal(tracker: Tracker) -> Principal | None:
 
 async def writing_sender(tracker: Tracker) -> VerifiedSender:
     """The sender on whose behalf an action may write now (a ticket, an unanswered question): only one the gateway
-    signed for the latest message (403 otherwise), and only as often as the write limit allows (429)."""
+    signed for the latest message (403 otherwise), whose account, if it names one, still exists and is active, and
+    only as often as the write limit allows (429)."""
     sender = sender_identity(tracker)
     if sender is None:
+        raise SenderNotVerified()
+    if sender.principal is not None and not await lookups.is_active_user(sender.principal.user_id):
         raise SenderNotVerified()
     await lookups.count_write(tracker.sender_id)
     return sender

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from accounts.models import User
 from app.factory import create_app
 from bot.models import ConsultationTicket, UnansweredQuestion
 from core.auth import Principal, Role
@@ -327,3 +328,34 @@ async def test_an_unknown_action_is_404_in_the_contract_shape(client: Client, se
         await client.post(ACTIONS, json=call, headers=rasa_headers(settings)), 404, "action_not_found"
     )
     assert body["action_name"] == "action_nope"
+
+
+# ---------------------------------------------------------------- a signature outlives no account
+
+
+@pytest.mark.parametrize("account", ["deleted", "deactivated"])
+async def test_a_signed_identity_of_an_account_that_is_gone_writes_nothing(
+    client: Client, db: Database, settings: Settings, make_account: AccountFactory, account: str
+) -> None:
+    """Signed for a user id with no live account behind it (deleted since, deactivated since, or never there):
+    refused like an unsigned sender, never a database error."""
+    if account == "deleted":
+        principal = Principal(user_id=987654, username="", role=Role.ENTERPRISE, enterprise_id=None)
+    else:
+        principal, _ = await a_staff_member_with_a_voucher(client, db, make_account)
+        async with db.transaction() as session:
+            await session.execute(update(User).where(User.id == principal.user_id).values(is_active=False))
+    sender = f"u:{principal.user_id}"
+    call = action_call(
+        "action_human_handoff",
+        text="转人工",
+        intent="human_handoff",
+        sender_id=sender,
+        metadata=signed(settings, sender, principal, text="转人工"),
+        slots={"lang": "zh"},
+    )
+    await assert_error(
+        await client.post(ACTIONS, json=call, headers=rasa_headers(settings)), 403, "sender_not_verified"
+    )
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ConsultationTicket)) == 0
