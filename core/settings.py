@@ -70,11 +70,15 @@ class Settings(BaseSettings):
     wechat_appid: str = "wx0000000000000000"
     wechat_secret: str = "dev-secret"
     wechat_aes_key: str | None = None
+    # With WECHAT_AES_KEY set, only encrypted messages are accepted: a plain message's body is not covered by any
+    # signature. True accepts plain ones too, as WeChat's "compatible mode" sends while an account switches over.
+    wechat_compatible_mode: bool = False
     wechat_api_base: AnyUrl = AnyUrl("http://127.0.0.1:8081")
     # WeChat waits 5 s for a passive reply; past this deadline we acknowledge and send the answer later.
     wechat_reply_deadline_seconds: Annotated[float, Field(gt=0, le=4.8)] = 4.5
-    # Signed webhook requests older/newer than this are refused (WeChat's retries reuse the first timestamp).
-    wechat_timestamp_window_seconds: Annotated[int, Field(ge=30)] = 300
+    # Signed webhook requests older/newer than this are refused (WeChat's retries reuse the first timestamp, ~10 s
+    # old at the third delivery); a captured request replays for no longer than this.
+    wechat_timestamp_window_seconds: Annotated[int, Field(ge=30, le=900)] = 300
     # The push outbox sender runs inside the backend; off lets tests drive it by hand.
     wechat_push_worker: bool = True
     wechat_push_poll_seconds: Annotated[float, Field(gt=0)] = 5.0
