@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     # them without the header is a local process (health checks, Rasa calling /bot/actions): no address limit.
     trusted_proxies: str = "127.0.0.1,::1"
 
+    # Who may read /metrics: clients from these networks (comma-separated addresses or CIDR blocks; the client is
+    # found as for the rate limits, so a trusted proxy's X-Forwarded-For counts), or any client sending
+    # `Authorization: Bearer <METRICS_TOKEN>`. Everyone else gets 403.
+    metrics_allow: str = "127.0.0.0/8,::1"
+    metrics_token: Annotated[str, Field(min_length=16)] | None = None
+
     # Search results are cached this long; any write to an agency invalidates them at once.
     search_cache_ttl_seconds: Annotated[int, Field(ge=0)] = 300
     # Answers each process keeps in its own memory (core/nearcache.py), in MiB; 0 turns that layer off.
@@ -145,6 +151,26 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{part!r} is not an IP address") from None
         return ",".join(parts)
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _metrics_networks(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        for part in parts:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
+        return ",".join(parts)
+
+    @property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(part, strict=False) for part in self.metrics_allow.split(",") if part]
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("log_level")
     @classmethod
