@@ -12,7 +12,7 @@ from agencies.credit import CATEGORIES, points_problem
 
 Fen = Annotated[int, Field(ge=0, le=100_000_000, description="integer fen (分)")]
 SortKey = Literal["relevance", "rating", "attorneys", "price"]
-RegionCode = Annotated[str, Field(pattern=r"^\d{6}$", description="GB/T 2260 six-digit code")]
+RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="GB/T 2260 six-digit code")]
 Text200 = Annotated[str, Field(max_length=200)]
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Protocol
 
 import aiohttp
-from aiohttp import web
+from aiohttp import web, web_response
 
 import accounts.routes
 import agencies.routes
@@ -32,6 +32,16 @@ from core.state import API, CACHE, DATABASE, EVENTS, HTTP_CLIENT, METRICS, READI
 API_TITLE = "ip-assistant API"
 API_VERSION = "1.0.0"
 MAX_BODY_BYTES = 2 * 1024 * 1024
+# The `Server` header: a name, no versions (aiohttp's own names Python's and its version).
+SERVER_NAME = "ip-assistant"
+# On every response; the console's pages set a Content-Security-Policy of their own (core.console), kept as it is.
+# The API answers JSON, which loads nothing: its policy allows nothing, and nothing may frame it.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 class Domain(Protocol):
@@ -63,6 +73,9 @@ def create_app(settings: Settings, *, domains: Iterable[Domain] = DOMAINS) -> we
             unit_of_work_middleware,
         ],
     )
+    app.on_response_prepare.append(_security_headers)
+    # aiohttp answers malformed HTTP itself, before any app (or the hook above) sees the request.
+    web_response.SERVER_SOFTWARE = SERVER_NAME  # type: ignore[attr-defined]
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[READINESS_CHECKS] = {}
@@ -106,6 +119,12 @@ def create_app(settings: Settings, *, domains: Iterable[Domain] = DOMAINS) -> we
     app.router.add_get("/metrics", metrics_handler, name="metrics")
     app.router.add_get("/api/v1/openapi.json", openapi_handler, name="openapi")
     return app
+
+
+async def _security_headers(_request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = SERVER_NAME
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
 
 
 async def healthz(_request: web.Request) -> web.Response:

@@ -20,6 +20,24 @@ PREFIX = "/console"
 ASSETS = "assets/"
 IMMUTABLE = "public, max-age=31536000, immutable"
 
+# What the built console loads, and no more: its own scripts, styles and fonts, and the API on this origin; `data:`
+# images (Element Plus's CSS icons) and `blob:` ones (file previews). Styles need 'unsafe-inline': ECharts writes its
+# tooltips as HTML with style attributes. No inline or eval'd script, and no page may frame the console.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
 MISSING_BUILD_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ip-assistant console — not built</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 4em auto; line-height: 1.5">
@@ -53,6 +71,11 @@ class ConsoleSite:
         raise web.HTTPPermanentRedirect(PREFIX + "/")
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
+        response = await self._answer(request)
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        return response
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         index = self.dist / "index.html"
         if not index.is_file():
             return web.Response(text=MISSING_BUILD_PAGE, content_type="text/html", status=503)

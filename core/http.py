@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth import PRINCIPAL, Role, require
 from core.cache import CACHE
 from core.db import DATABASE, UNIT_OF_WORK, UnitOfWork, commit
+from core.digits import ascii_int, is_ascii_digits
 from core.errors import AppError, NotFound, Unauthenticated, ValidationFailed, field_error
 from core.metrics import METRICS
 from core.settings import SETTINGS, Settings
@@ -182,12 +183,18 @@ async def unit_of_work_middleware(request: web.Request, handler: Handler) -> web
     return response
 
 
+# Every id is a positive BIGINT: 18 ASCII digits hold all we ever issue; more (or other digits) name nothing.
+PATH_ID_DIGITS = 18
+
+
 def path_id(request: web.Request, name: str) -> int:
     """An integer id from the path; anything else cannot name a resource, so it is a 404."""
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound(f"no resource with {name} {raw!r}")
-    return int(raw)
+    value = ascii_int(raw, max_digits=PATH_ID_DIGITS)
+    if value is None:
+        shown = raw if len(raw) <= 24 else raw[:24] + "…"
+        raise NotFound(f"no resource with {name} {shown!r}")
+    return value
 
 
 def validation_error(exc: ValidationError, *, prefix: str = "") -> ValidationFailed:
@@ -206,6 +213,26 @@ NUL_MESSAGE = "must not contain the NUL character (U+0000)"
 SURROGATE_MESSAGE = "must be valid Unicode text (no lone surrogate)"
 INT_MESSAGE = "is out of range (a 64-bit integer)"
 INT_LIMIT = 2**63 - 1
+INT_DIGITS = 19  # of INT_LIMIT
+
+
+class _LongInt:
+    """A JSON integer literal longer than any 64-bit value ("-" and 19 digits): read as this marker, never as an
+    int (Python refuses to convert more than 4,300 digits), and reported by field like any value out of range."""
+
+
+_LONG_INT = _LongInt()
+
+
+def _json_int(literal: str) -> int | _LongInt:
+    return _LONG_INT if len(literal) > INT_DIGITS + 1 else int(literal)
+
+
+def _beyond_int_limit(text: str) -> bool:
+    """Whether `text` is an integer (ASCII digits, optionally signed) no 64-bit column holds; `int()` only ever
+    sees 19 digits or fewer."""
+    digits = text.strip().lstrip("+-").lstrip("0")
+    return is_ascii_digits(digits) and (len(digits) > INT_DIGITS or int(digits) > INT_LIMIT)
 
 
 def _encodable(text: str) -> bool:
@@ -218,6 +245,8 @@ def _encodable(text: str) -> bool:
 
 def _unstorable(value: Any, where: str) -> tuple[str, str] | None:
     """(dotted path, why) of the first value no column could hold, or None."""
+    if value is _LONG_INT:
+        return where, INT_MESSAGE
     if isinstance(value, str):
         if "\x00" in value:
             return where, NUL_MESSAGE
@@ -246,10 +275,17 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     if request.content_type != "application/json":
         raise AppError("send the body as JSON (Content-Type: application/json)", code="unsupported_media_type")
     raw = await request.read()
+    # Fixed messages: the parser's own exception text is not part of the contract.
     try:
-        data = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AppError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
+        data = json.loads(raw, parse_int=_json_int) if raw else None
+    except json.JSONDecodeError as exc:
+        raise AppError(
+            f"the body is not valid JSON (line {exc.lineno}, column {exc.colno})", code="invalid_json"
+        ) from None
+    except UnicodeDecodeError:
+        raise AppError("the body is not valid JSON (not UTF-8 text)", code="invalid_json") from None
+    except ValueError:
+        raise AppError("the body is not valid JSON", code="invalid_json") from None
     except RecursionError:  # nested deeper than the parser goes: no request of ours looks like that
         raise AppError("the body is nested too deeply", code="invalid_json") from None
     if not isinstance(data, dict):
@@ -260,17 +296,26 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     if problem is not None:
         raise field_error(problem[0] or "body", problem[1])
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
+    _check_storable(parsed, prefix="")
+    return parsed
+
+
+def _check_storable(parsed: BaseModel, *, prefix: str) -> None:
+    """Refuse what validation turned into an integer no column holds: pydantic also reads "1_000…" or "9…9.0" (a
+    string in a JSON body, or any query value) as an int, of any size."""
+    problem = _unstorable(parsed.model_dump(by_alias=True), "")
+    if problem is not None:
+        raise field_error(f"{prefix}{problem[0]}", problem[1])
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:
     for key, value in request.query.items():
         if "\x00" in value or "\x00" in key:
             raise field_error(f"query.{key}", NUL_MESSAGE)
-        digits = value.strip().lstrip("+-")
-        if digits.isdigit() and len(digits) > 18 and int(digits) > INT_LIMIT:
+        if _beyond_int_limit(value):
             raise field_error(f"query.{key}", INT_MESSAGE)
     data: dict[str, Any] = {}
     for name, info in model.model_fields.items():
@@ -280,9 +325,11 @@ def parse_query(request: web.Request, model: type[M]) -> M:
             continue
         data[key] = values if _is_list(info.annotation) else values[-1]
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, prefix="query.") from None
+    _check_storable(parsed, prefix="query.")
+    return parsed
 
 
 def _is_list(annotation: Any) -> bool:

@@ -1,13 +1,21 @@
-"""Prometheus metrics: request counts and latency histograms per route (the route template, not the raw path)."""
+"""Prometheus metrics: request counts and latency histograms per route (the route template, not the raw path),
+served at `/metrics` only to METRICS_ALLOW (loopback by default) or a METRICS_TOKEN bearer."""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import os
 import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+
+from core.auth import bearer_token
+from core.errors import Forbidden
+from core.ratelimit import client_address
+from core.settings import SETTINGS
 
 
 class Metrics:
@@ -67,7 +75,28 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         metrics.latency.labels(request.method, label).observe(time.perf_counter() - start)
 
 
+def metrics_allowed(request: web.Request) -> bool:
+    """A client in METRICS_ALLOW (loopback by default; found as the rate limits find it, so behind a trusted
+    proxy the address it forwards), or one sending METRICS_TOKEN as its bearer token (compared in constant time).
+    Route counts and latencies map the service for whoever reads them, so the public port does not serve them."""
+    settings = request.app[SETTINGS]
+    token = bearer_token(request)
+    by_token = (
+        settings.metrics_token is not None
+        and token is not None
+        and hmac.compare_digest(token.encode("utf-8", "surrogatepass"), settings.metrics_token.encode())
+    )
+    address = client_address(request) or request.remote
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:  # a Unix socket, or no peer at all
+        return by_token
+    return by_token or any(ip in network for network in settings.metrics_networks)
+
+
 async def metrics_handler(request: web.Request) -> web.Response:
+    if not metrics_allowed(request):
+        raise Forbidden("metrics are served to the addresses in METRICS_ALLOW, or with METRICS_TOKEN")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Several workers share the port: report the sum over all of them, whichever one is asked.
         registry = CollectorRegistry()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 DATA_FILE = Path(__file__).parent / "data" / "regions.json"
 _LEVEL_RANK = {"province": 0, "city": 1, "district": 2}
-_CODE = re.compile(r"^\d{6}$")
+_CODE = re.compile(r"^[0-9]{6}$")  # ASCII: `\d` also matches other scripts' digits
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     # them without the header is a local process (health checks, Rasa calling /bot/actions): no address limit.
     trusted_proxies: str = "127.0.0.1,::1"
 
+    # Who may read /metrics: clients from these networks (comma-separated addresses or CIDR blocks; the client is
+    # found as for the rate limits, so a trusted proxy's X-Forwarded-For counts), or any client sending
+    # `Authorization: Bearer <METRICS_TOKEN>`. Everyone else gets 403.
+    metrics_allow: str = "127.0.0.0/8,::1"
+    metrics_token: Annotated[str, Field(min_length=16)] | None = None
+
     # Search results are cached this long; any write to an agency invalidates them at once.
     search_cache_ttl_seconds: Annotated[int, Field(ge=0)] = 300
     # Answers each process keeps in its own memory (core/nearcache.py), in MiB; 0 turns that layer off.
@@ -98,11 +104,15 @@ class Settings(BaseSettings):
     wechat_appid: str = "wx0000000000000000"
     wechat_secret: str = ""
     wechat_aes_key: str | None = None
+    # With WECHAT_AES_KEY set, only encrypted messages are accepted: a plain message's body is not covered by any
+    # signature. True accepts plain ones too, as WeChat's "compatible mode" sends while an account switches over.
+    wechat_compatible_mode: bool = False
     wechat_api_base: AnyUrl = AnyUrl("http://127.0.0.1:8081")
     # WeChat waits 5 s for a passive reply; past this deadline we acknowledge and send the answer later.
     wechat_reply_deadline_seconds: Annotated[float, Field(gt=0, le=4.8)] = 4.5
-    # Signed webhook requests older/newer than this are refused (WeChat's retries reuse the first timestamp).
-    wechat_timestamp_window_seconds: Annotated[int, Field(ge=30)] = 300
+    # Signed webhook requests older/newer than this are refused (WeChat's retries reuse the first timestamp, ~10 s
+    # old at the third delivery); a captured request replays for no longer than this.
+    wechat_timestamp_window_seconds: Annotated[int, Field(ge=30, le=900)] = 300
     # The push outbox sender runs inside the backend; off lets tests drive it by hand.
     wechat_push_worker: bool = True
     wechat_push_poll_seconds: Annotated[float, Field(gt=0)] = 5.0
@@ -169,6 +179,26 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{part!r} is not an IP address") from None
         return ",".join(parts)
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _metrics_networks(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        for part in parts:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
+        return ",".join(parts)
+
+    @property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(part, strict=False) for part in self.metrics_allow.split(",") if part]
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("log_level")
     @classmethod

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from enterprises.catalogue import Qualification
 
-RegionCode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{5}$")]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 

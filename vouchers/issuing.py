@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Principal
 from core.db import utcnow
+from core.digits import ascii_int
 from core.errors import NotFound, ValidationFailed
 from core.regions import prefix_of
 from enterprises.catalogue import Qualification, at_least
@@ -67,10 +68,10 @@ def parse_issue_csv(text: str) -> tuple[IssueIn, list[int]]:
                 data["credit_code"] = raw
             elif not raw and column == "face_value_fen":
                 continue
-            elif not raw.isdigit() or len(raw) > 13:
+            elif (number := ascii_int(raw, max_digits=13)) is None:
                 problems.append({"line": index, "column": column, "message": "must be a positive whole number"})
             else:
-                data[column] = int(raw)
+                data[column] = number
         if "credit_code" in data and not data["credit_code"]:
             problems.append({"line": index, "column": "credit_code", "message": "is empty"})
             continue

@@ -9,9 +9,8 @@ voucher had been revoked: it went back to the budget, like the rest). So the boo
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies.catalogue import SERVICES, ServiceCode
 from agencies.service import get_agency_summary
 from core.auth import Principal
+from core.csv_export import csv_text
 from core.db import utcnow
 from core.errors import field_error
 from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherProgram
@@ -322,12 +322,8 @@ SERIES_CSV_COLUMNS = ("start", "end", "redeemed_fen", "spent_fen", "budget_fen")
 
 def series_csv(series: SeriesOut) -> str:
     """One row per bucket; dates are China days."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(SERIES_CSV_COLUMNS)
-    for p in series.points:
-        writer.writerow([p.start.isoformat(), p.end.isoformat(), p.redeemed_fen, p.spent_fen, p.budget_fen])
-    return out.getvalue()
+    rows = ([p.start.isoformat(), p.end.isoformat(), p.redeemed_fen, p.spent_fen, p.budget_fen] for p in series.points)
+    return csv_text(SERIES_CSV_COLUMNS, rows)
 
 
 REPORT_CSV_COLUMNS = (
@@ -352,48 +348,45 @@ REPORT_CSV_COLUMNS = (
 
 
 def report_csv(report: ReportOut) -> str:
-    """One table: a `programme` row with the totals, then a row per agency and per service."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(REPORT_CSV_COLUMNS)
+    """One table: a `programme` row with the totals, then a row per agency and per service (names are written
+    formula-safe, see `core.csv_export`)."""
+    return csv_text(REPORT_CSV_COLUMNS, _report_rows(report))
+
+
+def _report_rows(report: ReportOut) -> Iterator[list[object]]:
     t = report.totals
-    writer.writerow(
-        [
-            "programme",
-            report.program_id,
-            report.program_name,
-            t.redemptions,
-            t.redeemed_fen,
-            t.pending_fen,
-            t.delivered_fen,
-            t.settled_fen,
-            t.rejected_fen,
-            t.cancelled,
-            t.cancelled_fen,
-            t.budget_fen,
-            t.issued_fen,
-            t.revoked_returned_fen,
-            t.expired_fen,
-            t.outstanding_fen,
-            t.remaining_budget_fen,
-        ]
-    )
+    yield [
+        "programme",
+        report.program_id,
+        report.program_name,
+        t.redemptions,
+        t.redeemed_fen,
+        t.pending_fen,
+        t.delivered_fen,
+        t.settled_fen,
+        t.rejected_fen,
+        t.cancelled,
+        t.cancelled_fen,
+        t.budget_fen,
+        t.issued_fen,
+        t.revoked_returned_fen,
+        t.expired_fen,
+        t.outstanding_fen,
+        t.remaining_budget_fen,
+    ]
     for section, lines in (("agency", report.by_agency), ("service", report.by_service)):
         for line in lines:
-            writer.writerow(
-                [
-                    section,
-                    line.key,
-                    line.name,
-                    line.redemptions,
-                    line.redeemed_fen,
-                    line.pending_fen,
-                    line.delivered_fen,
-                    line.settled_fen,
-                    line.rejected_fen,
-                    line.cancelled,
-                    line.cancelled_fen,
-                    *([""] * 6),
-                ]
-            )
-    return out.getvalue()
+            yield [
+                section,
+                line.key,
+                line.name,
+                line.redemptions,
+                line.redeemed_fen,
+                line.pending_fen,
+                line.delivered_fen,
+                line.settled_fen,
+                line.rejected_fen,
+                line.cancelled,
+                line.cancelled_fen,
+                *([""] * 6),
+            ]

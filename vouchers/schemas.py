@@ -25,7 +25,7 @@ from vouchers.permissions import TRANSITIONS, Action
 from vouchers.states import RedemptionState, VoucherState
 
 Fen = Annotated[StrictInt, Field(gt=0, le=10**12)]
-RegionCode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{5}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=1000)]
 Evidence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 LongEvidence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]

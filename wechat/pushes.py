@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import service as accounts
 from agencies.service import follower_user_ids
 from core.db import after_commit
+from core.digits import ascii_int
 from core.events import EventBus, RatingChanged, TicketAnswered, VoucherStateChanged
 from core.settings import Settings
 from core.wechat.replies import split_text
@@ -263,7 +264,9 @@ class Pushes:
             if queued:
                 after_commit(session, self._wake)
             return
-        user_id = event.user_id if event.user_id is not None else int(who) if channel == "u" and who.isdigit() else None
+        user_id = event.user_id
+        if user_id is None and channel == "u":
+            user_id = ascii_int(who, max_digits=18)
         if channel != "u" or user_id is None:
             log.warning("answered ticket from an unknown channel: not pushed", extra={"ticket_id": event.ticket_id})
             return

@@ -33,11 +33,12 @@ from core.backoff import Backoff
 from core.cache import Cache, CacheUnavailable
 from core.chat import MENU, ChatButton, ChatReply, ChatTurn, MenuEngine, detect_language
 from core.db import Database
+from core.digits import ascii_int
 from core.ratelimit import RateLimited
 from core.settings import Settings
 from core.state import CACHE, CHAT_ENGINE, DATABASE, SETTINGS
 from core.wechat.client import WeChatClient
-from core.wechat.crypto import CryptoRefused
+from core.wechat.crypto import UNDECRYPTABLE, CryptoRefused
 from core.wechat.exceptions import ReplyCountExceeded, ReplyWindowClosed, WeChatError
 from core.wechat.parsing import Inbound, MalformedMessage, parse_inbound
 from core.wechat.replies import render_text, text_reply_xml
@@ -84,22 +85,41 @@ MENU_KEYS = {
 
 
 class Refused(Exception):
-    def __init__(self, status: int, reason: str) -> None:
+    """A refusal: `reason` is a fixed text, answered as the body; `detail` (what the parser said) is only logged."""
+
+    def __init__(self, status: int, reason: str, *, detail: str = "") -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.detail = detail
 
 
 def _plain(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/plain")
 
 
-def _refuse(request: web.Request, status: int, reason: str) -> web.Response:
+# Query values a log may show; the others (signature, msg_signature, nonce, echostr, openid) are replaced, since a
+# signed query is a credential while its timestamp is fresh, and the openid names a person.
+_LOGGED_QUERY_VALUES = frozenset({"timestamp", "encrypt_type"})
+
+
+def redacted_query(request: web.Request) -> dict[str, str]:
+    return {key: value[:20] if key in _LOGGED_QUERY_VALUES else "…" for key, value in request.query.items()}
+
+
+def _refuse(request: web.Request, refused: Refused) -> web.Response:
     log.warning(
         "wechat request refused",
-        extra={"status": status, "reason": reason, "remote": request.remote, "query": dict(request.query)},
+        extra={
+            "status": refused.status,
+            "reason": refused.reason,
+            "detail": refused.detail,
+            "remote": request.remote,
+            "path": request.path,
+            "query": redacted_query(request),
+        },
     )
-    return _plain(status, reason)
+    return _plain(refused.status, refused.reason)
 
 
 def _check_signed(request: web.Request, settings: Settings) -> None:
@@ -116,7 +136,7 @@ async def verify(request: web.Request) -> web.Response:
     try:
         _check_signed(request, request.app[SETTINGS])
     except Refused as exc:
-        return _refuse(request, exc.status, exc.reason)
+        return _refuse(request, exc)
     return _plain(200, request.query.get("echostr", ""))
 
 
@@ -141,6 +161,8 @@ async def receive(request: web.Request) -> web.Response:
     encrypted = request.query.get("encrypt_type", "raw").lower() == "aes"
     try:
         _check_signed(request, settings)
+        if not encrypted and runtime.safe_mode is not None and not settings.wechat_compatible_mode:
+            raise Refused(403, "plain messages are refused: safe mode accepts encrypted ones only")
         raw = await _read_limited(request)
         try:
             body = raw.decode("utf-8")
@@ -154,13 +176,15 @@ async def receive(request: web.Request) -> web.Response:
                     body, request.query.get("msg_signature", ""), request.query["timestamp"], request.query["nonce"]
                 )
             except CryptoRefused as exc:
-                raise Refused(400 if exc.reason.startswith("undecryptable") else 403, exc.reason) from None
+                raise Refused(400 if exc.reason == UNDECRYPTABLE else 403, exc.reason) from None
         try:
             message = parse_inbound(body)
         except MalformedMessage as exc:
-            raise Refused(400, f"malformed message: {exc}") from None
+            raise Refused(400, "malformed message", detail=str(exc)) from None
+        if not encrypted:
+            await _bind_signed_query(request, message)
     except Refused as exc:
-        return _refuse(request, exc.status, exc.reason)
+        return _refuse(request, exc)
 
     try:
         deadline = started + settings.wechat_reply_deadline_seconds
@@ -175,6 +199,24 @@ async def receive(request: web.Request) -> web.Response:
     if encrypted and runtime.safe_mode is not None:
         xml = runtime.safe_mode.encrypt(xml, request.query["nonce"], str(int(time.time())))
     return web.Response(status=200, text=xml, content_type="application/xml")
+
+
+async def _bind_signed_query(request: web.Request, message: Inbound) -> None:
+    """A plain message's signature covers the query (token, timestamp, nonce), not the body: bind the signed query
+    to the first message it carried. WeChat's retries repeat that message (same sender and MsgId) and pass; another
+    message under it is a captured URL with a body of someone else's choosing, refused. The record lives as long as
+    the dedup record, past every moment the timestamp check still lets the query in."""
+    cache = request.app[CACHE]
+    key = f"wechat:signed:{request.query['signature']}"  # the signature stands for the whole signed query
+    try:
+        if await cache.add(key, message.dedup_key, dedup_ttl(request.app[SETTINGS])):
+            return
+        bound = await cache.get(key)
+    except CacheUnavailable:
+        log.error("cache down: cannot bind a signed query to one message; accepting", extra={"key": message.dedup_key})
+        return
+    if bound is not None and bound != message.dedup_key:
+        raise Refused(403, "this signed query already carried another message")
 
 
 # ---------------------------------------------------------------- answering once
@@ -316,9 +358,9 @@ async def _chosen_payload(cache: Cache, message: Inbound) -> tuple[str, str] | N
     language = str(offered.get("language", "zh"))
     choices = [ChatButton.model_validate(c) for c in offered.get("choices", [])]
     text = message.content.strip()
-    number = message.menu_id or (text if text.isdigit() else "")
-    if number.isdigit() and 1 <= int(number) <= len(choices):
-        return choices[int(number) - 1].payload, language
+    number = ascii_int(message.menu_id or text, max_digits=6)
+    if number is not None and 1 <= number <= len(choices):
+        return choices[number - 1].payload, language
     for choice in choices:
         if text == choice.title:
             return choice.payload, language

@@ -8,7 +8,11 @@ import argparse
 
 def add_chat_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", default="alice", help="who you are: the stand-in derives a fixed openid from it")
-    parser.add_argument("--plain", action="store_true", help="plain mode even when WECHAT_AES_KEY is set")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="plain mode even when WECHAT_AES_KEY is set (the service then refuses it unless WECHAT_COMPATIBLE_MODE)",
+    )
     parser.add_argument(
         "--say", action="append", default=[], metavar="TEXT", help="send this and exit (repeatable); else interactive"
     )

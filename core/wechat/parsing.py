@@ -8,6 +8,8 @@ from xml.parsers.expat import ExpatError
 
 from wechatpy import parse_message
 
+from core.digits import ascii_int
+
 Kind = Literal["text", "event", "other"]
 
 
@@ -48,11 +50,10 @@ def parse_inbound(xml: str) -> Inbound:
     if not openid:
         raise MalformedMessage("missing FromUserName")
     msg_type = _s(raw.get("MsgType")).lower()
-    try:
-        create_time = int(_s(raw.get("CreateTime")) or 0)
-        msg_id = int(_s(raw.get("MsgId")) or 0)
-    except ValueError:
-        raise MalformedMessage("CreateTime and MsgId must be numbers") from None
+    create_time = _number(raw.get("CreateTime"), max_digits=12)
+    msg_id = _number(raw.get("MsgId"), max_digits=20)  # a 64-bit unsigned id
+    if create_time is None or msg_id is None:
+        raise MalformedMessage("CreateTime and MsgId must be numbers")
     base = Inbound(
         kind="other",
         msg_type=msg_type,
@@ -69,6 +70,12 @@ def parse_inbound(xml: str) -> Inbound:
         # Speech recognition turned on for the account: treat it as what the user said.
         return replace(base, kind="text", content=_s(raw.get("Recognition")))
     return base
+
+
+def _number(value: object, *, max_digits: int) -> int | None:
+    """An element's whole number (ASCII digits, bounded); 0 when absent, None when it is something else."""
+    text = _s(value)
+    return ascii_int(text, max_digits=max_digits) if text else 0
 
 
 def _s(value: object) -> str:

@@ -325,7 +325,7 @@ MATRIX: dict[str, Case] = {
 OUTSIDE_API = {
     "GET /healthz": "anyone: liveness",
     "GET /readyz": "anyone: readiness, names dependencies up/down, no secrets",
-    "GET /metrics": "operators: Prometheus text; the reverse proxy keeps it internal (docs/operations.md)",
+    "GET /metrics": "operators: METRICS_ALLOW (loopback) or METRICS_TOKEN, else 403 (tests/core/test_security_headers)",
     "GET /api/v1/openapi.json": "anyone: the API description",
     "GET /wechat": "WeChat servers: URL verification, proven by the signature",
     "POST /wechat": "WeChat servers: messages, proven by the signature (tests/security/test_wechat_xml.py)",

@@ -10,10 +10,14 @@ and derandomized (`FUZZ_EXAMPLES`, default 8 per operation), so a run takes a mi
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +26,8 @@ from typing import Any
 import pytest
 import schemathesis
 from aiohttp.test_utils import TestClient
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from schemathesis import checks
 
 from app.factory import create_app
@@ -44,7 +49,8 @@ def _document() -> dict[str, Any]:
     return openapi_document(app[API], title="ip-assistant API", version="fuzz")
 
 
-schema = schemathesis.openapi.from_dict(_document()).exclude(path="/api/v1/auth/logout", method="POST")
+DOCUMENT = _document()
+schema = schemathesis.openapi.from_dict(DOCUMENT).exclude(path="/api/v1/auth/logout", method="POST")
 
 
 # What every answer must satisfy. Left out on purpose: `positive_data_acceptance` (schema-valid input that a rule
@@ -175,6 +181,104 @@ def test_every_operation_answers_within_its_contract(case: Any, target: Target) 
             params[name] = ids[name]
     headers = {} if "header" in negative else _headers_for(case, target.world)
     case.call_and_validate(base_url=target.url, headers=headers, checks=CHECKS)
+
+
+# ---------------------------------------------------------------- integers in other digits, or too long
+
+# schemathesis only sends integers where the document says integer. People and scripts also send "²", "１２" or
+# "٣" (`str.isdigit()` is true for them; `int()` refuses some and reads others) and numbers longer than Python's
+# 4,300-digit limit for `int()`: every path id must answer 404 and every integer query parameter 422 naming it.
+OTHER_DIGITS = st.characters(categories=("Nd", "No"), exclude_characters="0123456789")
+ASCII_DIGITS = st.text("0123456789", max_size=8)
+
+
+def not_an_integer_we_read() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.text(OTHER_DIGITS, min_size=1, max_size=24),
+        st.tuples(ASCII_DIGITS, OTHER_DIGITS, ASCII_DIGITS).map("".join),  # one foreign digit among ASCII ones
+        st.integers(min_value=10**19, max_value=10**60).map(str),  # past every 64-bit id
+        st.integers(min_value=4_000, max_value=6_000).map(lambda n: "9" * n),  # past int()'s own limit
+    )
+
+
+def _integer_schema(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "integer" or any(option.get("type") == "integer" for option in schema.get("anyOf", []))
+
+
+PATH_IDS = sorted(
+    (method.upper(), path, parameter["name"])
+    for path, operations in DOCUMENT["paths"].items()
+    for method, operation in operations.items()
+    for parameter in operation.get("parameters", [])
+    if parameter["in"] == "path"
+)
+QUERY_INTEGERS = sorted(
+    (method.upper(), path, parameter["name"])
+    for path, operations in DOCUMENT["paths"].items()
+    for method, operation in operations.items()
+    for parameter in operation.get("parameters", [])
+    if parameter["in"] == "query" and _integer_schema(parameter["schema"])
+)
+HOSTILE_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8")) * 2
+_PATH_NAMES = re.compile(r"\{(\w+)\}")
+
+
+def _call(target: Target, method: str, template: str, *, replace: dict[str, str], query: dict[str, str]) -> Any:
+    """The operation as the matrix's allowed actor, with its valid body: only the replaced part is wrong."""
+    ids = _real_ids(target.world)
+    path = template
+    for name in _PATH_NAMES.findall(template):
+        value = replace.get(name, str(ids.get(name, 1)))
+        path = path.replace("{" + name + "}", urllib.parse.quote(value, safe=""))
+    url = f"{target.url}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+    headers = {"Accept": "application/json"}
+    data: bytes | None = None
+    case = MATRIX.get(f"{method} {template}")
+    if case is not None:
+        actor = next((a for a, (status, _code) in case.expect.items() if 200 <= status < 300), "official")
+        account = who(target.world, actor)
+        headers.update(case.extra_headers, **(account.headers if account is not None else {}))
+        if case.body is not None:
+            data, headers["Content-Type"] = json.dumps(case.body(target.world, actor)).encode(), "application/json"
+        elif case.csv is not None:
+            data, headers["Content-Type"] = case.csv.encode(), "text/csv"
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 - our own server
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own server
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.mark.parametrize(("method", "template", "name"), PATH_IDS)
+@settings(max_examples=HOSTILE_EXAMPLES, derandomize=True, deadline=None, database=None)
+@given(value=not_an_integer_we_read())
+@example(value="²").via("the issue's example")
+@example(value="9" * 5_000).via("past int()'s limit")
+def test_a_path_id_in_other_digits_or_too_long_names_nothing(
+    method: str, template: str, name: str, value: str, target: Target
+) -> None:
+    status, body = _call(target, method, template, replace={name: value}, query={})
+    assert (status, body["error"]["code"]) == (404, "not_found"), (value[:40], body)
+
+
+@pytest.mark.parametrize(("method", "template", "name"), QUERY_INTEGERS)
+@settings(max_examples=HOSTILE_EXAMPLES, derandomize=True, deadline=None, database=None)
+@given(value=not_an_integer_we_read())
+@example(value="²" * 19).via("long enough to reach int() before the fix")
+@example(value="9" * 5_000).via("past int()'s limit")
+def test_an_integer_query_parameter_in_other_digits_or_too_long_is_422_naming_it(
+    method: str, template: str, name: str, value: str, target: Target
+) -> None:
+    status, body = _call(target, method, template, replace={}, query={name: value})
+    assert (status, body["error"]["code"]) == (422, "validation_error"), (value[:40], body)
+    assert body["error"]["details"][0]["field"] == f"query.{name}"
+
+
+def test_the_hostile_integer_fuzz_reaches_every_kind_of_integer() -> None:
+    assert len(PATH_IDS) >= 20 and {"agency_id", "voucher_id", "redemption_id", "event_id"} <= {n for *_, n in PATH_IDS}
+    assert {"page", "page_size", "program_id", "limit"} <= {name for *_, name in QUERY_INTEGERS}
 
 
 # ---------------------------------------------------------------- what the fuzzer found, pinned in-process

@@ -59,13 +59,15 @@ def standin(standin_server: TestServer) -> StandIn:
 
 
 @pytest.fixture
-async def settings(settings: Settings, unused_tcp_port: int) -> Settings:
+async def settings(settings: Settings, unused_tcp_port: int, request: pytest.FixtureRequest) -> Settings:
     # The stand-in is started by `standin_server` on this port; settings must exist before it (it reads the AppID).
+    # A test that posts as `wx_plain` gets an app in plain mode: in safe mode plain messages are refused.
+    plain = "wx_plain" in request.fixturenames
     return load_settings(
         **{
             **settings.model_dump(),
             "wechat_api_base": f"http://127.0.0.1:{unused_tcp_port}",
-            "wechat_aes_key": AES_KEY,
+            "wechat_aes_key": None if plain else AES_KEY,
             "wechat_reply_deadline_seconds": DEADLINE,
             "wechat_push_worker": False,
         }
@@ -101,6 +103,7 @@ def wx(client: Client, settings: Settings, standin_server: TestServer) -> WeChat
 
 @pytest.fixture
 def wx_plain(client: Client, settings: Settings, standin_server: TestServer) -> WeChatServer:
+    """WeChat's server in plain mode, posting to our webhook in plain mode (no WECHAT_AES_KEY, see `settings`)."""
     return WeChatServer(
         client.session, str(client.make_url("/wechat")), token=settings.wechat_token, appid=settings.wechat_appid
     )
