@@ -22,9 +22,10 @@ from core.cache import make_cache
 from core.db import Database
 from core.errors import error_middleware
 from core.events import EventBus
-from core.http import Api, openapi_document, unit_of_work_middleware
+from core.http import Api, unit_of_work_middleware
 from core.logs import request_id_middleware
 from core.metrics import Metrics, metrics_handler, metrics_middleware
+from core.openapi import openapi_document
 from core.ratelimit import rate_limit_middleware
 from core.settings import Settings
 from core.state import API, CACHE, DATABASE, EVENTS, HTTP_CLIENT, METRICS, READINESS_CHECKS, SETTINGS

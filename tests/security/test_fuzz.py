@@ -32,7 +32,7 @@ from schemathesis import checks
 
 from app.factory import create_app
 from bench.harness import free_port
-from core.http import openapi_document
+from core.openapi import openapi_document
 from core.settings import load_settings
 from core.state import API
 from tests.security.test_authorization_matrix import MATRIX, who
