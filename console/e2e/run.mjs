@@ -2,6 +2,7 @@
 // the browser tests need arranged through the public API, then the browser tests (node:test + playwright-core driving
 // Debian's Chromium), then the backend stopped. Exit code: the tests'.
 import { spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -37,6 +38,12 @@ const env = {
   WECHAT_API_BASE: 'http://127.0.0.1:9',
   WECHAT_PUSH_WORKER: 'false',
   LOG_LEVEL: 'WARNING',
+  // Throwaway secrets for this run: the backend has no defaults and refuses to start without them.
+  BOT_METADATA_SECRET: randomBytes(32).toString('base64url'),
+  BOT_ACTIONS_TOKEN: randomBytes(32).toString('base64url'),
+  RASA_AUTH_TOKEN: randomBytes(32).toString('base64url'),
+  WECHAT_TOKEN: randomBytes(16).toString('hex'),
+  WECHAT_SECRET: randomBytes(16).toString('hex'),
 }
 
 function cli(...args) {
