@@ -10,6 +10,7 @@ from typing import Protocol
 import aiohttp
 from aiohttp import web, web_response
 
+import accounts.onboarding_routes
 import accounts.routes
 import agencies.routes
 import bot.routes
@@ -53,6 +54,7 @@ class Domain(Protocol):
 
 DOMAINS: tuple[Domain, ...] = (
     accounts.routes,
+    accounts.onboarding_routes,
     agencies.routes,
     bot.routes,
     core.console,
