@@ -65,6 +65,10 @@ class World:
     redemption_other: int  # enterprise 2's, at agency B
     credit_event_id: int
     extra: dict[str, int] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    # An official of another region (the world's records are in Hangzhou, Zhejiang): the in-process security
+    # tests add one, to check every official route out of region.
+    official_out: Who | None = None
     # The incomplete principals: enterprise staff of no enterprise (a mini-program user not yet bound to one),
     # agency staff of no agency, and a deactivated user whose token had been in use.
     enterprise_unbound: Who | None = None
