@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import literal_column, select
+from sqlalchemy import ColumnClause, Select, literal_column, select
 
 from core.auth import NATIONWIDE, NOTHING, Principal, Role, Scope
 from tests.conftest import AccountFactory
@@ -45,8 +45,8 @@ def test_an_official_of_no_region_or_a_record_of_no_region_is_never_covered() ->
     assert Scope.of(official(None)) == NOTHING
     assert not Scope.of(official(None)).covers(region_code="330106")
     assert not Scope.of(official("330100")).covers(agency_id=1)  # where the record is was not said: refused
-    column = literal_column("region_code")
-    assert str(Scope.of(official("330100")).where(agency=column)) == "false"
+    agency: ColumnClause[int] = literal_column("agency_id")
+    assert str(Scope.of(official("330100")).where(agency=agency)) == "false"  # no region column: nothing
 
 
 async def test_each_level_sees_its_own_enterprises(client: Client, make_account: AccountFactory) -> None:
@@ -156,7 +156,9 @@ async def test_credit_events_follow_the_agencys_region(client: Client, make_acco
     assert await refused(edit) == OUTSIDE
 
     # An evaluation file naming an agency outside the region is refused whole, naming the line.
-    rows = f"credit_code,score,evaluated_on\n{local['credit_code']},90,2026-06-30\n{shenzhen['credit_code']},80,2026-06-30\n"
+    rows = "credit_code,score,evaluated_on\n" + "".join(
+        f"{code},{score},2026-06-30\n" for code, score in ((local["credit_code"], 90), (shenzhen["credit_code"], 80))
+    )
     imported = await client.post(
         "/api/v1/agencies/credit-import",
         data=rows.encode(),
@@ -197,5 +199,5 @@ async def test_a_principal_cached_before_regions_reaches_nothing(client: Client,
     response = await client.get("/api/v1/enterprises", headers=hangzhou.headers)
     assert response.status == 200
     assert Scope.of(Principal(user_id=1, username="x", role=Role.OFFICIAL)) == NOTHING
-    stmt = select(literal_column("1")).where(NOTHING.where(region=literal_column("region_code")))
+    stmt: Select[tuple[int]] = select(literal_column("1")).where(NOTHING.where(region=literal_column("region_code")))
     assert "false" in str(stmt).lower() or "0 = 1" in str(stmt)

@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from core.auth import Role
 from core.credit_code import make_credit_code
@@ -41,6 +41,13 @@ class Who:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+
+class Signed(Protocol):
+    """Anything with bearer headers: a `Who`, or the fixtures' `Account`."""
+
+    @property
+    def headers(self) -> dict[str, str]: ...
 
 
 # role, agency_id, enterprise_id -> a logged-in account
@@ -141,14 +148,14 @@ EVIDENCE = {
 }
 
 
-async def create_agency(client: HttpClient, official: Who, **overrides: Any) -> int:
+async def create_agency(client: HttpClient, official: Signed, **overrides: Any) -> int:
     body = await expect(
         await client.post("/api/v1/agencies", json=agency_body(**overrides), headers=official.headers), 201
     )
     return int(body["id"])
 
 
-async def create_enterprise(client: HttpClient, official: Who) -> int:
+async def create_enterprise(client: HttpClient, official: Signed) -> int:
     headers = official.headers
     body = await expect(await client.post("/api/v1/enterprises", json=enterprise_body(), headers=headers), 201)
     enterprise_id = int(body["id"])
