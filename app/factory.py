@@ -18,6 +18,7 @@ import core.console
 import enterprises.routes
 import vouchers.routes
 import wechat.routes
+from app import account_pushes
 from core.auth import auth_middleware
 from core.cache import make_cache
 from core.db import Database
@@ -111,6 +112,7 @@ def create_app(settings: Settings, *, domains: Iterable[Domain] = DOMAINS) -> we
         if setup is not None:
             setup(app)
 
+    account_pushes.setup(app)
     api.add_to(app)
     openapi = openapi_document(api, title=API_TITLE, version=API_VERSION)
 
