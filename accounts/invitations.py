@@ -46,7 +46,8 @@ class NotYourAgency(Forbidden):
     code = "not_your_agency"
 
 
-def _hash(code: str) -> str:
+def hash_of_code(code: str) -> str:
+    """What is stored of an invitation code."""
     return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
@@ -94,7 +95,7 @@ async def invite(
     now = utcnow()
     invitation = AgencyInvitation(
         agency_id=agency.id,
-        code_hash=_hash(code),
+        code_hash=hash_of_code(code),
         invitee_name=body.invitee_name.strip(),
         created_by=acting.user_id,
         created_at=now,
@@ -180,7 +181,8 @@ async def accept(
     elif body.username is not None and await repository.username_taken(session, body.username):
         raise Conflict(f"username {body.username!r} is taken", code="username_taken")
     now = utcnow()
-    invitation = await session.scalar(select(AgencyInvitation).where(AgencyInvitation.code_hash == _hash(body.code)))
+    wanted = hash_of_code(body.code)
+    invitation = await session.scalar(select(AgencyInvitation).where(AgencyInvitation.code_hash == wanted))
     if invitation is None or _state(invitation, now) != "open":
         raise InvitationInvalid("this invitation code is unknown, used, withdrawn or expired; ask for a new one")
     if user is None:
