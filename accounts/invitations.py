@@ -33,7 +33,7 @@ from core.errors import Conflict, Forbidden, NotFound, field_error
 from core.settings import Settings
 
 # The console's page that takes the code from the link.
-ACCEPT_PAGE = "/console/#/join?code="
+ACCEPT_PAGE = "/console/join?code="
 
 
 class InvitationInvalid(Conflict):

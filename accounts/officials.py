@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit, repository
 from accounts.audit import AuditAction
-from accounts.errors import BadCredentials
 from accounts.models import User
 from accounts.passwords import hash_password, verify_password
 from accounts.permissions import PERMISSIONS, Action, check_admin
@@ -135,7 +134,8 @@ async def change_own_password(
     if user is None or user.password_hash is None:
         raise Conflict("this account signs in with WeChat and has no password", code="no_password")
     if not await verify_password(user.password_hash, body.current_password):
-        raise BadCredentials("the current password is wrong", details={"field": "current_password"})
+        # 422, not 401: the session is fine, a field of the form is wrong.
+        raise field_error("current_password", "the current password is wrong", code="wrong_password")
     if body.new_password == body.current_password:
         raise field_error("new_password", "choose a password different from the current one")
     user.password_hash = await hash_password(body.new_password)

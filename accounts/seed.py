@@ -144,7 +144,7 @@ async def seed_onboarding(session: AsyncSession, password: str, enterprise_id: i
         )
     lines.append(
         f"invitation to agency {agency_staff.agency_id}: code {DEMO_INVITATION_CODE} "
-        f"(/console/#/join?code={DEMO_INVITATION_CODE})"
+        f"(/console/join?code={DEMO_INVITATION_CODE})"
     )
     return lines
 

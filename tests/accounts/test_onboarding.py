@@ -390,7 +390,7 @@ async def test_users_change_their_own_password(client: Client, make_account: Acc
         json={"current_password": "not-it-at-all", "new_password": "new-passphrase-1"},
         headers=official.headers,
     )
-    assert (wrong.status, (await wrong.json())["error"]["code"]) == (401, "bad_credentials")
+    assert (wrong.status, (await wrong.json())["error"]["code"]) == (422, "wrong_password")
     short = await client.post(
         "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": "short"}, headers=official.headers
     )
