@@ -317,21 +317,7 @@ async def reject(
     membership, enterprise = await _decidable(session, acting, membership_id)
     if membership.status != "pending":
         raise NotPending(f"membership {membership_id} is {membership.status}, not pending")
-    membership.status = "rejected"
-    membership.decided_at = utcnow()
-    membership.decided_by = acting.user_id
-    membership.reason = body.reason
-    await session.flush()
-    await audit.record(
-        session,
-        AuditAction.BINDING_REJECTED,
-        actor=acting,
-        region_code=enterprise.region_code,
-        subject_user_id=membership.user_id,
-        enterprise_id=enterprise.id,
-        note=body.reason,
-    )
-    await publish_decision(session, membership.user_id, enterprise.name, "rejected", body.reason)
+    await _close(session, acting, membership, enterprise, "rejected", body.reason)
     return (await _out(session, [membership]))[0]
 
 
@@ -345,27 +331,39 @@ async def remove(
         raise Conflict(f"membership {membership_id} is {membership.status}, not approved", code="membership_not_active")
     if membership.user_id == acting.user_id:
         raise Conflict("an administrator cannot remove themselves; ask an official", code="cannot_remove_self")
-    membership.status = "removed"
-    membership.decided_at = utcnow()
-    membership.decided_by = acting.user_id
-    membership.reason = body.reason
     user = await repository.user_by_id(session, membership.user_id)
     assert user is not None
     user.enterprise_id = None
     user.is_admin = False
-    await session.flush()
     await repository.forget_cached_principals(session, cache, user.id)
+    await _close(session, acting, membership, enterprise, "removed", body.reason)
+    return (await _out(session, [membership]))[0]
+
+
+async def _close(
+    session: AsyncSession,
+    acting: Principal,
+    membership: EnterpriseMembership,
+    enterprise: EnterpriseSummary,
+    status: str,
+    reason: str,
+) -> None:
+    """A binding rejected or ended, with the reason: recorded, audited, and the user told."""
+    membership.status = status
+    membership.decided_at = utcnow()
+    membership.decided_by = acting.user_id
+    membership.reason = reason
+    await session.flush()
     await audit.record(
         session,
-        AuditAction.STAFF_REMOVED,
+        AuditAction.BINDING_REJECTED if status == "rejected" else AuditAction.STAFF_REMOVED,
         actor=acting,
         region_code=enterprise.region_code,
-        subject_user_id=user.id,
+        subject_user_id=membership.user_id,
         enterprise_id=enterprise.id,
-        note=body.reason,
+        note=reason,
     )
-    await publish_decision(session, user.id, enterprise.name, "removed", body.reason)
-    return (await _out(session, [membership]))[0]
+    await publish_decision(session, membership.user_id, enterprise.name, status, reason)
 
 
 async def verify_enterprise(
@@ -407,12 +405,7 @@ async def verify_enterprise(
         if body.decision == "verified":
             await _approve(session, cache, acting, membership, "enterprise verified")
         else:
-            membership.status = "rejected"
-            membership.decided_at = utcnow()
-            membership.decided_by = acting.user_id
-            membership.reason = body.reason
-            await session.flush()
-            await publish_decision(session, membership.user_id, enterprise.name, "rejected", body.reason)
+            await _close(session, acting, membership, enterprise, "rejected", body.reason)
     return VerificationOut(
         enterprise_id=enterprise.id, verification=enterprise.verification, memberships=await _out(session, pending)
     )

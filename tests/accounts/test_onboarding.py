@@ -183,6 +183,12 @@ async def test_a_rejected_registration_rejects_its_binding_with_the_reason(
     mine = await expect(await client.get("/api/v1/me/enterprise-binding", headers=registrant), 200)
     assert (mine["status"], mine["reason"]) == ("rejected", reason)
     assert (await expect(await client.get("/api/v1/me", headers=registrant), 200))["enterprise_id"] is None
+    assert await audit_actions(db) == [
+        "enterprise_registered",
+        "binding_requested",
+        "enterprise_rejected",
+        "binding_rejected",
+    ]
 
 
 async def test_bad_binding_input_is_refused_clearly_and_changes_nothing(
