@@ -9,6 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import AuthToken, User
+from core.cache import Cache
+from core.db import after_commit, utcnow
 
 
 async def user_by_id(session: AsyncSession, user_id: int) -> User | None:
@@ -85,17 +87,35 @@ async def revoke_token(session: AsyncSession, token_hash: str, at: dt.datetime) 
     )
 
 
-async def revoke_tokens_of_user(session: AsyncSession, user_id: int, at: dt.datetime) -> list[str]:
-    """Revoke every unrevoked token of the user; the hashes of those revoked now."""
+async def revoke_tokens_of_user(
+    session: AsyncSession, user_id: int, at: dt.datetime, keep: int | None = None
+) -> list[str]:
+    """Revoke every unrevoked token of the user (but the token `keep`); the hashes of those revoked now."""
+    live = [AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None)]
+    if keep is not None:
+        live.append(AuthToken.id != keep)
+    hashes = list((await session.scalars(select(AuthToken.token_hash).where(*live))).all())
+    if hashes:
+        await session.execute(update(AuthToken).where(*live).values(revoked_at=at))
+    return hashes
+
+
+async def forget_cached_principals(session: AsyncSession, cache: Cache, user_id: int) -> None:
+    """Once this transaction commits, drop the principal cached for each live token of the user, so the next
+    request with any of them resolves the account as it is now (its enterprise, agency, region, role)."""
     hashes = list(
         (
             await session.scalars(
-                select(AuthToken.token_hash).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+                select(AuthToken.token_hash).where(
+                    AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None), AuthToken.expires_at > utcnow()
+                )
             )
         ).all()
     )
-    if hashes:
-        await session.execute(
-            update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None)).values(revoked_at=at)
-        )
-    return hashes
+    if not hashes:
+        return
+
+    async def forget() -> None:
+        await cache.delete(*(f"token:{digest}" for digest in hashes))
+
+    after_commit(session, forget)

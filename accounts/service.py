@@ -12,13 +12,14 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import repository, throttle
+from accounts import audit, repository, throttle
 from accounts.errors import BadCredentials
 from accounts.models import AuthToken, User
 from accounts.passwords import hash_password, verify_password
 from accounts.permissions import PERMISSIONS, Action
 from accounts.schemas import MeOut, NewUser
-from core.auth import Principal, Role
+from core import regions
+from core.auth import NATIONWIDE, Principal, Role
 from core.cache import Cache
 from core.db import Database, UnitOfWork, after_commit, utcnow
 from core.errors import Conflict, NotFound, field_error
@@ -40,6 +41,8 @@ def principal_for(user: User, token_id: int | None = None) -> Principal:
         agency_id=user.agency_id,
         enterprise_id=user.enterprise_id,
         token_id=token_id,
+        region_code=user.region_code,
+        is_admin=user.is_admin,
     )
 
 
@@ -51,6 +54,8 @@ def me_of(user: User) -> MeOut:
         role=Role(user.role),
         agency_id=user.agency_id,
         enterprise_id=user.enterprise_id,
+        region_code=user.region_code,
+        is_admin=user.is_admin,
     )
 
 
@@ -63,6 +68,10 @@ async def create_user(session: AsyncSession, new: NewUser) -> User:
         raise field_error("agency_id", "only agency staff belong to an agency")
     if new.role is not Role.ENTERPRISE and new.enterprise_id is not None:
         raise field_error("enterprise_id", "only enterprise staff belong to an enterprise")
+    if new.role is not Role.OFFICIAL and new.region_code is not None:
+        raise field_error("region_code", "only officials belong to a region")
+    if new.region_code is not None and new.region_code != NATIONWIDE and not regions.is_valid_code(new.region_code):
+        raise field_error("region_code", f"{new.region_code} is not a known region code")
     # Hashed before querying: a session that has not touched the database yet holds no connection while argon2 runs.
     password_hash = await hash_password(new.password)
     if await repository.username_taken(session, new.username):
@@ -74,6 +83,8 @@ async def create_user(session: AsyncSession, new: NewUser) -> User:
         display_name=new.display_name or new.username,
         agency_id=new.agency_id,
         enterprise_id=new.enterprise_id,
+        region_code=(new.region_code or NATIONWIDE) if new.role is Role.OFFICIAL else None,
+        is_admin=new.is_admin,
     )
     session.add(user)
     try:
@@ -145,7 +156,12 @@ async def logout(session: AsyncSession, cache: Cache, principal: Principal | Non
 
 
 async def deactivate_user(
-    session: AsyncSession, cache: Cache, *, username: str | None = None, user_id: int | None = None
+    session: AsyncSession,
+    cache: Cache,
+    *,
+    username: str | None = None,
+    user_id: int | None = None,
+    actor: Principal | None = None,
 ) -> User:
     """Stop an account, named by its user name or (a mini-program user has none) its id: it can no longer log in,
     and every token it holds stops working at once — revoked here and, once this commits, dropped from the token
@@ -161,6 +177,14 @@ async def deactivate_user(
     user.is_active = False
     revoked = await repository.revoke_tokens_of_user(session, user.id, utcnow())
     await session.flush()
+    await audit.record(
+        session,
+        audit.AuditAction.USER_DEACTIVATED,
+        actor=actor,
+        region_code=await audit.region_of_user(session, user),
+        subject_user_id=user.id,
+        note="from the command line" if actor is None else "",
+    )
 
     async def forget() -> None:
         await cache.delete(*(f"token:{digest}" for digest in revoked))
@@ -197,6 +221,8 @@ async def resolve_token(app: web.Application, raw: str) -> Principal | None:
             "agency_id": principal.agency_id,
             "enterprise_id": principal.enterprise_id,
             "token_id": principal.token_id,
+            "region_code": principal.region_code,
+            "is_admin": principal.is_admin,
             "expires_at": token.expires_at.isoformat(),
         }
         await cache.set(f"token:{digest}", json.dumps(payload), ttl)

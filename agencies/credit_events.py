@@ -11,7 +11,7 @@ from agencies.credit import CATEGORIES, compute_score, level_for
 from agencies.errors import AlreadyReversed, CreditEventNotFound, NotReversible
 from agencies.lookup import existing_agency
 from agencies.models import Agency, CreditEvent, RatingHistory
-from agencies.permissions import PERMISSIONS, Action, check_own_agency
+from agencies.permissions import PERMISSIONS, Action, check_agency_region, check_own_agency
 from agencies.schemas import CreditEventIn, CreditEventOut, CreditEventResult, CreditRecord, ReverseIn
 from agencies.search import invalidate_search
 from agencies.serialisers import rating_out
@@ -122,6 +122,7 @@ async def record_event(
     """An official records a deduction or bonus; the score and level follow in the same transaction."""
     acting = PERMISSIONS.check(principal, Action.RECORD_CREDIT)
     agency = await existing_agency(session, agency_id, for_update=True)
+    check_agency_region(acting, Action.RECORD_CREDIT, agency.id, agency.region_code)
     event = CreditEvent(
         agency_id=agency.id,
         points=body.points,
@@ -151,6 +152,7 @@ async def reverse_event(
     """Withdraw an event by recording its opposite (events are never deleted); the rating is recomputed."""
     acting = PERMISSIONS.check(principal, Action.RECORD_CREDIT)
     agency = await existing_agency(session, agency_id, for_update=True)
+    check_agency_region(acting, Action.RECORD_CREDIT, agency.id, agency.region_code)
     original = await repository.event(session, agency_id, event_id)
     if original is None:
         raise CreditEventNotFound(f"agency {agency_id} has no credit event {event_id}")
@@ -190,6 +192,7 @@ async def credit_record(session: AsyncSession, principal: Principal | None, agen
     acting = PERMISSIONS.check(principal, Action.READ_CREDIT_RECORD)
     check_own_agency(acting, Action.READ_CREDIT_RECORD, agency_id)
     agency = await existing_agency(session, agency_id)
+    check_agency_region(acting, Action.READ_CREDIT_RECORD, agency.id, agency.region_code)
     events = await repository.events_of(session, agency_id)
     reversed_by = {e.reverses_event_id: e.id for e in events if e.reverses_event_id is not None}
     return CreditRecord(

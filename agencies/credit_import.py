@@ -28,6 +28,7 @@ from agencies.search import invalidate_search
 from core.auth import Principal
 from core.cache import Cache
 from core.credit_code import credit_code_problem
+from core.permissions import OutsideJurisdiction
 
 IMPORT_COLUMNS = ("credit_code", "name", "score", "level", "evaluated_on", "reference_doc")
 IMPORT_REQUIRED = ("credit_code", "score", "evaluated_on")
@@ -182,6 +183,17 @@ def _check_against_records(rows: list[_ImportRow], agencies: dict[str, Agency]) 
 # ---------------------------------------------------------------- applying it
 
 
+def _check_jurisdiction(acting: Principal, rows: list[_ImportRow], agencies: dict[str, Agency]) -> None:
+    """All or none: 403 `outside_jurisdiction` naming every line whose agency is outside the official's region."""
+    scope = PERMISSIONS.scope(acting, Action.IMPORT_RESULTS)
+    outside = [row.line for row in rows if not scope.covers(region_code=agencies[row.credit_code].region_code)]
+    if outside:
+        raise OutsideJurisdiction(
+            f"lines {', '.join(map(str, outside))} name agencies outside your jurisdiction; nothing was imported",
+            details={"lines": outside, "your_region": acting.region_code},
+        )
+
+
 async def import_results(session: AsyncSession, cache: Cache, principal: Principal | None, raw: bytes) -> ImportResult:
     """Import an official evaluation result file: all rows or none. Each row becomes the agency's new baseline:
     the credit events recorded so far are part of that evaluation, later events count on top of it."""
@@ -190,6 +202,7 @@ async def import_results(session: AsyncSession, cache: Cache, principal: Princip
     found = await repository.by_credit_codes(session, [row.credit_code for row in rows], for_update=True)
     agencies = {agency.credit_code: agency for agency in found}
     _check_against_records(rows, agencies)
+    _check_jurisdiction(acting, rows, agencies)
     last_ids = await repository.last_event_ids(session, [agency.id for agency in agencies.values()])
     out: list[ImportRowOut] = []
     changed = 0

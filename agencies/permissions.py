@@ -70,9 +70,17 @@ STAFF_EDITABLE_FIELDS = frozenset(
 
 
 def check_own_agency(acting: Principal, action: Action, agency_id: int) -> None:
-    """403 when `acting` may do `action` only on its own agency and `agency_id` is another one."""
+    """403 when `acting` may do `action` only on its own agency and `agency_id` is another one. Officials act on
+    the agencies of their region: `check_agency_region`, once the agency is loaded."""
+    if acting.is_official:
+        return
     if not PERMISSIONS.scope(acting, action).covers(agency_id=agency_id):
         raise NotYourAgency("agency staff may act only on their own agency")
+
+
+def check_agency_region(acting: Principal, action: Action, agency_id: int, region_code: str) -> None:
+    """403 `outside_jurisdiction` when an official acts on an agency registered outside their region."""
+    PERMISSIONS.check_region(acting, action, region_code, f"agency {agency_id}")
 
 
 def check_patch_fields(principal: Principal, fields: set[str]) -> None:

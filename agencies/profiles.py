@@ -18,6 +18,7 @@ from agencies.permissions import (
     REGULATED_FIELDS,
     STAFF_EDITABLE_FIELDS,
     Action,
+    check_agency_region,
     check_own_agency,
     check_patch_fields,
 )
@@ -141,6 +142,7 @@ def _check_branches(branches: Sequence[BranchIn]) -> None:
 async def register(session: AsyncSession, cache: Cache, principal: Principal | None, body: AgencyIn) -> AgencyDetail:
     """An official registers an agency; it starts at full marks (100, level A)."""
     acting = PERMISSIONS.check(principal, Action.REGISTER)
+    PERMISSIONS.check_region(acting, Action.REGISTER, body.region_code, "the agency")
     _check_credit_code(body.credit_code)
     _check_region("region_code", body.region_code)
     _check_branches(body.branches)
@@ -252,6 +254,9 @@ async def update(
     agency = await repository.get_full(session, agency_id, for_update=True)
     if agency is None:
         raise AgencyNotFound(agency_id)
+    check_agency_region(acting, Action.EDIT_PROFILE, agency.id, agency.region_code)
+    if "region_code" in sent and patch.region_code is not None:
+        check_agency_region(acting, Action.EDIT_PROFILE, agency.id, patch.region_code)
     await _check_patch(session, agency, patch)
     _apply_patch(agency, patch, sent)
     agency.updated_at = utcnow()

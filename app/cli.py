@@ -82,6 +82,8 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
             display_name=args.display_name or "",
             agency_id=args.agency_id,
             enterprise_id=args.enterprise_id,
+            region_code=args.region,
+            is_admin=args.admin,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -178,6 +180,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandRunner]]:
     create.add_argument("--display-name")
     create.add_argument("--agency-id", type=int)
     create.add_argument("--enterprise-id", type=int)
+    create.add_argument("--region", help="officials: jurisdiction code (province/city/district); 000000 = nationwide")
+    create.add_argument(
+        "--admin", action="store_true", help="administrator of the region's officials, or of the agency/enterprise"
+    )
     runners["create-user"] = _create_user
 
     deactivate = sub.add_parser("deactivate-user", help="stop an account: no more logins, its tokens revoked")

@@ -22,6 +22,7 @@ async def seed(settings: Settings, *, agencies: int) -> int:
     try:
         await _seed_agencies(db, agencies)
         await _seed_vouchers(db)
+        await _seed_onboarding(db)
     finally:
         await db.dispose()
     # Cached search results of a running server must not hide the new rows.
@@ -49,3 +50,17 @@ async def _seed_vouchers(db: Database) -> None:
         lines = await seed_vouchers(session, DEMO_PASSWORD)
     for line in lines:
         print(f"seed: vouchers: {line}")
+
+
+async def _seed_onboarding(db: Database) -> None:
+    from sqlalchemy import select
+
+    from accounts.models import User
+    from accounts.seed import seed_onboarding
+
+    async with db.transaction() as session:
+        staff = await session.scalar(select(User).where(User.username == "enterprise_demo"))
+        assert staff is not None and staff.enterprise_id is not None
+        lines = await seed_onboarding(session, DEMO_PASSWORD, staff.enterprise_id)
+    for line in lines:
+        print(f"seed: onboarding: {line}")

@@ -10,6 +10,7 @@ from typing import Protocol
 import aiohttp
 from aiohttp import web, web_response
 
+import accounts.onboarding_routes
 import accounts.routes
 import agencies.routes
 import bot.routes
@@ -17,6 +18,7 @@ import core.console
 import enterprises.routes
 import vouchers.routes
 import wechat.routes
+from app import account_pushes
 from core.auth import auth_middleware
 from core.cache import make_cache
 from core.db import Database
@@ -53,6 +55,7 @@ class Domain(Protocol):
 
 DOMAINS: tuple[Domain, ...] = (
     accounts.routes,
+    accounts.onboarding_routes,
     agencies.routes,
     bot.routes,
     core.console,
@@ -109,6 +112,7 @@ def create_app(settings: Settings, *, domains: Iterable[Domain] = DOMAINS) -> we
         if setup is not None:
             setup(app)
 
+    account_pushes.setup(app)
     api.add_to(app)
     openapi = openapi_document(api, title=API_TITLE, version=API_VERSION)
 

@@ -13,9 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
-from sqlalchemy import ColumnElement, SQLColumnExpression, false, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, false, true
 
 from core.errors import Forbidden, Unauthenticated
+from core.regions import code_range, prefix_of
+
+# The region code of a national official: every province's records are in their jurisdiction.
+NATIONWIDE = "000000"
 
 
 class Role(enum.StrEnum):
@@ -32,6 +36,10 @@ class Principal:
     agency_id: int | None = None
     enterprise_id: int | None = None
     token_id: int | None = None
+    # Officials: the region they belong to (province, city or district code; `NATIONWIDE` for the whole country).
+    region_code: str | None = None
+    # The administrator of their enterprise or agency (approves staff, invites), or officials' administrator.
+    is_admin: bool = False
 
     @property
     def is_official(self) -> bool:
@@ -40,48 +48,91 @@ class Principal:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Whose records a principal may reach: every agency's and enterprise's, one agency's, one enterprise's, or none.
+    """Whose records a principal may reach: every agency's and enterprise's (within a region, for officials), one
+    agency's, one enterprise's, or none.
 
-    A missing owner narrows, never widens: agency staff without an agency, and enterprise staff without an enterprise
-    (a mini-program user not yet bound to one), reach nothing. Repositories filter with `where` and detail checks ask
-    `covers`, so no caller can turn "no id" into "no filter". Records a user owns (tickets, follows, consents) are
-    filtered by the user's id, which every principal has.
+    A missing owner narrows, never widens: agency staff without an agency, enterprise staff without an enterprise
+    (a mini-program user not yet bound to one) and an official without a region reach nothing. Repositories filter
+    with `where` and detail checks ask `covers`, so no caller can turn "no id" into "no filter". A scope limited to
+    a region (`region`, a code prefix) covers a record only when the record's region code is given and inside it:
+    a caller that forgets to say where a record is gets a refusal, never everything. Records a user owns (tickets,
+    follows, consents) are filtered by the user's id, which every principal has.
     """
 
     everything: bool = False
     agency_id: int | None = None
     enterprise_id: int | None = None
+    # The code prefix of an official's jurisdiction ("33": Zhejiang, "3301": Hangzhou); None: not limited.
+    region: str | None = None
 
     @classmethod
     def of(cls, principal: Principal) -> Scope:
-        """Officials oversee every agency and enterprise; staff reach their own one, or nothing without it."""
+        """Officials oversee the agencies and enterprises of their region and below; staff reach their own one, or
+        nothing without it."""
         if principal.role is Role.OFFICIAL:
-            return EVERYTHING
+            return cls.jurisdiction(principal.region_code)
         if principal.role is Role.AGENCY and principal.agency_id is not None:
             return cls(agency_id=principal.agency_id)
         if principal.role is Role.ENTERPRISE and principal.enterprise_id is not None:
             return cls(enterprise_id=principal.enterprise_id)
         return NOTHING
 
-    def covers(self, *, agency_id: int | None = None, enterprise_id: int | None = None) -> bool:
-        """Whether a record of this agency and/or enterprise is within the scope."""
-        if self.everything:
+    @classmethod
+    def jurisdiction(cls, region_code: str | None) -> Scope:
+        """An official's scope: the whole country, a region and below, or nothing for an official of no region."""
+        if region_code is None:
+            return NOTHING
+        if region_code == NATIONWIDE:
+            return EVERYTHING
+        return cls(everything=True, region=prefix_of(region_code))
+
+    @property
+    def limited_to_region(self) -> bool:
+        return self.region is not None
+
+    def reaches(self, region_code: str | None) -> bool:
+        """Whether a record in `region_code` is inside the scope's region (always, for a scope of no region)."""
+        if self.region is None:
             return True
+        return region_code is not None and region_code.startswith(self.region)
+
+    def covers(
+        self, *, agency_id: int | None = None, enterprise_id: int | None = None, region_code: str | None = None
+    ) -> bool:
+        """Whether a record of this agency and/or enterprise, in `region_code`, is within the scope."""
+        if self.everything:
+            return self.reaches(region_code)
         if self.agency_id is not None and agency_id == self.agency_id:
             return True
         return self.enterprise_id is not None and enterprise_id == self.enterprise_id
 
     def where(
-        self, *, agency: SQLColumnExpression[int] | None = None, enterprise: SQLColumnExpression[int] | None = None
+        self,
+        *,
+        agency: SQLColumnExpression[int] | None = None,
+        enterprise: SQLColumnExpression[int] | None = None,
+        region: SQLColumnExpression[str] | SQLColumnExpression[str | None] | None = None,
     ) -> ColumnElement[bool]:
-        """The condition on a table's owner columns that keeps only the scope's rows (none for a column not given)."""
+        """The condition on a table's owner columns that keeps only the scope's rows (none for a column not given;
+        a scope limited to a region keeps nothing unless the region column is given)."""
         if self.everything:
-            return true()
+            return self.where_region(region)
         if self.agency_id is not None and agency is not None:
             return agency == self.agency_id
         if self.enterprise_id is not None and enterprise is not None:
             return enterprise == self.enterprise_id
         return false()
+
+    def where_region(
+        self, region: SQLColumnExpression[str] | SQLColumnExpression[str | None] | None
+    ) -> ColumnElement[bool]:
+        """The condition keeping the rows whose region code is inside the scope's region (a B-tree range)."""
+        if self.region is None:
+            return true()
+        if region is None:
+            return false()
+        low, high = code_range(self.region)
+        return and_(region >= low, region < high)
 
 
 EVERYTHING = Scope(everything=True)

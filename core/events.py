@@ -55,6 +55,16 @@ class TicketAnswered:
     answer: str
 
 
+@dataclass(frozen=True, slots=True)
+class MembershipDecided:
+    """A user's binding to an enterprise was approved, rejected, or ended (`outcome`: approved/rejected/removed)."""
+
+    user_id: int
+    enterprise_name: str
+    outcome: str
+    note: str
+
+
 E = TypeVar("E")
 Subscriber = Callable[[AsyncSession, Any], Awaitable[None]]
 # Where a session carries its app's bus: `core.db.Database(events=...)` puts it into every session it opens.

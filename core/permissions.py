@@ -6,6 +6,10 @@ its services call `PERMISSIONS.check(principal, Action.X)` with the acting princ
 agency, own enterprise, own records) is a property of the data, so the service checks it after the role;
 `Rule.own_only` says for which roles it applies, and `PERMISSIONS.scope(principal, Action.X)` turns that into the
 `Scope` repositories filter by, so the table stays the single place the authorization tests are generated from.
+
+Officials act within their jurisdiction (a region and below, `Scope.of`): `PERMISSIONS.scope` gives an official
+that region for every action, and `PERMISSIONS.check_region` refuses (403 `outside_jurisdiction`) a record of
+another region.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from core.auth import EVERYTHING, Principal, Role, Scope, require
+from core.errors import Forbidden
 
 ANY_ROLE: frozenset[Role] = frozenset(Role)
 A = TypeVar("A", bound=enum.StrEnum)
@@ -26,6 +31,12 @@ class Rule:
     roles: frozenset[Role]
     # Roles that may act only on what they own (their agency, their enterprise, their records).
     own_only: frozenset[Role] = frozenset()
+
+
+class OutsideJurisdiction(Forbidden):
+    """An official acting on a record of a region outside their own."""
+
+    code = "outside_jurisdiction"
 
 
 class PermissionTable(Generic[A]):
@@ -48,5 +59,20 @@ class PermissionTable(Generic[A]):
 
     def scope(self, principal: Principal, action: A) -> Scope:
         """The agencies' and enterprises' records `principal` may reach with `action`: all of them, unless the rule
-        limits its role to what it owns — then its own (nothing, when it belongs to none)."""
-        return Scope.of(principal) if self.own_only(principal, action) else EVERYTHING
+        limits its role to what it owns — then its own (nothing, when it belongs to none); an official's, those of
+        their region and below."""
+        if self.own_only(principal, action) or principal.role is Role.OFFICIAL:
+            return Scope.of(principal)
+        return EVERYTHING
+
+    def check_region(self, principal: Principal, action: A, region_code: str | None, what: str) -> None:
+        """403 `outside_jurisdiction` when `principal` is an official and `what` (in `region_code`) lies outside
+        their region; staff's ownership is checked by `scope(...).covers` instead."""
+        if principal.role is not Role.OFFICIAL:
+            return
+        scope = Scope.of(principal)
+        if not (scope.everything and scope.reaches(region_code)):
+            raise OutsideJurisdiction(
+                f"{what} is in region {region_code}, outside your jurisdiction ({principal.region_code or 'none'})",
+                details={"region_code": region_code, "your_region": principal.region_code},
+            )

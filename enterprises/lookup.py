@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import ScalarSelect, SQLColumnExpression, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
@@ -37,6 +38,8 @@ class EnterpriseSummary:
     legal_representative: str
     address: str
     phone: str
+    # `verified` (registered by an official, or verified since), `pending` or `rejected` (registered by staff).
+    verification: str = "verified"
 
     def qualification_on(self, day: dt.date) -> Qualification:
         """The qualification that counts on `day`: a certification past its expiry counts as none."""
@@ -56,6 +59,7 @@ def summary_of(enterprise: Enterprise) -> EnterpriseSummary:
         legal_representative=enterprise.legal_representative,
         address=enterprise.address,
         phone=enterprise.phone,
+        verification=enterprise.verification,
     )
 
 
@@ -70,3 +74,14 @@ async def enterprise_summaries(session: AsyncSession, ids: Sequence[int]) -> dic
 
 async def enterprises_by_credit_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, EnterpriseSummary]:
     return {e.credit_code: summary_of(e) for e in await repository.by_credit_codes(session, codes)}
+
+
+async def enterprise_by_credit_code(session: AsyncSession, credit_code: str) -> EnterpriseSummary | None:
+    enterprise = await repository.by_credit_code(session, credit_code)
+    return None if enterprise is None else summary_of(enterprise)
+
+
+def region_of(enterprise_id: SQLColumnExpression[int]) -> ScalarSelect[str]:
+    """The region code of the enterprise `enterprise_id` names, as an expression other domains' queries filter by
+    (`Scope.where(region=...)`)."""
+    return select(Enterprise.region_code).where(Enterprise.id == enterprise_id).scalar_subquery()

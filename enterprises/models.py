@@ -16,6 +16,7 @@ class Enterprise(Base):
         CheckConstraint(
             "qualification IN ('none','provincial_specialized','national_little_giant')", name="qualification"
         ),
+        CheckConstraint("verification IN ('verified','pending','rejected')", name="verification"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -30,5 +31,9 @@ class Enterprise(Base):
     legal_representative: Mapped[str] = mapped_column(String(60), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
+    # Registered by an official: verified. Registered by its own staff in the mini-program: pending until an
+    # official verifies it (`accounts.memberships`).
+    verification: Mapped[str] = mapped_column(String(10), default="verified")
+    registered_by: Mapped[int | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -52,6 +52,7 @@ def enterprise_out(enterprise: Enterprise, today: dt.date | None = None) -> Ente
             valid=qualification is not Qualification.NONE and summary.qualification_on(today) is qualification,
             verified_by=enterprise.qualification_verified_by,
         ),
+        verification=enterprise.verification,
         created_at=enterprise.created_at,
         updated_at=enterprise.updated_at,
     )
@@ -68,7 +69,8 @@ async def _flush_unique(session: AsyncSession, credit_code: str) -> None:
 
 
 async def create_enterprise(session: AsyncSession, principal: Principal | None, data: EnterpriseIn) -> EnterpriseOut:
-    PERMISSIONS.check(principal, Action.CREATE)
+    actor = PERMISSIONS.check(principal, Action.CREATE)
+    PERMISSIONS.check_region(actor, Action.CREATE, data.region_code, "the enterprise")
     problem = credit_code_problem(data.credit_code)
     if problem is not None:
         raise field_error("credit_code", problem)
@@ -84,9 +86,11 @@ async def create_enterprise(session: AsyncSession, principal: Principal | None, 
 
 async def get_enterprise(session: AsyncSession, principal: Principal | None, enterprise_id: int) -> EnterpriseOut:
     actor = PERMISSIONS.check(principal, Action.READ)
-    if not PERMISSIONS.scope(actor, Action.READ).covers(enterprise_id=enterprise_id):
+    if not actor.is_official and not PERMISSIONS.scope(actor, Action.READ).covers(enterprise_id=enterprise_id):
         raise NotYourEnterprise("enterprise staff see only their own enterprise")
-    return enterprise_out(await existing_enterprise(session, enterprise_id))
+    enterprise = await existing_enterprise(session, enterprise_id)
+    PERMISSIONS.check_region(actor, Action.READ, enterprise.region_code, f"enterprise {enterprise_id}")
+    return enterprise_out(enterprise)
 
 
 async def my_enterprise(session: AsyncSession, principal: Principal | None) -> EnterpriseOut:
@@ -99,8 +103,8 @@ async def my_enterprise(session: AsyncSession, principal: Principal | None) -> E
 async def list_enterprises(
     session: AsyncSession, principal: Principal | None, query: EnterpriseQuery
 ) -> EnterprisePage:
-    PERMISSIONS.check(principal, Action.LIST)
-    rows, total = await repository.search(session, query)
+    actor = PERMISSIONS.check(principal, Action.LIST)
+    rows, total = await repository.search(session, query, PERMISSIONS.scope(actor, Action.LIST))
     today = utcnow().date()
     return EnterprisePage(
         items=[enterprise_out(e, today) for e in rows], total=total, page=query.page, page_size=query.page_size
@@ -110,8 +114,11 @@ async def list_enterprises(
 async def update_enterprise(
     session: AsyncSession, principal: Principal | None, enterprise_id: int, patch: EnterprisePatch
 ) -> EnterpriseOut:
-    PERMISSIONS.check(principal, Action.UPDATE)
+    actor = PERMISSIONS.check(principal, Action.UPDATE)
     enterprise = await existing_enterprise(session, enterprise_id)
+    PERMISSIONS.check_region(actor, Action.UPDATE, enterprise.region_code, f"enterprise {enterprise_id}")
+    if patch.region_code is not None:
+        PERMISSIONS.check_region(actor, Action.UPDATE, patch.region_code, "the new region")
     for name, value in patch.model_dump(exclude_unset=True).items():
         if value is None:
             raise field_error(name, "cannot be null")
@@ -127,6 +134,7 @@ async def set_qualification(
     """An official records a certification they verified (number and expiry required), or clears it with `none`."""
     actor = PERMISSIONS.check(principal, Action.SET_QUALIFICATION)
     enterprise = await existing_enterprise(session, enterprise_id)
+    PERMISSIONS.check_region(actor, Action.SET_QUALIFICATION, enterprise.region_code, f"enterprise {enterprise_id}")
     if data.qualification is Qualification.NONE:
         enterprise.certificate_no = None
         enterprise.qualification_expires_on = None

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.auth import Scope
 from core.regions import prefix_of
 from enterprises.models import Enterprise
 from enterprises.schemas import EnterpriseQuery
@@ -14,6 +15,10 @@ from enterprises.schemas import EnterpriseQuery
 
 async def by_id(session: AsyncSession, enterprise_id: int) -> Enterprise | None:
     return await session.get(Enterprise, enterprise_id)
+
+
+async def by_id_for_update(session: AsyncSession, enterprise_id: int) -> Enterprise | None:
+    return await session.scalar(select(Enterprise).where(Enterprise.id == enterprise_id).with_for_update())
 
 
 async def by_credit_code(session: AsyncSession, credit_code: str) -> Enterprise | None:
@@ -32,8 +37,9 @@ async def by_credit_codes(session: AsyncSession, codes: Sequence[str]) -> list[E
     return list((await session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(set(codes))))).all())
 
 
-async def search(session: AsyncSession, query: EnterpriseQuery) -> tuple[list[Enterprise], int]:
-    stmt = select(Enterprise)
+async def search(session: AsyncSession, query: EnterpriseQuery, scope: Scope) -> tuple[list[Enterprise], int]:
+    """The enterprises matching `query` within `scope` (an official's jurisdiction)."""
+    stmt = select(Enterprise).where(scope.where(enterprise=Enterprise.id, region=Enterprise.region_code))
     if query.q:
         like = f"%{query.q.strip()}%"
         stmt = stmt.where(Enterprise.name.ilike(like) | Enterprise.credit_code.ilike(like))
@@ -41,6 +47,8 @@ async def search(session: AsyncSession, query: EnterpriseQuery) -> tuple[list[En
         stmt = stmt.where(Enterprise.region_code.startswith(prefix_of(query.region)))
     if query.qualification is not None:
         stmt = stmt.where(Enterprise.qualification == query.qualification.value)
+    if query.verification is not None:
+        stmt = stmt.where(Enterprise.verification == query.verification)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = await session.scalars(
         stmt.order_by(Enterprise.id).offset((query.page - 1) * query.page_size).limit(query.page_size)

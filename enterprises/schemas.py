@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -65,6 +65,8 @@ class EnterpriseOut(BaseModel):
     address: str
     phone: str
     qualification: QualificationOut
+    # `verified`, or for an enterprise its own staff registered: `pending` until an official verifies it, `rejected`.
+    verification: str = "verified"
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -75,6 +77,7 @@ class EnterpriseQuery(BaseModel):
     q: str | None = Field(default=None, max_length=100)
     region: RegionCode | None = None
     qualification: Qualification | None = None
+    verification: Literal["verified", "pending", "rejected"] | None = None
     page: int = Field(default=1, ge=1, le=10_000)
     page_size: int = Field(default=20, ge=1, le=100)
 

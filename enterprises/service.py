@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from enterprises.lookup import (
     EnterpriseSummary,
+    enterprise_by_credit_code,
     enterprise_summaries,
     enterprises_by_credit_code,
     get_enterprise_summary,
+    region_of,
 )
+from enterprises.registration import register_pending, set_verification
 
 __all__ = [
     "EnterpriseSummary",
+    "enterprise_by_credit_code",
     "enterprise_summaries",
     "enterprises_by_credit_code",
     "get_enterprise_summary",
+    "region_of",
+    "register_pending",
+    "set_verification",
 ]

@@ -166,7 +166,8 @@ AccountFactory = Callable[..., Awaitable[Account]]
 
 @pytest.fixture
 def make_account(db: Database, client: TestClient[Any, Any]) -> AccountFactory:
-    """Create a user of a role and log in through the API: `await make_account(Role.OFFICIAL)`."""
+    """Create a user of a role and log in through the API: `await make_account(Role.OFFICIAL)` (a national
+    official unless `region_code` names their jurisdiction)."""
     counter = 0
 
     async def factory(
@@ -175,6 +176,8 @@ def make_account(db: Database, client: TestClient[Any, Any]) -> AccountFactory:
         agency_id: int | None = None,
         enterprise_id: int | None = None,
         username: str | None = None,
+        region_code: str | None = None,
+        is_admin: bool = False,
     ) -> Account:
         nonlocal counter
         counter += 1
@@ -189,6 +192,8 @@ def make_account(db: Database, client: TestClient[Any, Any]) -> AccountFactory:
                     password=password,
                     agency_id=agency_id,
                     enterprise_id=enterprise_id,
+                    region_code=region_code,
+                    is_admin=is_admin,
                 ),
             )
             user_id = user.id

@@ -10,6 +10,7 @@ from core.errors import NotFound
 from vouchers import repository
 from vouchers.errors import NotYourVoucher
 from vouchers.permissions import PERMISSIONS, Action
+from vouchers.programs import check_jurisdiction, program_or_404
 from vouchers.schemas import AuditOut, VoucherDetail, VoucherOut
 from vouchers.views import redemption_out, vouchers_out
 
@@ -34,7 +35,9 @@ async def get_voucher(session: AsyncSession, principal: Principal | None, vouche
     voucher = await repository.voucher(session, voucher_id)
     if voucher is None:
         raise NotFound(f"no voucher {voucher_id}")
-    if not PERMISSIONS.scope(actor, Action.READ_VOUCHER).covers(enterprise_id=voucher.enterprise_id):
+    if actor.is_official:
+        check_jurisdiction(actor, Action.READ_VOUCHER, await program_or_404(session, voucher.program_id))
+    elif not PERMISSIONS.scope(actor, Action.READ_VOUCHER).covers(enterprise_id=voucher.enterprise_id):
         raise NotYourVoucher("this voucher belongs to another enterprise")
     (out,) = await vouchers_out(session, [voucher], with_usable_at=actor.role is Role.ENTERPRISE)
     redemptions = await repository.redemptions_of_voucher(session, voucher.id)

@@ -22,7 +22,7 @@ from vouchers import repository
 from vouchers.errors import BudgetExceeded, EnterpriseCapExceeded, ProgramClosed
 from vouchers.models import Voucher, VoucherProgram
 from vouchers.permissions import PERMISSIONS, Action
-from vouchers.programs import program_or_404
+from vouchers.programs import check_jurisdiction, program_or_404
 from vouchers.schemas import IssueIn, IssueItem, IssueOut, RevokeIn, VoucherOut
 from vouchers.states import VoucherState
 from vouchers.transitions import expire_if_due, expired_error, transition
@@ -104,6 +104,7 @@ async def issue_vouchers(
     program = await repository.lock_program(session, program_id)  # issuing queues on the program's budget
     if program is None:
         raise NotFound(f"no voucher programme {program_id}")
+    check_jurisdiction(actor, Action.ISSUE, program)
     now = utcnow()
     if now >= program.valid_until:
         raise ProgramClosed(
@@ -261,8 +262,8 @@ async def _write_vouchers(
 
 
 async def program_vouchers(session: AsyncSession, principal: Principal | None, program_id: int) -> list[VoucherOut]:
-    PERMISSIONS.check(principal, Action.LIST_PROGRAM_VOUCHERS)
-    await program_or_404(session, program_id)
+    actor = PERMISSIONS.check(principal, Action.LIST_PROGRAM_VOUCHERS)
+    check_jurisdiction(actor, Action.LIST_PROGRAM_VOUCHERS, await program_or_404(session, program_id))
     return await vouchers_out(session, await repository.vouchers_of_program(session, program_id), with_usable_at=False)
 
 
@@ -271,6 +272,7 @@ async def revoke(session: AsyncSession, principal: Principal | None, voucher_id:
     voucher = await repository.lock_voucher(session, voucher_id)
     if voucher is None:
         raise NotFound(f"no voucher {voucher_id}")
+    check_jurisdiction(actor, Action.REVOKE, await program_or_404(session, voucher.program_id))
     now = utcnow()
     if await expire_if_due(session, actor, voucher, now):
         raise expired_error(voucher)

@@ -19,6 +19,7 @@ from vouchers.views import participating, program_out
 
 async def create_program(session: AsyncSession, principal: Principal | None, data: ProgramIn) -> ProgramOut:
     actor = PERMISSIONS.check(principal, Action.CREATE_PROGRAM)
+    PERMISSIONS.check_region(actor, Action.CREATE_PROGRAM, data.region_code, "the programme")
     now = utcnow()
     if data.valid_until <= now:
         raise field_error("valid_until", "is in the past: the programme would be over before it starts")
@@ -46,6 +47,12 @@ async def create_program(session: AsyncSession, principal: Principal | None, dat
     session.add_all(ProgramService(program_id=program.id, service_code=code) for code in covered)
     await session.flush()
     return program_out(program, covered, await participating(session, program, covered), now)
+
+
+def check_jurisdiction(actor: Principal, action: Action, program: VoucherProgram) -> None:
+    """403 `outside_jurisdiction` when an official acts on a programme of a region outside their own: its vouchers,
+    redemptions, flags and reports go with it."""
+    PERMISSIONS.check_region(actor, action, program.region_code, f"programme {program.id}")
 
 
 async def program_or_404(session: AsyncSession, program_id: int) -> VoucherProgram:

@@ -28,6 +28,7 @@ from vouchers.errors import (
 )
 from vouchers.models import Redemption, Voucher, VoucherFlag, VoucherProgram
 from vouchers.permissions import PERMISSIONS, Action
+from vouchers.programs import check_jurisdiction, program_or_404
 from vouchers.schemas import CancelIn, ConfirmIn, FlagOut, FlagQuery, RedemptionOut, RedemptionQuery, SettleIn
 from vouchers.states import RedemptionState, VoucherState, voucher_state_after_redemptions
 from vouchers.transitions import expire_if_due, expiry_reason, transition
@@ -115,7 +116,9 @@ async def settle(
 ) -> RedemptionOut:
     """An official pays (approve) or rejects a delivered redemption; a flagged one needs the explicit decision."""
     actor = PERMISSIONS.check(principal, Action.SETTLE)
-    voucher, redemption = await _locked(session, await _redemption_for(session, redemption_id))
+    found = await _redemption_for(session, redemption_id)
+    check_jurisdiction(actor, Action.SETTLE, await program_or_404(session, found.program_id))
+    voucher, redemption = await _locked(session, found)
     if redemption.state != RedemptionState.DELIVERED:
         raise IllegalTransition(
             f"redemption {redemption.id} is {redemption.state}; only a delivered one can be settled",
@@ -190,7 +193,9 @@ async def cancel(
     again, or, past its expiry, lapses with the rest of the balance; on a revoked voucher it returns to the budget."""
     actor = PERMISSIONS.check(principal, Action.CANCEL)
     found = await _redemption_for(session, redemption_id)
-    if not PERMISSIONS.scope(actor, Action.CANCEL).covers(enterprise_id=found.enterprise_id):
+    if actor.is_official:
+        check_jurisdiction(actor, Action.CANCEL, await program_or_404(session, found.program_id))
+    elif not PERMISSIONS.scope(actor, Action.CANCEL).covers(enterprise_id=found.enterprise_id):
         raise NotYourVoucher("this redemption was made by another enterprise")
     if actor.is_official and data.reason is None:
         raise field_error("reason", "an official cancelling a redemption must give the reason")
@@ -266,7 +271,9 @@ async def get_redemption(session: AsyncSession, principal: Principal | None, red
     actor = PERMISSIONS.check(principal, Action.READ_REDEMPTION)
     redemption = await _redemption_for(session, redemption_id)
     scope = PERMISSIONS.scope(actor, Action.READ_REDEMPTION)
-    if not scope.covers(agency_id=redemption.agency_id, enterprise_id=redemption.enterprise_id):
+    if actor.is_official:
+        check_jurisdiction(actor, Action.READ_REDEMPTION, await program_or_404(session, redemption.program_id))
+    elif not scope.covers(agency_id=redemption.agency_id, enterprise_id=redemption.enterprise_id):
         raise (
             NotYourAgency("this redemption is not yours to see")
             if actor.role is Role.AGENCY
@@ -296,5 +303,7 @@ async def list_redemptions(
 
 
 async def list_flags(session: AsyncSession, principal: Principal | None, query: FlagQuery) -> list[FlagOut]:
-    PERMISSIONS.check(principal, Action.LIST_FLAGS)
-    return [flag_out(f) for f in await repository.flags(session, program_id=query.program_id, status=query.status)]
+    actor = PERMISSIONS.check(principal, Action.LIST_FLAGS)
+    scope = PERMISSIONS.scope(actor, Action.LIST_FLAGS)
+    found = await repository.flags(session, scope, program_id=query.program_id, status=query.status)
+    return [flag_out(f) for f in found]

@@ -26,7 +26,7 @@ from core.db import utcnow
 from core.errors import field_error
 from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherProgram
 from vouchers.permissions import PERMISSIONS, Action
-from vouchers.programs import program_or_404
+from vouchers.programs import check_jurisdiction, program_or_404
 from vouchers.schemas import (
     ReportLine,
     ReportOut,
@@ -43,8 +43,9 @@ SPENDING = frozenset({RedemptionState.PENDING, RedemptionState.DELIVERED, Redemp
 
 
 async def program_report(session: AsyncSession, principal: Principal | None, program_id: int) -> ReportOut:
-    PERMISSIONS.check(principal, Action.READ_REPORT)
+    actor = PERMISSIONS.check(principal, Action.READ_REPORT)
     program = await program_or_404(session, program_id)
+    check_jurisdiction(actor, Action.READ_REPORT, program)
     now = utcnow()
     vouchers = await _voucher_totals(session, program.id, now)
     returned = await _returned_to_budget(session, program.id)
@@ -259,8 +260,9 @@ async def spending_series(
 ) -> SeriesOut:
     """Spending per China day / week / month over the program's validity (or `from`..`to`), cumulated, against
     the budget: one GROUP BY over the program's spending redemptions, bucketed by when they were made."""
-    PERMISSIONS.check(principal, Action.READ_REPORT)
+    actor = PERMISSIONS.check(principal, Action.READ_REPORT)
     program = await program_or_404(session, program_id)
+    check_jurisdiction(actor, Action.READ_REPORT, program)
     first = query.date_from or china_day(program.valid_from)
     last = query.date_to or china_day(program.valid_until)
     if first > last:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ScalarSelect, SQLColumnExpression, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Scope
@@ -23,6 +23,11 @@ from vouchers.states import RedemptionState, VoucherState
 
 # Redemptions whose money was not spent at the agency: rejected by an official, or cancelled while pending.
 NOT_SPENT = (RedemptionState.REJECTED.value, RedemptionState.CANCELLED.value)
+
+
+def program_region(program_id: SQLColumnExpression[int]) -> ScalarSelect[str]:
+    """The region code of the programme `program_id` names, for filtering by an official's jurisdiction."""
+    return select(VoucherProgram.region_code).where(VoucherProgram.id == program_id).scalar_subquery()
 
 
 async def program(session: AsyncSession, program_id: int) -> VoucherProgram | None:
@@ -149,8 +154,15 @@ async def redemptions(
     state: str | None = None,
     limit: int = 50,
 ) -> list[Redemption]:
-    """The scope's redemptions (made at its agency or by its enterprise), newest first."""
-    stmt = select(Redemption).where(scope.where(agency=Redemption.agency_id, enterprise=Redemption.enterprise_id))
+    """The scope's redemptions (made at its agency or by its enterprise; an official's: of their region's
+    programmes), newest first."""
+    stmt = select(Redemption).where(
+        scope.where(
+            agency=Redemption.agency_id,
+            enterprise=Redemption.enterprise_id,
+            region=program_region(Redemption.program_id),
+        )
+    )
     if program_id is not None:
         stmt = stmt.where(Redemption.program_id == program_id)
     if state is not None:
@@ -202,9 +214,10 @@ async def audit_of_voucher(session: AsyncSession, voucher_id: int) -> list[Vouch
 
 
 async def flags(
-    session: AsyncSession, *, program_id: int | None, status: str | None, limit: int = 500
+    session: AsyncSession, scope: Scope, *, program_id: int | None, status: str | None, limit: int = 500
 ) -> list[VoucherFlag]:
-    stmt = select(VoucherFlag)
+    """The flags of the scope's programmes (an official's region and below), newest first."""
+    stmt = select(VoucherFlag).where(scope.where_region(program_region(VoucherFlag.program_id)))
     if program_id is not None:
         stmt = stmt.where(VoucherFlag.program_id == program_id)
     if status is not None:

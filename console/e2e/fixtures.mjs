@@ -25,9 +25,9 @@ export async function login(base, username, password = PASSWORD) {
   return (await call(base, 'POST', '/auth/login', { body: { username, password } })).token
 }
 
-export async function arrange(base, cli) {
+export async function arrange(base, cli, wechatUser) {
   const stamp = String(Date.now()).slice(-6)
-  cli('create-user', '--role', 'official', '--username', 'e2e_official', '--password', PASSWORD, '--display-name', '测试官员')
+  cli('create-user', '--role', 'official', '--username', 'e2e_official', '--password', PASSWORD, '--display-name', '测试官员', '--admin')
   const official = await login(base, 'e2e_official')
   const agency = await call(base, 'POST', '/agencies', {
     token: official,
@@ -109,5 +109,7 @@ export async function arrange(base, cli) {
     program: { id: program.id, name: program.name },
     voucher: { id: voucher.id },
     redemption: { id: redemption.id },
+    // A new mini-program user, bound to no enterprise yet (the onboarding walk binds it).
+    wechatUser: wechatUser(`o-e2e-${stamp}`),
   }
 }

@@ -53,6 +53,35 @@ function cli(...args) {
   return done.stdout
 }
 
+// A mini-program user as POST /api/v1/auth/wechat-login makes one (WeChat itself cannot be reached here): a new
+// account of the enterprise role bound to nothing, and its bearer token, made by the accounts service.
+const WECHAT_USER = `
+import asyncio, json, sys
+from accounts.service import find_or_create_wechat_user, issue_token, me_of
+from app.schema import load_models
+from core.db import Database
+from core.settings import load_settings
+
+async def main():
+    load_models()
+    settings = load_settings()
+    db = Database(settings.database_url)
+    async with db.transaction() as session:
+        user, _ = await find_or_create_wechat_user(session, openid=sys.argv[1], unionid=None)
+        issued = await issue_token(session, settings, user, client="wechat")
+        out = {"token": issued.token, "expires_at": issued.expires_at.isoformat(), "user": me_of(user).model_dump()}
+    await db.dispose()
+    print(json.dumps(out))
+
+asyncio.run(main())
+`
+
+function wechatUser(openid) {
+  const done = spawnSync(python, ['-c', WECHAT_USER, openid], { cwd: root, env, encoding: 'utf8' })
+  if (done.status !== 0) throw new Error(`making a WeChat user failed:\n${done.stdout}\n${done.stderr}`)
+  return JSON.parse(done.stdout)
+}
+
 let backend = null
 let code = 1
 try {
@@ -71,7 +100,7 @@ try {
     if (Date.now() > deadline) throw new Error('the backend did not answer /healthz within 30 s')
     await new Promise((r) => setTimeout(r, 200))
   }
-  const fixtures = await arrange(base, cli)
+  const fixtures = await arrange(base, cli, wechatUser)
   const demo = spawnSync(python, ['-c', 'from app.demo import DEMO_PASSWORD; print(DEMO_PASSWORD)'], { cwd: root, env, encoding: 'utf8' })
   fixtures.demoPassword = demo.status === 0 ? demo.stdout.trim() : null
   const fixtureFile = path.join(scratch, 'fixtures.json')

@@ -9,6 +9,7 @@ const agency = { roles: ['agency'] }
 
 const routes = [
   { path: '/login', name: 'login', component: () => import('./views/Login.vue'), meta: { public: true } },
+  { path: '/join', name: 'join', component: () => import('./views/Join.vue'), meta: { public: true } },
   {
     path: '/',
     component: () => import('./layouts/ConsoleLayout.vue'),
@@ -23,6 +24,9 @@ const routes = [
       { path: 'enterprises', name: 'enterprises', component: () => import('./views/official/Enterprises.vue'), meta: official },
       { path: 'assistant', name: 'assistant', component: () => import('./views/official/Assistant.vue'), meta: official },
       { path: 'flags', name: 'flags', component: () => import('./views/official/Flags.vue'), meta: official },
+      { path: 'people', name: 'people', component: () => import('./views/official/People.vue'), meta: official },
+      { path: 'password', name: 'password', component: () => import('./views/Password.vue') },
+      { path: 'my/staff', name: 'my-staff', component: () => import('./views/agency/Staff.vue'), meta: agency },
       { path: 'audit/:id?', name: 'audit', component: () => import('./views/official/VoucherAudit.vue'), meta: official, props: true },
       { path: 'my/agency', name: 'my-agency', component: () => import('./views/agency/Profile.vue'), meta: agency },
       { path: 'my/redemptions', name: 'my-redemptions', component: () => import('./views/agency/Redemptions.vue'), meta: agency },
@@ -36,6 +40,7 @@ const routes = [
       { path: '', name: 'm-search', component: () => import('./views/m/Search.vue'), meta: { public: true } },
       { path: 'agencies/:id', name: 'm-agency', component: () => import('./views/m/AgencyPage.vue'), meta: { public: true }, props: true },
       { path: 'vouchers', name: 'm-vouchers', component: () => import('./views/m/Vouchers.vue'), meta: { roles: ['enterprise'] } },
+      { path: 'bind', name: 'm-bind', component: () => import('./views/m/Bind.vue'), meta: { roles: ['enterprise'] } },
       { path: 'chat', name: 'm-chat', component: () => import('./views/m/Chat.vue'), meta: { roles: ['enterprise'] } },
       { path: 'login', name: 'm-login', component: () => import('./views/Login.vue'), meta: { public: true, mobile: true } },
     ],

@@ -21,14 +21,28 @@ from core.db import Database, utcnow
 from core.settings import Settings
 from core.state import CACHE
 from tests.conftest import AccountFactory
-from tests.support.world import Who, World, build_world, create_enterprise, expect
+from tests.support.world import Who, World, build_world, create_enterprise, enterprise_body, expect
 
 Client = TestClient[Any, Any]
 
 
-def maker(make_account: AccountFactory) -> Any:
+# The security world's officials belong to Zhejiang (where its records are); `official_out` to Shenzhen.
+IN_REGION = "330000"
+OUT_OF_REGION = "440300"
+
+
+def maker(make_account: AccountFactory, region_code: str = IN_REGION) -> Any:
+    """Accounts of the security world: every one an administrator (of its enterprise, agency or the officials of its
+    region), so the refusals the matrix shows are about whose record it is, not about being one."""
+
     async def make(role: Role, agency_id: int | None, enterprise_id: int | None) -> Who:
-        account = await make_account(role, agency_id=agency_id, enterprise_id=enterprise_id)
+        account = await make_account(
+            role,
+            agency_id=agency_id,
+            enterprise_id=enterprise_id,
+            region_code=region_code if role is Role.OFFICIAL else None,
+            is_admin=True,
+        )
         return Who(
             user_id=account.user_id,
             username=account.username,
@@ -86,6 +100,8 @@ async def world(
     built.enterprise_unbound = await unbound_enterprise_staff(db, settings)
     built.agency_unbound = await unbound_agency_staff(app, await make(Role.AGENCY, built.agency_b, None))
     built.deactivated = await deactivated_staff(client, app, db, await make(Role.ENTERPRISE, None, built.enterprise_1))
+    built.official_out = await maker(make_account, OUT_OF_REGION)(Role.OFFICIAL, None, None)
+    await furnish_onboarding(client, app, db, settings, built)
     async with db.transaction() as session:
         ticket = ConsultationTicket(
             sender_id=f"u:{built.enterprise_own.user_id}",
@@ -108,3 +124,54 @@ async def world(
 async def enterprise_id(client: Client, make_account: AccountFactory) -> int:
     official = await maker(make_account)(Role.OFFICIAL, None, None)
     return await create_enterprise(client, official)
+
+
+async def wechat_user(db: Database, settings: Settings, openid: str) -> dict[str, str]:
+    """A new mini-program user (enterprise role, bound to nothing) and the bearer headers of its token."""
+    async with db.transaction() as session:
+        user, _created = await find_or_create_wechat_user(session, openid=openid, unionid=None)
+        issued = await issue_token(session, settings, user, client="wechat")
+    return {"Authorization": f"Bearer {issued.token}"}
+
+
+def binding_body(credit_code: str, n: int, **extra: Any) -> dict[str, Any]:
+    return {"credit_code": credit_code, "person_name": f"申请人{n}", "phone": f"1380000{n:04d}", **extra}
+
+
+async def furnish_onboarding(client: Client, app: web.Application, db: Database, settings: Settings, w: World) -> None:
+    """What the onboarding routes act on: binding requests to enterprise 1 (two pending, one approved), an
+    enterprise registered by its staff and awaiting verification, two open invitations to agency A, two Hangzhou
+    officials for the administrator to manage, and enterprise 2's credit code."""
+    official = w.official.headers
+    code_1 = (await expect(await client.get(f"/api/v1/enterprises/{w.enterprise_1}", headers=official), 200))[
+        "credit_code"
+    ]
+    code_2 = (await expect(await client.get(f"/api/v1/enterprises/{w.enterprise_2}", headers=official), 200))[
+        "credit_code"
+    ]
+    w.texts["credit_code_2"] = code_2
+    memberships = []
+    for n in range(1, 4):
+        headers = await wechat_user(db, settings, f"o-security-applicant-{n}")
+        sent = await client.post("/api/v1/me/enterprise-binding", json=binding_body(code_1, n), headers=headers)
+        memberships.append((await expect(sent, 201))["id"])
+    w.extra["membership_approve"], w.extra["membership_reject"], w.extra["membership_remove"] = memberships
+    path = f"/api/v1/enterprise-memberships/{memberships[2]}/approve"
+    await expect(await client.post(path, json={}, headers=official), 200)
+    registrant = await wechat_user(db, settings, "o-security-registrant")
+    new_enterprise = {"name": "杭州新注册科技有限公司", "region_code": "330106", "industry": "software"}
+    body = binding_body(enterprise_body()["credit_code"], 9, enterprise=new_enterprise)
+    registered = await expect(await client.post("/api/v1/me/enterprise-binding", json=body, headers=registrant), 201)
+    w.extra["enterprise_pending"] = registered["enterprise_id"]
+    w.extra["membership_registrant"] = registered["id"]
+    invitations = f"/api/v1/agencies/{w.agency_a}/invitations"
+    first = await expect(await client.post(invitations, json={"invitee_name": "张三"}, headers=official), 201)
+    second = await expect(await client.post(invitations, json={"invitee_name": "李四"}, headers=official), 201)
+    w.extra["invitation_revoke"] = first["id"]
+    w.texts["invitation_code"] = second["code"]
+    w.extra["invitation_open"] = second["id"]
+    for key in ("official_deactivate", "official_password"):
+        made = {"username": f"hz_{key}", "password": "correct-horse-battery", "region_code": "330100"}
+        w.extra[key] = (await expect(await client.post("/api/v1/officials", json=made, headers=official), 201))[
+            "user_id"
+        ]

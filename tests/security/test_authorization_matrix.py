@@ -38,12 +38,13 @@ from tests.support.world import (
 
 Client = TestClient[Any, Any]
 
-BOUND = ("agency_other", "enterprise_other", "agency_own", "enterprise_own", "official")
+BOUND = ("agency_other", "enterprise_other", "agency_own", "enterprise_own", "official", "official_out")
 ACTORS = ("anonymous", *BOUND, *INCOMPLETE)
 # Whoever holds a live token; a deactivated user's token is dead on every route (401 token_invalid), public or not.
 SIGNED_IN = (*BOUND, "enterprise_unbound", "agency_unbound")
-# The peer an incomplete principal answers like, unless an entry says otherwise.
-PEER = {"enterprise_unbound": "enterprise_other", "agency_unbound": "agency_other"}
+# The peer an incomplete principal answers like, unless an entry says otherwise; the official of another region
+# answers like the world's official (Zhejiang) unless the entry says what is out of their jurisdiction.
+PEER = {"enterprise_unbound": "enterprise_other", "agency_unbound": "agency_other", "official_out": "official"}
 
 # A status, and for a refusal the error code (None: not pinned).
 Expected = tuple[int, str | None]
@@ -120,6 +121,9 @@ NOT_YOUR_VOUCHER = (403, "not_your_voucher")
 NOT_YOUR_ENTERPRISE = (403, "not_your_enterprise")
 TICKET_NOT_FOUND = (404, "ticket_not_found")
 NOT_LINKED = (409, "wechat_not_linked")
+# An official acting on a record of a region outside their own (the world's records are in Hangzhou).
+OUTSIDE = (403, "outside_jurisdiction")
+NOT_ADMIN = (403, "not_administrator")
 
 MATRIX: dict[str, Case] = {
     # ------------------------------------------------------------ accounts
@@ -129,32 +133,33 @@ MATRIX: dict[str, Case] = {
     # ------------------------------------------------------------ agencies
     "GET /api/v1/agencies": Case(fixed("/api/v1/agencies"), everyone()),
     "POST /api/v1/agencies": Case(
-        fixed("/api/v1/agencies"), statuses(201, "official"), body=lambda w, a: agency_body()
+        fixed("/api/v1/agencies"), statuses(201, "official", official_out=OUTSIDE), body=lambda w, a: agency_body()
     ),
     "POST /api/v1/agencies/credit-import": Case(
         fixed("/api/v1/agencies/credit-import"),
         statuses(422, "official"),
         csv="",
-        notes="an empty file: the official passes the permission check and is told the file is empty",
+        notes="an empty file: the official passes the permission check and is told the file is empty (out of "
+        "region rows: tests/accounts/test_jurisdictions.py)",
     ),
     "GET /api/v1/agencies/{agency_id}": Case(lambda w: f"/api/v1/agencies/{w.agency_a}", everyone()),
     "PATCH /api/v1/agencies/{agency_id}": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}",
-        statuses(200, "official", "agency_own", agency_other=NOT_YOUR_AGENCY),
+        statuses(200, "official", "agency_own", agency_other=NOT_YOUR_AGENCY, official_out=OUTSIDE),
         body=lambda w, a: {"description": f"edited by {a}"},
     ),
     "POST /api/v1/agencies/{agency_id}/credit-events": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events",
-        statuses(201, "official"),
+        statuses(201, "official", official_out=OUTSIDE),
         body=lambda w, a: {"category": "late_annual_report", "points": -1, "reason": "annual report filed late"},
     ),
     "GET /api/v1/agencies/{agency_id}/credit-events": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events",
-        statuses(200, "official", "agency_own", agency_other=NOT_YOUR_AGENCY),
+        statuses(200, "official", "agency_own", agency_other=NOT_YOUR_AGENCY, official_out=OUTSIDE),
     ),
     "POST /api/v1/agencies/{agency_id}/credit-events/{event_id}/reverse": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events/{w.credit_event_id}/reverse",
-        statuses(201, "official"),
+        statuses(201, "official", official_out=OUTSIDE),
         body=lambda w, a: {"reason": "the notice was withdrawn"},
     ),
     "POST /api/v1/agencies/{agency_id}/follow": Case(
@@ -190,7 +195,9 @@ MATRIX: dict[str, Case] = {
     ),
     # ------------------------------------------------------------ enterprises
     "POST /api/v1/enterprises": Case(
-        fixed("/api/v1/enterprises"), statuses(201, "official"), body=lambda w, a: enterprise_body()
+        fixed("/api/v1/enterprises"),
+        statuses(201, "official", official_out=OUTSIDE),
+        body=lambda w, a: enterprise_body(),
     ),
     "GET /api/v1/enterprises": Case(fixed("/api/v1/enterprises"), statuses(200, "official")),
     "GET /api/v1/me/enterprise": Case(
@@ -206,16 +213,16 @@ MATRIX: dict[str, Case] = {
     ),
     "GET /api/v1/enterprises/{enterprise_id}": Case(
         lambda w: f"/api/v1/enterprises/{w.enterprise_1}",
-        statuses(200, "official", "enterprise_own", enterprise_other=NOT_YOUR_ENTERPRISE),
+        statuses(200, "official", "enterprise_own", enterprise_other=NOT_YOUR_ENTERPRISE, official_out=OUTSIDE),
     ),
     "PATCH /api/v1/enterprises/{enterprise_id}": Case(
         lambda w: f"/api/v1/enterprises/{w.enterprise_1}",
-        statuses(200, "official"),
+        statuses(200, "official", official_out=OUTSIDE),
         body=lambda w, a: {"industry": "biotech"},
     ),
     "PUT /api/v1/enterprises/{enterprise_id}/qualification": Case(
         lambda w: f"/api/v1/enterprises/{w.enterprise_1}/qualification",
-        statuses(200, "official"),
+        statuses(200, "official", official_out=OUTSIDE),
         body=lambda w, a: {
             "qualification": "national_little_giant",
             "certificate_no": "ZJTX-RENEWED",
@@ -225,25 +232,31 @@ MATRIX: dict[str, Case] = {
     # ------------------------------------------------------------ vouchers
     "GET /api/v1/voucher-programs": Case(fixed("/api/v1/voucher-programs"), everyone()),
     "POST /api/v1/voucher-programs": Case(
-        fixed("/api/v1/voucher-programs"), statuses(201, "official"), body=lambda w, a: program_body()
+        fixed("/api/v1/voucher-programs"),
+        statuses(201, "official", official_out=OUTSIDE),
+        body=lambda w, a: program_body(),
     ),
     "GET /api/v1/voucher-programs/{program_id}": Case(lambda w: f"/api/v1/voucher-programs/{w.program_id}", everyone()),
     "POST /api/v1/voucher-programs/{program_id}/vouchers": Case(
         lambda w: f"/api/v1/voucher-programs/{w.program_id}/vouchers",
-        statuses(201, "official"),
+        statuses(201, "official", official_out=OUTSIDE),
         body=lambda w, a: {"enterprises": [{"enterprise_id": w.enterprise_2}]},
     ),
     "GET /api/v1/voucher-programs/{program_id}/vouchers": Case(
-        lambda w: f"/api/v1/voucher-programs/{w.program_id}/vouchers", statuses(200, "official")
+        lambda w: f"/api/v1/voucher-programs/{w.program_id}/vouchers",
+        statuses(200, "official", official_out=OUTSIDE),
     ),
     "GET /api/v1/voucher-programs/{program_id}/report": Case(
-        lambda w: f"/api/v1/voucher-programs/{w.program_id}/report", statuses(200, "official")
+        lambda w: f"/api/v1/voucher-programs/{w.program_id}/report",
+        statuses(200, "official", official_out=OUTSIDE),
     ),
     "GET /api/v1/voucher-programs/{program_id}/report/series": Case(
-        lambda w: f"/api/v1/voucher-programs/{w.program_id}/report/series", statuses(200, "official")
+        lambda w: f"/api/v1/voucher-programs/{w.program_id}/report/series",
+        statuses(200, "official", official_out=OUTSIDE),
     ),
     "GET /api/v1/voucher-programs/{program_id}/report.csv": Case(
-        lambda w: f"/api/v1/voucher-programs/{w.program_id}/report.csv", statuses(200, "official")
+        lambda w: f"/api/v1/voucher-programs/{w.program_id}/report.csv",
+        statuses(200, "official", official_out=OUTSIDE),
     ),
     "GET /api/v1/me/vouchers": Case(
         fixed("/api/v1/me/vouchers"),
@@ -251,7 +264,7 @@ MATRIX: dict[str, Case] = {
     ),
     "GET /api/v1/vouchers/{voucher_id}": Case(
         lambda w: f"/api/v1/vouchers/{w.voucher_own}",
-        statuses(200, "official", "enterprise_own", enterprise_other=NOT_YOUR_VOUCHER),
+        statuses(200, "official", "enterprise_own", enterprise_other=NOT_YOUR_VOUCHER, official_out=OUTSIDE),
     ),
     "POST /api/v1/vouchers/{voucher_id}/redeem": Case(
         lambda w: f"/api/v1/vouchers/{w.voucher_own}/redeem",
@@ -260,7 +273,7 @@ MATRIX: dict[str, Case] = {
     ),
     "POST /api/v1/vouchers/{voucher_id}/revoke": Case(
         lambda w: f"/api/v1/vouchers/{w.voucher_other}/revoke",
-        statuses(200, "official"),
+        statuses(200, "official", official_out=OUTSIDE),
         body=lambda w, a: {"reason": "the enterprise lost its qualification"},
     ),
     "GET /api/v1/redemptions": Case(fixed("/api/v1/redemptions"), statuses(200, *SIGNED_IN)),
@@ -273,6 +286,7 @@ MATRIX: dict[str, Case] = {
             "enterprise_own",
             agency_other=NOT_YOUR_AGENCY,
             enterprise_other=NOT_YOUR_VOUCHER,
+            official_out=OUTSIDE,
         ),
     ),
     "POST /api/v1/redemptions/{redemption_id}/confirm": Case(
@@ -282,7 +296,7 @@ MATRIX: dict[str, Case] = {
     ),
     "POST /api/v1/redemptions/{redemption_id}/settle": Case(
         lambda w: f"/api/v1/redemptions/{w.redemption_id}/settle",
-        statuses(409, "official"),
+        statuses(409, "official", official_out=OUTSIDE),
         body=lambda w, a: {},
         notes="the official passes the permission check; the (flagged) redemption needs a decision: 409",
     ),
@@ -297,7 +311,7 @@ MATRIX: dict[str, Case] = {
     # permission check and are told so (409); agencies, even the one it was made at, may not cancel.
     "POST /api/v1/redemptions/{redemption_id}/cancel": Case(
         lambda w: f"/api/v1/redemptions/{w.redemption_id}/cancel",
-        statuses(409, "enterprise_own", "official", enterprise_other=NOT_YOUR_VOUCHER),
+        statuses(409, "enterprise_own", "official", enterprise_other=NOT_YOUR_VOUCHER, official_out=OUTSIDE),
         body=lambda w, a: {"reason": f"cancelled by {a}"},
     ),
     "GET /api/v1/voucher-flags": Case(fixed("/api/v1/voucher-flags"), statuses(200, "official")),
@@ -318,6 +332,158 @@ MATRIX: dict[str, Case] = {
         fixed("/api/v1/me/wechat/subscriptions"),
         statuses(NOT_LINKED, *SIGNED_IN, enterprise_own=200, enterprise_unbound=200),
         body=lambda w, a: {"results": {"tpl-rating-changed": "accept"}},
+    ),
+    # ------------------------------------------------------------ onboarding (accounts)
+    "POST /api/v1/me/enterprise-binding": Case(
+        fixed("/api/v1/me/enterprise-binding"),
+        statuses(
+            (409, "already_bound"),
+            "enterprise_own",
+            "enterprise_other",
+            enterprise_unbound=201,
+        ),
+        body=lambda w, a: {"credit_code": w.texts["credit_code_2"], "person_name": "王五", "phone": "13800001111"},
+        notes="bound staff already belong to an enterprise; the mini-program user of none asks to join enterprise 2",
+    ),
+    "GET /api/v1/me/enterprise-binding": Case(
+        fixed("/api/v1/me/enterprise-binding"),
+        statuses(
+            (404, "membership_not_found"),
+            "enterprise_own",
+            "enterprise_other",
+            enterprise_unbound=200,
+        ),
+        notes="staff made by create-user never asked; the mini-program user's request (above) is shown",
+    ),
+    "GET /api/v1/enterprise-memberships": Case(
+        fixed("/api/v1/enterprise-memberships"),
+        statuses(200, "official", "official_out", "enterprise_own", "enterprise_other", enterprise_unbound=NOT_ADMIN),
+        notes="what each sees: tests/security/test_list_contents.py",
+    ),
+    "POST /api/v1/enterprise-memberships/{membership_id}/approve": Case(
+        lambda w: f"/api/v1/enterprise-memberships/{w.extra['membership_approve']}/approve",
+        statuses(
+            200,
+            "enterprise_own",
+            official=(409, "membership_not_pending"),
+            official_out=OUTSIDE,
+            enterprise_other=(403, "not_your_enterprise"),
+            enterprise_unbound=NOT_ADMIN,
+        ),
+        body=lambda w, a: {},
+        notes="enterprise 1's administrator approves first; the official then finds it decided",
+    ),
+    "POST /api/v1/enterprise-memberships/{membership_id}/reject": Case(
+        lambda w: f"/api/v1/enterprise-memberships/{w.extra['membership_reject']}/reject",
+        statuses(
+            200,
+            "enterprise_own",
+            official=(409, "membership_not_pending"),
+            official_out=OUTSIDE,
+            enterprise_other=(403, "not_your_enterprise"),
+            enterprise_unbound=NOT_ADMIN,
+        ),
+        body=lambda w, a: {"reason": f"not known to {a}"},
+    ),
+    "POST /api/v1/enterprise-memberships/{membership_id}/remove": Case(
+        lambda w: f"/api/v1/enterprise-memberships/{w.extra['membership_remove']}/remove",
+        statuses(
+            200,
+            "enterprise_own",
+            official=(409, "membership_not_active"),
+            official_out=OUTSIDE,
+            enterprise_other=(403, "not_your_enterprise"),
+            enterprise_unbound=NOT_ADMIN,
+        ),
+        body=lambda w, a: {"reason": f"left the company ({a})"},
+    ),
+    "POST /api/v1/enterprises/{enterprise_id}/verification": Case(
+        lambda w: f"/api/v1/enterprises/{w.extra['enterprise_pending']}/verification",
+        statuses(200, "official", official_out=OUTSIDE),
+        body=lambda w, a: {"decision": "verified"},
+    ),
+    "POST /api/v1/agencies/{agency_id}/invitations": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/invitations",
+        statuses(
+            201,
+            "official",
+            "agency_own",
+            agency_other=NOT_YOUR_AGENCY,
+            official_out=OUTSIDE,
+            agency_unbound=NOT_ADMIN,
+        ),
+        body=lambda w, a: {"invitee_name": f"invited by {a}"[:60]},
+        notes="the unbound agency principal is no administrator (its cached principal says so)",
+    ),
+    "GET /api/v1/agencies/{agency_id}/invitations": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/invitations",
+        statuses(
+            200,
+            "official",
+            "agency_own",
+            agency_other=NOT_YOUR_AGENCY,
+            official_out=OUTSIDE,
+            agency_unbound=NOT_ADMIN,
+        ),
+    ),
+    "POST /api/v1/agencies/{agency_id}/invitations/{invitation_id}/revoke": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/invitations/{w.extra['invitation_revoke']}/revoke",
+        statuses(
+            200,
+            "agency_own",
+            official=(409, "invitation_not_open"),
+            agency_other=NOT_YOUR_AGENCY,
+            official_out=OUTSIDE,
+            agency_unbound=NOT_ADMIN,
+        ),
+        body=lambda w, a: {},
+        notes="agency A's administrator withdraws it first; the official then finds it withdrawn",
+    ),
+    "POST /api/v1/invitations/accept": Case(
+        fixed("/api/v1/invitations/accept"),
+        statuses(
+            (409, "already_bound"),
+            *SIGNED_IN,
+            anonymous=200,
+            enterprise_unbound=(409, "already_bound"),
+        ),
+        body=lambda w, a: (
+            {"code": w.texts["invitation_code"]}
+            | ({"username": "invited_clerk", "password": "correct-horse-battery"} if a == "anonymous" else {})
+        ),
+        notes="public (the code is the credential): a newcomer takes it with a password; everyone signed in "
+        "already belongs somewhere (the mini-program user asked to join enterprise 2 above)",
+    ),
+    "GET /api/v1/officials": Case(
+        fixed("/api/v1/officials"),
+        statuses(200, "official", "official_out"),
+        notes="each sees the officials of their region: tests/security/test_list_contents.py",
+    ),
+    "POST /api/v1/officials": Case(
+        fixed("/api/v1/officials"),
+        statuses(201, "official", official_out=OUTSIDE),
+        body=lambda w, a: {"username": f"new_{a}", "password": "correct-horse-battery", "region_code": "330100"},
+    ),
+    "POST /api/v1/officials/{user_id}/deactivate": Case(
+        lambda w: f"/api/v1/officials/{w.extra['official_deactivate']}/deactivate",
+        statuses(200, "official", official_out=OUTSIDE),
+        body=lambda w, a: {},
+    ),
+    "POST /api/v1/officials/{user_id}/password": Case(
+        lambda w: f"/api/v1/officials/{w.extra['official_password']}/password",
+        statuses(200, "official", official_out=OUTSIDE),
+        body=lambda w, a: {"new_password": "a-brand-new-passphrase"},
+    ),
+    "POST /api/v1/me/password": Case(
+        fixed("/api/v1/me/password"),
+        statuses(204, *SIGNED_IN, enterprise_unbound=(409, "no_password")),
+        body=lambda w, a: {"current_password": "correct-horse-battery", "new_password": f"new-passphrase-{a}"},
+        notes="the mini-program user signs in with WeChat and has no password to change",
+    ),
+    "GET /api/v1/account-audit": Case(
+        fixed("/api/v1/account-audit"),
+        statuses(200, "official", "official_out"),
+        notes="each sees the entries of their region: tests/security/test_list_contents.py",
     ),
 }
 

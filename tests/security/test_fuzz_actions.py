@@ -13,6 +13,7 @@ import copy
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -102,12 +103,14 @@ def _base_calls() -> list[dict[str, Any]]:
     return calls
 
 
-def base_call(action: str) -> dict[str, Any]:
-    """The base call of `action`, signed now: a signature made at collection would expire in a slow run."""
-    return next(call for call in _base_calls() if call["next_action"] == action)
+BASES = _base_calls()
 
 
-BASE_ACTIONS = [str(call["next_action"]) for call in _base_calls()]
+def _signed_now(base: dict[str, Any]) -> dict[str, Any]:
+    """`base` signed now, as the gateway would send it: BASES were signed when the suite was collected, which a
+    long run leaves older than the signatures' 5 minutes (`bot.identity.MAX_AGE_SECONDS`) by the time it gets here."""
+    return _base_calls()[BASES.index(base)]
+
 
 leaves = st.one_of(
     st.none(),
@@ -211,23 +214,31 @@ def _answers_within_the_protocol(status: int, body: Any) -> None:
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-@given(action=st.sampled_from(BASE_ACTIONS), mutations=st.integers(1, 3), data=st.data())
+@given(base=st.sampled_from(BASES), mutations=st.integers(1, 3), data=st.data())
 def test_every_mutated_call_is_answered_within_the_protocol(
-    target: Target, caplog: pytest.LogCaptureFixture, action: str, mutations: int, data: st.DataObject
+    target: Target, caplog: pytest.LogCaptureFixture, base: dict[str, Any], mutations: int, data: st.DataObject
 ) -> None:
-    call = base_call(action)
+    call = _signed_now(base)
     for _ in range(mutations):
         if not isinstance(call, dict | list) or not any(True for p in _paths(call) if p):
             break
         call = _mutate(call, data)
+    _stamp_fresh(call)
     with caplog.at_level(logging.ERROR):
         status, body = target.post(json.dumps(call).encode())
     _answers_within_the_protocol(status, body)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
-@pytest.mark.parametrize("action", BASE_ACTIONS)
-def test_every_base_call_is_served(target: Target, action: str) -> None:
+def _stamp_fresh(call: Any) -> None:
+    """Keep the base's signature's age as it was (the examples run over seconds, the window is minutes)."""
+    events = call.get("tracker", {}).get("events") if isinstance(call, dict) else None
+    if isinstance(events, list) and events and isinstance(events[-1], dict) and "timestamp" in events[-1]:
+        events[-1]["timestamp"] = time.time()
+
+
+@pytest.mark.parametrize("base", BASES, ids=lambda call: str(call["next_action"]))
+def test_every_base_call_is_served(target: Target, base: dict[str, Any]) -> None:
     """The unmutated calls succeed, so the mutations start from calls that reach the actions' code."""
-    status, body = target.post(json.dumps(base_call(action)).encode())
+    status, body = target.post(json.dumps(_signed_now(base)).encode())
     assert status == 200, body

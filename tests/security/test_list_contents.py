@@ -38,6 +38,9 @@ NOT_YOUR_VOUCHER = (403, "not_your_voucher")
 NOT_YOUR_ENTERPRISE = (403, "not_your_enterprise")
 TICKET_NOT_FOUND = (404, "ticket_not_found")
 NOT_LINKED = (409, "wechat_not_linked")
+OUTSIDE = (403, "outside_jurisdiction")
+NOT_ADMIN = (403, "not_administrator")
+MEMBERSHIP_NOT_FOUND = (404, "membership_not_found")
 
 
 @dataclass
@@ -57,13 +60,16 @@ class Furnished:
 
 def seen(**shown: Any) -> dict[str, Seen]:
     """Each actor named: the ids it is shown (any iterable) or its refusal; anyone not named is refused as usual —
-    anonymous 401, the deactivated user's dead token 401, every other signed-in caller 403 for the wrong role."""
+    anonymous 401, the deactivated user's dead token 401, every other signed-in caller 403 for the wrong role. The
+    official of another region sees what the world's official sees, unless named (every regional list names it)."""
     table: dict[str, Seen] = {actor: FORBIDDEN for actor in ACTORS}
     table["anonymous"] = (401, "unauthenticated")
     table["deactivated"] = (401, "token_invalid")
     for actor, value in shown.items():
         assert actor in ACTORS, actor
         table[actor] = value if isinstance(value, tuple) else frozenset(value)
+    if "official_out" not in shown:
+        table["official_out"] = table["official"]
     return table
 
 
@@ -93,6 +99,7 @@ LISTS: dict[str, Listing] = {
         lambda w: "/api/v1/redemptions",
         lambda w, f: seen(
             official={w.redemption_id, w.redemption_other},
+            official_out=set(),
             agency_own={w.redemption_id},
             agency_other={w.redemption_other},
             enterprise_own={w.redemption_id},
@@ -105,6 +112,7 @@ LISTS: dict[str, Listing] = {
         lambda w: f"/api/v1/redemptions?state=delivered&program_id={w.program_id}",
         lambda w, f: seen(
             official={w.redemption_id, w.redemption_other},
+            official_out=set(),
             agency_own={w.redemption_id},
             agency_other={w.redemption_other},
             enterprise_own={w.redemption_id},
@@ -121,18 +129,21 @@ LISTS: dict[str, Listing] = {
     ),
     "GET /api/v1/voucher-programs/{program_id}/vouchers": Listing(
         lambda w: f"/api/v1/voucher-programs/{w.program_id}/vouchers",
-        lambda w, f: seen(official={w.voucher_own, w.voucher_other}),
+        lambda w, f: seen(official={w.voucher_own, w.voucher_other}, official_out=OUTSIDE),
     ),
     "GET /api/v1/voucher-programs/{program_id}/report": Listing(
         lambda w: f"/api/v1/voucher-programs/{w.program_id}/report",
-        lambda w, f: seen(official={str(w.agency_a), str(w.agency_b)}),
+        lambda w, f: seen(official={str(w.agency_a), str(w.agency_b)}, official_out=OUTSIDE),
         ids=lambda body: {line["key"] for line in body["by_agency"]},
     ),
-    "GET /api/v1/voucher-flags": Listing(lambda w: "/api/v1/voucher-flags", lambda w, f: seen(official=f.flags)),
+    "GET /api/v1/voucher-flags": Listing(
+        lambda w: "/api/v1/voucher-flags", lambda w, f: seen(official=f.flags, official_out=set())
+    ),
     "GET /api/v1/voucher-programs": Listing(lambda w: "/api/v1/voucher-programs", lambda w, f: public({w.program_id})),
     # ------------------------------------------------------------ enterprises
     "GET /api/v1/enterprises": Listing(
-        lambda w: "/api/v1/enterprises", lambda w, f: seen(official={w.enterprise_1, w.enterprise_2})
+        lambda w: "/api/v1/enterprises",
+        lambda w, f: seen(official={w.enterprise_1, w.enterprise_2, w.extra["enterprise_pending"]}, official_out=set()),
     ),
     "GET /api/v1/me/enterprise": Listing(
         lambda w: "/api/v1/me/enterprise",
@@ -150,6 +161,7 @@ LISTS: dict[str, Listing] = {
         lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events",
         lambda w, f: seen(
             official={w.credit_event_id, f.event_a},
+            official_out=OUTSIDE,
             agency_own={w.credit_event_id, f.event_a},
             agency_other=NOT_YOUR_AGENCY,
             agency_unbound=NOT_YOUR_AGENCY,
@@ -160,6 +172,7 @@ LISTS: dict[str, Listing] = {
         lambda w: f"/api/v1/agencies/{w.agency_b}/credit-events",
         lambda w, f: seen(
             official={f.event_b},
+            official_out=OUTSIDE,
             agency_other={f.event_b},
             agency_own=NOT_YOUR_AGENCY,
             agency_unbound=NOT_YOUR_AGENCY,
@@ -217,6 +230,54 @@ LISTS: dict[str, Listing] = {
         ),
         ids=lambda body: {t["template_id"] for t in body["templates"] if t["remaining"] > 0},
     ),
+    # ------------------------------------------------------------ onboarding
+    "GET /api/v1/enterprise-memberships": Listing(
+        lambda w: "/api/v1/enterprise-memberships",
+        lambda w, f: seen(
+            official={
+                w.extra["membership_approve"],
+                w.extra["membership_reject"],
+                w.extra["membership_remove"],
+                w.extra["membership_registrant"],
+            },
+            official_out=set(),
+            enterprise_own={w.extra["membership_approve"], w.extra["membership_reject"], w.extra["membership_remove"]},
+            enterprise_other=set(),
+            enterprise_unbound=NOT_ADMIN,
+        ),
+    ),
+    "GET /api/v1/agencies/{agency_id}/invitations": Listing(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/invitations",
+        lambda w, f: seen(
+            official={w.extra["invitation_revoke"], w.extra["invitation_open"]},
+            agency_own={w.extra["invitation_revoke"], w.extra["invitation_open"]},
+            official_out=OUTSIDE,
+            agency_other=NOT_YOUR_AGENCY,
+            agency_unbound=NOT_ADMIN,
+        ),
+    ),
+    "GET /api/v1/officials": Listing(
+        lambda w: "/api/v1/officials",
+        lambda w, f: seen(
+            official={w.official.user_id, w.extra["official_deactivate"], w.extra["official_password"]},
+            official_out={_user_id(w.official_out)},
+        ),
+        ids=lambda body: {row["user_id"] for row in body},
+    ),
+    "GET /api/v1/account-audit": Listing(
+        lambda w: "/api/v1/account-audit",
+        lambda w, f: seen(official={"33"}, official_out=set()),
+        ids=lambda body: {row["region_code"][:2] for row in body["items"]},
+    ),
+    "GET /api/v1/me/enterprise-binding": Listing(
+        lambda w: "/api/v1/me/enterprise-binding",
+        lambda w, f: seen(
+            enterprise_own=MEMBERSHIP_NOT_FOUND,
+            enterprise_other=MEMBERSHIP_NOT_FOUND,
+            enterprise_unbound=MEMBERSHIP_NOT_FOUND,
+        ),
+        ids=one,
+    ),
 }
 
 # One of each owned thing, read by its id: the owner and officials see it, anyone else is refused with the code
@@ -226,6 +287,7 @@ DETAILS: dict[str, Listing] = {
         lambda w: f"/api/v1/vouchers/{w.voucher_own}",
         lambda w, f: seen(
             official={w.voucher_own, f"redemption {w.redemption_id}"},
+            official_out=OUTSIDE,
             enterprise_own={w.voucher_own, f"redemption {w.redemption_id}"},
             enterprise_other=NOT_YOUR_VOUCHER,
             enterprise_unbound=NOT_YOUR_VOUCHER,
@@ -236,6 +298,7 @@ DETAILS: dict[str, Listing] = {
         lambda w: f"/api/v1/vouchers/{w.voucher_other}",
         lambda w, f: seen(
             official={w.voucher_other, f"redemption {w.redemption_other}"},
+            official_out=OUTSIDE,
             enterprise_other={w.voucher_other, f"redemption {w.redemption_other}"},
             enterprise_own=NOT_YOUR_VOUCHER,
             enterprise_unbound=NOT_YOUR_VOUCHER,
@@ -246,6 +309,7 @@ DETAILS: dict[str, Listing] = {
         lambda w: f"/api/v1/redemptions/{w.redemption_id}",
         lambda w, f: seen(
             official={w.redemption_id},
+            official_out=OUTSIDE,
             agency_own={w.redemption_id},
             enterprise_own={w.redemption_id},
             agency_other=NOT_YOUR_AGENCY,
@@ -259,6 +323,7 @@ DETAILS: dict[str, Listing] = {
         lambda w: f"/api/v1/redemptions/{w.redemption_other}",
         lambda w, f: seen(
             official={w.redemption_other},
+            official_out=OUTSIDE,
             agency_other={w.redemption_other},
             enterprise_other={w.redemption_other},
             agency_own=NOT_YOUR_AGENCY,
@@ -272,6 +337,7 @@ DETAILS: dict[str, Listing] = {
         lambda w: f"/api/v1/enterprises/{w.enterprise_1}",
         lambda w, f: seen(
             official={w.enterprise_1},
+            official_out=OUTSIDE,
             enterprise_own={w.enterprise_1},
             enterprise_other=NOT_YOUR_ENTERPRISE,
             enterprise_unbound=NOT_YOUR_ENTERPRISE,
@@ -282,6 +348,7 @@ DETAILS: dict[str, Listing] = {
         lambda w: f"/api/v1/enterprises/{w.enterprise_2}",
         lambda w, f: seen(
             official={w.enterprise_2},
+            official_out=OUTSIDE,
             enterprise_other={w.enterprise_2},
             enterprise_own=NOT_YOUR_ENTERPRISE,
             enterprise_unbound=NOT_YOUR_ENTERPRISE,
@@ -305,6 +372,11 @@ DETAILS: dict[str, Listing] = {
         ids=one,
     ),
 }
+
+
+def _user_id(account: Any) -> int:
+    assert account is not None
+    return int(account.user_id)
 
 
 def _live(world: World, actor: str) -> Any:

@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from core.auth import Role
 from core.credit_code import make_credit_code
@@ -43,6 +43,13 @@ class Who:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+class Signed(Protocol):
+    """Anything with bearer headers: a `Who`, or the fixtures' `Account`."""
+
+    @property
+    def headers(self) -> dict[str, str]: ...
+
+
 # role, agency_id, enterprise_id -> a logged-in account
 AccountMaker = Callable[[Role, int | None, int | None], Awaitable[Who]]
 
@@ -65,6 +72,10 @@ class World:
     redemption_other: int  # enterprise 2's, at agency B
     credit_event_id: int
     extra: dict[str, int] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    # An official of another region (the world's records are in Hangzhou, Zhejiang): the in-process security
+    # tests add one, to check every official route out of region.
+    official_out: Who | None = None
     # The incomplete principals: enterprise staff of no enterprise (a mini-program user not yet bound to one),
     # agency staff of no agency, and a deactivated user whose token had been in use.
     enterprise_unbound: Who | None = None
@@ -137,14 +148,14 @@ EVIDENCE = {
 }
 
 
-async def create_agency(client: HttpClient, official: Who, **overrides: Any) -> int:
+async def create_agency(client: HttpClient, official: Signed, **overrides: Any) -> int:
     body = await expect(
         await client.post("/api/v1/agencies", json=agency_body(**overrides), headers=official.headers), 201
     )
     return int(body["id"])
 
 
-async def create_enterprise(client: HttpClient, official: Who) -> int:
+async def create_enterprise(client: HttpClient, official: Signed) -> int:
     headers = official.headers
     body = await expect(await client.post("/api/v1/enterprises", json=enterprise_body(), headers=headers), 201)
     enterprise_id = int(body["id"])
