@@ -100,16 +100,18 @@ DEMO_REVIEWS = (
 async def _seed_reviews(db: Database, cache: Cache) -> None:
     """enterprise_demo's enterprise spends a second demo voucher on two services at the demo agency, which confirms
     them; it reviews both and the agency answers one — through the same services the API uses."""
+    import datetime as dt
     import json
 
-    from sqlalchemy import select
+    from sqlalchemy import select, update
 
     from agencies import reviews as agency_reviews
     from agencies.models import AgencyService, Review
     from agencies.schemas import ReplyIn, ReviewIn
+    from core.db import utcnow
     from vouchers import redeeming, redemptions
     from vouchers import reviews as voucher_reviews
-    from vouchers.models import VoucherProgram
+    from vouchers.models import Redemption, VoucherProgram
     from vouchers.schemas import ConfirmIn, IssueIn, IssueItem, RedeemIn
     from vouchers.seed import DEMO_PROGRAM_NAME
     from vouchers.service import issue_vouchers
@@ -142,6 +144,13 @@ async def _seed_reviews(db: Database, cache: Cache) -> None:
                 session, enterprise, voucher_id, RedeemIn(agency_id=agency_id, service_code=service, price_fen=price)
             )
             redemption_id = int(json.loads(redeemed.body)["id"])
+            # Spent weeks ago, delivered since: the story's dates (confirming seconds after spending would be
+            # flagged as a fast confirmation, which this demo is not about).
+            await session.execute(
+                update(Redemption)
+                .where(Redemption.id == redemption_id)
+                .values(created_at=utcnow() - dt.timedelta(days=30 - 10 * n))
+            )
             await redemptions.confirm(
                 session,
                 staff,
