@@ -30,12 +30,14 @@ int). Deduction events carry negative points, bonus events positive points.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from agencies.catalogue import CreditLevel, Label
 
+CHINA = dt.timezone(dt.timedelta(hours=8))
 FULL_SCORE = 100
 # Lowest score of each level, best first; above FULL_SCORE is A+.
 THRESHOLDS: tuple[tuple[CreditLevel, int], ...] = (
@@ -223,3 +225,45 @@ def compute_score(live_events: Iterable[ScoredEvent], *, baseline: int = FULL_SC
             bonus += min(category.max_points, max(0, total))
     score = max(0, min(baseline, FULL_SCORE) - deductions) if deductions else baseline + bonus
     return Score(score=score, level=level_for(score), deductions=deductions, bonus=bonus)
+
+
+# ---------------------------------------------------------------- objections
+#
+# An agency may object to a deduction recorded against it: it gives a reason and its evidence, its rating is shown
+# "under objection" meanwhile, and an official decides — upholds the event (it keeps counting) or reverses it (a
+# reversal event, so the score is recomputed by `compute_score` like any other reversal).
+
+# How long after a deduction was recorded the agency may object. The measures (POLICY_NOTES §10) say objections
+# are reviewed but give no filing period in our notes: this is our setting, like a published result's notice period.
+OBJECTION_PERIOD_DAYS = 30
+OBJECTION_PERIOD_SOURCE = "our setting; the measures as noted give no filing period"
+# How soon an objection is decided: the province reviews an objection within 5 working days (POLICY_NOTES §10,
+# 《专利代理信用评价管理办法（试行）》). Shown to both sides as the date a decision is due.
+OBJECTION_DECISION_WORKING_DAYS = 5
+OBJECTION_DECISION_SOURCE = _NOTES
+
+
+def objection_deadline(recorded_at: dt.datetime) -> dt.datetime:
+    """The last moment an objection to an event recorded at `recorded_at` may be filed."""
+    return recorded_at + dt.timedelta(days=OBJECTION_PERIOD_DAYS)
+
+
+def decision_due(filed_at: dt.datetime) -> dt.date:
+    """The date a decision is due: OBJECTION_DECISION_WORKING_DAYS working days (Monday to Friday) after filing,
+    counted in China's time zone (public holidays are not known here and are not skipped)."""
+    day = filed_at.astimezone(CHINA).date()
+    left = OBJECTION_DECISION_WORKING_DAYS
+    while left:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
+def objectionable_problem(points: int, *, is_reversal: bool) -> str | None:
+    """Why an event cannot be objected to at all, or None (the period and earlier objections are checked apart)."""
+    if is_reversal:
+        return "a reversal cannot be objected to"
+    if points >= 0:
+        return "only a deduction can be objected to"
+    return None

@@ -3,16 +3,26 @@ and level follow in the same transaction, and every change is kept in the rating
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import cast
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agencies import repository
-from agencies.credit import CATEGORIES, compute_score, level_for
+from agencies import audit, repository
+from agencies.credit import CATEGORIES, OBJECTION_PERIOD_DAYS, compute_score, level_for, objection_deadline
 from agencies.errors import AlreadyReversed, CreditEventNotFound, NotReversible
 from agencies.lookup import existing_agency
-from agencies.models import Agency, CreditEvent, RatingHistory
+from agencies.models import Agency, CreditEvent, CreditObjection, RatingHistory
 from agencies.permissions import PERMISSIONS, Action, check_agency_region, check_own_agency
-from agencies.schemas import CreditEventIn, CreditEventOut, CreditEventResult, CreditRecord, ReverseIn
+from agencies.schemas import (
+    CreditEventIn,
+    CreditEventOut,
+    CreditEventResult,
+    CreditRecord,
+    ObjectionState,
+    ReverseIn,
+)
 from agencies.search import invalidate_search
 from agencies.serialisers import rating_out
 from core.auth import Principal
@@ -93,13 +103,25 @@ async def apply_rating(
     return True
 
 
-def _event_out(event: CreditEvent, *, reversed_by: int | None, baseline_event_id: int | None) -> CreditEventOut:
+def event_out(
+    event: CreditEvent,
+    *,
+    reversed_by: int | None,
+    baseline_event_id: int | None,
+    objection: CreditObjection | None = None,
+    now: dt.datetime | None = None,
+) -> CreditEventOut:
     category = CATEGORIES.get(event.category)
     counted = (
         event.reverses_event_id is None
         and reversed_by is None
         and (baseline_event_id is None or event.id > baseline_event_id)
     )
+    objectionable_until = None
+    if counted and objection is None and event.points < 0:
+        deadline = objection_deadline(event.created_at)
+        if deadline >= (now or utcnow()):
+            objectionable_until = deadline
     return CreditEventOut(
         id=event.id,
         agency_id=event.agency_id,
@@ -113,6 +135,9 @@ def _event_out(event: CreditEvent, *, reversed_by: int | None, baseline_event_id
         counted=counted,
         created_by=event.created_by,
         created_at=event.created_at,
+        objection_id=None if objection is None else objection.id,
+        objection_state=None if objection is None else cast(ObjectionState, objection.state),
+        objectionable_until=objectionable_until,
     )
 
 
@@ -134,9 +159,18 @@ async def record_event(
     )
     session.add(event)
     await session.flush()
+    audit.record(
+        session,
+        acting,
+        agency.id,
+        audit.Subject.CREDIT_EVENT,
+        event.id,
+        audit.AuditAction.EVENT_RECORDED,
+        f"{event.category} {event.points}: {body.reason}",
+    )
     await _rescore(session, cache, agency, cause="event", acting=acting, event_id=event.id, note=body.reason)
     return CreditEventResult(
-        event=_event_out(event, reversed_by=None, baseline_event_id=agency.baseline_event_id),
+        event=event_out(event, reversed_by=None, baseline_event_id=agency.baseline_event_id),
         rating=rating_out(agency),
     )
 
@@ -149,28 +183,64 @@ async def reverse_event(
     event_id: int,
     body: ReverseIn,
 ) -> CreditEventResult:
-    """Withdraw an event by recording its opposite (events are never deleted); the rating is recomputed."""
+    """Withdraw an event by recording its opposite (events are never deleted); the rating is recomputed. An
+    objection still waiting on the event is settled by it: reversed, with this reason."""
     acting = PERMISSIONS.check(principal, Action.RECORD_CREDIT)
     agency = await existing_agency(session, agency_id, for_update=True)
     check_agency_region(acting, Action.RECORD_CREDIT, agency.id, agency.region_code)
     original = await repository.event(session, agency_id, event_id)
     if original is None:
         raise CreditEventNotFound(f"agency {agency_id} has no credit event {event_id}")
+    reversal = await reverse(
+        session, cache, acting, agency, original, reason=body.reason, reference_doc=body.reference_doc
+    )
+    pending = await repository.objection_for_event(session, original.id, for_update=True)
+    if pending is not None and pending.state == "pending":
+        settle_objection(
+            session,
+            acting,
+            agency,
+            pending,
+            outcome="reversed",
+            reason=body.reason,
+            reference_doc=body.reference_doc,
+            reversal_event_id=reversal.id,
+        )
+        invalidate_search(session, cache)
+    return CreditEventResult(
+        event=event_out(reversal, reversed_by=None, baseline_event_id=agency.baseline_event_id),
+        rating=rating_out(agency),
+    )
+
+
+async def reverse(
+    session: AsyncSession,
+    cache: Cache,
+    acting: Principal,
+    agency: Agency,
+    original: CreditEvent,
+    *,
+    reason: str,
+    reference_doc: str,
+) -> CreditEvent:
+    """Record the opposite of `original` and recompute the score from the record (the one way an event stops
+    counting). The caller holds the agency's row lock. 409 for a reversal, an event reversed already, or one that
+    is part of an official evaluation."""
     if original.reverses_event_id is not None:
         raise NotReversible("this event is itself a reversal; record a new event instead")
     if await repository.reversal_of(session, original.id) is not None:
-        raise AlreadyReversed(f"credit event {event_id} was already reversed")
+        raise AlreadyReversed(f"credit event {original.id} was already reversed")
     if agency.baseline_event_id is not None and original.id <= agency.baseline_event_id:
         raise NotReversible(
-            f"credit event {event_id} is part of the official evaluation of {agency.evaluated_on}; "
+            f"credit event {original.id} is part of the official evaluation of {agency.evaluated_on}; "
             "import a corrected result instead"
         )
     reversal = CreditEvent(
         agency_id=agency.id,
         points=-original.points,
         category=original.category,
-        reason=body.reason,
-        reference_doc=body.reference_doc,
+        reason=reason,
+        reference_doc=reference_doc,
         reverses_event_id=original.id,
         created_by=acting.user_id,
         created_at=utcnow(),
@@ -180,12 +250,42 @@ async def reverse_event(
             session.add(reversal)
             await session.flush()
     except IntegrityError:
-        raise AlreadyReversed(f"credit event {event_id} was already reversed") from None
-    await _rescore(session, cache, agency, cause="reversal", acting=acting, event_id=reversal.id, note=body.reason)
-    return CreditEventResult(
-        event=_event_out(reversal, reversed_by=None, baseline_event_id=agency.baseline_event_id),
-        rating=rating_out(agency),
+        raise AlreadyReversed(f"credit event {original.id} was already reversed") from None
+    audit.record(
+        session,
+        acting,
+        agency.id,
+        audit.Subject.CREDIT_EVENT,
+        original.id,
+        audit.AuditAction.EVENT_REVERSED,
+        f"reversal #{reversal.id}: {reason}",
     )
+    await _rescore(session, cache, agency, cause="reversal", acting=acting, event_id=reversal.id, note=reason)
+    return reversal
+
+
+def settle_objection(
+    session: AsyncSession,
+    acting: Principal,
+    agency: Agency,
+    objection: CreditObjection,
+    *,
+    outcome: str,
+    reason: str,
+    reference_doc: str,
+    reversal_event_id: int | None,
+) -> None:
+    """Close a pending objection (the caller holds the agency's row lock): the decision, who and when, one fewer
+    objection open on the agency, and the audit line."""
+    objection.state = outcome
+    objection.decision_reason = reason
+    objection.decision_reference_doc = reference_doc
+    objection.decided_by = acting.user_id
+    objection.decided_at = utcnow()
+    objection.reversal_event_id = reversal_event_id
+    agency.objections_open = max(0, agency.objections_open - 1)
+    action = audit.AuditAction.OBJECTION_REVERSED if outcome == "reversed" else audit.AuditAction.OBJECTION_UPHELD
+    audit.record(session, acting, agency.id, audit.Subject.OBJECTION, objection.id, action, reason)
 
 
 async def credit_record(session: AsyncSession, principal: Principal | None, agency_id: int) -> CreditRecord:
@@ -195,11 +295,21 @@ async def credit_record(session: AsyncSession, principal: Principal | None, agen
     check_agency_region(acting, Action.READ_CREDIT_RECORD, agency.id, agency.region_code)
     events = await repository.events_of(session, agency_id)
     reversed_by = {e.reverses_event_id: e.id for e in events if e.reverses_event_id is not None}
+    objections = {o.event_id: o for o in await repository.objections_of_agency(session, agency_id)}
+    now = utcnow()
     return CreditRecord(
         agency_id=agency_id,
         rating=rating_out(agency),
         baseline=agency.credit_baseline,
         events=[
-            _event_out(e, reversed_by=reversed_by.get(e.id), baseline_event_id=agency.baseline_event_id) for e in events
+            event_out(
+                e,
+                reversed_by=reversed_by.get(e.id),
+                baseline_event_id=agency.baseline_event_id,
+                objection=objections.get(e.id),
+                now=now,
+            )
+            for e in events
         ],
+        objection_period_days=OBJECTION_PERIOD_DAYS,
     )

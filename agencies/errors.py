@@ -79,3 +79,38 @@ class NoDeliveredService(Forbidden):
 
 class AlreadyReviewed(Conflict):
     code = "already_reviewed"
+
+
+class ObjectionNotFound(NotFound):
+    code = "objection_not_found"
+
+
+class ReviewNotFound(NotFound):
+    code = "review_not_found"
+
+
+class NotObjectionable(Conflict):
+    """The event is not a live deduction of this agency's current record (a bonus, a reversal, reversed already,
+    or part of an official evaluation)."""
+
+    code = "not_objectionable"
+
+
+class ObjectionPeriodOver(Conflict):
+    code = "objection_period_over"
+
+
+class ObjectionExists(Conflict):
+    code = "objection_exists"
+
+
+class ObjectionDecided(Conflict):
+    code = "objection_decided"
+
+
+class AlreadyReplied(Conflict):
+    code = "already_replied"
+
+
+class ReviewHidden(Conflict):
+    code = "review_hidden"

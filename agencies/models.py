@@ -67,6 +67,11 @@ class Agency(Base):
     fields_mask: Mapped[int] = mapped_column(Integer, default=0)
     min_price_fen: Mapped[int | None] = mapped_column(Integer)
     services_json: Mapped[str] = mapped_column(Text, default="[]")
+    # Shown on every result card, kept in step by the writes that change them (agencies.objections, .reviews):
+    # credit objections awaiting a decision ("under objection" when any), and the visible reviews' count and sum.
+    objections_open: Mapped[int] = mapped_column(Integer, default=0)
+    review_count: Mapped[int] = mapped_column(Integer, default=0)
+    review_total: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -176,3 +181,56 @@ class Review(Base):
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The agency's one answer.
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_by: Mapped[int | None] = mapped_column(Integer)
+    replied_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Hidden by an official (abusive): kept, shown only to the official, the agency and the enterprise that wrote it.
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    hidden_by: Mapped[int | None] = mapped_column(Integer)
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class CreditObjection(Base):
+    """An agency's objection to a deduction: its reason and evidence, and the official's decision with its reason.
+
+    One per event. `state` is pending until decided: `upheld` (the event stands) or `reversed` (the event was
+    reversed by `reversal_event_id`, and the score recomputed).
+    """
+
+    __tablename__ = "credit_objections"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending','upheld','reversed')", name="state"),
+        Index("ix_credit_objections_state_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("credit_events.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    filed_by: Mapped[int | None] = mapped_column(Integer)
+    filed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decision_reference_doc: Mapped[str | None] = mapped_column(String(200))
+    decided_by: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    reversal_event_id: Mapped[int | None] = mapped_column(ForeignKey("credit_events.id"))
+
+
+class AgencyAudit(Base):
+    """Append-only: who did what to an agency's credit record and reviews, when, and why."""
+
+    __tablename__ = "agency_audit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    # "credit_event", "objection" or "review", and its id.
+    subject: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int] = mapped_column(BigId)
+    action: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_role: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -10,6 +10,11 @@ principal; ownership (`own_only`) after the role, by `check_own_agency`.
 | read the credit record | any agency | own agency | – | – |
 | follow / unfollow | – | – | yes | – |
 | review | – | – | after a delivered voucher service there | – |
+| object to a deduction | – | own agency | – | – |
+| decide an objection, hide a review | yes | – | – | – |
+| read objections and the audit | any agency | own agency | – | – |
+| reply to a review (once) | – | own agency | – | – |
+| read reviews | all, hidden too | visible; own agency: hidden too | visible; hidden ones they wrote | visible |
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ class Action(enum.StrEnum):
     IMPORT_RESULTS = "import_results"
     FOLLOW = "follow"
     REVIEW = "review"
+    OBJECT = "object"
+    DECIDE_OBJECTION = "decide_objection"
+    READ_OBJECTIONS = "read_objections"
+    READ_AUDIT = "read_audit"
+    REPLY_REVIEW = "reply_review"
+    HIDE_REVIEW = "hide_review"
 
 
 OFFICIAL = frozenset({Role.OFFICIAL})
@@ -45,6 +56,12 @@ PERMISSIONS = PermissionTable(
         Action.FOLLOW: Rule(ENTERPRISE),
         # Checked by vouchers.reviews, which also checks the delivered voucher service a review needs.
         Action.REVIEW: Rule(ENTERPRISE),
+        Action.OBJECT: Rule(AGENCY, own_only=AGENCY),
+        Action.DECIDE_OBJECTION: Rule(OFFICIAL),
+        Action.READ_OBJECTIONS: Rule(OFFICIAL | AGENCY, own_only=AGENCY),
+        Action.READ_AUDIT: Rule(OFFICIAL | AGENCY, own_only=AGENCY),
+        Action.REPLY_REVIEW: Rule(AGENCY, own_only=AGENCY),
+        Action.HIDE_REVIEW: Rule(OFFICIAL),
     }
 )
 

@@ -6,13 +6,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from agencies.credit import ScoredEvent
-from agencies.models import Agency, AgencyService, CreditEvent, Follow, RatingHistory, Review
+from agencies.models import (
+    Agency,
+    AgencyAudit,
+    AgencyService,
+    CreditEvent,
+    CreditObjection,
+    Follow,
+    RatingHistory,
+    Review,
+)
 
 # A row of CARD_COLUMNS (Row is variadic in SQLAlchemy 2.1).
 CardRow = Row[*tuple[Any, ...]]
@@ -114,6 +123,9 @@ CARD_COLUMNS = (
     Agency.accepts_vouchers,
     Agency.services_json,
     Agency.fields_mask,
+    Agency.objections_open,
+    Agency.review_count,
+    Agency.review_total,
 )
 
 
@@ -291,20 +303,103 @@ async def follower_user_ids(session: AsyncSession, agency_id: int) -> list[int]:
 
 # ---------------------------------------------------------------- reviews
 
+VISIBLE = Review.hidden_at.is_(None)
+
 
 async def review_summary(session: AsyncSession, agency_id: int) -> tuple[int, float | None]:
+    """Count and average of the agency's visible reviews."""
     count, average = (
         await session.execute(
-            select(func.count(Review.id), func.avg(Review.rating)).where(Review.agency_id == agency_id)
+            select(func.count(Review.id), func.avg(Review.rating)).where(Review.agency_id == agency_id, VISIBLE)
         )
     ).one()
     return int(count), None if average is None else float(average)
 
 
-async def reviews_of(session: AsyncSession, agency_id: int, limit: int = 50) -> list[Review]:
-    query = select(Review).where(Review.agency_id == agency_id).order_by(Review.id.desc()).limit(limit)
+async def reviews_of(
+    session: AsyncSession, agency_id: int, shown: ColumnElement[bool] = VISIBLE, limit: int = 50
+) -> list[Review]:
+    """The agency's reviews the `shown` condition lets through (visible ones by default), newest first."""
+    query = select(Review).where(Review.agency_id == agency_id, shown).order_by(Review.id.desc()).limit(limit)
     return list((await session.scalars(query)).all())
+
+
+async def review(session: AsyncSession, agency_id: int, review_id: int) -> Review | None:
+    return await session.scalar(select(Review).where(Review.id == review_id, Review.agency_id == agency_id))
 
 
 async def review_for_redemption(session: AsyncSession, redemption_id: int) -> int | None:
     return await session.scalar(select(Review.id).where(Review.redemption_id == redemption_id))
+
+
+async def claim_review_change(session: AsyncSession, review_id: int, *, unset: Any, values: dict[str, Any]) -> bool:
+    """Set `values` on the review only if the column `unset` is still NULL: of two concurrent replies (or hides)
+    exactly one wins. Whether this one did."""
+    result = await session.execute(
+        update(Review)
+        .where(Review.id == review_id, unset.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def add_to_review_totals(session: AsyncSession, agency_id: int, *, count: int, total: int) -> None:
+    """The visible reviews' count and sum on the agency row (what result cards show), in one atomic UPDATE."""
+    await session.execute(
+        update(Agency)
+        .where(Agency.id == agency_id)
+        .values(review_count=Agency.review_count + count, review_total=Agency.review_total + total)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ---------------------------------------------------------------- objections and audit
+
+
+async def objection(
+    session: AsyncSession, agency_id: int, objection_id: int, *, for_update: bool = False
+) -> CreditObjection | None:
+    query = select(CreditObjection).where(CreditObjection.id == objection_id, CreditObjection.agency_id == agency_id)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def objection_for_event(
+    session: AsyncSession, event_id: int, *, for_update: bool = False
+) -> CreditObjection | None:
+    query = select(CreditObjection).where(CreditObjection.event_id == event_id)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def objections_of_agency(session: AsyncSession, agency_id: int) -> list[CreditObjection]:
+    query = select(CreditObjection).where(CreditObjection.agency_id == agency_id).order_by(CreditObjection.id.desc())
+    return list((await session.scalars(query)).all())
+
+
+async def objections(
+    session: AsyncSession, within: ColumnElement[bool], *, state: str | None, agency_id: int | None, limit: int
+) -> list[tuple[CreditObjection, CreditEvent, str, int | None]]:
+    """Objections `within` allows, with their event, the agency's name and its baseline event, pending first,
+    oldest first."""
+    query = (
+        select(CreditObjection, CreditEvent, Agency.name_zh, Agency.baseline_event_id)
+        .join(CreditEvent, CreditEvent.id == CreditObjection.event_id)
+        .join(Agency, Agency.id == CreditObjection.agency_id)
+        .where(within)
+        .order_by(case((CreditObjection.state == "pending", 0), else_=1), CreditObjection.id)
+        .limit(limit)
+    )
+    if state is not None:
+        query = query.where(CreditObjection.state == state)
+    if agency_id is not None:
+        query = query.where(CreditObjection.agency_id == agency_id)
+    return [(o, e, name, baseline) for o, e, name, baseline in (await session.execute(query)).all()]
+
+
+async def audit_of(session: AsyncSession, agency_id: int, limit: int = 500) -> list[AgencyAudit]:
+    query = select(AgencyAudit).where(AgencyAudit.agency_id == agency_id).order_by(AgencyAudit.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())

@@ -1,22 +1,73 @@
-"""Reviews: enterprise staff review an agency after a voucher-paid service there was delivered, one per redemption.
+"""Reviews: enterprise staff review an agency after a voucher-paid service there was delivered, one per redemption;
+the agency answers each once; an official hides an abusive one with a reason.
 
 Whether a redemption was delivered is the vouchers domain's knowledge, and vouchers builds on agencies: so the review
 is written through `vouchers.reviews`, which checks the redemption and then calls `record_review` here.
+
+The visible reviews' count and sum are also kept on the agency row (`review_count`, `review_total`), so result
+cards show the average without a join; each write changes them in one atomic UPDATE and drops cached searches after
+the commit. `record_review` is called from vouchers, which has no cache at hand: it publishes `ReviewsChanged`, and
+the subscriber `setup` installs drops the cached searches.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from aiohttp import web
+from sqlalchemy import ColumnElement, or_, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agencies import repository
-from agencies.errors import AlreadyReviewed, NoDeliveredService
+from agencies import audit, repository
+from agencies.errors import AlreadyReplied, AlreadyReviewed, NoDeliveredService, ReviewHidden, ReviewNotFound
 from agencies.lookup import existing_agency
 from agencies.models import Review
-from agencies.schemas import ReviewIn, ReviewOut, ReviewsOut, ReviewSummary
+from agencies.permissions import PERMISSIONS, Action, check_own_agency
+from agencies.schemas import HideIn, ReplyIn, ReviewIn, ReviewOut, ReviewsOut, ReviewSummary
+from agencies.search import invalidate_search
 from agencies.serialisers import review_summary_out
-from core.auth import Principal
+from core.auth import Principal, Role
+from core.cache import Cache
 from core.db import utcnow
+from core.events import EVENTS, publish
+from core.state import CACHE
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewsChanged:
+    """An agency's visible reviews changed (a new one, or one hidden): its result cards are out of date."""
+
+    agency_id: int
+
+
+def setup(app: web.Application) -> None:
+    """Drop cached searches after a review written through vouchers (which holds no cache) commits."""
+
+    async def drop_cached_searches(session: AsyncSession, _event: ReviewsChanged) -> None:
+        invalidate_search(session, app[CACHE])
+
+    app[EVENTS].subscribe(ReviewsChanged, drop_cached_searches)
+
+
+def review_out(review: Review, viewer: Principal | None) -> ReviewOut:
+    """A review as `viewer` may see it: whose redemption it was only for officials and the writer's enterprise."""
+    mine = viewer is not None and viewer.role is Role.ENTERPRISE and viewer.enterprise_id == review.enterprise_id
+    hidden = review.hidden_at is not None
+    return ReviewOut(
+        id=review.id,
+        agency_id=review.agency_id,
+        rating=review.rating,
+        comment=review.comment,
+        created_at=review.created_at,
+        reply=review.reply,
+        replied_at=review.replied_at,
+        hidden=hidden,
+        hidden_reason=review.hidden_reason if hidden else None,
+        hidden_at=review.hidden_at,
+        mine=mine,
+        redemption_id=review.redemption_id if mine or (viewer is not None and viewer.is_official) else None,
+    )
 
 
 async def record_review(session: AsyncSession, acting: Principal, agency_id: int, body: ReviewIn) -> ReviewOut:
@@ -43,16 +94,93 @@ async def record_review(session: AsyncSession, acting: Principal, agency_id: int
             await session.flush()
     except IntegrityError:
         raise AlreadyReviewed(f"redemption {body.redemption_id} has been reviewed already") from None
-    return ReviewOut.model_validate(review)
+    await repository.add_to_review_totals(session, agency_id, count=1, total=body.rating)
+    audit.record(
+        session,
+        acting,
+        agency_id,
+        audit.Subject.REVIEW,
+        review.id,
+        audit.AuditAction.REVIEW_WRITTEN,
+        f"{body.rating}/5 for redemption #{body.redemption_id}",
+    )
+    await publish(session, ReviewsChanged(agency_id=agency_id))
+    return review_out(review, acting)
+
+
+async def reply(
+    session: AsyncSession, principal: Principal | None, agency_id: int, review_id: int, body: ReplyIn
+) -> ReviewOut:
+    """Staff of the reviewed agency answer a visible review, once (409 already_replied / review_hidden)."""
+    acting = PERMISSIONS.check(principal, Action.REPLY_REVIEW)
+    check_own_agency(acting, Action.REPLY_REVIEW, agency_id)
+    review = await _existing_review(session, agency_id, review_id)
+    if review.hidden_at is not None:
+        raise ReviewHidden(f"review {review_id} was hidden by an official; it cannot be answered")
+    now = utcnow()
+    if not await repository.claim_review_change(
+        session,
+        review.id,
+        unset=Review.reply,
+        values={"reply": body.reply, "replied_by": acting.user_id, "replied_at": now},
+    ):
+        raise AlreadyReplied(f"review {review_id} has been answered already; an agency answers once")
+    audit.record(
+        session, acting, agency_id, audit.Subject.REVIEW, review.id, audit.AuditAction.REVIEW_REPLIED, body.reply
+    )
+    await session.refresh(review)
+    return review_out(review, acting)
+
+
+async def hide(
+    session: AsyncSession, cache: Cache, principal: Principal | None, agency_id: int, review_id: int, body: HideIn
+) -> ReviewOut:
+    """An official hides an abusive review with a reason: out of the public list, the average and result cards."""
+    acting = PERMISSIONS.check(principal, Action.HIDE_REVIEW)
+    review = await _existing_review(session, agency_id, review_id)
+    now = utcnow()
+    if not await repository.claim_review_change(
+        session,
+        review.id,
+        unset=Review.hidden_at,
+        values={"hidden_at": now, "hidden_by": acting.user_id, "hidden_reason": body.reason},
+    ):
+        raise ReviewHidden(f"review {review_id} is hidden already")
+    await repository.add_to_review_totals(session, agency_id, count=-1, total=-review.rating)
+    audit.record(
+        session, acting, agency_id, audit.Subject.REVIEW, review.id, audit.AuditAction.REVIEW_HIDDEN, body.reason
+    )
+    invalidate_search(session, cache)
+    await session.refresh(review)
+    return review_out(review, acting)
+
+
+async def _existing_review(session: AsyncSession, agency_id: int, review_id: int) -> Review:
+    await existing_agency(session, agency_id)
+    review = await repository.review(session, agency_id, review_id)
+    if review is None:
+        raise ReviewNotFound(f"agency {agency_id} has no review {review_id}")
+    return review
+
+
+def _shown_to(viewer: Principal | None, agency_id: int) -> ColumnElement[bool]:
+    """Which reviews `viewer` sees: every visible one; hidden ones too for officials and the agency's own staff, and
+    for enterprise staff the hidden ones their enterprise wrote."""
+    if viewer is None:
+        return repository.VISIBLE
+    if viewer.is_official or (viewer.role is Role.AGENCY and viewer.agency_id == agency_id):
+        return true()
+    if viewer.role is Role.ENTERPRISE and viewer.enterprise_id is not None:
+        return or_(repository.VISIBLE, Review.enterprise_id == viewer.enterprise_id)
+    return repository.VISIBLE
 
 
 async def review_summary(session: AsyncSession, agency_id: int) -> ReviewSummary:
     return review_summary_out(*await repository.review_summary(session, agency_id))
 
 
-async def list_reviews(session: AsyncSession, agency_id: int) -> ReviewsOut:
+async def list_reviews(session: AsyncSession, viewer: Principal | None, agency_id: int) -> ReviewsOut:
+    """Newest first; the summary counts the visible ones only, whoever asks."""
     await existing_agency(session, agency_id)
-    reviews = await repository.reviews_of(session, agency_id)
-    return ReviewsOut(
-        summary=await review_summary(session, agency_id), items=[ReviewOut.model_validate(r) for r in reviews]
-    )
+    reviews = await repository.reviews_of(session, agency_id, _shown_to(viewer, agency_id))
+    return ReviewsOut(summary=await review_summary(session, agency_id), items=[review_out(r, viewer) for r in reviews])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from agencies import credit_events, credit_import, follows, profiles, reviews, search
+from agencies import audit, credit_events, credit_import, follows, objections, profiles, reviews, search
 from agencies.errors import UnsupportedMediaType
 from agencies.permissions import PERMISSIONS, Action
 from agencies.schemas import (
@@ -12,13 +12,22 @@ from agencies.schemas import (
     AgencyIn,
     AgencyPage,
     AgencyPatch,
+    AuditOut,
     CreditEventIn,
     CreditEventResult,
     CreditRecord,
+    DecisionIn,
     FollowOut,
     FollowsOut,
+    HideIn,
     ImportResult,
+    ObjectionIn,
+    ObjectionQuery,
+    ObjectionResult,
+    ObjectionsOut,
+    ReplyIn,
     ReverseIn,
+    ReviewOut,
     ReviewsOut,
     SearchQuery,
 )
@@ -28,6 +37,10 @@ from core.state import CACHE, SETTINGS
 
 api = Api()
 TAGS = ["agencies"]
+
+
+def setup(app: web.Application) -> None:
+    reviews.setup(app)
 
 
 @api.route(
@@ -212,4 +225,118 @@ async def my_follows(request: web.Request) -> FollowsOut:
     summary="An agency's reviews, newest first, with their count and average",
 )
 async def list_reviews(request: web.Request) -> ReviewsOut:
-    return await reviews.list_reviews(session(request), path_id(request, "agency_id"))
+    return await reviews.list_reviews(session(request), principal_of(request), path_id(request, "agency_id"))
+
+
+@api.route(
+    "POST",
+    "/api/v1/agencies/{agency_id}/reviews/{review_id}/reply",
+    body=ReplyIn,
+    response=ReviewOut,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.REPLY_REVIEW),
+    tags=TAGS,
+    errors=[409],
+    summary="Answer a review of your agency, once (agency staff)",
+)
+async def reply_to_review(request: web.Request, body: ReplyIn) -> ReviewOut:
+    return await reviews.reply(
+        session(request), principal_of(request), path_id(request, "agency_id"), path_id(request, "review_id"), body
+    )
+
+
+@api.route(
+    "POST",
+    "/api/v1/agencies/{agency_id}/reviews/{review_id}/hide",
+    body=HideIn,
+    response=ReviewOut,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.HIDE_REVIEW),
+    tags=TAGS,
+    errors=[409],
+    summary="Hide an abusive review with a reason: out of the public list and the average (officials)",
+)
+async def hide_review(request: web.Request, body: HideIn) -> ReviewOut:
+    return await reviews.hide(
+        session(request),
+        request.app[CACHE],
+        principal_of(request),
+        path_id(request, "agency_id"),
+        path_id(request, "review_id"),
+        body,
+    )
+
+
+# ---------------------------------------------------------------- credit objections and the audit
+
+
+@api.route(
+    "POST",
+    "/api/v1/agencies/{agency_id}/credit-events/{event_id}/objection",
+    body=ObjectionIn,
+    response=ObjectionResult,
+    status=201,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.OBJECT),
+    tags=TAGS,
+    errors=[409],
+    summary="Object to a deduction with a reason and evidence, within the objection period (agency staff, own agency)",
+)
+async def object_to_event(request: web.Request, body: ObjectionIn) -> ObjectionResult:
+    return await objections.file_objection(
+        session(request),
+        request.app[CACHE],
+        principal_of(request),
+        path_id(request, "agency_id"),
+        path_id(request, "event_id"),
+        body,
+    )
+
+
+@api.route(
+    "GET",
+    "/api/v1/credit-objections",
+    query=ObjectionQuery,
+    response=ObjectionsOut,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.READ_OBJECTIONS),
+    tags=TAGS,
+    summary="Credit objections, pending first (officials: every agency's; agency staff: their own agency's)",
+)
+async def list_objections(request: web.Request, query: ObjectionQuery) -> ObjectionsOut:
+    return await objections.list_objections(session(request), principal_of(request), query)
+
+
+@api.route(
+    "POST",
+    "/api/v1/agencies/{agency_id}/objections/{objection_id}/decision",
+    body=DecisionIn,
+    response=ObjectionResult,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.DECIDE_OBJECTION),
+    tags=TAGS,
+    errors=[409],
+    summary="Decide an objection: uphold the event, or reverse it and recompute the score (officials)",
+)
+async def decide_objection(request: web.Request, body: DecisionIn) -> ObjectionResult:
+    return await objections.decide(
+        session(request),
+        request.app[CACHE],
+        principal_of(request),
+        path_id(request, "agency_id"),
+        path_id(request, "objection_id"),
+        body,
+    )
+
+
+@api.route(
+    "GET",
+    "/api/v1/agencies/{agency_id}/audit",
+    response=AuditOut,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.READ_AUDIT),
+    tags=TAGS,
+    summary="Who did what to the agency's credit record and reviews, newest first (officials; agency staff: own)",
+)
+async def agency_audit(request: web.Request) -> AuditOut:
+    return await audit.audit_of(session(request), principal_of(request), path_id(request, "agency_id"))

@@ -14,6 +14,7 @@ Fen = Annotated[int, Field(ge=0, le=100_000_000, description="integer fen (分)"
 SortKey = Literal["relevance", "rating", "attorneys", "price"]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="GB/T 2260 six-digit code")]
 Text200 = Annotated[str, Field(max_length=200)]
+ObjectionState = Literal["pending", "upheld", "reversed"]
 
 
 # ---------------------------------------------------------------- search
@@ -68,6 +69,9 @@ class AgencyCard(BaseModel):
     accepts_vouchers: bool
     services: list[ServiceOut]
     fields: list[FieldCode]
+    under_objection: bool = Field(description="a credit objection of the agency awaits an official's decision")
+    review_count: int = Field(description="visible reviews")
+    review_average: float | None = Field(description="their average rating (1–5, two decimals); null without any")
 
 
 class AgencyPage(BaseModel):
@@ -90,6 +94,7 @@ class RatingOut(BaseModel):
     score: int
     updated_at: dt.datetime
     evaluated_on: dt.date | None
+    under_objection: bool = Field(description="a credit objection awaits an official's decision")
 
 
 class RatingChangeOut(BaseModel):
@@ -314,6 +319,11 @@ class CreditEventOut(BaseModel):
     counted: bool = Field(description="counts toward the current score (live and after the latest official import)")
     created_by: int | None
     created_at: dt.datetime
+    objection_id: int | None = Field(default=None, description="the agency's objection to this event, if any")
+    objection_state: ObjectionState | None = None
+    objectionable_until: dt.datetime | None = Field(
+        default=None, description="until when the agency may still object (a counted deduction without objection)"
+    )
 
 
 class CreditEventResult(BaseModel):
@@ -326,6 +336,83 @@ class CreditRecord(BaseModel):
     rating: RatingOut
     baseline: int
     events: list[CreditEventOut]
+    objection_period_days: int = Field(description="how long after a deduction the agency may object")
+
+
+# ---------------------------------------------------------------- objections
+
+
+class ObjectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=2, max_length=2000, description="why the deduction is wrong")
+    evidence: str = Field(min_length=2, max_length=4000, description="what shows it: documents, numbers, dates, links")
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    outcome: Literal["upheld", "reversed"] = Field(
+        description="upheld: the event stands; reversed: the event is reversed and the score recomputed"
+    )
+    reason: str = Field(min_length=2, max_length=2000)
+    reference_doc: str = Field(default="", max_length=200, description="the decision document, if any")
+
+
+class ObjectionOut(BaseModel):
+    id: int
+    agency_id: int
+    agency_name: str
+    event: CreditEventOut
+    reason: str
+    evidence: str
+    state: ObjectionState
+    filed_by: int | None
+    filed_at: dt.datetime
+    decision_due: dt.date = Field(description="5 working days after filing (POLICY_NOTES §10)")
+    decision_reason: str | None
+    decision_reference_doc: str | None
+    decided_by: int | None
+    decided_at: dt.datetime | None
+    reversal_event_id: int | None
+
+
+class ObjectionResult(BaseModel):
+    objection: ObjectionOut
+    rating: RatingOut
+
+
+class ObjectionsOut(BaseModel):
+    items: list[ObjectionOut]
+
+
+class ObjectionQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: ObjectionState | None = None
+    agency_id: int | None = Field(default=None, ge=1, le=2**53)
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+# ---------------------------------------------------------------- audit
+
+
+class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # an AgencyAudit row as it is
+
+    id: int
+    subject: str
+    subject_id: int
+    action: str
+    actor_id: int | None
+    actor_role: str
+    note: str
+    at: dt.datetime
+
+
+class AuditOut(BaseModel):
+    agency_id: int
+    items: list[AuditEntryOut]
 
 
 class ImportRowOut(BaseModel):
@@ -363,15 +450,35 @@ class ReviewIn(BaseModel):
 
 
 class ReviewOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)  # a Review row, without who wrote it
+    """A review, without who wrote it. A hidden one is shown (marked, with the reason) only to officials, the
+    agency's staff and the enterprise that wrote it; everyone else never sees it, nor counts it in the average."""
 
     id: int
     agency_id: int
     rating: int
     comment: str
     created_at: dt.datetime
+    reply: str | None = None
+    replied_at: dt.datetime | None = None
+    hidden: bool = False
+    hidden_reason: str | None = None
+    hidden_at: dt.datetime | None = None
+    mine: bool = Field(default=False, description="written by the caller's enterprise")
+    redemption_id: int | None = Field(default=None, description="shown to the enterprise that wrote it and officials")
 
 
 class ReviewsOut(BaseModel):
     summary: ReviewSummary
     items: list[ReviewOut]
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reply: str = Field(min_length=2, max_length=1000, description="the agency's one answer")
+
+
+class HideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=2, max_length=1000, description="why the review is hidden (abusive, personal data…)")

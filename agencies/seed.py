@@ -19,14 +19,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pypinyin import lazy_pinyin
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.catalogue import FieldCode, ServiceCode
 from agencies.credit import level_for
-from agencies.models import Agency, AgencyBranch, AgencyField, AgencyService, RatingHistory
+from agencies.models import (
+    Agency,
+    AgencyAudit,
+    AgencyBranch,
+    AgencyField,
+    AgencyService,
+    CreditEvent,
+    CreditObjection,
+    RatingHistory,
+)
 from agencies.search import card_columns, search_text_for
 from core import regions
+from core.auth import Principal
+from core.cache import Cache
 from core.credit_code import make_credit_code
 from core.db import utcnow
 
@@ -354,3 +365,189 @@ async def seed_agency_accounts(session: AsyncSession, demo_agency_id: int, passw
             )
         lines.append(f"{username} / {password} — {what}")
     return lines
+
+
+# ---------------------------------------------------------------- credit stories (demo)
+
+
+@dataclass(frozen=True)
+class _Story:
+    """One step of a demo agency's credit history, `days_ago` days before the seed runs."""
+
+    agency: int  # the demo agency's number (0 is the demo agency, agency_demo's)
+    days_ago: int
+    category: str
+    points: int
+    reason: str
+    reference_doc: str
+    # Reason and evidence, filed by agency_demo two days later (so only on the demo agency's own stories).
+    objection: tuple[str, str] | None = None
+    decision: tuple[str, str, str] | None = None  # outcome, reason, reference — a few days after the objection
+
+
+CREDIT_STORIES: tuple[_Story, ...] = (
+    _Story(
+        0,
+        75,
+        "late_annual_report_fixed",
+        -5,
+        "2024 年度报告逾期 9 天提交，已于逾期后一个月内补报",
+        "浙江省知识产权局 浙知信〔2026〕2号",
+    ),
+    _Story(
+        0,
+        20,
+        "administrative_penalty",
+        -10,
+        "因代理文件签章不规范受到杭州市市场监督管理局警告处罚",
+        "杭市监罚〔2026〕31号",
+        objection=(
+            "该处罚决定已被行政复议机关撤销，扣分依据不复存在",
+            "浙江省市场监督管理局行政复议决定书 浙市监复〔2026〕7号（撤销原处罚决定），送达回证日期 2026 年 11 月",
+        ),
+        decision=("reversed", "经核实，原行政处罚决定已被复议撤销，撤销本次扣分", "浙知信复〔2026〕11号"),
+    ),
+    _Story(
+        0,
+        3,
+        "abnormal_applications",
+        -10,
+        "国家知识产权局通报：代理的 3 件实用新型专利申请被认定为非正常专利申请",
+        "国知办函运字〔2026〕45号",
+        objection=(
+            "3 件申请均为委托人真实研发成果，其中 1 件的认定已由申请人请求复查",
+            "委托人研发立项书 RD-2025-031、实验记录扫描件 12 页、委托代理合同 HT-2025-088、复查请求受理通知书",
+        ),
+    ),
+    _Story(1, 60, "honours", 5, "获评浙江省知识产权服务品牌机构", "浙知发〔2026〕9号"),
+    _Story(
+        2,
+        45,
+        "excessive_volume",
+        -15,
+        "2025 年人均代理量 412 件，明显高于全省平均水平且未说明正当理由",
+        "浙江省知识产权局 浙知信〔2026〕5号",
+    ),
+    _Story(3, 30, "industry_discipline", -5, "浙江省专利代理师协会通报批评：低价揽业", "浙专协〔2026〕3号"),
+    _Story(4, 15, "social_contribution", 3, "为 30 家中小企业提供免费专利导航公益服务", "杭知发〔2026〕14号"),
+    _Story(
+        5,
+        25,
+        "abnormal_business_status",
+        -10,
+        "未按时公示 2025 年度报告，被列入经营异常名录",
+        "国家企业信用信息公示系统 2026-11-09",
+    ),
+)
+
+
+async def seed_credit_stories(session: AsyncSession, cache: Cache, official: Principal, staff: Principal) -> list[str]:
+    """Real-looking credit histories for the first demo agencies, told through the credit services themselves
+    (events, an objection reversed, one still pending for agency_demo), then dated back to when they happened.
+    An agency that already has credit events is left alone, so seeding again changes nothing."""
+    from agencies import credit_events, objections
+    from agencies.schemas import CreditEventIn, DecisionIn, ObjectionIn
+
+    cities = _city_weights()
+    told: list[str] = []
+    now = utcnow()
+    for number in sorted({story.agency for story in CREDIT_STORIES}):
+        code = plan_agency(number, cities).row["credit_code"]
+        agency_id = await session.scalar(select(Agency.id).where(Agency.credit_code == code))
+        if agency_id is None or await session.scalar(select(CreditEvent.id).where(CreditEvent.agency_id == agency_id)):
+            continue
+        for story in (s for s in CREDIT_STORIES if s.agency == number):
+            when = now - dt.timedelta(days=story.days_ago)
+            result = await credit_events.record_event(
+                session,
+                cache,
+                official,
+                agency_id,
+                CreditEventIn(
+                    category=story.category, points=story.points, reason=story.reason, reference_doc=story.reference_doc
+                ),
+            )
+            await _dated(session, when, events=[result.event.id])
+            if story.objection is None:
+                continue
+            filed = await objections.file_objection(
+                session,
+                cache,
+                staff,
+                agency_id,
+                result.event.id,
+                ObjectionIn(reason=story.objection[0], evidence=story.objection[1]),
+            )
+            await _dated(session, when + dt.timedelta(days=2), objection=filed.objection.id)
+            if story.decision is None:
+                continue
+            outcome, reason, reference = story.decision
+            decided = await objections.decide(
+                session,
+                cache,
+                official,
+                agency_id,
+                filed.objection.id,
+                DecisionIn(
+                    outcome="reversed" if outcome == "reversed" else "upheld", reason=reason, reference_doc=reference
+                ),
+            )
+            reversal = decided.objection.reversal_event_id
+            await _dated(
+                session,
+                when + dt.timedelta(days=6),
+                events=[reversal] if reversal else [],
+                objection=filed.objection.id,
+                decided=True,
+            )
+        await _history_dates(session, agency_id)
+        told.append(f"agency {agency_id}: a credit history of {sum(s.agency == number for s in CREDIT_STORIES)} events")
+    return told
+
+
+async def _history_dates(session: AsyncSession, agency_id: int) -> None:
+    """The imported evaluation dated on its day, and the rating's last change on the last step's."""
+    evaluated = dt.datetime.combine(EVALUATED_ON, dt.time(), tzinfo=dt.UTC)
+    await session.execute(
+        update(RatingHistory)
+        .where(RatingHistory.agency_id == agency_id, RatingHistory.cause == "import")
+        .values(changed_at=evaluated)
+    )
+    last = await session.scalar(select(func.max(RatingHistory.changed_at)).where(RatingHistory.agency_id == agency_id))
+    await session.execute(update(Agency).where(Agency.id == agency_id).values(rating_updated_at=last))
+
+
+async def _dated(
+    session: AsyncSession,
+    when: dt.datetime,
+    *,
+    events: Sequence[int] = (),
+    objection: int | None = None,
+    decided: bool = False,
+) -> None:
+    """Move what a demo step wrote (events, their rating changes and audit lines; an objection's filing or
+    decision) to when the story says it happened."""
+    await session.flush()
+    if events:
+        await session.execute(update(CreditEvent).where(CreditEvent.id.in_(events)).values(created_at=when))
+        await session.execute(
+            update(RatingHistory).where(RatingHistory.credit_event_id.in_(events)).values(changed_at=when)
+        )
+        await session.execute(
+            update(AgencyAudit)
+            .where(AgencyAudit.subject == "credit_event", AgencyAudit.subject_id.in_(events))
+            .values(at=when)
+        )
+    if objection is not None:
+        column = CreditObjection.decided_at if decided else CreditObjection.filed_at
+        await session.execute(update(CreditObjection).where(CreditObjection.id == objection).values({column: when}))
+        actions = ("objection_upheld", "objection_reversed") if decided else ("objection_filed",)
+        await session.execute(
+            update(AgencyAudit)
+            .where(
+                AgencyAudit.subject == "objection",
+                AgencyAudit.subject_id == objection,
+                AgencyAudit.action.in_(actions),
+            )
+            .values(at=when)
+        )

@@ -36,11 +36,17 @@ def rating_out(agency: Agency) -> RatingOut:
         score=agency.credit_score,
         updated_at=agency.rating_updated_at,
         evaluated_on=agency.evaluated_on,
+        under_objection=agency.objections_open > 0,
     )
 
 
 def review_summary_out(count: int, average: float | None) -> ReviewSummary:
     return ReviewSummary(count=count, average=None if average is None else round(average, 2))
+
+
+def review_average(count: int, total: int) -> float | None:
+    """The average a result card shows, from the visible reviews' count and sum kept on the agency row."""
+    return round(total / count, 2) if count > 0 else None
 
 
 # ---------------------------------------------------------------- result cards
@@ -78,6 +84,9 @@ def card_dicts(rows: Sequence[CardRow]) -> list[dict[str, Any]]:
                 "accepts_vouchers": row.accepts_vouchers,
                 "services": services,
                 "fields": [code.value for code in fields_from_mask(row.fields_mask)],
+                "under_objection": row.objections_open > 0,
+                "review_count": row.review_count,
+                "review_average": review_average(row.review_count, row.review_total),
             }
         )
     return out

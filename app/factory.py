@@ -18,7 +18,7 @@ import core.console
 import enterprises.routes
 import vouchers.routes
 import wechat.routes
-from app import account_pushes
+from app import account_pushes, credit_notices
 from core.auth import auth_middleware
 from core.cache import make_cache
 from core.db import Database
@@ -113,6 +113,7 @@ def create_app(settings: Settings, *, domains: Iterable[Domain] = DOMAINS) -> we
             setup(app)
 
     account_pushes.setup(app)
+    credit_notices.setup(app)  # agencies' objection decisions → the WeChat push outbox
     api.add_to(app)
     openapi = openapi_document(api, title=API_TITLE, version=API_VERSION)
 

@@ -30,6 +30,22 @@ class RatingChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class CreditObjectionDecided:
+    """An official decided an agency's objection to a credit event: `outcome` "upheld" (the event stands) or
+    "reversed" (it was reversed; a RatingChanged follows when the rating moved). `filed_by` objected."""
+
+    objection_id: int
+    agency_id: int
+    agency_name: str
+    event_id: int
+    outcome: str
+    reason: str
+    filed_by: int | None
+    new_level: str
+    new_score: int
+
+
+@dataclass(frozen=True, slots=True)
 class VoucherStateChanged:
     voucher_id: int
     enterprise_id: int

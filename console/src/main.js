@@ -3,6 +3,7 @@ import ElementPlus from 'element-plus'
 import 'element-plus/dist/index.css'
 import App from './App.vue'
 import { i18n } from './i18n'
+import './i18nCreditReviews'
 import { router } from './router'
 import './style.css'
 

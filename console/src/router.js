@@ -17,6 +17,7 @@ const routes = [
       { path: '', name: 'home', redirect: () => homeOf(session.user) },
       { path: 'agencies', name: 'agencies', component: () => import('./views/official/Agencies.vue'), meta: official },
       { path: 'agencies/:id', name: 'agency-credit', component: () => import('./views/official/AgencyCredit.vue'), meta: official, props: true },
+      { path: 'objections', name: 'objections', component: () => import('./views/official/Objections.vue'), meta: official },
       { path: 'credit-import', name: 'credit-import', component: () => import('./views/official/CreditImport.vue'), meta: official },
       { path: 'programs', name: 'programs', component: () => import('./views/official/Programs.vue'), meta: official },
       { path: 'programs/:id', name: 'program', component: () => import('./views/official/ProgramDetail.vue'), meta: official, props: true },

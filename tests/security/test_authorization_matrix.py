@@ -17,7 +17,7 @@ SEE in the lists is `tests/security/test_list_contents.py`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from tests.support.world import (
     World,
     agency_body,
     enterprise_body,
+    expect,
     program_body,
 )
 
@@ -102,6 +103,9 @@ class Case:
     run_last: bool = False
     notes: str = ""
     extra_headers: dict[str, str] = field(default_factory=dict)
+    # Run once before the case's requests, to make what its path names (an objection, a review) in the world; a
+    # test that does not prepare (injection, fuzz) reaches the route with the path's fallback id.
+    prepare: Callable[[Client, World], Awaitable[None]] | None = None
 
 
 def fixed(path: str) -> Callable[[World], str]:
@@ -124,6 +128,37 @@ NOT_LINKED = (409, "wechat_not_linked")
 # An official acting on a record of a region outside their own (the world's records are in Hangzhou).
 OUTSIDE = (403, "outside_jurisdiction")
 NOT_ADMIN = (403, "not_administrator")
+
+DEDUCTION = {"category": "late_annual_report", "points": -1, "reason": "annual report filed late"}
+
+
+async def new_deduction(client: Client, world: World) -> None:
+    """A fresh deduction on agency A, for agency A's staff to object to."""
+    path = f"/api/v1/agencies/{world.agency_a}/credit-events"
+    world.extra["deduction"] = (
+        await expect(await client.post(path, json=DEDUCTION, headers=world.official.headers), 201)
+    )["event"]["id"]
+
+
+def deduction_of(world: World) -> int:
+    return world.extra.get("deduction", world.credit_event_id)
+
+
+async def new_objection(client: Client, world: World) -> None:
+    """A fresh objection of agency A's staff, for an official to decide."""
+    await new_deduction(client, world)
+    path = f"/api/v1/agencies/{world.agency_a}/credit-events/{world.extra['deduction']}/objection"
+    body = {"reason": "filed on time", "evidence": "the filing receipt"}
+    world.extra["objection"] = (
+        await expect(await client.post(path, json=body, headers=world.agency_own.headers), 201)
+    )["objection"]["id"]
+
+
+async def a_review(client: Client, world: World) -> None:
+    """The review enterprise_own wrote of agency A (by the reviews case above)."""
+    listing = await expect(await client.get(f"/api/v1/agencies/{world.agency_a}/reviews"), 200)
+    world.extra["review"] = listing["items"][0]["id"]
+
 
 MATRIX: dict[str, Case] = {
     # ------------------------------------------------------------ accounts
@@ -161,6 +196,25 @@ MATRIX: dict[str, Case] = {
         lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events/{w.credit_event_id}/reverse",
         statuses(201, "official", official_out=OUTSIDE),
         body=lambda w, a: {"reason": "the notice was withdrawn"},
+    ),
+    "POST /api/v1/agencies/{agency_id}/credit-events/{event_id}/objection": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/credit-events/{deduction_of(w)}/objection",
+        statuses(201, "agency_own", agency_other=NOT_YOUR_AGENCY),
+        body=lambda w, a: {"reason": f"objection by {a}", "evidence": "the annual report's filing receipt"},
+        prepare=new_deduction,
+    ),
+    "GET /api/v1/credit-objections": Case(
+        fixed("/api/v1/credit-objections"), statuses(200, "official", "agency_own", "agency_other")
+    ),
+    "POST /api/v1/agencies/{agency_id}/objections/{objection_id}/decision": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/objections/{w.extra.get('objection', 0)}/decision",
+        statuses(200, "official"),
+        body=lambda w, a: {"outcome": "upheld", "reason": f"decided by {a}"},
+        prepare=new_objection,
+    ),
+    "GET /api/v1/agencies/{agency_id}/audit": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/audit",
+        statuses(200, "official", "agency_own", agency_other=NOT_YOUR_AGENCY),
     ),
     "POST /api/v1/agencies/{agency_id}/follow": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}/follow", statuses(200, "enterprise_own", "enterprise_other")
@@ -307,6 +361,18 @@ MATRIX: dict[str, Case] = {
         body=lambda w, a: {"redemption_id": w.redemption_id, "rating": 5, "comment": f"review by {a}"},
     ),
     "GET /api/v1/agencies/{agency_id}/reviews": Case(lambda w: f"/api/v1/agencies/{w.agency_a}/reviews", everyone()),
+    "POST /api/v1/agencies/{agency_id}/reviews/{review_id}/reply": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/reviews/{w.extra.get('review', 0)}/reply",
+        statuses(200, "agency_own", agency_other=NOT_YOUR_AGENCY),
+        body=lambda w, a: {"reply": f"answered by {a}"},
+        prepare=a_review,
+    ),
+    "POST /api/v1/agencies/{agency_id}/reviews/{review_id}/hide": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/reviews/{w.extra.get('review', 0)}/hide",
+        statuses(200, "official"),
+        body=lambda w, a: {"reason": f"hidden by {a}"},
+        prepare=a_review,
+    ),
     # After confirm above the redemption is no longer pending: the enterprise that made it and officials pass the
     # permission check and are told so (409); agencies, even the one it was made at, may not cancel.
     "POST /api/v1/redemptions/{redemption_id}/cancel": Case(
@@ -551,6 +617,8 @@ async def test_the_matrix(client: Client, world: World) -> None:
     ordered = sorted(MATRIX.items(), key=lambda item: item[1].run_last)
     for key, case in ordered:
         method, _template = key.split(" ", 1)
+        if case.prepare is not None:
+            await case.prepare(client, world)
         path = case.path(world)
         for actor in ACTORS:
             status, code = await send(client, method, path, case, world, actor)

@@ -49,9 +49,11 @@ class Furnished:
 
     flags: set[int]
     reviews_a: set[int]
-    reviews_b: set[int]
+    reviews_b: set[int]  # hidden by an official
     event_a: int
     event_b: int
+    objection_a: int
+    objection_b: int
     ticket_own: int
     ticket_other: int
     ticket_stranger: int
@@ -186,8 +188,28 @@ LISTS: dict[str, Listing] = {
     "GET /api/v1/agencies/{agency_id}/reviews (A)": Listing(
         lambda w: f"/api/v1/agencies/{w.agency_a}/reviews", lambda w, f: public(f.reviews_a)
     ),
+    # B's review was hidden: only officials, B's staff and the enterprise that wrote it still see it.
     "GET /api/v1/agencies/{agency_id}/reviews (B)": Listing(
-        lambda w: f"/api/v1/agencies/{w.agency_b}/reviews", lambda w, f: public(f.reviews_b)
+        lambda w: f"/api/v1/agencies/{w.agency_b}/reviews",
+        lambda w, f: {
+            **public(set()),
+            **{actor: frozenset(f.reviews_b) for actor in ("official", "agency_other", "enterprise_other")},
+        },
+    ),
+    "GET /api/v1/credit-objections": Listing(
+        lambda w: "/api/v1/credit-objections",
+        lambda w, f: seen(
+            official={f.objection_a, f.objection_b},
+            agency_own={f.objection_a},
+            agency_other={f.objection_b},
+            agency_unbound=set(),
+        ),
+    ),
+    "GET /api/v1/credit-objections?agency_id=A": Listing(
+        lambda w: f"/api/v1/credit-objections?agency_id={w.agency_a}",
+        lambda w, f: seen(
+            official={f.objection_a}, agency_own={f.objection_a}, agency_other=set(), agency_unbound=set()
+        ),
     ),
     # ------------------------------------------------------------ assistant
     "GET /api/v1/assistant/tickets": Listing(
@@ -333,6 +355,13 @@ DETAILS: dict[str, Listing] = {
         ),
         ids=one,
     ),
+    "GET /api/v1/agencies/{agency_id}/audit (A)": Listing(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/audit",
+        lambda w, f: seen(
+            official=AUDIT_A, agency_own=AUDIT_A, agency_other=NOT_YOUR_AGENCY, agency_unbound=NOT_YOUR_AGENCY
+        ),
+        ids=lambda body: {f"{line['subject']}:{line['action']}" for line in body["items"]},
+    ),
     "GET /api/v1/enterprises/{enterprise_id} (1)": Listing(
         lambda w: f"/api/v1/enterprises/{w.enterprise_1}",
         lambda w, f: seen(
@@ -379,6 +408,9 @@ def _user_id(account: Any) -> int:
     return int(account.user_id)
 
 
+AUDIT_A: set[int | str] = {"credit_event:event_recorded", "review:review_written", "objection:objection_filed"}
+
+
 def _live(world: World, actor: str) -> Any:
     return None if actor in ("anonymous", "deactivated") else who(world, actor)
 
@@ -408,6 +440,16 @@ async def furnish(client: Client, db: Database, w: World) -> Furnished:
         event = {"category": "late_annual_report", "points": -1, "reason": "annual report filed late"}
         path = f"/api/v1/agencies/{agency}/credit-events"
         events.append((await expect(await client.post(path, json=event, headers=official), 201))["event"]["id"])
+    objections = []
+    for staff, agency, event_id in ((w.agency_own, w.agency_a, events[0]), (w.agency_other, w.agency_b, events[1])):
+        path = f"/api/v1/agencies/{agency}/credit-events/{event_id}/objection"
+        body = {"reason": "filed on time", "evidence": "the filing receipt"}
+        objections.append(
+            (await expect(await client.post(path, json=body, headers=staff.headers), 201))["objection"]["id"]
+        )
+    [hidden] = reviews[1]
+    path = f"/api/v1/agencies/{w.agency_b}/reviews/{hidden}/hide"
+    await expect(await client.post(path, json={"reason": "abusive"}, headers=official), 200)
     consent = {"results": {"tpl-rating-changed": "accept"}}
     path = "/api/v1/me/wechat/subscriptions"
     await expect(await client.post(path, json=consent, headers=w.enterprise_own.headers), 200)
@@ -432,6 +474,8 @@ async def furnish(client: Client, db: Database, w: World) -> Furnished:
         reviews_b=reviews[1],
         event_a=events[0],
         event_b=events[1],
+        objection_a=objections[0],
+        objection_b=objections[1],
         ticket_own=w.extra["ticket_id"],
         ticket_other=ids[0],
         ticket_stranger=ids[1],
