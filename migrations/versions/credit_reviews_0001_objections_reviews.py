@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "credit_reviews_0001"
-down_revision: str | None = "0009"
+down_revision: str | None = "onboarding_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
