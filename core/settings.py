@@ -121,6 +121,7 @@ class Settings(BaseSettings):
     wechat_template_voucher_changed: str = "tpl-voucher-changed"
     wechat_template_voucher_expiring: str = "tpl-voucher-expiring"
     wechat_template_ticket_answered: str = "tpl-ticket-answered"
+    wechat_template_application_decided: str = "tpl-application-decided"
 
     @field_validator("database_url")
     @classmethod
