@@ -38,6 +38,7 @@ NOT_YOUR_VOUCHER = (403, "not_your_voucher")
 NOT_YOUR_ENTERPRISE = (403, "not_your_enterprise")
 TICKET_NOT_FOUND = (404, "ticket_not_found")
 NOT_LINKED = (409, "wechat_not_linked")
+NOT_YOUR_APPLICATION = (403, "not_your_application")
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Furnished:
     ticket_other: int
     ticket_stranger: int
     unanswered: int
+    application_other: int
 
 
 def seen(**shown: Any) -> dict[str, Seen]:
@@ -129,7 +131,26 @@ LISTS: dict[str, Listing] = {
         ids=lambda body: {line["key"] for line in body["by_agency"]},
     ),
     "GET /api/v1/voucher-flags": Listing(lambda w: "/api/v1/voucher-flags", lambda w, f: seen(official=f.flags)),
-    "GET /api/v1/voucher-programs": Listing(lambda w: "/api/v1/voucher-programs", lambda w, f: public({w.program_id})),
+    "GET /api/v1/voucher-programs": Listing(
+        lambda w: "/api/v1/voucher-programs", lambda w, f: public({w.program_id, w.extra["applications_program"]})
+    ),
+    "GET /api/v1/voucher-applications": Listing(
+        lambda w: "/api/v1/voucher-applications",
+        lambda w, f: seen(
+            official={w.extra["application_own"], f.application_other},
+            enterprise_own={w.extra["application_own"]},
+            enterprise_other={f.application_other},
+            enterprise_unbound=set(),
+        ),
+    ),
+    "GET /api/v1/me/voucher-programs": Listing(
+        lambda w: "/api/v1/me/voucher-programs",
+        lambda w, f: seen(
+            enterprise_own={w.extra["applications_program"]},
+            enterprise_other={w.extra["applications_program"]},
+            enterprise_unbound=NOT_YOUR_VOUCHER,
+        ),
+    ),
     # ------------------------------------------------------------ enterprises
     "GET /api/v1/enterprises": Listing(
         lambda w: "/api/v1/enterprises", lambda w, f: seen(official={w.enterprise_1, w.enterprise_2})
@@ -288,6 +309,26 @@ DETAILS: dict[str, Listing] = {
         ),
         ids=one,
     ),
+    "GET /api/v1/voucher-applications/{application_id} (1's)": Listing(
+        lambda w: f"/api/v1/voucher-applications/{w.extra['application_own']}",
+        lambda w, f: seen(
+            official={w.extra["application_own"]},
+            enterprise_own={w.extra["application_own"]},
+            enterprise_other=NOT_YOUR_APPLICATION,
+            enterprise_unbound=NOT_YOUR_APPLICATION,
+        ),
+        ids=one,
+    ),
+    "GET /api/v1/voucher-applications/{application_id} (2's)": Listing(
+        lambda w: f"/api/v1/voucher-applications/{w.extra['application_other']}",
+        lambda w, f: seen(
+            official={f.application_other},
+            enterprise_other={f.application_other},
+            enterprise_own=NOT_YOUR_APPLICATION,
+            enterprise_unbound=NOT_YOUR_APPLICATION,
+        ),
+        ids=one,
+    ),
     "GET /api/v1/me/tickets/{ticket_id} (1's)": Listing(
         lambda w: f"/api/v1/me/tickets/{w.extra['ticket_id']}",
         lambda w, f: seen(
@@ -336,6 +377,9 @@ async def furnish(client: Client, db: Database, w: World) -> Furnished:
         event = {"category": "late_annual_report", "points": -1, "reason": "annual report filed late"}
         path = f"/api/v1/agencies/{agency}/credit-events"
         events.append((await expect(await client.post(path, json=event, headers=official), 201))["event"]["id"])
+    path = f"/api/v1/voucher-programs/{w.extra['applications_program']}/applications"
+    application_other = (await expect(await client.post(path, json={}, headers=w.enterprise_other.headers), 201))["id"]
+    w.extra["application_other"] = application_other
     consent = {"results": {"tpl-rating-changed": "accept"}}
     path = "/api/v1/me/wechat/subscriptions"
     await expect(await client.post(path, json=consent, headers=w.enterprise_own.headers), 200)
@@ -364,6 +408,7 @@ async def furnish(client: Client, db: Database, w: World) -> Furnished:
         ticket_other=ids[0],
         ticket_stranger=ids[1],
         unanswered=ids[2],
+        application_other=application_other,
     )
 
 
