@@ -38,6 +38,7 @@ from core.errors import AppError, NotFound, ValidationFailed, field_error
 from core.events import ApplicationDecided as ApplicationDecidedEvent
 from core.events import publish
 from core.regions import prefix_of
+from enterprises.catalogue import Qualification
 from enterprises.service import EnterpriseSummary, enterprise_summaries, get_enterprise_summary
 from vouchers import repository
 from vouchers.errors import (
@@ -232,8 +233,7 @@ async def submit(session: AsyncSession, principal: Principal | None, program_id:
             details=[p.model_dump() for p in problems],
             code="not_eligible",
         )
-    if program.application_review == ApplicationReview.FCFS:
-        return await _submit_first_come(session, actor, program.id, enterprise, data)
+    earlier = (await repository.voucher_counts(session, [enterprise.id])).get(enterprise.id, 0)
     application = _new_application(actor, program, enterprise, data, now)
     try:
         async with session.begin_nested():
@@ -244,49 +244,41 @@ async def submit(session: AsyncSession, principal: Principal | None, program_id:
         assert winner is not None
         return await _replay(session, winner, data, program)
     _record(session, application, None, actor, "submitted", now)
-    (out,) = await _applications_out(session, [application], {program.id: program})
-    return Submitted(out, replayed=False)
+    if program.application_review == ApplicationReview.FCFS:
+        locked = await repository.lock_program(session, program.id)  # the budget: applicants queue here, in order
+        assert locked is not None
+        await _decide_first_come(session, application, locked, enterprise)
+    return Submitted(_application_out(application, program, enterprise, earlier, now.date()), replayed=False)
 
 
-async def _submit_first_come(
-    session: AsyncSession, actor: Principal, program_id: int, enterprise: EnterpriseSummary, data: ApplicationIn
-) -> Submitted:
-    program = await repository.lock_program(session, program_id)  # the budget: applicants queue here, in order
-    assert program is not None
-    existing = await repository.application_of(session, program.id, enterprise.id)
-    if existing is not None:
-        return await _replay(session, existing, data, program)
+async def _decide_first_come(
+    session: AsyncSession, application: VoucherApplication, program: VoucherProgram, enterprise: EnterpriseSummary
+) -> None:
+    """Approve through the issuing path while the budget lasts, waitlist after; the caller holds the programme's
+    row lock, so the applications are decided one at a time in the order they got it.
+
+    Nothing is written before the issuing path's checks pass (eligibility, yearly cap, budget), so a refusal needs
+    no savepoint: the application is decided instead, in the same transaction."""
     now = utcnow()
-    application = _new_application(actor, program, enterprise, data, now)
-    session.add(application)
-    await session.flush()
-    _record(session, application, None, actor, "submitted", now)
     try:
-        async with session.begin_nested():
-            voucher = await issue_for_application(
-                session,
-                None,
-                program,
-                enterprise,
-                f"application {application.id} approved automatically: first come, first served within the budget",
-                now,
-            )
-            await session.flush()
-    except (BudgetExceeded, EnterpriseCapExceeded, ValidationFailed) as refusal:
-        state = S.WAITLISTED if isinstance(refusal, BudgetExceeded) else S.REJECTED
-        reason = (
-            "the programme's budget is used up; waitlisted in the order received"
-            if state is S.WAITLISTED
-            else refusal.message
+        voucher = await issue_for_application(
+            session,
+            None,
+            program,
+            enterprise,
+            f"application {application.id} approved automatically: first come, first served within the budget",
+            now,
         )
-        await _decide(session, application, program, None, state, reason, now)
+    except BudgetExceeded:
+        reason = "the programme's budget is used up; waitlisted in the order received"
+        await _decide(session, application, program, None, S.WAITLISTED, reason, now)
+    except (EnterpriseCapExceeded, ValidationFailed) as refusal:  # changed since the checks before the lock
+        await _decide(session, application, program, None, S.REJECTED, refusal.message, now)
     else:
         application.voucher_id = voucher.id
         await _decide(
             session, application, program, None, S.APPROVED, "first come, first served within the budget", now
         )
-    (out,) = await _applications_out(session, [application], {program.id: program})
-    return Submitted(out, replayed=False)
 
 
 def _new_application(
@@ -567,29 +559,41 @@ async def _applications_out(
     enterprises = await enterprise_summaries(session, list({a.enterprise_id for a in applications}))
     counts = await repository.voucher_counts(session, list(enterprises))
     today = utcnow().date()
-    out = []
-    for a in applications:
-        enterprise = enterprises.get(a.enterprise_id)
-        program = programs[a.program_id]
-        out.append(
-            ApplicationOut(
-                id=a.id,
-                program_id=a.program_id,
-                program_name=program.name,
-                enterprise_id=a.enterprise_id,
-                enterprise_name=enterprise.name if enterprise else a.enterprise_name,
-                region_code=a.region_code,
-                qualification_today=enterprise.qualification_on(today) if enterprise else "none",
-                # Vouchers received before this application's own (earlier programmes, direct issues).
-                earlier_vouchers=counts.get(a.enterprise_id, 0) - (1 if a.voucher_id is not None else 0),
-                state=ApplicationState(a.state),
-                documents=[ApplicationDocument.model_validate(d) for d in json.loads(a.documents)],
-                note=a.note,
-                face_value_fen=program.face_value_fen,
-                voucher_id=a.voucher_id,
-                decision_reason=a.decision_reason,
-                decided_at=a.decided_at,
-                created_at=a.created_at,
-            )
+    return [
+        _application_out(
+            a,
+            programs[a.program_id],
+            enterprises.get(a.enterprise_id),
+            # Vouchers received before this application's own (earlier programmes, direct issues).
+            counts.get(a.enterprise_id, 0) - (1 if a.voucher_id is not None else 0),
+            today,
         )
-    return out
+        for a in applications
+    ]
+
+
+def _application_out(
+    a: VoucherApplication,
+    program: VoucherProgram,
+    enterprise: EnterpriseSummary | None,
+    earlier_vouchers: int,
+    today: dt.date,
+) -> ApplicationOut:
+    return ApplicationOut(
+        id=a.id,
+        program_id=a.program_id,
+        program_name=program.name,
+        enterprise_id=a.enterprise_id,
+        enterprise_name=enterprise.name if enterprise else a.enterprise_name,
+        region_code=a.region_code,
+        qualification_today=enterprise.qualification_on(today) if enterprise else Qualification.NONE,
+        earlier_vouchers=earlier_vouchers,
+        state=ApplicationState(a.state),
+        documents=[ApplicationDocument.model_validate(d) for d in json.loads(a.documents)],
+        note=a.note,
+        face_value_fen=program.face_value_fen,
+        voucher_id=a.voucher_id,
+        decision_reason=a.decision_reason,
+        decided_at=a.decided_at,
+        created_at=a.created_at,
+    )

@@ -32,7 +32,13 @@ async def program(session: AsyncSession, program_id: int) -> VoucherProgram | No
 
 
 async def lock_program(session: AsyncSession, program_id: int) -> VoucherProgram | None:
-    stmt = select(VoucherProgram).where(VoucherProgram.id == program_id).with_for_update()
+    """The program row, locked against every other writer of its money (`FOR NO KEY UPDATE`).
+
+    Not `FOR UPDATE`: rows that reference the program (vouchers, audit rows, applications) take `FOR KEY SHARE` on
+    it through their foreign key when inserted, which `FOR UPDATE` would wait for — and a transaction that inserted
+    such a row and then asks for the program lock (an application decided first come first served) would deadlock
+    with another doing the same. `FOR NO KEY UPDATE` still excludes every other locker of the program."""
+    stmt = select(VoucherProgram).where(VoucherProgram.id == program_id).with_for_update(key_share=True)
     return await session.scalar(stmt.execution_options(populate_existing=True))
 
 

@@ -509,7 +509,6 @@ async def applyable_programs(request: web.Request) -> list[ApplyableProgramOut]:
     summary="Apply for a voucher for my enterprise; one application per programme, a repeat gets the same answer "
     "(enterprise staff)",
 )
-@queued_on("program", "program_id")
 @admitted
 async def submit_application(request: web.Request, body: ApplicationIn) -> web.Response:
     result = await applications.submit(session(request), principal_of(request), path_id(request, "program_id"), body)

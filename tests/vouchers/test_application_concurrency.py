@@ -60,8 +60,10 @@ async def test_an_opening_burst_on_a_first_come_programme_never_passes_the_budge
     assert states == {"approved": FITS, "waitlisted": APPLICANTS - FITS}
     approved = [body for _, body in answers if body["state"] == "approved"]
     assert len({body["voucher_id"] for body in approved}) == FITS
-    # First come, first served: the approved ones are the first FITS applications written.
-    assert sorted(body["id"] for body in approved) == sorted(body["id"] for _, body in answers)[:FITS]
+    # First come, first served: decided one at a time under the programme's lock, every approval before the first
+    # waitlisting (nothing gave money back in between).
+    last_approval = max(body["decided_at"] for body in approved)
+    assert all(body["decided_at"] >= last_approval for _, body in answers if body["state"] == "waitlisted")
     committed, budget, per_enterprise, differences = await books(db, program["id"])
     assert (committed, budget) == (FITS * FACE, FITS * FACE)
     assert per_enterprise == [1] * FITS
