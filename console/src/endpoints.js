@@ -21,4 +21,11 @@ export const paths = {
   settle: (id) => `/redemptions/${id}/settle`,
   flags: '/voucher-flags',
   chat: '/chat',
+  applyable: '/me/voucher-programs',
+  apply: (id) => `/voucher-programs/${id}/applications`,
+  programApplications: (id) => `/voucher-programs/${id}/applications`,
+  applications: '/voucher-applications',
+  application: (id) => `/voucher-applications/${id}`,
+  decide: (id) => `/voucher-applications/${id}/decision`,
+  decideMany: '/voucher-applications/decisions',
 }
