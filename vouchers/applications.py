@@ -92,6 +92,8 @@ DECISIONS: dict[str, tuple[frozenset[ApplicationState], ApplicationState]] = {
 class Submitted:
     application: ApplicationOut
     replayed: bool  # the enterprise had already applied with the same documents: the same answer again
+    # First come first served and not decided yet: commit, then `decide_first_come` (the caller's next transaction).
+    awaits_decision: bool = False
 
 
 # ---------------------------------------------------------------- the programme's settings
@@ -244,11 +246,43 @@ async def submit(session: AsyncSession, principal: Principal | None, program_id:
         assert winner is not None
         return await _replay(session, winner, data, program)
     _record(session, application, None, actor, "submitted", now)
-    if program.application_review == ApplicationReview.FCFS:
-        locked = await repository.lock_program(session, program.id)  # the budget: applicants queue here, in order
-        assert locked is not None
-        await _decide_first_come(session, application, locked, enterprise)
-    return Submitted(_application_out(application, program, enterprise, earlier, now.date()), replayed=False)
+    out = _application_out(application, program, enterprise, earlier, now.date())
+    return Submitted(out, replayed=False, awaits_decision=program.application_review == ApplicationReview.FCFS)
+
+
+async def decide_first_come(session: AsyncSession, submitted: Submitted) -> Submitted:
+    """Decide a first-come application after its submission committed: under the programme's lock, every committed
+    application still waiting, in id order — so one transaction decides a whole burst's worth, and a request whose
+    application an earlier batch decided finds it decided and only reads it.
+
+    Approved (the voucher issued through the issuing path) while the budget lasts, waitlisted after; each in this
+    one transaction with its decision, its history row and its push."""
+    mine = submitted.application
+    row = await repository.application(session, mine.id)
+    assert row is not None
+    if row.state == S.SUBMITTED:
+        program = await repository.lock_program(session, mine.program_id)  # the budget: one batch at a time
+        assert program is not None
+        pending = await repository.submitted_applications(session, program.id, limit=FIRST_COME_BATCH)
+        enterprises = await enterprise_summaries(session, list({a.enterprise_id for a in pending}))
+        for application in pending:
+            await _decide_first_come(session, application, program, enterprises[application.enterprise_id])
+        await session.flush()
+        row = await repository.application(session, mine.id)
+        assert row is not None
+    decided = mine.model_copy(
+        update={
+            "state": ApplicationState(row.state),
+            "voucher_id": row.voucher_id,
+            "decision_reason": row.decision_reason,
+            "decided_at": row.decided_at,
+        }
+    )
+    return Submitted(decided, replayed=submitted.replayed)
+
+
+# Most applications one first-come transaction decides (the rest are decided by the next one).
+FIRST_COME_BATCH = 200
 
 
 async def _decide_first_come(
@@ -311,7 +345,8 @@ async def _replay(
             details={"application_id": existing.id, "state": existing.state},
         )
     (out,) = await _applications_out(session, [existing], {program.id: program})
-    return Submitted(out, replayed=True)
+    waiting = existing.state == S.SUBMITTED and program.application_review == ApplicationReview.FCFS
+    return Submitted(out, replayed=True, awaits_decision=waiting)
 
 
 def _record(

@@ -259,7 +259,7 @@ async def programs_taking_applications(session: AsyncSession, now: dt.datetime) 
 
 
 async def application(session: AsyncSession, application_id: int) -> VoucherApplication | None:
-    return await session.get(VoucherApplication, application_id)
+    return await session.get(VoucherApplication, application_id, populate_existing=True)
 
 
 async def lock_applications(session: AsyncSession, application_ids: Sequence[int]) -> list[VoucherApplication]:
@@ -268,6 +268,19 @@ async def lock_applications(session: AsyncSession, application_ids: Sequence[int
         select(VoucherApplication)
         .where(VoucherApplication.id.in_(set(application_ids)))
         .order_by(VoucherApplication.id)
+        .with_for_update()
+    )
+    return list((await session.scalars(stmt.execution_options(populate_existing=True))).all())
+
+
+async def submitted_applications(session: AsyncSession, program_id: int, *, limit: int) -> list[VoucherApplication]:
+    """A program's applications waiting for a decision, oldest first, locked (after the program: see
+    `vouchers.applications`)."""
+    stmt = (
+        select(VoucherApplication)
+        .where(VoucherApplication.program_id == program_id, VoucherApplication.state == "submitted")
+        .order_by(VoucherApplication.id)
+        .limit(limit)
         .with_for_update()
     )
     return list((await session.scalars(stmt.execution_options(populate_existing=True))).all())

@@ -511,7 +511,14 @@ async def applyable_programs(request: web.Request) -> list[ApplyableProgramOut]:
 )
 @admitted
 async def submit_application(request: web.Request, body: ApplicationIn) -> web.Response:
-    result = await applications.submit(session(request), principal_of(request), path_id(request, "program_id"), body)
+    # Two transactions: the application commits first; a first-come one is then decided under the programme's lock,
+    # together with every other committed one still waiting (see vouchers.applications.decide_first_come).
+    db = request.app[DATABASE]
+    async with db.transaction() as submitting:
+        result = await applications.submit(submitting, principal_of(request), path_id(request, "program_id"), body)
+    if result.awaits_decision:
+        async with db.transaction() as deciding:
+            result = await applications.decide_first_come(deciding, result)
     response = web.Response(
         text=result.application.model_dump_json(),
         status=200 if result.replayed else 201,
