@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies import repository
 from agencies.lookup import existing_agency
 from agencies.models import AgencyAudit
-from agencies.permissions import PERMISSIONS, Action, check_own_agency
+from agencies.permissions import PERMISSIONS, Action, check_agency_region, check_own_agency
 from agencies.schemas import AuditEntryOut, AuditOut
 from core.auth import Principal
 from core.db import utcnow
@@ -61,6 +61,7 @@ def record(
 async def audit_of(session: AsyncSession, principal: Principal | None, agency_id: int) -> AuditOut:
     acting = PERMISSIONS.check(principal, Action.READ_AUDIT)
     check_own_agency(acting, Action.READ_AUDIT, agency_id)
-    await existing_agency(session, agency_id)
+    agency = await existing_agency(session, agency_id)
+    check_agency_region(acting, Action.READ_AUDIT, agency.id, agency.region_code)
     rows = await repository.audit_of(session, agency_id)
     return AuditOut(agency_id=agency_id, items=[AuditEntryOut.model_validate(row) for row in rows])

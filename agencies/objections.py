@@ -22,8 +22,8 @@ from agencies.errors import (
     ObjectionPeriodOver,
 )
 from agencies.lookup import existing_agency
-from agencies.models import CreditEvent, CreditObjection
-from agencies.permissions import PERMISSIONS, Action, check_own_agency
+from agencies.models import Agency, CreditEvent, CreditObjection
+from agencies.permissions import PERMISSIONS, Action, check_agency_region, check_own_agency
 from agencies.schemas import (
     DecisionIn,
     ObjectionIn,
@@ -147,6 +147,7 @@ async def decide(
     """An official upholds the event or reverses it, with a reason; 409 when the objection was decided already."""
     acting = PERMISSIONS.check(principal, Action.DECIDE_OBJECTION)
     agency = await existing_agency(session, agency_id, for_update=True)
+    check_agency_region(acting, Action.DECIDE_OBJECTION, agency.id, agency.region_code)
     objection = await repository.objection(session, agency_id, objection_id, for_update=True)
     if objection is None:
         raise ObjectionNotFound(f"agency {agency_id} has no objection {objection_id}")
@@ -198,7 +199,7 @@ async def list_objections(session: AsyncSession, principal: Principal | None, qu
     scope = PERMISSIONS.scope(acting, Action.READ_OBJECTIONS)
     rows = await repository.objections(
         session,
-        scope.where(agency=CreditObjection.agency_id),
+        scope.where(agency=CreditObjection.agency_id, region=Agency.region_code),
         state=query.state,
         agency_id=query.agency_id,
         limit=query.limit,

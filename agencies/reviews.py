@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies import audit, repository
 from agencies.errors import AlreadyReplied, AlreadyReviewed, NoDeliveredService, ReviewHidden, ReviewNotFound
 from agencies.lookup import existing_agency
-from agencies.models import Review
-from agencies.permissions import PERMISSIONS, Action, check_own_agency
+from agencies.models import Agency, Review
+from agencies.permissions import PERMISSIONS, Action, check_agency_region, check_own_agency
 from agencies.schemas import HideIn, ReplyIn, ReviewIn, ReviewOut, ReviewsOut, ReviewSummary
 from agencies.search import invalidate_search
 from agencies.serialisers import review_summary_out
-from core.auth import Principal, Role
+from core.auth import Principal, Role, Scope
 from core.cache import Cache
 from core.db import utcnow
 from core.events import EVENTS, publish
@@ -137,6 +137,8 @@ async def hide(
 ) -> ReviewOut:
     """An official hides an abusive review with a reason: out of the public list, the average and result cards."""
     acting = PERMISSIONS.check(principal, Action.HIDE_REVIEW)
+    agency = await existing_agency(session, agency_id)
+    check_agency_region(acting, Action.HIDE_REVIEW, agency.id, agency.region_code)
     review = await _existing_review(session, agency_id, review_id)
     now = utcnow()
     if not await repository.claim_review_change(
@@ -163,12 +165,13 @@ async def _existing_review(session: AsyncSession, agency_id: int, review_id: int
     return review
 
 
-def _shown_to(viewer: Principal | None, agency_id: int) -> ColumnElement[bool]:
-    """Which reviews `viewer` sees: every visible one; hidden ones too for officials and the agency's own staff, and
-    for enterprise staff the hidden ones their enterprise wrote."""
+def _shown_to(viewer: Principal | None, agency: Agency) -> ColumnElement[bool]:
+    """Which reviews `viewer` sees: every visible one; hidden ones too for officials of the agency's region and the
+    agency's own staff, and for enterprise staff the hidden ones their enterprise wrote."""
     if viewer is None:
         return repository.VISIBLE
-    if viewer.is_official or (viewer.role is Role.AGENCY and viewer.agency_id == agency_id):
+    overseeing = viewer.is_official and Scope.of(viewer).reaches(agency.region_code)
+    if overseeing or (viewer.role is Role.AGENCY and viewer.agency_id == agency.id):
         return true()
     if viewer.role is Role.ENTERPRISE and viewer.enterprise_id is not None:
         return or_(repository.VISIBLE, Review.enterprise_id == viewer.enterprise_id)
@@ -181,6 +184,6 @@ async def review_summary(session: AsyncSession, agency_id: int) -> ReviewSummary
 
 async def list_reviews(session: AsyncSession, viewer: Principal | None, agency_id: int) -> ReviewsOut:
     """Newest first; the summary counts the visible ones only, whoever asks."""
-    await existing_agency(session, agency_id)
-    reviews = await repository.reviews_of(session, agency_id, _shown_to(viewer, agency_id))
+    agency = await existing_agency(session, agency_id)
+    reviews = await repository.reviews_of(session, agency_id, _shown_to(viewer, agency))
     return ReviewsOut(summary=await review_summary(session, agency_id), items=[review_out(r, viewer) for r in reviews])

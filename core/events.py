@@ -56,6 +56,20 @@ class VoucherStateChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ApplicationDecided:
+    """An enterprise's application for a voucher was decided: `state` is approved (with the voucher issued),
+    waitlisted or rejected, with the reason."""
+
+    application_id: int
+    enterprise_id: int
+    program_id: int
+    program_name: str
+    state: str
+    reason: str
+    voucher_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class TicketAnswered:
     """An expert answered a consultation ticket the assistant opened; a channel may deliver the answer.
 

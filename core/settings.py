@@ -122,6 +122,7 @@ class Settings(BaseSettings):
     wechat_template_voucher_expiring: str = "tpl-voucher-expiring"
     wechat_template_ticket_answered: str = "tpl-ticket-answered"
     wechat_template_account_changed: str = "tpl-account-changed"
+    wechat_template_application_decided: str = "tpl-application-decided"
 
     @field_validator("database_url")
     @classmethod

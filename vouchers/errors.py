@@ -57,3 +57,25 @@ class NotYourVoucher(Forbidden):
 
 class NotYourAgency(Forbidden):
     code = "not_your_agency"
+
+
+class ApplicationsClosed(Conflict):
+    """The programme takes no applications now (never, not yet, or no more); details say when."""
+
+    code = "applications_closed"
+
+
+class AlreadyApplied(Conflict):
+    """One application per enterprise and programme; details carry the existing one's id and state."""
+
+    code = "already_applied"
+
+
+class ApplicationDecided(Conflict):
+    """The application is not in a state this decision can be made from; details carry its state."""
+
+    code = "application_decided"
+
+
+class NotYourApplication(Forbidden):
+    code = "not_your_application"

@@ -125,6 +125,40 @@ async def issue_vouchers(
     )
 
 
+async def issue_for_application(
+    session: AsyncSession,
+    actor: Principal | None,
+    program: VoucherProgram,
+    enterprise: EnterpriseSummary,
+    reason: str,
+    now: dt.datetime,
+) -> Voucher:
+    """One voucher of the program's face value for an approved application — the same rules as `issue_vouchers`
+    (programme not over, eligibility, the yearly cap, the budget) on a program row the caller has locked.
+
+    `actor` is the official who approved it, or None when the programme's own rule (first come first served)
+    approved it: the audit row then names `system`."""
+    if actor is not None:
+        PERMISSIONS.check(actor, Action.ISSUE)
+    if now >= program.valid_until:
+        raise ProgramClosed(
+            f"programme {program.id} ended at {program.valid_until.isoformat()}; no more vouchers can be issued",
+            details={"program_id": program.id, "valid_until": program.valid_until.isoformat()},
+        )
+    recipient = (enterprise, program.face_value_fen)
+    problem = _ineligibility(program, enterprise, program.face_value_fen, now.date())
+    if problem is not None:
+        raise ValidationFailed(
+            f"{problem[1]}; nothing was issued",
+            details=[{"field": "enterprise_id", "message": problem[1]}],
+            code="not_eligible",
+        )
+    await _check_year_caps(session, program, [recipient], now.year)
+    _check_budget(program, [recipient])
+    (voucher,) = await _write_vouchers(session, actor, program, [recipient], reason, now)
+    return voucher
+
+
 async def _eligible_recipients(
     session: AsyncSession, program: VoucherProgram, items: list[IssueItem], lines: list[int] | None, today: dt.date
 ) -> list[Recipient]:
@@ -165,13 +199,23 @@ def _ineligibility(
     naming the enterprise); None when it can."""
     if face > program.face_value_fen:
         return "face_value_fen", f"above the programme's face value of {program.face_value_fen} fen"
+    problems = eligibility_problems(program, enterprise, today)
+    return None if not problems else (None, problems[0][1])
+
+
+def eligibility_problems(
+    program: VoucherProgram, enterprise: EnterpriseSummary, today: dt.date
+) -> list[tuple[str, str]]:
+    """Why this enterprise may not hold a voucher of this program, as (`region` | `qualification`, words); [] if
+    it may."""
+    problems: list[tuple[str, str]] = []
     if not enterprise.region_code.startswith(prefix_of(program.region_code)):
-        return None, f"enterprise is in region {enterprise.region_code}, outside {program.region_code}"
+        problems.append(("region", f"enterprise is in region {enterprise.region_code}, outside {program.region_code}"))
     held = enterprise.qualification_on(today)
     needed = Qualification(program.min_qualification)
     if not at_least(held, needed):
-        return None, f"enterprise qualification is {held.value}; needs {needed.value}"
-    return None
+        problems.append(("qualification", f"enterprise qualification is {held.value}; needs {needed.value}"))
+    return problems
 
 
 def _issue_problem(index: int, lines: list[int] | None, column: str, message: str) -> dict[str, Any]:
@@ -219,7 +263,7 @@ def _check_budget(program: VoucherProgram, recipients: list[Recipient]) -> int:
 
 async def _write_vouchers(
     session: AsyncSession,
-    actor: Principal,
+    actor: Principal | None,
     program: VoucherProgram,
     recipients: list[Recipient],
     reason: str,
@@ -241,7 +285,7 @@ async def _write_vouchers(
             state_reason=reason,
             issued_at=now,
             expires_at=expires_at,
-            issued_by=actor.user_id,
+            issued_by=None if actor is None else actor.user_id,
         )
         session.add(voucher)
         await transition(

@@ -1,4 +1,5 @@
-"""Voucher tables: programs, vouchers, redemptions, the append-only audit ledger, flags and idempotency keys.
+"""Voucher tables: programs, vouchers, redemptions, the append-only audit ledger, flags, idempotency keys, and the
+enterprises' applications for a voucher with their decision history.
 
 Money is integer fen. Other domains use vouchers through `vouchers.service`, never these tables.
 """
@@ -26,6 +27,7 @@ class VoucherProgram(Base):
         CheckConstraint(
             "min_qualification IN ('none','provincial_specialized','national_little_giant')", name="min_qualification"
         ),
+        CheckConstraint("application_review IN ('official','fcfs')", name="application_review"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -51,6 +53,14 @@ class VoucherProgram(Base):
     settlement_cycle: Mapped[str] = mapped_column(String(20), default="monthly")
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Applications (申领): None = the programme takes none (officials issue). Otherwise enterprises may apply from
+    # `applications_open_at` until `applications_close_at` (None: until `valid_until`), attaching the documents named
+    # in `application_documents` (a JSON list of names), decided by an official (`official`) or automatically, first
+    # come first served within the budget (`fcfs`).
+    applications_open_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    applications_close_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    application_documents: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    application_review: Mapped[str] = mapped_column(String(10), default="official", server_default="official")
 
 
 class ProgramService(Base):
@@ -193,4 +203,54 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
     response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class VoucherApplication(Base):
+    """An enterprise's application for a voucher of a program: one per enterprise and program (the unique constraint),
+    decided once into a voucher (`approved`, `voucher_id` set, through the issuing path), a waiting list or a
+    rejection with its reason."""
+
+    __tablename__ = "voucher_applications"
+    __table_args__ = (
+        UniqueConstraint("program_id", "enterprise_id"),
+        UniqueConstraint("voucher_id"),
+        CheckConstraint("state IN ('submitted','approved','waitlisted','rejected')", name="state"),
+        CheckConstraint("(state = 'approved') = (voucher_id IS NOT NULL)", name="approved_has_voucher"),
+        Index("ix_voucher_applications_program_state", "program_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("voucher_programs.id"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    # The enterprise as it applied (name, credit code, region): what officials filter and search the list by.
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(30))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    applicant_user_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(12), default="submitted")
+    documents: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of {"name", "reference"}
+    note: Mapped[str] = mapped_column(Text, default="")
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ApplicationEvent(Base):
+    """Append-only: each state an application entered, who moved it (a user, or `system` for first come first
+    served), when and why."""
+
+    __tablename__ = "voucher_application_events"
+    __table_args__ = (Index("ix_voucher_application_events_application", "application_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("voucher_applications.id"))
+    from_state: Mapped[str | None] = mapped_column(String(12))
+    to_state: Mapped[str] = mapped_column(String(12))
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

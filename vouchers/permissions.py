@@ -11,6 +11,11 @@
 | cancel | with a reason | own enterprise's pending redemptions | – |
 | redemption.read | all | own enterprise's | own agency's |
 | expire | yes | yes | yes |
+| program.applications (open a programme for applications) | yes | – | – |
+| application.programs (programmes to apply to, and why not) | – | own enterprise's view | – |
+| application.submit | – | for own enterprise | – |
+| application.read | all | own enterprise's | – |
+| application.decide (approve, waitlist, reject; in bulk too) | yes | – | – |
 
 Expiry is done by time: whoever touches an overdue voucher records it (or no one, in a transaction of its own).
 Anonymous callers may do none of these (the program directory is public and needs no action here). Ownership — the
@@ -47,6 +52,12 @@ class Action(enum.StrEnum):
     READ_VOUCHER = "voucher.read"
     LIST_MY_VOUCHERS = "voucher.mine"
     READ_REDEMPTION = "redemption.read"
+    # Applications for a voucher.
+    CONFIGURE_APPLICATIONS = "program.applications"
+    LIST_APPLYABLE = "application.programs"
+    APPLY = "application.submit"
+    READ_APPLICATION = "application.read"
+    DECIDE_APPLICATION = "application.decide"
 
 
 TRANSITIONS: tuple[Action, ...] = (
@@ -81,5 +92,10 @@ PERMISSIONS: PermissionTable[Action] = PermissionTable(
         Action.READ_VOUCHER: Rule(frozenset({Role.OFFICIAL, Role.ENTERPRISE}), own_only=ENTERPRISE),
         Action.LIST_MY_VOUCHERS: Rule(ENTERPRISE, own_only=ENTERPRISE),
         Action.READ_REDEMPTION: Rule(ANY_ROLE, own_only=frozenset({Role.ENTERPRISE, Role.AGENCY})),
+        Action.CONFIGURE_APPLICATIONS: Rule(OFFICIAL),
+        Action.LIST_APPLYABLE: Rule(ENTERPRISE, own_only=ENTERPRISE),
+        Action.APPLY: Rule(ENTERPRISE, own_only=ENTERPRISE),
+        Action.READ_APPLICATION: Rule(frozenset({Role.OFFICIAL, Role.ENTERPRISE}), own_only=ENTERPRISE),
+        Action.DECIDE_APPLICATION: Rule(OFFICIAL),
     }
 )

@@ -3,6 +3,8 @@ publicly with the agencies where their vouchers can be spent."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.catalogue import CreditLevel
@@ -13,8 +15,20 @@ from core.regions import enclosing_codes
 from vouchers import repository
 from vouchers.models import ProgramService, VoucherProgram
 from vouchers.permissions import PERMISSIONS, Action
-from vouchers.schemas import ProgramIn, ProgramOut, ProgramQuery
+from vouchers.schemas import ApplicationReview, ApplicationSettingsIn, ProgramIn, ProgramOut, ProgramQuery
 from vouchers.views import participating, program_out
+
+
+def apply_settings(program: VoucherProgram, data: ApplicationSettingsIn | None) -> None:
+    """Write how the programme takes applications onto its row (None: it takes none; officials issue)."""
+    if data is not None:
+        closes = data.close_at or program.valid_until
+        if data.open_at >= program.valid_until or closes > program.valid_until:
+            raise field_error("applications", "applications must open and close within the programme's validity")
+    program.applications_open_at = None if data is None else data.open_at
+    program.applications_close_at = None if data is None else data.close_at
+    program.application_documents = json.dumps([] if data is None else data.documents, ensure_ascii=False)
+    program.application_review = (ApplicationReview.OFFICIAL if data is None else data.review).value
 
 
 async def create_program(session: AsyncSession, principal: Principal | None, data: ProgramIn) -> ProgramOut:
@@ -41,6 +55,7 @@ async def create_program(session: AsyncSession, principal: Principal | None, dat
         created_by=actor.user_id,
         created_at=now,
     )
+    apply_settings(program, data.applications)
     session.add(program)
     await session.flush()
     covered = sorted(s.value for s in data.services)

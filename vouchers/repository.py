@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Scope
 from vouchers.models import (
+    ApplicationEvent,
     IdempotencyRecord,
     ProgramService,
     Redemption,
     Voucher,
+    VoucherApplication,
     VoucherAudit,
     VoucherFlag,
     VoucherProgram,
@@ -35,7 +37,13 @@ async def program(session: AsyncSession, program_id: int) -> VoucherProgram | No
 
 
 async def lock_program(session: AsyncSession, program_id: int) -> VoucherProgram | None:
-    stmt = select(VoucherProgram).where(VoucherProgram.id == program_id).with_for_update()
+    """The program row, locked against every other writer of its money (`FOR NO KEY UPDATE`).
+
+    Not `FOR UPDATE`: rows that reference the program (vouchers, audit rows, applications) take `FOR KEY SHARE` on
+    it through their foreign key when inserted, which `FOR UPDATE` would wait for — and a transaction that inserted
+    such a row and then asks for the program lock (an application decided first come first served) would deadlock
+    with another doing the same. `FOR NO KEY UPDATE` still excludes every other locker of the program."""
+    stmt = select(VoucherProgram).where(VoucherProgram.id == program_id).with_for_update(key_share=True)
     return await session.scalar(stmt.execution_options(populate_existing=True))
 
 
@@ -248,3 +256,131 @@ async def redemption_states_by_id(session: AsyncSession, voucher_id: int) -> lis
         select(Redemption.id, Redemption.state).where(Redemption.voucher_id == voucher_id).order_by(Redemption.id)
     )
     return [(int(rid), RedemptionState(state)) for rid, state in rows]
+
+
+# ---------------------------------------------------------------- applications
+
+
+async def programs_taking_applications(session: AsyncSession, now: dt.datetime) -> list[VoucherProgram]:
+    """Programs that take applications and have not stopped taking them (open now, or opening later)."""
+    stmt = select(VoucherProgram).where(
+        VoucherProgram.applications_open_at.is_not(None),
+        VoucherProgram.valid_until > now,
+        or_(VoucherProgram.applications_close_at.is_(None), VoucherProgram.applications_close_at > now),
+    )
+    return list((await session.scalars(stmt.order_by(VoucherProgram.applications_open_at, VoucherProgram.id))).all())
+
+
+async def application(session: AsyncSession, application_id: int) -> VoucherApplication | None:
+    return await session.get(VoucherApplication, application_id, populate_existing=True)
+
+
+async def lock_applications(session: AsyncSession, application_ids: Sequence[int]) -> list[VoucherApplication]:
+    """The applications, locked in id order (after their programs: see `vouchers.applications`)."""
+    stmt = (
+        select(VoucherApplication)
+        .where(VoucherApplication.id.in_(set(application_ids)))
+        .order_by(VoucherApplication.id)
+        .with_for_update()
+    )
+    return list((await session.scalars(stmt.execution_options(populate_existing=True))).all())
+
+
+async def submitted_applications(session: AsyncSession, program_id: int, *, limit: int) -> list[VoucherApplication]:
+    """A program's applications waiting for a decision, oldest first, locked (after the program: see
+    `vouchers.applications`)."""
+    stmt = (
+        select(VoucherApplication)
+        .where(VoucherApplication.program_id == program_id, VoucherApplication.state == "submitted")
+        .order_by(VoucherApplication.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    return list((await session.scalars(stmt.execution_options(populate_existing=True))).all())
+
+
+async def application_of(session: AsyncSession, program_id: int, enterprise_id: int) -> VoucherApplication | None:
+    stmt = select(VoucherApplication).where(
+        VoucherApplication.program_id == program_id, VoucherApplication.enterprise_id == enterprise_id
+    )
+    return await session.scalar(stmt.execution_options(populate_existing=True))
+
+
+async def applications_of_enterprise(
+    session: AsyncSession, enterprise_id: int, program_ids: Sequence[int]
+) -> dict[int, VoucherApplication]:
+    if not program_ids:
+        return {}
+    rows = await session.scalars(
+        select(VoucherApplication).where(
+            VoucherApplication.enterprise_id == enterprise_id, VoucherApplication.program_id.in_(set(program_ids))
+        )
+    )
+    return {a.program_id: a for a in rows.all()}
+
+
+async def applications(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    program_id: int | None,
+    state: str | None,
+    region_prefix: str | None,
+    q: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[VoucherApplication], int]:
+    """The scope's applications (officials: those to their region's programmes; enterprise staff: their
+    enterprise's), oldest first, and how many match in all."""
+    conditions = [
+        scope.where(enterprise=VoucherApplication.enterprise_id, region=program_region(VoucherApplication.program_id))
+    ]
+    if program_id is not None:
+        conditions.append(VoucherApplication.program_id == program_id)
+    if state is not None:
+        conditions.append(VoucherApplication.state == state)
+    if region_prefix is not None:
+        conditions.append(VoucherApplication.region_code.startswith(region_prefix, autoescape=True))
+    if q:
+        conditions.append(
+            or_(
+                VoucherApplication.enterprise_name.contains(q, autoescape=True),
+                VoucherApplication.credit_code.contains(q.upper(), autoescape=True),
+            )
+        )
+    total = await session.scalar(select(func.count()).select_from(VoucherApplication).where(*conditions))
+    stmt = select(VoucherApplication).where(*conditions).order_by(VoucherApplication.id).limit(limit).offset(offset)
+    return list((await session.scalars(stmt)).all()), int(total or 0)
+
+
+async def application_events(session: AsyncSession, application_id: int) -> list[ApplicationEvent]:
+    stmt = (
+        select(ApplicationEvent).where(ApplicationEvent.application_id == application_id).order_by(ApplicationEvent.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def holds_voucher_of(session: AsyncSession, program_id: int, enterprise_id: int) -> bool:
+    """Whether the enterprise holds a voucher of this program that was not revoked."""
+    found = await session.scalar(
+        select(Voucher.id)
+        .where(
+            Voucher.program_id == program_id,
+            Voucher.enterprise_id == enterprise_id,
+            Voucher.state != VoucherState.REVOKED.value,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def voucher_counts(session: AsyncSession, enterprise_ids: Sequence[int]) -> dict[int, int]:
+    """How many vouchers each enterprise has received (from any program)."""
+    if not enterprise_ids:
+        return {}
+    rows = await session.execute(
+        select(Voucher.enterprise_id, func.count())
+        .where(Voucher.enterprise_id.in_(set(enterprise_ids)))
+        .group_by(Voucher.enterprise_id)
+    )
+    return {int(eid): int(n) for eid, n in rows}

@@ -17,12 +17,22 @@ from core.auth import principal_of
 from core.errors import AppError, PayloadTooLarge, ServiceUnavailable
 from core.http import Api, parse_body, path_id, session
 from core.state import DATABASE
-from vouchers import holdings, issuing, programs, redeeming, redemptions, reports, reviews, transitions
+from vouchers import applications, holdings, issuing, programs, redeeming, redemptions, reports, reviews, transitions
 from vouchers.errors import VoucherExpired
 from vouchers.permissions import PERMISSIONS, Action
 from vouchers.schemas import (
+    ApplicationDetail,
+    ApplicationIn,
+    ApplicationOut,
+    ApplicationPage,
+    ApplicationQuery,
+    ApplicationSettingsIn,
+    ApplyableProgramOut,
+    BulkDecisionIn,
+    BulkDecisionOut,
     CancelIn,
     ConfirmIn,
+    DecisionIn,
     FlagOut,
     FlagQuery,
     IssueIn,
@@ -451,6 +461,134 @@ async def cancel(request: web.Request, body: CancelIn) -> RedemptionOut:
 )
 async def list_flags(request: web.Request, query: FlagQuery) -> list[FlagOut]:
     return await redemptions.list_flags(session(request), principal_of(request), query)
+
+
+# ---------------------------------------------------------------- applications (申领)
+
+
+@api.route(
+    "PUT",
+    "/api/v1/voucher-programs/{program_id}/applications",
+    body=ApplicationSettingsIn,
+    response=ProgramOut,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.CONFIGURE_APPLICATIONS),
+    tags=TAGS,
+    summary="Open a programme for applications: opening and closing time, documents, review by an official or "
+    "first come first served (officials)",
+)
+@queued_on("program", "program_id")
+async def configure_applications(request: web.Request, body: ApplicationSettingsIn) -> ProgramOut:
+    return await applications.configure(session(request), principal_of(request), path_id(request, "program_id"), body)
+
+
+@api.route(
+    "GET",
+    "/api/v1/me/voucher-programs",
+    response=list[ApplyableProgramOut],
+    auth=True,
+    roles=PERMISSIONS.roles(Action.LIST_APPLYABLE),
+    tags=TAGS,
+    summary="Programmes taking applications, whether my enterprise qualifies (and why not), and my application",
+)
+async def applyable_programs(request: web.Request) -> list[ApplyableProgramOut]:
+    return await applications.applyable_programs(session(request), principal_of(request))
+
+
+@api.route(
+    "POST",
+    "/api/v1/voucher-programs/{program_id}/applications",
+    body=ApplicationIn,
+    response=ApplicationOut,
+    status=201,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.APPLY),
+    tags=TAGS,
+    errors=[409, 503],
+    extra_responses={"200": {"description": "already applied with the same documents: the same application again"}},
+    summary="Apply for a voucher for my enterprise; one application per programme, a repeat gets the same answer "
+    "(enterprise staff)",
+)
+@admitted
+async def submit_application(request: web.Request, body: ApplicationIn) -> web.Response:
+    # Two transactions: the application commits first; a first-come one is then decided under the programme's lock,
+    # together with every other committed one still waiting (see vouchers.applications.decide_first_come).
+    db = request.app[DATABASE]
+    async with db.transaction() as submitting:
+        result = await applications.submit(submitting, principal_of(request), path_id(request, "program_id"), body)
+    if result.awaits_decision:
+        async with db.transaction() as deciding:
+            result = await applications.decide_first_come(deciding, result)
+    response = web.Response(
+        text=result.application.model_dump_json(),
+        status=200 if result.replayed else 201,
+        content_type="application/json",
+    )
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@api.route(
+    "GET",
+    "/api/v1/voucher-applications",
+    query=ApplicationQuery,
+    response=ApplicationPage,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.READ_APPLICATION),
+    tags=TAGS,
+    summary="Applications: by programme, state, region, name or credit code (officials); my enterprise's own",
+)
+async def list_applications(request: web.Request, query: ApplicationQuery) -> ApplicationPage:
+    return await applications.list_applications(session(request), principal_of(request), query)
+
+
+@api.route(
+    "GET",
+    "/api/v1/voucher-applications/{application_id}",
+    response=ApplicationDetail,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.READ_APPLICATION),
+    tags=TAGS,
+    summary="One application with the applicant's qualification, earlier vouchers and the decision history",
+)
+async def get_application(request: web.Request) -> ApplicationDetail:
+    return await applications.get_application(
+        session(request), principal_of(request), path_id(request, "application_id")
+    )
+
+
+@api.route(
+    "POST",
+    "/api/v1/voucher-applications/{application_id}/decision",
+    body=DecisionIn,
+    response=ApplicationDetail,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.DECIDE_APPLICATION),
+    tags=TAGS,
+    errors=[409, 503],
+    summary="Approve (the voucher is issued from the budget), waitlist or reject with a reason (officials)",
+)
+@admitted
+async def decide_application(request: web.Request, body: DecisionIn) -> ApplicationDetail:
+    return await applications.decide(session(request), principal_of(request), path_id(request, "application_id"), body)
+
+
+@api.route(
+    "POST",
+    "/api/v1/voucher-applications/decisions",
+    body=BulkDecisionIn,
+    response=BulkDecisionOut,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.DECIDE_APPLICATION),
+    tags=TAGS,
+    errors=[503],
+    summary="The same decision for many applications; each one that cannot be decided is reported with its reason "
+    "(officials)",
+)
+@admitted
+async def decide_applications(request: web.Request, body: BulkDecisionIn) -> BulkDecisionOut:
+    return await applications.decide_in_bulk(session(request), principal_of(request), body)
 
 
 # Reviews of a delivered service are checked by vouchers (see vouchers.reviews); the route keeps the agencies' tag and

@@ -40,6 +40,44 @@ class SettlementCycle(enum.StrEnum):
 # ---------------------------------------------------------------- programs
 
 
+class ApplicationReview(enum.StrEnum):
+    OFFICIAL = "official"  # an official approves, waitlists or rejects each application
+    FCFS = "fcfs"  # approved automatically in the order received while the budget lasts, then waitlisted
+
+
+DocumentName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class ApplicationSettingsIn(BaseModel):
+    """How a programme takes applications (申领)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    open_at: AwareDatetime
+    close_at: AwareDatetime | None = Field(default=None, description="default: open until the programme ends")
+    documents: Annotated[list[DocumentName], Field(max_length=10)] = Field(
+        default=[], description="the documents an applicant must attach (a reference for each), by name"
+    )
+    review: ApplicationReview = ApplicationReview.OFFICIAL
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ApplicationSettingsIn:
+        if self.close_at is not None and self.close_at <= self.open_at:
+            raise ValueError("close_at must be after open_at")
+        if len(set(self.documents)) != len(self.documents):
+            raise ValueError("documents names a document twice")
+        return self
+
+
+class ApplicationSettingsOut(BaseModel):
+    open_at: dt.datetime
+    close_at: dt.datetime | None
+    documents: list[str]
+    review: ApplicationReview
+    # Whether an application may be submitted now (opened, not closed, the programme not over).
+    accepting: bool
+
+
 class ProgramIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -57,6 +95,9 @@ class ProgramIn(BaseModel):
     valid_until: AwareDatetime
     voucher_validity_days: Annotated[StrictInt, Field(ge=1, le=3660)] | None = None
     settlement_cycle: SettlementCycle = SettlementCycle.MONTHLY
+    applications: ApplicationSettingsIn | None = Field(
+        default=None, description="take applications from enterprises; none: officials issue"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ProgramIn:
@@ -68,6 +109,10 @@ class ProgramIn(BaseModel):
             raise ValueError("per_enterprise_year_cap_fen is below face_value_fen: no voucher could be issued")
         if len(set(self.services)) != len(self.services):
             raise ValueError("services lists a service twice")
+        if self.applications is not None:
+            closes = self.applications.close_at or self.valid_until
+            if self.applications.open_at >= self.valid_until or closes > self.valid_until:
+                raise ValueError("applications must open and close within the programme's validity")
         return self
 
 
@@ -120,6 +165,7 @@ class ProgramOut(BaseModel):
     budget_fen: int
     remaining_budget_fen: int
     participating_agencies: list[AgencyBrief]
+    applications: ApplicationSettingsOut | None = None
 
 
 class ProgramQuery(BaseModel):
@@ -414,6 +460,172 @@ class SeriesOut(BaseModel):
     points: list[SeriesPoint]
 
 
+# ---------------------------------------------------------------- applications
+
+
+class ApplicationState(enum.StrEnum):
+    SUBMITTED = "submitted"  # waiting for an official's decision
+    APPROVED = "approved"  # a voucher was issued (`voucher_id`)
+    WAITLISTED = "waitlisted"  # the budget was used up (first come first served) or an official put it on hold
+    REJECTED = "rejected"  # refused by an official, with the reason
+
+
+class ApplicationDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: DocumentName
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] = Field(
+        description="where the document is: a file number, a link, a certificate number"
+    )
+
+
+class ApplicationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    documents: Annotated[list[ApplicationDocument], Field(max_length=10)] = []
+    note: str = Field(default="", max_length=1000)
+
+
+class ApplicationEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_state: ApplicationState | None
+    to_state: ApplicationState
+    actor_user_id: int | None
+    actor_role: str
+    reason: str
+    at: dt.datetime = Field(validation_alias="created_at")
+
+
+class EarlierVoucher(BaseModel):
+    id: int
+    program_id: int
+    program_name: str
+    face_value_fen: int
+    balance_fen: int
+    state: VoucherState
+    issued_at: dt.datetime
+
+
+class ApplicantOut(BaseModel):
+    enterprise_id: int
+    name: str
+    credit_code: str
+    region_code: str
+    qualification: Qualification  # as recorded
+    qualification_expires_on: dt.date | None
+    qualification_today: Qualification  # what counts today (none once the certificate expired)
+    earlier_vouchers: list[EarlierVoucher]
+
+
+class ApplicationOut(BaseModel):
+    id: int
+    program_id: int
+    program_name: str
+    enterprise_id: int
+    enterprise_name: str
+    region_code: str
+    qualification_today: Qualification
+    earlier_vouchers: int
+    state: ApplicationState
+    documents: list[ApplicationDocument]
+    note: str
+    face_value_fen: int
+    voucher_id: int | None
+    decision_reason: str
+    decided_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class ApplicationDetail(ApplicationOut):
+    applicant: ApplicantOut
+    history: list[ApplicationEventOut]
+    # Why the applicant would not get a voucher if approved now (empty: nothing in the way).
+    problems: list[IneligibilityOut]
+
+
+class ApplicationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    program_id: Annotated[int, Field(ge=1)] | None = None
+    state: ApplicationState | None = None
+    region: RegionCode | None = Field(default=None, description="applicants in this region or below")
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
+        default=None, description="part of the enterprise's name or credit code"
+    )
+    limit: int = Field(default=100, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationOut]
+    total: int
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject", "waitlist"]
+    reason: Reason | None = Field(default=None, description="required to reject or waitlist; shown to the applicant")
+
+    @model_validator(mode="after")
+    def _reason_when_refusing(self) -> DecisionIn:
+        if self.decision != "approve" and self.reason is None:
+            raise ValueError(f"a reason is required to {self.decision}")
+        return self
+
+
+class BulkDecisionIn(DecisionIn):
+    application_ids: Annotated[list[Annotated[StrictInt, Field(ge=1, le=2**53)]], Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> BulkDecisionIn:
+        if len(set(self.application_ids)) != len(self.application_ids):
+            raise ValueError("application_ids lists an application twice")
+        return self
+
+
+class DecisionResult(BaseModel):
+    application_id: int
+    ok: bool
+    state: ApplicationState | None
+    voucher_id: int | None = None
+    error: dict[str, object] | None = None  # {"code", "message"} when this one could not be decided
+
+
+class BulkDecisionOut(BaseModel):
+    results: list[DecisionResult]
+    decided: int
+    failed: int
+    remaining_budget_fen: dict[int, int]  # per programme touched
+
+
+class IneligibilityOut(BaseModel):
+    code: Literal["region", "qualification", "year_cap", "already_holds", "not_open_yet", "closed", "program_over"]
+    message: str
+
+
+class ApplyableProgramOut(BaseModel):
+    """A programme taking applications, as one enterprise sees it: whether it qualifies, and why not."""
+
+    id: int
+    name: str
+    description: str
+    region_code: str
+    services: list[ServiceOut]
+    face_value_fen: int
+    share_bp: int
+    per_enterprise_year_cap_fen: int | None
+    eligibility: Eligibility
+    valid_until: dt.datetime
+    applications: ApplicationSettingsOut
+    remaining_budget_fen: int
+    qualifies: bool
+    reasons: list[IneligibilityOut]
+    can_apply: bool
+    my_application: ApplicationOut | None
+
+
 class LedgerDifference(BaseModel):
     subject: str
     subject_id: int
@@ -423,4 +635,5 @@ class LedgerDifference(BaseModel):
 
 
 AgencyBrief.model_rebuild()
+ApplicationDetail.model_rebuild()
 RedemptionOut.model_rebuild()

@@ -1,5 +1,6 @@
-"""Demo enterprises, the `enterprise_demo` account, a Hangzhou voucher program and one voucher. Idempotent:
-rows are found by their natural keys (credit code, username, program name) and left alone when present."""
+"""Demo enterprises, the `enterprise_demo` account, a Hangzhou voucher program and one voucher, and a programme open
+for applications with some applicants (two waiting for review, one approved). Idempotent: rows are found by their
+natural keys (credit code, username, program name) and left alone when present."""
 
 from __future__ import annotations
 
@@ -12,12 +13,22 @@ from accounts.models import User
 from accounts.schemas import NewUser
 from accounts.service import create_user, principal_for
 from agencies.catalogue import ServiceCode
+from core.auth import Principal
 from core.credit_code import make_credit_code
 from enterprises.catalogue import Qualification
 from enterprises.models import Enterprise
 from vouchers import service
-from vouchers.models import Voucher, VoucherProgram
-from vouchers.schemas import IssueIn, IssueItem, ProgramIn
+from vouchers.models import Voucher, VoucherApplication, VoucherProgram
+from vouchers.schemas import (
+    ApplicationDocument,
+    ApplicationIn,
+    ApplicationReview,
+    ApplicationSettingsIn,
+    DecisionIn,
+    IssueIn,
+    IssueItem,
+    ProgramIn,
+)
 
 DEMO_ENTERPRISES = (
     {
@@ -59,6 +70,15 @@ DEMO_ENTERPRISES = (
 )
 
 DEMO_PROGRAM_NAME = "杭州市知识产权服务券（2026—2027年度）"
+APPLICATIONS_PROGRAM_NAME = "杭州市专利优先审查服务券（2026年度开放申领）"
+APPLICATION_DOCUMENTS = ["营业执照", "专精特新企业认定证书"]
+
+# Enterprises that applied to the open programme, with their staff's user name and what happened to the application.
+APPLICANTS = (
+    ("杭州数澜生物医药有限公司", "91330110MA2J00004", "330110", "applicant_demo1", "submitted"),
+    ("杭州钱塘精密传感科技有限公司", "91330114MA2J00005", "330114", "applicant_demo2", "submitted"),
+    ("杭州拱宸工业机器人有限公司", "91330105MA2J00006", "330105", "applicant_demo3", "approved"),
+)
 
 
 async def _official(session: AsyncSession, password: str, lines: list[str]) -> User:
@@ -133,4 +153,82 @@ async def seed_vouchers(session: AsyncSession, password: str) -> list[str]:
         )
         held = issued.issued[0].id
     lines.append(f"voucher {held}: 5000.00 yuan for enterprise {little_giant}")
+    lines.extend(await _seed_applications(session, official, password))
+    return lines
+
+
+async def _seed_applications(session: AsyncSession, official: Principal, password: str) -> list[str]:
+    """A programme open for applications (an official reviews them): two applicants waiting, one approved — and
+    `enterprise_demo`'s little giant free to apply in the phone view."""
+    from vouchers import applications
+
+    program = await session.scalar(select(VoucherProgram).where(VoucherProgram.name == APPLICATIONS_PROGRAM_NAME))
+    if program is None:
+        created = await service.create_program(
+            session,
+            official,
+            ProgramIn(
+                name=APPLICATIONS_PROGRAM_NAME,
+                description="面向杭州市专精特新中小企业开放申领：发明专利申请及优先审查请求服务费用补助 60%，"
+                "每家企业限领一张，主管部门审核后发放。",
+                region_code="330100",
+                budget_fen=50_000_000,
+                face_value_fen=300_000,
+                share_bp=6000,
+                per_enterprise_year_cap_fen=300_000,
+                services=[ServiceCode.INVENTION, ServiceCode.PRIORITY_EXAM_ASSIST],
+                min_qualification=Qualification.PROVINCIAL_SPECIALIZED,
+                valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                valid_until=dt.datetime(2027, 12, 31, 16, tzinfo=dt.UTC),
+                applications=ApplicationSettingsIn(
+                    open_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                    documents=APPLICATION_DOCUMENTS,
+                    review=ApplicationReview.OFFICIAL,
+                ),
+            ),
+        )
+        program_id = created.id
+    else:
+        program_id = program.id
+    lines = [f"programme {program_id}: {APPLICATIONS_PROGRAM_NAME} (open for applications)"]
+    for n, (name, code, region, username, outcome) in enumerate(APPLICANTS, start=4):
+        credit_code = make_credit_code(code)
+        enterprise = await session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
+        if enterprise is None:
+            enterprise = Enterprise(
+                name=name,
+                credit_code=credit_code,
+                region_code=region,
+                industry="高端装备" if n % 2 else "生物医药",
+                qualification=Qualification.PROVINCIAL_SPECIALIZED.value,
+                certificate_no=f"ZJ-ZJTX-2025-{2000 + n}",
+                qualification_expires_on=dt.date(2028, 3, 31),
+            )
+            session.add(enterprise)
+            await session.flush()
+        user = await session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = await create_user(
+                session,
+                NewUser(role="enterprise", username=username, password=password, enterprise_id=enterprise.id),
+            )
+        exists = await session.scalar(
+            select(VoucherApplication.id).where(
+                VoucherApplication.program_id == program_id, VoucherApplication.enterprise_id == enterprise.id
+            )
+        )
+        if exists is None:
+            documents = [ApplicationDocument(name=d, reference=f"{d}（扫描件）{code}") for d in APPLICATION_DOCUMENTS]
+            submitted = await applications.submit(
+                session,
+                principal_for(user),
+                program_id,
+                ApplicationIn(documents=documents, note="申请用于发明专利优先审查"),
+            )
+            exists = submitted.application.id
+            if outcome == "approved":
+                await applications.decide(
+                    session, official, exists, DecisionIn(decision="approve", reason="材料齐全，资质有效")
+                )
+        lines.append(f"{username} / {password} — staff of {name}, application {exists} ({outcome})")
     return lines

@@ -35,6 +35,10 @@ from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherProgram
 from vouchers.permissions import PERMISSIONS, Action
 from vouchers.states import REDEMPTION_MOVES, SPENDABLE, VOUCHER_MOVES, RedemptionState, VoucherState
 
+# Moves the system makes by itself (audit actor `system`): an overdue voucher expires; a programme that approves
+# applications first come first served issues the applicant's voucher (`vouchers.applications`).
+WITHOUT_ACTOR = frozenset({Action.EXPIRE, Action.ISSUE})
+
 
 def effective_state(voucher: Voucher, now: dt.datetime | None = None) -> VoucherState:
     """The state as of now: a spendable voucher past its expiry is expired even before that is recorded."""
@@ -71,8 +75,8 @@ async def transition(
     state otherwise), applies the money, writes the audit row in the same transaction and publishes
     `VoucherStateChanged` when the voucher's state changes. Callers hold the row locks (see the module docstring).
     """
-    if actor is None and action is not Action.EXPIRE:
-        raise AssertionError("only expiry may happen without an actor")
+    if actor is None and action not in WITHOUT_ACTOR:
+        raise AssertionError("only expiry and an automatic approval's issue may happen without an actor")
     if actor is not None:
         PERMISSIONS.check(actor, action)
     now = now or utcnow()

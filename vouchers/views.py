@@ -20,8 +20,11 @@ from vouchers.models import Redemption, Voucher, VoucherFlag, VoucherProgram
 from vouchers.schemas import (
     AgencyBrief,
     AgencyServicePrice,
+    ApplicationReview,
+    ApplicationSettingsOut,
     Eligibility,
     FlagOut,
+    IneligibilityOut,
     ProgramOut,
     RedemptionOut,
     ServiceOut,
@@ -84,11 +87,47 @@ async def participating(
     return [_agency_brief(a, covered) for a in agencies]
 
 
+def eligibility_out(program: VoucherProgram) -> Eligibility:
+    qualification = Qualification(program.min_qualification)
+    zh, en = QUALIFICATION_LABELS[qualification]
+    return Eligibility(region_code=program.region_code, min_qualification=qualification, label_zh=zh, label_en=en)
+
+
+def window_problem(program: VoucherProgram, now: dt.datetime) -> IneligibilityOut | None:
+    """Why no application can be submitted now (takes none, not yet open, closed, programme over); None if one can."""
+    if program.applications_open_at is None:
+        return IneligibilityOut(code="closed", message=f"programme {program.id} does not take applications")
+    if now >= program.valid_until:
+        return IneligibilityOut(
+            code="program_over", message=f"the programme ended at {program.valid_until.isoformat()}"
+        )
+    if now < program.applications_open_at:
+        return IneligibilityOut(
+            code="not_open_yet", message=f"applications open at {program.applications_open_at.isoformat()}"
+        )
+    if program.applications_close_at is not None and now >= program.applications_close_at:
+        return IneligibilityOut(
+            code="closed", message=f"applications closed at {program.applications_close_at.isoformat()}"
+        )
+    return None
+
+
+def settings_out(program: VoucherProgram, now: dt.datetime) -> ApplicationSettingsOut | None:
+    """How the programme takes applications (None: it takes none)."""
+    if program.applications_open_at is None:
+        return None
+    return ApplicationSettingsOut(
+        open_at=program.applications_open_at,
+        close_at=program.applications_close_at,
+        documents=json.loads(program.application_documents),
+        review=ApplicationReview(program.application_review),
+        accepting=window_problem(program, now) is None,
+    )
+
+
 def program_out(
     program: VoucherProgram, covered: Sequence[str], agencies: list[AgencyBrief], now: dt.datetime
 ) -> ProgramOut:
-    qualification = Qualification(program.min_qualification)
-    zh, en = QUALIFICATION_LABELS[qualification]
     return ProgramOut(
         id=program.id,
         name=program.name,
@@ -98,9 +137,7 @@ def program_out(
         face_value_fen=program.face_value_fen,
         share_bp=program.share_bp,
         per_enterprise_year_cap_fen=program.per_enterprise_year_cap_fen,
-        eligibility=Eligibility(
-            region_code=program.region_code, min_qualification=qualification, label_zh=zh, label_en=en
-        ),
+        eligibility=eligibility_out(program),
         min_agency_level=program.min_agency_level,
         valid_from=program.valid_from,
         valid_until=program.valid_until,
@@ -110,6 +147,7 @@ def program_out(
         budget_fen=program.budget_fen,
         remaining_budget_fen=program.budget_fen - program.committed_fen,
         participating_agencies=agencies,
+        applications=settings_out(program, now),
     )
 
 

@@ -25,7 +25,7 @@ from accounts import service as accounts
 from agencies.service import follower_user_ids
 from core.db import after_commit
 from core.digits import ascii_int
-from core.events import EventBus, RatingChanged, TicketAnswered, VoucherStateChanged
+from core.events import ApplicationDecided, EventBus, RatingChanged, TicketAnswered, VoucherStateChanged
 from core.settings import Settings
 from core.wechat.replies import split_text
 from wechat import repository
@@ -41,6 +41,8 @@ VOUCHER_STATES_ZH = {  # phrase fields hold at most 5 characters
     "expired": "已过期",
     "revoked": "已撤销",
 }
+
+APPLICATION_STATES_ZH = {"approved": "已通过", "waitlisted": "候补中", "rejected": "未通过"}
 
 QUESTION_QUOTE = 60  # characters of the question quoted above the answer
 ANSWER_HEADINGS = {
@@ -111,6 +113,7 @@ class Pushes:
             "voucher_changed": settings.wechat_template_voucher_changed,
             "voucher_expiring": settings.wechat_template_voucher_expiring,
             "ticket_answered": settings.wechat_template_ticket_answered,
+            "application_decided": settings.wechat_template_application_decided,
         }
         self._wakeups: set[asyncio.Event] = set()
 
@@ -118,6 +121,7 @@ class Pushes:
         events.subscribe(RatingChanged, self.on_rating_changed)
         events.subscribe(VoucherStateChanged, self.on_voucher_state_changed)
         events.subscribe(TicketAnswered, self.on_ticket_answered)
+        events.subscribe(ApplicationDecided, self.on_application_decided)
 
     def register_wakeup(self, event: asyncio.Event) -> None:
         self._wakeups.add(event)
@@ -200,6 +204,27 @@ class Pushes:
                 "date4": event.expires_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d"),
             },
             page=f"pages/voucher/detail?id={event.voucher_id}",
+        )
+
+    async def on_application_decided(self, session: AsyncSession, event: ApplicationDecided) -> None:
+        """The enterprise's WeChat users hear the decision on its application for a voucher (approved, waitlisted or
+        rejected, with the reason)."""
+        recipients = await accounts.wechat_openids_of_enterprise(session, event.enterprise_id)
+        if not recipients:
+            return
+        await self._queue(
+            session,
+            recipients,
+            purpose="application_decided",
+            subject=f"application:{event.application_id}",
+            version=event.state,
+            data={
+                "thing1": _fit(event.program_name or "知识产权服务券", 20),
+                "phrase2": _fit(APPLICATION_STATES_ZH.get(event.state, event.state), 5),
+                "thing3": _fit(_quote(event.reason, 20) or "-", 20),
+                "time4": _now_text(),
+            },
+            page=f"pages/voucher/apply?program={event.program_id}",
         )
 
     async def queue_expiry_reminders(self, session: AsyncSession, expiring: Iterable[Expiring]) -> int:

@@ -35,6 +35,7 @@ def templates(settings: Settings) -> dict[str, str]:
         settings.wechat_template_voucher_changed: "voucher_changed",
         settings.wechat_template_voucher_expiring: "voucher_expiring",
         settings.wechat_template_ticket_answered: "ticket_answered",
+        settings.wechat_template_application_decided: "application_decided",
     }
 
 

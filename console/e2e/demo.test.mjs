@@ -32,7 +32,7 @@ async function visitAll(username, paths, viewport = DESKTOP) {
 }
 
 test('the demo official opens every official page', { skip: !FIXTURES.demoPassword && 'no demo password' }, async () => {
-  await visitAll('official_demo', ['/agencies', '/agencies/1', '/credit-import', '/enterprises', '/programs', '/programs/1', '/programs/1/report', '/flags', '/audit/1', '/assistant', '/m/'])
+  await visitAll('official_demo', ['/agencies', '/agencies/1', '/credit-import', '/enterprises', '/programs', '/programs/1', '/programs/1/report', '/applications', '/flags', '/audit/1', '/assistant', '/m/'])
 })
 
 test('the demo agency staff open their pages', { skip: !FIXTURES.demoPassword && 'no demo password' }, async () => {
@@ -40,5 +40,5 @@ test('the demo agency staff open their pages', { skip: !FIXTURES.demoPassword &&
 })
 
 test('the demo enterprise opens the phone view', { skip: !FIXTURES.demoPassword && 'no demo password' }, async () => {
-  await visitAll('enterprise_demo', ['/m/', '/m/agencies/1', '/m/vouchers', '/m/chat'], PHONE)
+  await visitAll('enterprise_demo', ['/m/', '/m/agencies/1', '/m/vouchers', '/m/apply', '/m/chat'], PHONE)
 })

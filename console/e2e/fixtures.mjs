@@ -100,9 +100,31 @@ export async function arrange(base, cli, wechatUser) {
       ? { agency_id: other.id, service_code: 'invention', price_fen: invention.price_min_fen }
       : { agency_id: agency.id, service_code: 'invention', price_fen: 500000 },
   })
+  // An enterprise that applies for a voucher (applications.test.mjs): a programme open for applications, reviewed
+  // by an official, asking for one document.
+  const applicant = await call(base, 'POST', '/enterprises', {
+    token: official,
+    body: { name: `杭州申领测试科技有限公司${stamp}`, credit_code: creditCode(`91330106MA2H${stamp.slice(0, 5)}`), region_code: '330106', industry: '软件' },
+  })
+  cli('create-user', '--role', 'enterprise', '--username', 'e2e_applicant', '--password', PASSWORD, '--enterprise-id', String(applicant.id))
+  const applications = await call(base, 'POST', '/voucher-programs', {
+    token: official,
+    body: {
+      name: `西湖区专利申领券（E2E ${stamp}）`,
+      region_code: '330106',
+      budget_fen: 3000000,
+      face_value_fen: 300000,
+      share_bp: 6000,
+      services: ['invention'],
+      valid_from: new Date(now.getTime() - 86400000).toISOString(),
+      valid_until: new Date(now.getTime() + 180 * 86400000).toISOString(),
+      applications: { open_at: new Date(now.getTime() - 3600000).toISOString(), documents: ['营业执照'], review: 'official' },
+    },
+  })
   return {
     password: PASSWORD,
     stamp,
+    applications: { programId: applications.id, programName: applications.name, enterpriseId: applicant.id, enterpriseName: applicant.name },
     agency: { id: agency.id, name: agency.name_zh, shortName: agency.short_name },
     enterprise: { id: enterprise.id, creditCode: enterprise.credit_code },
     second: { id: second.id, creditCode: second.credit_code },

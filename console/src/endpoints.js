@@ -42,4 +42,11 @@ export const paths = {
   resetPassword: (id) => `/officials/${id}/password`,
   myPassword: '/me/password',
   accountAudit: '/account-audit',
+  applyable: '/me/voucher-programs',
+  apply: (id) => `/voucher-programs/${id}/applications`,
+  programApplications: (id) => `/voucher-programs/${id}/applications`,
+  applications: '/voucher-applications',
+  application: (id) => `/voucher-applications/${id}`,
+  decide: (id) => `/voucher-applications/${id}/decision`,
+  decideMany: '/voucher-applications/decisions',
 }

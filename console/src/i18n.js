@@ -23,7 +23,7 @@ const zh = {
   nav: {
     agencies: '代理机构', creditImport: '信用评价导入', programs: '服务券项目', flags: '异常预警', audit: '服务券审计', assistant: '智能助手', enterprises: '企业',
     myAgency: '机构资料', redemptions: '待确认核销', myCredit: '信用记录', mobile: '手机版预览',
-    mSearch: '找机构', mVouchers: '我的券', mChat: '智能助手', mFollowing: '关注',
+    mSearch: '找机构', mVouchers: '我的券', mChat: '智能助手', mFollowing: '关注', applications: '申领审核', mApply: '申领',
   },
   roles: { official: '主管部门', agency: '代理机构', enterprise: '企业' },
   agency: {
@@ -158,6 +158,21 @@ const zh = {
     statuses: { open: '待处理', in_progress: '处理中', answered: '已答复', closed: '已关闭' },
   },
   flagKinds: { related_party: '企业与机构存在关联', agency_concentration: '机构占比异常', max_amount_repeated: '反复按上限核销', fast_confirmation: '核销后极短时间内确认交付' },
+  astates: { submitted: '已提交', approved: '已通过', waitlisted: '候补中', rejected: '未通过' },
+  apply: {
+    title: '可申领的服务券', none: '暂无开放申领的项目', qualifies: '符合申领条件', notQualified: '暂不符合条件',
+    apply: '申请', submit: '提交申请', documents: '所需材料', reference: '材料编号或链接', note: '备注（选填）',
+    opens: '开放申领', closes: '截止', untilEnd: '至项目结束', fcfs: '先到先得', official: '主管部门审核',
+    remaining: '剩余预算', faceValue: '券面额', mine: '我的申请', submitted: '申请已提交', decided: '审核结果',
+    voucher: '查看服务券', why: '原因', noDocuments: '无需材料', cap: '每年上限',
+    list: '服务券申领审核', program: '项目', state: '状态', regionFilter: '地区代码', q: '企业名称 / 信用代码',
+    enterprise: '申请企业', qualification: '当前资质', earlier: '此前服务券', appliedAt: '申请时间', decision: '审核',
+    approve: '通过', reject: '不通过', waitlist: '候补', reason: '理由', reasonHint: '不通过或候补时必填，将告知企业',
+    bulk: '批量处理所选（{n}）', bulkDone: '已处理 {decided} 件，{failed} 件未处理', detail: '申请详情', history: '处理记录',
+    problems: '当前不符合的条件', applicant: '申请企业信息', creditCode: '统一社会信用代码', expires: '资质有效期至',
+    earlierNone: '此前未获服务券', decided_ok: '已处理', failedRow: '未处理：{message}', settings: '开放申领',
+    openAt: '开放时间', closeAt: '截止时间', review: '审核方式', documentsHint: '每行一项材料名称', saveSettings: '保存申领设置',
+  },
   causes: { event: '信用事件', reversal: '撤销信用事件', import: '评价结果导入', initial: '登记' },
   categories: {
     abnormal_applications: '非正常专利申请', suspension_order: '被责令停止承接新业务', licence_revoked: '被吊销执业许可证',
@@ -188,7 +203,7 @@ const en = {
   nav: {
     agencies: 'Agencies', creditImport: 'Import evaluations', programs: 'Voucher programmes', flags: 'Abuse flags', audit: 'Voucher audit', assistant: 'Assistant', enterprises: 'Enterprises',
     myAgency: 'Our agency', redemptions: 'Redemptions to confirm', myCredit: 'Credit record', mobile: 'Phone view',
-    mSearch: 'Agencies', mVouchers: 'Vouchers', mChat: 'Assistant', mFollowing: 'Following',
+    mSearch: 'Agencies', mVouchers: 'Vouchers', mChat: 'Assistant', mFollowing: 'Following', applications: 'Applications', mApply: 'Apply',
   },
   roles: { official: 'Official', agency: 'Agency staff', enterprise: 'Enterprise' },
   agency: {
@@ -323,6 +338,21 @@ const en = {
     statuses: { open: 'Open', in_progress: 'In progress', answered: 'Answered', closed: 'Closed' },
   },
   flagKinds: { related_party: 'Enterprise and agency related', agency_concentration: 'One agency takes an unusual share', max_amount_repeated: 'Maximum amounts over and over', fast_confirmation: 'Delivery confirmed within minutes' },
+  astates: { submitted: 'Submitted', approved: 'Approved', waitlisted: 'Waitlisted', rejected: 'Not approved' },
+  apply: {
+    title: 'Vouchers to apply for', none: 'No programme is taking applications', qualifies: 'You qualify', notQualified: 'You do not qualify yet',
+    apply: 'Apply', submit: 'Submit application', documents: 'Documents', reference: 'Document number or link', note: 'Note (optional)',
+    opens: 'Opens', closes: 'Closes', untilEnd: 'until the programme ends', fcfs: 'First come, first served', official: 'Reviewed by an official',
+    remaining: 'Budget left', faceValue: 'Face value', mine: 'My application', submitted: 'Application submitted', decided: 'Decision',
+    voucher: 'See the voucher', why: 'Why', noDocuments: 'No documents needed', cap: 'Yearly cap',
+    list: 'Voucher applications', program: 'Programme', state: 'State', regionFilter: 'Region code', q: 'Enterprise name / credit code',
+    enterprise: 'Applicant', qualification: 'Qualification today', earlier: 'Earlier vouchers', appliedAt: 'Applied', decision: 'Decide',
+    approve: 'Approve', reject: 'Reject', waitlist: 'Waitlist', reason: 'Reason', reasonHint: 'Required to reject or waitlist; the enterprise is told',
+    bulk: 'Decide the selected ({n})', bulkDone: '{decided} decided, {failed} not', detail: 'Application', history: 'History',
+    problems: 'What stands in the way now', applicant: 'Applicant', creditCode: 'Credit code', expires: 'Qualification valid until',
+    earlierNone: 'No earlier vouchers', decided_ok: 'Decided', failedRow: 'Not decided: {message}', settings: 'Applications',
+    openAt: 'Opens at', closeAt: 'Closes at', review: 'Review', documentsHint: 'One document name per line', saveSettings: 'Save application settings',
+  },
   causes: { event: 'Credit event', reversal: 'Reversal', import: 'Official evaluation', initial: 'Registered' },
   categories: {
     abnormal_applications: 'Abnormal patent applications', suspension_order: 'Ordered to stop new business', licence_revoked: 'Licence revoked',

@@ -21,7 +21,16 @@ from core.db import Database, utcnow
 from core.settings import Settings
 from core.state import CACHE
 from tests.conftest import AccountFactory
-from tests.support.world import Who, World, build_world, create_enterprise, enterprise_body, expect
+from tests.support.world import (
+    Who,
+    World,
+    applications_body,
+    build_world,
+    create_enterprise,
+    enterprise_body,
+    expect,
+    program_body,
+)
 
 Client = TestClient[Any, Any]
 
@@ -117,6 +126,15 @@ async def world(
         await session.execute(
             update(User).where(User.id == built.enterprise_own.user_id).values(wechat_openid="o-security-own")
         )
+    # A programme taking applications, and enterprise 1's application to it.
+    body = program_body(name="申领测试专项", applications=applications_body())
+    program = await expect(
+        await client.post("/api/v1/voucher-programs", json=body, headers=built.official.headers), 201
+    )
+    built.extra["applications_program"] = program["id"]
+    path = f"/api/v1/voucher-programs/{program['id']}/applications"
+    application = await expect(await client.post(path, json={}, headers=built.enterprise_own.headers), 201)
+    built.extra["application_own"] = application["id"]
     return built
 
 

@@ -32,6 +32,7 @@ from tests.support.world import (
     Who,
     World,
     agency_body,
+    applications_body,
     enterprise_body,
     expect,
     program_body,
@@ -160,6 +161,8 @@ async def a_review(client: Client, world: World) -> None:
     world.extra["review"] = listing["items"][0]["id"]
 
 
+NOT_YOUR_APPLICATION = (403, "not_your_application")
+
 MATRIX: dict[str, Case] = {
     # ------------------------------------------------------------ accounts
     "POST /api/v1/auth/login": Case(fixed("/api/v1/auth/login"), everyone(), body=login_body),
@@ -208,13 +211,13 @@ MATRIX: dict[str, Case] = {
     ),
     "POST /api/v1/agencies/{agency_id}/objections/{objection_id}/decision": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}/objections/{w.extra.get('objection', 0)}/decision",
-        statuses(200, "official"),
+        statuses(200, "official", official_out=OUTSIDE),
         body=lambda w, a: {"outcome": "upheld", "reason": f"decided by {a}"},
         prepare=new_objection,
     ),
     "GET /api/v1/agencies/{agency_id}/audit": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}/audit",
-        statuses(200, "official", "agency_own", agency_other=NOT_YOUR_AGENCY),
+        statuses(200, "official", "agency_own", agency_other=NOT_YOUR_AGENCY, official_out=OUTSIDE),
     ),
     "POST /api/v1/agencies/{agency_id}/follow": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}/follow", statuses(200, "enterprise_own", "enterprise_other")
@@ -369,7 +372,7 @@ MATRIX: dict[str, Case] = {
     ),
     "POST /api/v1/agencies/{agency_id}/reviews/{review_id}/hide": Case(
         lambda w: f"/api/v1/agencies/{w.agency_a}/reviews/{w.extra.get('review', 0)}/hide",
-        statuses(200, "official"),
+        statuses(200, "official", official_out=OUTSIDE),
         body=lambda w, a: {"reason": f"hidden by {a}"},
         prepare=a_review,
     ),
@@ -381,6 +384,42 @@ MATRIX: dict[str, Case] = {
         body=lambda w, a: {"reason": f"cancelled by {a}"},
     ),
     "GET /api/v1/voucher-flags": Case(fixed("/api/v1/voucher-flags"), statuses(200, "official")),
+    # ------------------------------------------------------------ applications (the world: enterprise 1 applied to
+    # the programme extra["applications_program"]; enterprise 2 has not)
+    "PUT /api/v1/voucher-programs/{program_id}/applications": Case(
+        lambda w: f"/api/v1/voucher-programs/{w.program_id}/applications",
+        statuses(200, "official", official_out=OUTSIDE),
+        body=lambda w, a: applications_body(),
+    ),
+    "GET /api/v1/me/voucher-programs": Case(
+        fixed("/api/v1/me/voucher-programs"),
+        statuses(200, "enterprise_own", "enterprise_other", enterprise_unbound=NOT_YOUR_VOUCHER),
+    ),
+    "POST /api/v1/voucher-programs/{program_id}/applications": Case(
+        lambda w: f"/api/v1/voucher-programs/{w.extra['applications_program']}/applications",
+        statuses(201, "enterprise_other", enterprise_own=200, enterprise_unbound=NOT_YOUR_VOUCHER),
+        body=lambda w, a: {},
+        notes="enterprise 1 applied with the same (empty) body before: the same application again, 200",
+    ),
+    "GET /api/v1/voucher-applications": Case(
+        fixed("/api/v1/voucher-applications"),
+        statuses(200, "official", "enterprise_own", "enterprise_other", "enterprise_unbound"),
+    ),
+    "GET /api/v1/voucher-applications/{application_id}": Case(
+        lambda w: f"/api/v1/voucher-applications/{w.extra['application_own']}",
+        statuses(200, "official", "enterprise_own", enterprise_other=NOT_YOUR_APPLICATION, official_out=OUTSIDE),
+    ),
+    "POST /api/v1/voucher-applications/{application_id}/decision": Case(
+        lambda w: f"/api/v1/voucher-applications/{w.extra['application_own']}/decision",
+        statuses(200, "official", official_out=OUTSIDE),
+        body=lambda w, a: {"decision": "waitlist", "reason": f"on hold by {a}"},
+    ),
+    "POST /api/v1/voucher-applications/decisions": Case(
+        fixed("/api/v1/voucher-applications/decisions"),
+        statuses(200, "official"),
+        body=lambda w, a: {"application_ids": [w.extra["application_own"]], "decision": "reject", "reason": "matrix"},
+        notes="answers 200 with each application's outcome, even one that could not be decided",
+    ),
     # ------------------------------------------------------------ WeChat
     "POST /api/v1/auth/wechat-login": Case(
         fixed("/api/v1/auth/wechat-login"),

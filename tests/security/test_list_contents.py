@@ -41,6 +41,7 @@ NOT_LINKED = (409, "wechat_not_linked")
 OUTSIDE = (403, "outside_jurisdiction")
 NOT_ADMIN = (403, "not_administrator")
 MEMBERSHIP_NOT_FOUND = (404, "membership_not_found")
+NOT_YOUR_APPLICATION = (403, "not_your_application")
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Furnished:
     ticket_other: int
     ticket_stranger: int
     unanswered: int
+    application_other: int
 
 
 def seen(**shown: Any) -> dict[str, Seen]:
@@ -141,7 +143,27 @@ LISTS: dict[str, Listing] = {
     "GET /api/v1/voucher-flags": Listing(
         lambda w: "/api/v1/voucher-flags", lambda w, f: seen(official=f.flags, official_out=set())
     ),
-    "GET /api/v1/voucher-programs": Listing(lambda w: "/api/v1/voucher-programs", lambda w, f: public({w.program_id})),
+    "GET /api/v1/voucher-programs": Listing(
+        lambda w: "/api/v1/voucher-programs", lambda w, f: public({w.program_id, w.extra["applications_program"]})
+    ),
+    "GET /api/v1/voucher-applications": Listing(
+        lambda w: "/api/v1/voucher-applications",
+        lambda w, f: seen(
+            official={w.extra["application_own"], f.application_other},
+            enterprise_own={w.extra["application_own"]},
+            enterprise_other={f.application_other},
+            enterprise_unbound=set(),
+            official_out=set(),
+        ),
+    ),
+    "GET /api/v1/me/voucher-programs": Listing(
+        lambda w: "/api/v1/me/voucher-programs",
+        lambda w, f: seen(
+            enterprise_own={w.extra["applications_program"]},
+            enterprise_other={w.extra["applications_program"]},
+            enterprise_unbound=NOT_YOUR_VOUCHER,
+        ),
+    ),
     # ------------------------------------------------------------ enterprises
     "GET /api/v1/enterprises": Listing(
         lambda w: "/api/v1/enterprises",
@@ -203,12 +225,17 @@ LISTS: dict[str, Listing] = {
             agency_own={f.objection_a},
             agency_other={f.objection_b},
             agency_unbound=set(),
+            official_out=set(),
         ),
     ),
     "GET /api/v1/credit-objections?agency_id=A": Listing(
         lambda w: f"/api/v1/credit-objections?agency_id={w.agency_a}",
         lambda w, f: seen(
-            official={f.objection_a}, agency_own={f.objection_a}, agency_other=set(), agency_unbound=set()
+            official={f.objection_a},
+            agency_own={f.objection_a},
+            agency_other=set(),
+            agency_unbound=set(),
+            official_out=set(),
         ),
     ),
     # ------------------------------------------------------------ assistant
@@ -358,7 +385,11 @@ DETAILS: dict[str, Listing] = {
     "GET /api/v1/agencies/{agency_id}/audit (A)": Listing(
         lambda w: f"/api/v1/agencies/{w.agency_a}/audit",
         lambda w, f: seen(
-            official=AUDIT_A, agency_own=AUDIT_A, agency_other=NOT_YOUR_AGENCY, agency_unbound=NOT_YOUR_AGENCY
+            official=AUDIT_A,
+            agency_own=AUDIT_A,
+            agency_other=NOT_YOUR_AGENCY,
+            agency_unbound=NOT_YOUR_AGENCY,
+            official_out=OUTSIDE,
         ),
         ids=lambda body: {f"{line['subject']}:{line['action']}" for line in body["items"]},
     ),
@@ -381,6 +412,28 @@ DETAILS: dict[str, Listing] = {
             enterprise_other={w.enterprise_2},
             enterprise_own=NOT_YOUR_ENTERPRISE,
             enterprise_unbound=NOT_YOUR_ENTERPRISE,
+        ),
+        ids=one,
+    ),
+    "GET /api/v1/voucher-applications/{application_id} (1's)": Listing(
+        lambda w: f"/api/v1/voucher-applications/{w.extra['application_own']}",
+        lambda w, f: seen(
+            official={w.extra["application_own"]},
+            enterprise_own={w.extra["application_own"]},
+            enterprise_other=NOT_YOUR_APPLICATION,
+            enterprise_unbound=NOT_YOUR_APPLICATION,
+            official_out=OUTSIDE,
+        ),
+        ids=one,
+    ),
+    "GET /api/v1/voucher-applications/{application_id} (2's)": Listing(
+        lambda w: f"/api/v1/voucher-applications/{w.extra['application_other']}",
+        lambda w, f: seen(
+            official={f.application_other},
+            enterprise_other={f.application_other},
+            enterprise_own=NOT_YOUR_APPLICATION,
+            enterprise_unbound=NOT_YOUR_APPLICATION,
+            official_out=OUTSIDE,
         ),
         ids=one,
     ),
@@ -450,6 +503,9 @@ async def furnish(client: Client, db: Database, w: World) -> Furnished:
     [hidden] = reviews[1]
     path = f"/api/v1/agencies/{w.agency_b}/reviews/{hidden}/hide"
     await expect(await client.post(path, json={"reason": "abusive"}, headers=official), 200)
+    path = f"/api/v1/voucher-programs/{w.extra['applications_program']}/applications"
+    application_other = (await expect(await client.post(path, json={}, headers=w.enterprise_other.headers), 201))["id"]
+    w.extra["application_other"] = application_other
     consent = {"results": {"tpl-rating-changed": "accept"}}
     path = "/api/v1/me/wechat/subscriptions"
     await expect(await client.post(path, json=consent, headers=w.enterprise_own.headers), 200)
@@ -480,6 +536,7 @@ async def furnish(client: Client, db: Database, w: World) -> Furnished:
         ticket_other=ids[0],
         ticket_stranger=ids[1],
         unanswered=ids[2],
+        application_other=application_other,
     )
 
 

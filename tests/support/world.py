@@ -139,6 +139,12 @@ def program_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def applications_body() -> dict[str, Any]:
+    """A programme's application settings: open since an hour ago, no documents, an official decides."""
+    opened = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    return {"open_at": opened.isoformat(), "documents": [], "review": "official"}
+
+
 REDEEM_BODY_PRICE = 400_000
 EVIDENCE = {
     "contract_no": "HT-2026-S01",

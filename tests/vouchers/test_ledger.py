@@ -11,7 +11,8 @@ from core.settings import Settings
 from tests.vouchers.builders import Client
 from tests.vouchers.conftest import World
 from vouchers.commands import check
-from vouchers.models import Voucher, VoucherProgram
+from vouchers.ledger import check_ledger
+from vouchers.models import Voucher, VoucherApplication, VoucherProgram
 
 
 async def test_check_reports_zero_differences_then_finds_a_tampered_balance(
@@ -43,8 +44,12 @@ async def test_demo_seed_is_idempotent_and_gives_the_little_giant_a_voucher(clie
             lines = await seed_vouchers(session, "demo-pass-2026")
     assert lines[0].startswith("enterprise_demo / demo-pass-2026")
     async with db.transaction(write=False) as session:
-        assert await session.scalar(select(func.count()).select_from(Voucher)) == 1
-        assert await session.scalar(select(func.count()).select_from(VoucherProgram)) == 1
+        # The little giant's voucher, and the one approved application's voucher of the programme open for them.
+        assert await session.scalar(select(func.count()).select_from(Voucher)) == 2
+        assert await session.scalar(select(func.count()).select_from(VoucherProgram)) == 2
+        states = (await session.execute(select(VoucherApplication.state).order_by(VoucherApplication.id))).scalars()
+        assert list(states) == ["submitted", "submitted", "approved"]
+        assert list(await check_ledger(session)) == []
     login = await client.post("/api/v1/auth/login", json={"username": "enterprise_demo", "password": "demo-pass-2026"})
     token = (await login.json())["token"]
     (voucher,) = await (await client.get("/api/v1/me/vouchers", headers={"Authorization": f"Bearer {token}"})).json()

@@ -37,6 +37,19 @@ def endpoints(w: World) -> dict[str, tuple[str, str, dict[str, Any] | None]]:
         Action.CONFIRM.value: ("POST", "/api/v1/redemptions/1/confirm", EVIDENCE),
         Action.SETTLE.value: ("POST", "/api/v1/redemptions/1/settle", {"decision": "approve", "reason": "ok"}),
         Action.CANCEL.value: ("POST", "/api/v1/redemptions/1/cancel", {"reason": "matrix"}),
+        "program.applications": (
+            "PUT",
+            f"/api/v1/voucher-programs/{program}/applications",
+            {"open_at": "2026-01-01T00:00:00+00:00"},
+        ),
+        "application.programs": ("GET", "/api/v1/me/voucher-programs", None),
+        "application.submit": ("POST", f"/api/v1/voucher-programs/{program}/applications", {}),
+        "application.read": ("GET", "/api/v1/voucher-applications", None),
+        "application.decide": (
+            "POST",
+            "/api/v1/voucher-applications/decisions",
+            {"application_ids": [1], "decision": "approve"},
+        ),
     }
 
 
@@ -56,6 +69,11 @@ CASES = [
     "confirm",
     "settle",
     "cancel",
+    "program.applications",
+    "application.programs",
+    "application.submit",
+    "application.read",
+    "application.decide",
 ]
 
 
