@@ -7,11 +7,14 @@ fails: every problem is listed with where it is (`button[2].sub_button[0].name: 
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from core.settings import Settings
 from core.wechat.links import PHONE_VIEW
 
 MENU_FILE = Path(__file__).resolve().parent / "menu.yml"
@@ -117,3 +120,58 @@ def build(raw: Any, *, public_base: str, keys: frozenset[str]) -> dict[str, Any]
     if problems:
         raise MenuInvalid(problems)
     return {"button": out}
+
+
+def menu_keys() -> frozenset[str]:
+    from wechat.webhook import ANSWERED_KEYS
+
+    return ANSWERED_KEYS
+
+
+async def run(settings: Settings, action: str, path: Path = MENU_FILE) -> int:
+    """`wechat-menu show|publish`: 0 when done, 1 when the file fails a check (nothing sent), 2 when WeChat refused."""
+    import aiohttp
+
+    from core.cache import make_cache
+    from core.wechat.client import WeChatClient
+    from core.wechat.exceptions import WeChatError
+    from core.wechat.tokens import TokenStore
+    from wechat.routes import platform_for
+
+    try:
+        menu: dict[str, Any] | None = build(load(path), public_base=settings.public_base, keys=menu_keys())
+    except MenuInvalid as exc:
+        print(f"{path}: the menu breaks WeChat's rules; nothing was sent:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        if action == "publish":
+            return 1
+        menu = None
+    except (OSError, yaml.YAMLError) as exc:
+        print(f"{path}: cannot read it: {exc}", file=sys.stderr)
+        return 1
+    cache = make_cache(str(settings.redis_url) if settings.redis_url else None, settings.cache_prefix)
+    try:
+        async with aiohttp.ClientSession() as http:
+            client = WeChatClient(
+                http, base_url=str(settings.wechat_api_base), appid=settings.wechat_appid, secret=settings.wechat_secret
+            )
+            tokens = TokenStore(cache, settings.wechat_appid, client.fetch_stable_token)
+            platform = platform_for(settings, cache, tokens)
+            try:
+                if action == "publish":
+                    assert menu is not None
+                    await platform.create_menu(menu)
+                    print(f"published {path.name} to {settings.wechat_api_base} (AppID {settings.wechat_appid})")
+                else:
+                    print(f"# {path} as it would be sent:")
+                    print(json.dumps(menu, ensure_ascii=False, indent=2))
+                    current = await platform.get_menu()
+                    print(f"# published now at {settings.wechat_api_base}:")
+                    print(json.dumps(current, ensure_ascii=False, indent=2) if current else "(no menu)")
+            except WeChatError as exc:
+                print(f"WeChat refused: {exc.errcode} {exc.errmsg}", file=sys.stderr)
+                return 2
+    finally:
+        await cache.close()
+    return 0

@@ -49,11 +49,16 @@ class Scene:
         return f"{self.kind}:{self.target_id}"
 
 
+def is_new_follower(event: str) -> bool:
+    return event in ("subscribe", "subscribe_scan")
+
+
 def parse_scene(event: str, event_key: str) -> Scene | None:
-    """The scene of a QR scan event: `subscribe` with `qrscene_<scene>`, or `scan` with `<scene>`; else None."""
+    """The scene of a QR scan event: `subscribe` with `qrscene_<scene>`, or `scan` with `<scene>`; else None.
+    (wechatpy's parser already turns the first into `subscribe_scan` with the prefix removed.)"""
     if event == "subscribe" and event_key.startswith("qrscene_"):
         raw = event_key.removeprefix("qrscene_")
-    elif event == "scan":
+    elif event in ("subscribe_scan", "scan"):
         raw = event_key
     else:
         return None

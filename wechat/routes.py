@@ -212,8 +212,7 @@ async def wechat_oauth_callback(request: web.Request, query: OAuthCallbackQuery)
     except signin.Failure as failure:
         log.info("web authorization refused", extra={"code": failure.code})
         return signin.failure_page(settings, failure)
-    response = web.HTTPFound(target)
-    response.headers["Cache-Control"] = "no-store"
+    response = signin.redirect(target)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.del_cookie(signin.COOKIE, path=signin.COOKIE_PATH)
     return response

@@ -111,6 +111,12 @@ def read_cookie(settings: Settings, value: str | None) -> tuple[str, str] | None
     return (nonce, next_path) if expires > time.time() else None
 
 
+def redirect(location: str) -> web.Response:
+    """A 302 answered (not raised, so the request's unit of work sees a success)."""
+    response = web.Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
+    return response
+
+
 def callback_url(settings: Settings) -> str:
     return f"{settings.public_base}/api/v1/auth/wechat-oauth/callback"
 
@@ -119,7 +125,7 @@ def start(settings: Settings, platform: WeChatPlatform, next_raw: str | None) ->
     """The redirect to WeChat's authorization page, with the state cookie set."""
     next_path = checked_next(next_raw)
     nonce = secrets.token_hex(16)  # WeChat's state: letters and digits, at most 128 bytes
-    response = web.HTTPFound(platform.authorize_url(callback_url(settings), nonce))
+    response = redirect(platform.authorize_url(callback_url(settings), nonce))
     response.set_cookie(
         COOKIE,
         sign_cookie(settings, nonce, next_path, int(time.time()) + STATE_TTL),
@@ -240,5 +246,4 @@ def failure_page(settings: Settings, failure: Failure) -> web.Response:
     response.headers["X-Error-Code"] = failure.code
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    response.del_cookie(COOKIE, path=COOKIE_PATH)
     return response

@@ -350,7 +350,7 @@ async def _replies_for(app: web.Application, message: Inbound) -> tuple[list[Cha
 
 async def _scanned(app: web.Application, message: Inbound, scene: qrcodes.Scene) -> list[ChatReply]:
     """A poster QR code scanned: counted once (this runs once per event), answered with its agency or programme."""
-    new_follower = message.event == "subscribe"
+    new_follower = qrcodes.is_new_follower(message.event)
     async with app[DATABASE].transaction() as session:
         if not await qrcodes.record_scan(session, scene, new_follower=new_follower):
             log.info("scan of a scene with no poster of ours", extra={"scene": str(scene)})

@@ -340,6 +340,8 @@ async def menu_create(request: web.Request) -> web.Response:
         return _error(47001, "data format error")
     if (error := _menu_error(body.get("button"))) is not None:
         return _error(*error)
+    if (failure := state.queued_failure("menu/create")) is not None:
+        return _error(failure, "queued failure")
     state.menu = {"button": body["button"]}
     return _error(0, "ok")
 
