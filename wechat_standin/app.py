@@ -13,7 +13,8 @@ Web authorization (`GET /connect/oauth2/authorize`) answers at once as the test 
 one-time code and the `state` unchanged; `sns/oauth2/access_token` exchanges the code once for that follower's
 official-account openid. Also: `ticket/getticket` (jsapi), `menu/create` (checked against WeChat's limits) and
 `menu/get`, `qrcode/create` and `showqrcode` (a PNG), and `POST /_standin/scan {"user", "scene", "new"}` posts
-the scan event (`subscribe` with `qrscene_<scene>`, or `SCAN`) to the webhook given to `serve`.
+the scan event (`subscribe` with `qrscene_<scene>`, or `SCAN`) to the webhook given to `serve`; `POST
+/_standin/event {"user", "event", "key"}` any other event (a menu click).
 """
 
 from __future__ import annotations
@@ -426,27 +427,40 @@ async def set_oauth_user(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-async def scan(request: web.Request) -> web.Response:
-    """Post a QR scan to the webhook as WeChat would: a new follower's `subscribe` with `qrscene_<scene>`, or an
-    existing follower's `SCAN` with the scene."""
+async def _post_event(state: StandIn, user: str, event: str, key: str) -> web.Response:
     from wechat_standin.server import WeChatServer, event_message
 
-    state = request.app[STANDIN]
-    body = await _json_body(request) or {}
-    user, scene, new = body.get("user"), body.get("scene"), bool(body.get("new"))
-    if not isinstance(user, str) or not user or not isinstance(scene, str) or not scene:
-        return web.json_response({"error": "send {user: str, scene: str, new: bool}"}, status=400)
     if state.webhook is None:
         return web.json_response({"error": "no webhook configured (serve --webhook)"}, status=409)
     openid = official_openid_for(state.appid, user)
-    state.followers[openid] = user
-    xml = event_message(openid, "subscribe", f"qrscene_{scene}") if new else event_message(openid, "SCAN", scene)
+    state.followers[openid] = user  # they follow the account now
     async with aiohttp.ClientSession() as http:
         server = WeChatServer(
             http, state.webhook, token=state.webhook_token, appid=state.appid, aes_key=state.webhook_aes_key
         )
-        delivery = await server.deliver(xml)
+        delivery = await server.deliver(event_message(openid, event, key))
     return web.json_response({"status": delivery.status, "reply": delivery.reply, "openid": openid})
+
+
+async def scan(request: web.Request) -> web.Response:
+    """Post a QR scan to the webhook as WeChat would: a new follower's `subscribe` with `qrscene_<scene>`, or an
+    existing follower's `SCAN` with the scene."""
+    body = await _json_body(request) or {}
+    user, scene, new = body.get("user"), body.get("scene"), bool(body.get("new"))
+    if not isinstance(user, str) or not user or not isinstance(scene, str) or not scene:
+        return web.json_response({"error": "send {user: str, scene: str, new: bool}"}, status=400)
+    if new:
+        return await _post_event(request.app[STANDIN], user, "subscribe", f"qrscene_{scene}")
+    return await _post_event(request.app[STANDIN], user, "SCAN", scene)
+
+
+async def event(request: web.Request) -> web.Response:
+    """Post any event to the webhook, e.g. a menu click: `{"user": "alice", "event": "CLICK", "key": "MY_ACCOUNT"}`."""
+    body = await _json_body(request) or {}
+    user, name, key = body.get("user"), body.get("event"), body.get("key", "")
+    if not isinstance(user, str) or not user or not isinstance(name, str) or not name or not isinstance(key, str):
+        return web.json_response({"error": "send {user: str, event: str, key: str}"}, status=400)
+    return await _post_event(request.app[STANDIN], user, name, key)
 
 
 # ---------------------------------------------------------------- looking inside
@@ -541,6 +555,7 @@ def create_standin_app(
     app.router.add_get("/cgi-bin/showqrcode", showqrcode)
     app.router.add_post("/_standin/oauth-user", set_oauth_user)
     app.router.add_post("/_standin/scan", scan)
+    app.router.add_post("/_standin/event", event)
     app.router.add_get("/_standin/sent", list_sent)
     app.router.add_delete("/_standin/sent", clear_sent)
     app.router.add_get("/_standin/stats", stats)

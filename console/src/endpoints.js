@@ -21,4 +21,8 @@ export const paths = {
   settle: (id) => `/redemptions/${id}/settle`,
   flags: '/voucher-flags',
   chat: '/chat',
+  signInLink: '/auth/sign-in-link',
+  jssdkConfig: '/wechat/jssdk-config',
+  poster: (kind, id) => `/wechat/qrcodes/${kind}/${id}`,
+  scanReport: '/wechat/qrcodes',
 }
