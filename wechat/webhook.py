@@ -447,7 +447,7 @@ async def _principal(app: web.Application, runtime: WeChatRuntime, openid: str) 
         principal = await links.principal_for_follower(session, openid)
         if principal is None:
             principal = await accounts.principal_for_openid(session, openid)
-    if principal is None:
+    if principal is None and app[SETTINGS].wechat_unionid_linking:
         try:
             unionid = await runtime.client.user_unionid(openid)
         except WeChatError as exc:
