@@ -36,10 +36,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import links
 from core.cache import Cache, CacheUnavailable
+from core.db import after_commit
 from core.settings import Settings
 from core.wechat.client import WeChatClient
 from core.wechat.exceptions import InvalidCode, WeChatError
 from core.wechat.platform import WeChatPlatform
+from wechat.webhook import USERS_NAMESPACE
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +207,12 @@ async def finish(
             403, "account_disabled", "账号已停用 · This account is disabled", "请联系主管部门。 Contact the office."
         )
     handover = await links.issue_sign_in_link(session, user, ttl=links.HANDOVER_TTL, next_path=next_path)
+    if created:
+
+        async def forget_strangers() -> None:  # the webhook may have cached this follower as nobody
+            await cache.bump(USERS_NAMESPACE)
+
+        after_commit(session, forget_strangers)
     log.info("signed in by web authorization", extra={"user_id": user.id, "created": created})
     return f"{settings.public_base}/console/m/signin?next={quote(next_path, safe='/')}#t={handover}"
 

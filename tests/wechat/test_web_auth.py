@@ -190,3 +190,16 @@ async def test_a_follower_who_never_used_the_mini_program_gets_one_user_not_two(
     two = (await sign_in(client, second.headers["Location"]))["user"]["user_id"]
     assert one == two
     assert openid_for(standin.appid, "nounion-dave") != official_openid_for(standin.appid, "nounion-dave")
+
+
+async def test_a_follower_who_chatted_as_a_stranger_is_known_at_once_after_signing_in(
+    client: Client, standin: StandIn, wx: WeChatServer, engine: RecordingEngine
+) -> None:
+    standin.oauth_user = "nounion-gus"  # no unionid: before signing in the chat cannot know him
+    gus = official_openid_for(standin.appid, "nounion-gus")
+    await wx.deliver(text_message(gus, "你好", new_msg_id()))
+    assert engine.turns[-1].principal is None  # … and remembers that for a minute
+    response = await callback(client, await authorize(await start(client)))
+    user = (await sign_in(client, response.headers["Location"]))["user"]
+    await wx.deliver(text_message(gus, "我的服务券", new_msg_id()))
+    assert engine.turns[-1].principal is not None and engine.turns[-1].principal.user_id == user["user_id"]
