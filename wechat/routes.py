@@ -164,7 +164,11 @@ async def register_consents(request: web.Request, body: ConsentsIn) -> ConsentsO
 
 # ---------------------------------------------------------------- signing in to the phone view
 
-_PAGE = {"description": "an HTML page saying what went wrong and what to do (code in X-Error-Code)"}
+_PAGE = {
+    "description": "an HTML page saying what went wrong and what to do (its code in X-Error-Code); a malformed query "
+    "is answered in the JSON error shape",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 _REDIRECT = {"description": "redirect (Location)"}
 
 
@@ -190,6 +194,7 @@ async def wechat_oauth_start(request: web.Request, query: OAuthStartQuery) -> we
     "/api/v1/auth/wechat-oauth/callback",
     query=OAuthCallbackQuery,
     tags=["auth", "wechat"],
+    errors=[503],
     extra_responses={"302": _REDIRECT, "400": _PAGE, "403": _PAGE, "503": _PAGE},
     summary="WeChat's redirect back: state and code checked and used once, the follower signed in; on to the page",
 )
