@@ -26,7 +26,7 @@ const zh = {
   signin: {
     working: '正在登录…', failed: '登录链接无效、已使用或已过期。', again: '请回到公众号重新获取链接，或', login: '用账号密码登录',
   },
-  qr: { poster: '公众号二维码海报', posterHint: '扫码关注公众号，直达本页', downloaded: '已下载二维码' },
+  qr: { poster: '公众号二维码海报', posterHint: '扫码关注公众号，直达本页', downloaded: '已下载二维码', scans: '海报扫码：新关注 {new} 人次 · 已关注用户 {old} 人次' },
   nav: {
     agencies: '代理机构', creditImport: '信用评价导入', programs: '服务券项目', flags: '异常预警', audit: '服务券审计', assistant: '智能助手', enterprises: '企业',
     myAgency: '机构资料', redemptions: '待确认核销', myCredit: '信用记录', mobile: '手机版预览',
@@ -170,7 +170,7 @@ const en = {
   signin: {
     working: 'Signing you in…', failed: 'This sign-in link is unknown, used or expired.', again: 'Ask the chat for a new link, or', login: 'sign in with a password',
   },
-  qr: { poster: 'Official-account QR poster', posterHint: 'Scan to follow the official account and open this page', downloaded: 'QR code downloaded' },
+  qr: { poster: 'Official-account QR poster', posterHint: 'Scan to follow the official account and open this page', downloaded: 'QR code downloaded', scans: 'Poster scans: {new} by new followers · {old} by followers' },
   nav: {
     agencies: 'Agencies', creditImport: 'Import evaluations', programs: 'Voucher programmes', flags: 'Abuse flags', audit: 'Voucher audit', assistant: 'Assistant', enterprises: 'Enterprises',
     myAgency: 'Our agency', redemptions: 'Redemptions to confirm', myCredit: 'Credit record', mobile: 'Phone view',
