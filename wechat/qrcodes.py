@@ -17,9 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agencies.errors import AgencyNotFound
+from agencies.errors import AgencyNotFound, NotYourAgency
 from agencies.lookup import get_agency_summary
-from core.auth import Principal, Scope
+from core.auth import Principal, Role, Scope
 from core.chat import ChatReply
 from core.db import utcnow
 from core.errors import Forbidden, NotFound
@@ -34,10 +34,6 @@ log = logging.getLogger(__name__)
 
 KINDS = ("agency", "program")
 _SCENE = re.compile(r"^(agency|program):([0-9]{1,18})$")
-
-
-class NotYourAgency(Forbidden):
-    code = "not_your_agency"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +96,7 @@ async def poster(
         if await get_agency_summary(session, target_id) is None:
             raise AgencyNotFound(target_id)
     else:
-        if acting.role.value != "official":
+        if acting.role is not Role.OFFICIAL:
             raise Forbidden("only officials download a programme's poster")
         await program_or_404(session, target_id)
     code = await _code_for(session, platform, Scene(kind, target_id))
