@@ -151,6 +151,14 @@ def _wechat_chat(settings: Settings, args: argparse.Namespace) -> int:
     return run_chat(settings, args)
 
 
+def _wechat_menu(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from wechat.menu import MENU_FILE, run
+
+    return asyncio.run(run(settings, args.menu_command, Path(args.file) if args.file else MENU_FILE))
+
+
 def _dev(settings: Settings, _args: argparse.Namespace) -> int:
     from app.devrun import run_dev
 
@@ -205,6 +213,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandRunner]]:
 
     add_chat_arguments(sub.add_parser("wechat-chat", help="chat with the running service as a WeChat user"))
     runners["wechat-chat"] = _wechat_chat
+
+    menu = sub.add_parser("wechat-menu", help="the official account's menu (wechat/menu.yml): show it, or publish it")
+    menu.add_argument("menu_command", choices=["show", "publish"], help="show: the file and what WeChat has; publish")
+    menu.add_argument("--file", help="another menu file (default wechat/menu.yml)")
+    runners["wechat-menu"] = _wechat_menu
     return parser, runners
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import accounts.links
 import accounts.models
 import agencies.models
 import bot.models
@@ -16,6 +17,7 @@ MODEL_MODULES = (
     agencies.models,
     enterprises.models,
     accounts.models,
+    accounts.links,
     vouchers.models,
     wechat.models,
     bot.models,

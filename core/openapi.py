@@ -103,7 +103,13 @@ class _Builder:
         if PATH_PARAM.search(spec.path):
             error_statuses.add(404)
         for status in sorted(error_statuses):
-            responses[str(status)] = _ERROR_RESPONSE
+            extra = spec.extra_responses.get(str(status))
+            if extra is not None and "content" in extra:
+                # A route that also answers this status otherwise (an HTML page for a browser): both are documented.
+                content = {**_ERROR_RESPONSE["content"], **extra["content"]}  # type: ignore[dict-item]
+                responses[str(status)] = {"description": extra.get("description", "Error"), "content": content}
+            else:
+                responses[str(status)] = _ERROR_RESPONSE
         return responses
 
     # ---------------------------------------------------------------- schemas into components

@@ -116,6 +116,18 @@ class Settings(BaseSettings):
     # The push outbox sender runs inside the backend; off lets tests drive it by hand.
     wechat_push_worker: bool = True
     wechat_push_poll_seconds: Annotated[float, Field(gt=0)] = 5.0
+    # Where browsers reach this service (the phone view's links, the web-authorization redirect, the JS-SDK's
+    # page URLs): the domain configured in the official account. Unset: http://127.0.0.1:PORT.
+    public_base_url: AnyUrl | None = None
+    # WeChat's web-authorization pages (open.weixin.qq.com) and QR-code images (mp.weixin.qq.com). Unset: the real
+    # hosts when WECHAT_API_BASE is api.weixin.qq.com, else WECHAT_API_BASE itself (the stand-in serves all three).
+    wechat_open_base: AnyUrl | None = None
+    wechat_mp_base: AnyUrl | None = None
+    # The official account and the mini-program share an Open Platform binding (WeChat then gives unionids): a
+    # follower and a mini-program user with the same unionid are one account. False: linked by a one-time link.
+    wechat_unionid_linking: bool = True
+    # One-time sign-in links sent in the chat (and the hand-over after web authorization) live this long.
+    sign_in_link_ttl_seconds: Annotated[int, Field(ge=30, le=3600)] = 600
     # Subscribe-message template ids (from the mini-program's console).
     wechat_template_rating_changed: str = "tpl-rating-changed"
     wechat_template_voucher_changed: str = "tpl-voucher-changed"
@@ -227,6 +239,40 @@ class Settings(BaseSettings):
         if not isinstance(value, str) or len(value) != 43:
             raise ValueError("must be the 43-character EncodingAESKey")
         return value
+
+    @field_validator("public_base_url", "wechat_open_base", "wechat_mp_base", mode="before")
+    @classmethod
+    def _blank_url_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("public_base_url", "wechat_open_base", "wechat_mp_base")
+    @classmethod
+    def _http_base(cls, value: AnyUrl | None) -> AnyUrl | None:
+        if value is not None and (value.scheme not in ("http", "https") or value.query or value.fragment):
+            raise ValueError("must be an http:// or https:// URL without a query")
+        return value
+
+    @property
+    def public_base(self) -> str:
+        """The service's origin (and path prefix, if any) as browsers see it, without a trailing slash."""
+        if self.public_base_url is None:
+            return f"http://127.0.0.1:{self.port}"
+        return str(self.public_base_url).rstrip("/")
+
+    def _wechat_host(self, override: AnyUrl | None, real: str) -> str:
+        if override is not None:
+            return str(override).rstrip("/")
+        if self.wechat_api_base.host == "api.weixin.qq.com":
+            return real
+        return str(self.wechat_api_base).rstrip("/")
+
+    @property
+    def wechat_open_host(self) -> str:
+        return self._wechat_host(self.wechat_open_base, "https://open.weixin.qq.com")
+
+    @property
+    def wechat_mp_host(self) -> str:
+        return self._wechat_host(self.wechat_mp_base, "https://mp.weixin.qq.com")
 
     @property
     def is_sqlite(self) -> bool:

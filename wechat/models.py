@@ -90,3 +90,25 @@ class CustomMessage(Base):
     error: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class QrCode(Base):
+    """A poster QR code (`qrcode/create`, permanent, with a scene string) and how often it was scanned.
+
+    `scene` is `agency:<id>` or `program:<id>`. Scans are counted by the webhook, once per scan event (its dedup):
+    `subscribe_scans` by people who followed through it, `scan_scans` by followers who already were.
+    """
+
+    __tablename__ = "wechat_qr_codes"
+    __table_args__ = (CheckConstraint("kind IN ('agency','program')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scene: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(BigId)
+    ticket: Mapped[str] = mapped_column(String(200), default="")
+    url: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    subscribe_scans: Mapped[int] = mapped_column(Integer, default=0)
+    scan_scans: Mapped[int] = mapped_column(Integer, default=0)
+    last_scan_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -45,3 +45,73 @@ class ConsentOut(BaseModel):
 
 class ConsentsOut(BaseModel):
     templates: list[ConsentOut]
+
+
+# ---------------------------------------------------------------- signing in to the phone view
+
+
+class OAuthStartQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    next: str | None = Field(default=None, max_length=1000, description="the phone-view page to return to, e.g. /m/")
+
+
+class OAuthCallbackQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    code: str = Field(default="", max_length=1000, description="WeChat's one-time authorization code")
+    state: str = Field(default="", max_length=1000, description="the state we sent; bound to this browser")
+
+
+class SignInLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$", description="the link's token")
+
+
+class SignedInOut(BaseModel):
+    token: str
+    token_type: str = "Bearer"
+    expires_at: dt.datetime
+    user: MeOut
+    next: str = Field(description="the phone-view page the link was for ('' when none)")
+
+
+class FollowerLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$", description="the link's token")
+
+
+class JsSdkQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=1000, description="the phone-view page's full URL (fragment ignored)")
+
+
+class JsSdkConfigOut(BaseModel):
+    """What `wx.config` takes (debug off): sign the page, then share it with a title, description and image."""
+
+    appId: str
+    timestamp: int
+    nonceStr: str
+    signature: str
+    jsApiList: list[str]
+
+
+QrKind = Literal["agency", "program"]
+
+
+class ScanRowOut(BaseModel):
+    scene: str
+    kind: QrKind
+    target_id: int
+    new_followers: int = Field(description="scans that made a new follower (subscribe with the scene)")
+    follower_scans: int = Field(description="scans by people who already followed (SCAN)")
+    total: int
+    created_at: dt.datetime
+    last_scan_at: dt.datetime | None
+
+
+class ScanReportOut(BaseModel):
+    items: list[ScanRowOut]

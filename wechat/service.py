@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts import links
 from accounts import service as accounts
 from core.auth import Principal
 from core.cache import Cache
@@ -36,6 +37,7 @@ def templates(settings: Settings) -> dict[str, str]:
         settings.wechat_template_voucher_expiring: "voucher_expiring",
         settings.wechat_template_ticket_answered: "ticket_answered",
         settings.wechat_template_application_decided: "application_decided",
+        settings.wechat_template_account_changed: "account_changed",
     }
 
 
@@ -63,7 +65,10 @@ async def wechat_login(
     except WeChatError as exc:
         log.warning("code2session failed", extra={"errcode": exc.errcode, "error": exc.errmsg})
         raise WeChatUnreachable("WeChat did not answer; try again") from None
-    user, created = await accounts.find_or_create_wechat_user(session, openid=found.openid, unionid=found.unionid)
+    # One person, one user: with unionid linking, the official-account follower's user takes this openid.
+    user, created = await links.user_for_miniprogram(
+        session, openid=found.openid, unionid=found.unionid, unionid_linking=settings.wechat_unionid_linking
+    )
     if not user.is_active:
         raise AccountDisabled("this account is disabled")
     issued = await accounts.issue_token(session, settings, user, client="wechat")

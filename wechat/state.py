@@ -12,6 +12,7 @@ from aiohttp import web
 from core.ratelimit import RateLimiter
 from core.wechat.client import WeChatClient
 from core.wechat.crypto import SafeMode
+from core.wechat.platform import WeChatPlatform
 
 if TYPE_CHECKING:
     from wechat.worker import PushWorker
@@ -23,6 +24,7 @@ class WeChatRuntime:
     safe_mode: SafeMode | None
     worker: PushWorker
     limiter: RateLimiter  # the chat limit per sender (openid), counted in the shared cache
+    platform: WeChatPlatform  # wechatpy's clients: web authorization, JS-SDK, menu, QR codes
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 
 from aiohttp import web
 
+from accounts import links
 from accounts import service as accounts
 from core.auth import Principal, Role
 from core.backoff import Backoff
@@ -43,7 +44,7 @@ from core.wechat.exceptions import ReplyCountExceeded, ReplyWindowClosed, WeChat
 from core.wechat.parsing import Inbound, MalformedMessage, parse_inbound
 from core.wechat.replies import render_text, text_reply_xml
 from core.wechat.signature import signature_ok, timestamp_fresh
-from wechat import repository
+from wechat import qrcodes, repository
 from wechat.state import WECHAT, WeChatRuntime
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,12 @@ MENU_KEYS = {
     "MY_VOUCHERS": "/my_vouchers",
     "VOUCHER_APPLY": "/ask_voucher_apply",
     "POLICY_OVERVIEW": "/ask_policy_overview",
+    "FAST_TRACK": "/check_priority_eligibility",
     "HELP": "/help",
 }
+# Keys the webhook answers itself, without the engine.
+SIGN_IN_KEY = "MY_ACCOUNT"  # a one-time link that signs this follower in outside WeChat
+ANSWERED_KEYS = frozenset({*MENU_KEYS, SIGN_IN_KEY})
 
 
 class Refused(Exception):
@@ -294,7 +299,7 @@ async def _answer_and_deliver(
     key = message.dedup_key
     try:
         replies, language = await _replies_for(app, message)
-        rendered = render_text(replies, language)
+        rendered = render_text(replies, language, app[SETTINGS].public_base)
         if rendered.choices:
             offered = {"language": language, "choices": [b.model_dump() for b in rendered.choices]}
             await cache.set(f"wechat:choices:{message.openid}", json.dumps(offered, ensure_ascii=False), CHOICES_TTL)
@@ -318,10 +323,15 @@ async def _replies_for(app: web.Application, message: Inbound) -> tuple[list[Cha
     if message.kind == "other":
         return [NOT_TEXT], "zh"
     if message.kind == "event":
+        scene = qrcodes.parse_scene(message.event, message.event_key)
+        if scene is not None:
+            return await _scanned(app, message, scene), "zh"
         if message.event == "subscribe" or message.event.startswith("subscribe_"):
             return [MENU["zh"]], "zh"
         if message.event != "click":
             return [], "zh"  # unsubscribe, view, location, template results: nothing to say
+        if message.event_key == SIGN_IN_KEY:
+            return await _sign_in_links(app, message.openid), "zh"
         text = MENU_KEYS.get(message.event_key)
         if text is None:
             return [MENU["zh"]], "zh"
@@ -336,6 +346,57 @@ async def _replies_for(app: web.Application, message: Inbound) -> tuple[list[Cha
     if wait is not None:
         return [ChatReply(text=SLOW_DOWN[language].format(seconds=wait))], language
     return await _ask(app, message, said, language), language
+
+
+async def _scanned(app: web.Application, message: Inbound, scene: qrcodes.Scene) -> list[ChatReply]:
+    """A poster QR code scanned: counted once (this runs once per event), answered with its agency or programme."""
+    new_follower = qrcodes.is_new_follower(message.event)
+    async with app[DATABASE].transaction() as session:
+        if not await qrcodes.record_scan(session, scene, new_follower=new_follower):
+            log.info("scan of a scene with no poster of ours", extra={"scene": str(scene)})
+        replies = await qrcodes.scan_reply(session, app[SETTINGS].public_base, scene, new_follower=new_follower)
+    if replies:
+        return replies
+    return [MENU["zh"]] if new_follower else []
+
+
+async def _sign_in_links(app: web.Application, openid: str) -> list[ChatReply]:
+    """The follower's one-time sign-in link (for a browser outside WeChat) and, without unionid linking, the link
+    that joins this follower to their mini-program account."""
+    settings = app[SETTINGS]
+    runtime = app[WECHAT]
+    ttl = settings.sign_in_link_ttl_seconds
+    unionid = None
+    if settings.wechat_unionid_linking:
+        try:
+            unionid = await runtime.client.user_unionid(openid)
+        except WeChatError as exc:
+            log.info("no unionid for this follower", extra={"errcode": exc.errcode})
+    async with app[DATABASE].transaction() as session:
+        user, created = await links.user_for_follower(
+            session, openid=openid, unionid=unionid, unionid_linking=settings.wechat_unionid_linking
+        )
+        if not user.is_active:
+            return [ChatReply(text="您的账号已停用，请联系主管部门。")]
+        sign_in = await links.issue_sign_in_link(session, user, ttl=ttl)
+        follower_link = (
+            None if settings.wechat_unionid_linking else await links.issue_follower_link(session, openid, ttl=ttl)
+        )
+    if created:
+        await app[CACHE].bump(USERS_NAMESPACE)
+    minutes = max(1, ttl // 60)
+    url = f"{settings.public_base}/console/m/signin#t={sign_in}"
+    text = (
+        f'在电脑或其他浏览器中登录：<a href="{url}">一次性登录链接</a>\n'
+        f"{minutes} 分钟内有效，只能使用一次；请勿转发给他人。"
+    )
+    if follower_link is not None:
+        text += (
+            f'\n\n已在小程序中登录过？<a data-miniprogram-appid="{settings.wechat_appid}" '
+            f'data-miniprogram-path="pages/account/link?t={follower_link}">在小程序中关联本公众号</a>，'
+            "两边就是同一个账号。"
+        )
+    return [ChatReply(text=text)]
 
 
 async def _seconds_to_wait(app: web.Application, message: Inbound) -> int | None:
@@ -383,8 +444,10 @@ async def _principal(app: web.Application, runtime: WeChatRuntime, openid: str) 
         data = json.loads(cached)
         return None if data is None else Principal(**{**data, "role": Role(data["role"])})
     async with app[DATABASE].reader() as session:
-        principal = await accounts.principal_for_openid(session, openid)
-    if principal is None:
+        principal = await links.principal_for_follower(session, openid)
+        if principal is None:
+            principal = await accounts.principal_for_openid(session, openid)
+    if principal is None and app[SETTINGS].wechat_unionid_linking:
         try:
             unionid = await runtime.client.user_unionid(openid)
         except WeChatError as exc:

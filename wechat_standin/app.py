@@ -7,6 +7,14 @@ openid is `openid_for(appid, "alice")`; in the official account the same person 
 "alice")` (a different openid, as in WeChat; only the unionid links them, via `cgi-bin/user/info`, which knows the
 users registered through `GET /_standin/openid?user=alice`). Users whose name starts with `nounion` get no unionid.
 Failures can be queued with `POST /_standin/fail {"api": "subscribe/send", "errcodes": [43101]}`.
+
+Web authorization (`GET /connect/oauth2/authorize`) answers at once as the test follower (`alice` unless set with
+`POST /_standin/oauth-user {"user": "bob"}` or `serve --oauth-user`): it redirects to `redirect_uri` with a fresh
+one-time code and the `state` unchanged; `sns/oauth2/access_token` exchanges the code once for that follower's
+official-account openid. Also: `ticket/getticket` (jsapi), `menu/create` (checked against WeChat's limits) and
+`menu/get`, `qrcode/create` and `showqrcode` (a PNG), and `POST /_standin/scan {"user", "scene", "new"}` posts
+the scan event (`subscribe` with `qrscene_<scene>`, or `SCAN`) to the webhook given to `serve`; `POST
+/_standin/event {"user", "event", "key"}` any other event (a menu click).
 """
 
 from __future__ import annotations
@@ -14,11 +22,15 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import struct
 import time
+import zlib
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import aiohttp
 from aiohttp import web
 
 MAX_TEXT_BYTES = 2048
@@ -51,6 +63,19 @@ class StandIn:
     calls: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
     # Official-account openid -> user, for cgi-bin/user/info (registered by /_standin/openid, i.e. the chat tool).
     followers: dict[str, str] = field(default_factory=dict)
+    # Web authorization: who answers the authorization page, and the codes handed out (code -> user).
+    oauth_user: str = "alice"
+    oauth_codes: dict[str, str] = field(default_factory=dict)
+    used_oauth_codes: set[str] = field(default_factory=set)
+    jsapi_ticket: str | None = None
+    jsapi_ticket_expires_at: float = 0.0
+    ticket_fetches: int = 0
+    menu: dict[str, Any] | None = None
+    qrcodes: dict[str, str] = field(default_factory=dict)  # ticket -> scene
+    # Where scan events go (`serve` sets it from PORT), signed with the webhook token (and AES key, if any).
+    webhook: str | None = None
+    webhook_token: str = ""
+    webhook_aes_key: str | None = None
 
     def issue_token(self, *, reuse: bool) -> tuple[str, int]:
         now = time.time()
@@ -189,6 +214,255 @@ async def subscribe_send(request: web.Request) -> web.Response:
     return _error(0, "ok")
 
 
+# ---------------------------------------------------------------- web authorization, JS-SDK, menu, QR codes
+
+
+def _with_query(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+async def oauth_authorize(request: web.Request) -> web.StreamResponse:
+    """WeChat's authorization page: for snsapi_base it asks nothing and redirects back at once with a code."""
+    state = request.app[STANDIN]
+    state.calls["oauth2/authorize"] += 1
+    q = request.query
+    redirect_uri = q.get("redirect_uri", "")
+    if q.get("appid") != state.appid:
+        return web.Response(status=400, text="appid 参数错误 (10003 redirect_uri / appid mismatch)")
+    if q.get("response_type") != "code" or q.get("scope") not in ("snsapi_base", "snsapi_userinfo"):
+        return web.Response(status=400, text="scope 参数错误或没有 scope 权限 (10005)")
+    if not redirect_uri.startswith(("http://", "https://")):
+        return web.Response(status=400, text="redirect_uri 参数错误 (10003)")
+    code = "oc" + secrets.token_hex(12)
+    state.oauth_codes[code] = state.oauth_user
+    raise web.HTTPFound(_with_query(redirect_uri, code=code, state=q.get("state", "")))
+
+
+async def oauth_access_token(request: web.Request) -> web.Response:
+    state = request.app[STANDIN]
+    state.calls["oauth2/access_token"] += 1
+    q = request.query
+    if q.get("appid") != state.appid or q.get("secret") != state.secret:
+        return _error(40013, "invalid appid or secret")
+    if q.get("grant_type") != "authorization_code":
+        return _error(40002, "invalid grant_type")
+    code = q.get("code", "")
+    if code in state.used_oauth_codes:
+        return _error(40163, "code been used")
+    user = state.oauth_codes.pop(code, None)
+    if user is None:
+        return _error(40029, "invalid code")
+    state.used_oauth_codes.add(code)
+    return web.json_response(
+        {
+            "access_token": "oauth-" + secrets.token_hex(12),
+            "expires_in": 7200,
+            "refresh_token": "refresh-" + secrets.token_hex(12),
+            "openid": official_openid_for(state.appid, user),
+            "scope": "snsapi_base",
+        }
+    )
+
+
+async def getticket(request: web.Request) -> web.Response:
+    state = request.app[STANDIN]
+    state.calls["ticket/getticket"] += 1
+    if not state.token_ok(request.query.get("access_token")):
+        return _error(40001, "invalid credential, access_token is invalid or not latest")
+    if request.query.get("type") != "jsapi":
+        return _error(40097, "invalid args")
+    now = time.time()
+    if not (state.jsapi_ticket and state.jsapi_ticket_expires_at > now):
+        state.jsapi_ticket = "ticket-" + secrets.token_hex(16)
+        state.jsapi_ticket_expires_at = now + 7200
+        state.ticket_fetches += 1
+    return web.json_response(
+        {
+            "errcode": 0,
+            "errmsg": "ok",
+            "ticket": state.jsapi_ticket,
+            "expires_in": int(state.jsapi_ticket_expires_at - now),
+        }
+    )
+
+
+MENU_TYPES = frozenset({"click", "view", "miniprogram", "scancode_push", "scancode_waitmsg", "location_select"})
+
+
+def _menu_error(buttons: object) -> tuple[int, str] | None:
+    """WeChat's checks of menu/create, with its errcodes."""
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        return 40016, "invalid button size"
+    for button in buttons:
+        if not isinstance(button, dict) or not isinstance(button.get("name"), str):
+            return 40018, "invalid button name size"
+        if len(button["name"].encode("utf-8")) > 16:
+            return 40018, "invalid button name size"
+        subs = button.get("sub_button")
+        if subs:
+            if not isinstance(subs, list) or len(subs) > 5:
+                return 40023, "invalid sub button size"
+            for sub in subs:
+                if not isinstance(sub, dict) or not isinstance(sub.get("name"), str):
+                    return 40025, "invalid sub button name size"
+                if len(sub["name"].encode("utf-8")) > 60:
+                    return 40025, "invalid sub button name size"
+                if (error := _leaf_error(sub, sub=True)) is not None:
+                    return error
+        elif (error := _leaf_error(button, sub=False)) is not None:
+            return error
+    return None
+
+
+def _leaf_error(button: dict[str, Any], *, sub: bool) -> tuple[int, str] | None:
+    kind = button.get("type")
+    if kind not in MENU_TYPES:
+        return (40024, "invalid sub button type") if sub else (40017, "invalid button type")
+    if kind == "view":
+        url = button.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url.encode()) > 1024:
+            return 40055, "invalid button url domain"
+    else:
+        key = button.get("key")
+        if kind != "miniprogram" and (not isinstance(key, str) or not key or len(key.encode()) > 128):
+            return (40026, "invalid sub button key size") if sub else (40019, "invalid button key size")
+    return None
+
+
+async def menu_create(request: web.Request) -> web.Response:
+    state = request.app[STANDIN]
+    state.calls["menu/create"] += 1
+    if not state.token_ok(request.query.get("access_token")):
+        return _error(40001, "invalid credential, access_token is invalid or not latest")
+    body = await _json_body(request)
+    if body is None:
+        return _error(47001, "data format error")
+    if (error := _menu_error(body.get("button"))) is not None:
+        return _error(*error)
+    if (failure := state.queued_failure("menu/create")) is not None:
+        return _error(failure, "queued failure")
+    state.menu = {"button": body["button"]}
+    return _error(0, "ok")
+
+
+async def menu_get(request: web.Request) -> web.Response:
+    state = request.app[STANDIN]
+    state.calls["menu/get"] += 1
+    if not state.token_ok(request.query.get("access_token")):
+        return _error(40001, "invalid credential, access_token is invalid or not latest")
+    if state.menu is None:
+        return _error(46003, "menu no exist")
+    return web.json_response({"menu": state.menu})
+
+
+async def qrcode_create(request: web.Request) -> web.Response:
+    state = request.app[STANDIN]
+    state.calls["qrcode/create"] += 1
+    if not state.token_ok(request.query.get("access_token")):
+        return _error(40001, "invalid credential, access_token is invalid or not latest")
+    body = await _json_body(request) or {}
+    if body.get("action_name") not in ("QR_LIMIT_STR_SCENE", "QR_STR_SCENE"):
+        return _error(40097, "invalid args")
+    scene = ((body.get("action_info") or {}).get("scene") or {}).get("scene_str")
+    if not isinstance(scene, str) or not 1 <= len(scene) <= 64:
+        return _error(40097, "invalid args: scene_str is 1-64 characters")
+    # A permanent code for a scene is the same code every time.
+    ticket = "gQ" + hashlib.sha256(f"{state.appid}:{scene}".encode()).hexdigest()[:30]
+    state.qrcodes[ticket] = scene
+    return web.json_response({"ticket": ticket, "url": f"http://weixin.qq.com/q/{ticket[2:24]}"})
+
+
+def qr_png(text: str, module: int = 8) -> bytes:
+    """A PNG that looks like a QR code for `text` (three finder squares, modules from its hash): a stand-in's
+    picture, not a scannable code."""
+    size = 29
+    bits = int.from_bytes(hashlib.sha512(text.encode()).digest() * 2, "big")
+    grid = [[(bits >> ((y * size + x) % 1024)) & 1 for x in range(size)] for y in range(size)]
+    for ox, oy in ((0, 0), (size - 7, 0), (0, size - 7)):
+        for y in range(7):
+            for x in range(7):
+                ring = max(abs(x - 3), abs(y - 3))
+                grid[oy + y][ox + x] = 1 if ring in (0, 1, 3) else 0
+    quiet = 4
+    width = (size + 2 * quiet) * module
+    rows = []
+    for py in range(width):
+        y = py // module - quiet
+        row = bytearray([0])
+        for px in range(width):
+            x = px // module - quiet
+            dark = 0 <= x < size and 0 <= y < size and grid[y][x]
+            row.append(0 if dark else 255)
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, width, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
+
+
+async def showqrcode(request: web.Request) -> web.Response:
+    state = request.app[STANDIN]
+    state.calls["showqrcode"] += 1
+    ticket = request.query.get("ticket", "")
+    if ticket not in state.qrcodes:
+        return web.Response(status=404, text="no such ticket")
+    return web.Response(body=qr_png(ticket), content_type="image/png")
+
+
+async def set_oauth_user(request: web.Request) -> web.Response:
+    body = await _json_body(request) or {}
+    user = body.get("user")
+    if not isinstance(user, str) or not user:
+        return web.json_response({"error": "send {user: str}"}, status=400)
+    request.app[STANDIN].oauth_user = user
+    return web.Response(status=204)
+
+
+async def _post_event(state: StandIn, user: str, event: str, key: str) -> web.Response:
+    from wechat_standin.server import WeChatServer, event_message
+
+    if state.webhook is None:
+        return web.json_response({"error": "no webhook configured (serve --webhook)"}, status=409)
+    openid = official_openid_for(state.appid, user)
+    state.followers[openid] = user  # they follow the account now
+    async with aiohttp.ClientSession() as http:
+        server = WeChatServer(
+            http, state.webhook, token=state.webhook_token, appid=state.appid, aes_key=state.webhook_aes_key
+        )
+        delivery = await server.deliver(event_message(openid, event, key))
+    return web.json_response({"status": delivery.status, "reply": delivery.reply, "openid": openid})
+
+
+async def scan(request: web.Request) -> web.Response:
+    """Post a QR scan to the webhook as WeChat would: a new follower's `subscribe` with `qrscene_<scene>`, or an
+    existing follower's `SCAN` with the scene."""
+    body = await _json_body(request) or {}
+    user, scene, new = body.get("user"), body.get("scene"), bool(body.get("new"))
+    if not isinstance(user, str) or not user or not isinstance(scene, str) or not scene:
+        return web.json_response({"error": "send {user: str, scene: str, new: bool}"}, status=400)
+    if new:
+        return await _post_event(request.app[STANDIN], user, "subscribe", f"qrscene_{scene}")
+    return await _post_event(request.app[STANDIN], user, "SCAN", scene)
+
+
+async def event(request: web.Request) -> web.Response:
+    """Post any event to the webhook, e.g. a menu click: `{"user": "alice", "event": "CLICK", "key": "MY_ACCOUNT"}`."""
+    body = await _json_body(request) or {}
+    user, name, key = body.get("user"), body.get("event"), body.get("key", "")
+    if not isinstance(user, str) or not user or not isinstance(name, str) or not name or not isinstance(key, str):
+        return web.json_response({"error": "send {user: str, event: str, key: str}"}, status=400)
+    return await _post_event(request.app[STANDIN], user, name, key)
+
+
 # ---------------------------------------------------------------- looking inside
 
 
@@ -213,7 +487,12 @@ async def clear_sent(request: web.Request) -> web.Response:
 async def stats(request: web.Request) -> web.Response:
     state = request.app[STANDIN]
     return web.json_response(
-        {"token_fetches": state.token_fetches, "calls": dict(state.calls), "sent": len(state.sent)}
+        {
+            "token_fetches": state.token_fetches,
+            "ticket_fetches": state.ticket_fetches,
+            "calls": dict(state.calls),
+            "sent": len(state.sent),
+        }
     )
 
 
@@ -241,15 +520,42 @@ async def openid(request: web.Request) -> web.Response:
     )
 
 
-def create_standin_app(appid: str, secret: str, *, token_ttl: int = 7200) -> web.Application:
+def create_standin_app(
+    appid: str,
+    secret: str,
+    *,
+    token_ttl: int = 7200,
+    oauth_user: str = "alice",
+    webhook: str | None = None,
+    webhook_token: str = "",
+    webhook_aes_key: str | None = None,
+) -> web.Application:
     app = web.Application()
-    app[STANDIN] = StandIn(appid=appid, secret=secret, token_ttl=token_ttl)
+    app[STANDIN] = StandIn(
+        appid=appid,
+        secret=secret,
+        token_ttl=token_ttl,
+        oauth_user=oauth_user,
+        webhook=webhook,
+        webhook_token=webhook_token,
+        webhook_aes_key=webhook_aes_key,
+    )
     app.router.add_get("/cgi-bin/token", token)
     app.router.add_post("/cgi-bin/stable_token", stable_token)
     app.router.add_get("/sns/jscode2session", jscode2session)
     app.router.add_get("/cgi-bin/user/info", user_info)
     app.router.add_post("/cgi-bin/message/custom/send", custom_send)
     app.router.add_post("/cgi-bin/message/subscribe/send", subscribe_send)
+    app.router.add_get("/connect/oauth2/authorize", oauth_authorize)
+    app.router.add_get("/sns/oauth2/access_token", oauth_access_token)
+    app.router.add_get("/cgi-bin/ticket/getticket", getticket)
+    app.router.add_post("/cgi-bin/menu/create", menu_create)
+    app.router.add_get("/cgi-bin/menu/get", menu_get)
+    app.router.add_post("/cgi-bin/qrcode/create", qrcode_create)
+    app.router.add_get("/cgi-bin/showqrcode", showqrcode)
+    app.router.add_post("/_standin/oauth-user", set_oauth_user)
+    app.router.add_post("/_standin/scan", scan)
+    app.router.add_post("/_standin/event", event)
     app.router.add_get("/_standin/sent", list_sent)
     app.router.add_delete("/_standin/sent", clear_sent)
     app.router.add_get("/_standin/stats", stats)

@@ -31,8 +31,8 @@ export async function launch() {
   }
 }
 
-export async function newPage(browser, viewport = DESKTOP, { lang = 'zh' } = {}) {
-  const context = await browser.newContext({ viewport, locale: lang === 'en' ? 'en-GB' : 'zh-CN', timezoneId: 'Asia/Shanghai', isMobile: viewport === PHONE, hasTouch: viewport === PHONE })
+export async function newPage(browser, viewport = DESKTOP, { lang = 'zh', userAgent } = {}) {
+  const context = await browser.newContext({ viewport, locale: lang === 'en' ? 'en-GB' : 'zh-CN', timezoneId: 'Asia/Shanghai', isMobile: viewport === PHONE, hasTouch: viewport === PHONE, ...(userAgent ? { userAgent } : {}) })
   const page = await context.newPage()
   page.setDefaultTimeout(15000)
   const problems = []

@@ -27,15 +27,18 @@ function freePort() {
 }
 
 const port = await freePort()
+const standinPort = await freePort()
 const env = {
   ...process.env,
   DATABASE_URL: `sqlite+aiosqlite:///${path.join(scratch, 'e2e.sqlite3')}`,
   REDIS_URL: '',
   PORT: String(port),
   HOST: '127.0.0.1',
-  // No assistant and no WeChat here: the chat answers with its fallback menu, pushes are not sent.
+  // No assistant here: the chat answers with its fallback menu. WeChat is the local stand-in (web authorization,
+  // the chat's events, QR codes); pushes are not sent.
   RASA_URL: 'http://127.0.0.1:9',
-  WECHAT_API_BASE: 'http://127.0.0.1:9',
+  WECHAT_API_BASE: `http://127.0.0.1:${standinPort}`,
+  PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
   WECHAT_PUSH_WORKER: 'false',
   LOG_LEVEL: 'WARNING',
   // Throwaway secrets for this run: the backend has no defaults and refuses to start without them.
@@ -83,23 +86,31 @@ function wechatUser(openid) {
 }
 
 let backend = null
+let standin = null
 let code = 1
+
+async function waitFor(url, what, child) {
+  const deadline = Date.now() + 30000
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return
+    } catch {
+      /* not up yet */
+    }
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`)
+    if (Date.now() > deadline) throw new Error(`${what} did not answer ${url} within 30 s`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
 try {
+  standin = spawn(python, ['-m', 'wechat_standin', 'serve', '--webhook', `http://127.0.0.1:${port}/wechat`], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'], detached: true })
+  await waitFor(`http://127.0.0.1:${standinPort}/_standin/stats`, 'the WeChat stand-in', standin)
   cli('migrate')
   if (process.env.E2E_SEED !== '0') cli('seed', '--agencies', '30')
   backend = spawn(python, ['server.py', 'run'], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true })
   const base = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 30000
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break
-    } catch {
-      /* not up yet */
-    }
-    if (backend.exitCode !== null) throw new Error(`the backend exited with ${backend.exitCode}`)
-    if (Date.now() > deadline) throw new Error('the backend did not answer /healthz within 30 s')
-    await new Promise((r) => setTimeout(r, 200))
-  }
+  await waitFor(`${base}/healthz`, 'the backend', backend)
   const fixtures = await arrange(base, cli, wechatUser)
   const demo = spawnSync(python, ['-c', 'from app.demo import DEMO_PASSWORD; print(DEMO_PASSWORD)'], { cwd: root, env, encoding: 'utf8' })
   fixtures.demoPassword = demo.status === 0 ? demo.stdout.trim() : null
@@ -112,7 +123,7 @@ try {
   }
   const tests = process.env.E2E_KEEP ? { status: 0 } : spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...process.argv.slice(2).length ? process.argv.slice(2) : ['e2e/']], {
     cwd: path.resolve(here, '..'),
-    env: { ...process.env, E2E_BASE: base, E2E_FIXTURES: fixtureFile },
+    env: { ...process.env, E2E_BASE: base, E2E_FIXTURES: fixtureFile, E2E_STANDIN: `http://127.0.0.1:${standinPort}` },
     stdio: 'inherit',
   })
   code = tests.status ?? 1
@@ -120,14 +131,16 @@ try {
   console.error(`console-e2e: ${error.message}`)
   code = 1
 } finally {
-  if (backend && backend.exitCode === null) {
-    try {
-      process.kill(-backend.pid, 'SIGTERM')
-    } catch {
-      /* already gone */
+  for (const child of [backend, standin]) {
+    if (child && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGTERM')
+      } catch {
+        /* already gone */
+      }
     }
-    await new Promise((r) => setTimeout(r, 500))
   }
+  await new Promise((r) => setTimeout(r, 500))
   rmSync(scratch, { recursive: true, force: true })
 }
 process.exit(code)

@@ -49,4 +49,8 @@ export const paths = {
   application: (id) => `/voucher-applications/${id}`,
   decide: (id) => `/voucher-applications/${id}/decision`,
   decideMany: '/voucher-applications/decisions',
+  signInLink: '/auth/sign-in-link',
+  jssdkConfig: '/wechat/jssdk-config',
+  poster: (kind, id) => `/wechat/qrcodes/${kind}/${id}`,
+  scanReport: '/wechat/qrcodes',
 }

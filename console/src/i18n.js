@@ -19,7 +19,14 @@ const zh = {
   login: {
     title: '登录', username: '用户名', password: '密码', submit: '登录', demo: '演示账号（密码见 make run 输出）',
     official: '主管部门', agency: '代理机构', enterprise: '企业', failed: '用户名或密码错误。', mobile: '企业手机版',
+    staffTitle: '主管部门、代理机构：账号密码登录',
+    enterpriseTitle: '企业用户：通过微信登录',
+    enterpriseHint: '在微信里打开本页会自动登录。在电脑或其他浏览器上，请在公众号菜单“我的 → 电脑端登录”获取一次性登录链接（10 分钟内有效）。',
   },
+  signin: {
+    working: '正在登录…', failed: '登录链接无效、已使用或已过期。', again: '请回到公众号重新获取链接，或', login: '用账号密码登录',
+  },
+  qr: { poster: '公众号二维码海报', posterHint: '扫码关注公众号，直达本页', downloaded: '已下载二维码', scans: '海报扫码：新关注 {new} 人次 · 已关注用户 {old} 人次' },
   nav: {
     agencies: '代理机构', creditImport: '信用评价导入', programs: '服务券项目', flags: '异常预警', audit: '服务券审计', assistant: '智能助手', enterprises: '企业',
     myAgency: '机构资料', redemptions: '待确认核销', myCredit: '信用记录', mobile: '手机版预览',
@@ -199,7 +206,14 @@ const en = {
   login: {
     title: 'Log in', username: 'Username', password: 'Password', submit: 'Log in', demo: 'Demo accounts (password printed by make run)',
     official: 'Official', agency: 'Agency', enterprise: 'Enterprise', failed: 'Wrong username or password.', mobile: 'Enterprise phone view',
+    staffTitle: 'Officials and agency staff: username and password',
+    enterpriseTitle: 'Enterprise staff: sign in through WeChat',
+    enterpriseHint: 'Opened inside WeChat, this page signs you in by itself. On a computer or another browser, tap “我的 → 电脑端登录” in the official account menu for a one-time sign-in link (valid 10 minutes).',
   },
+  signin: {
+    working: 'Signing you in…', failed: 'This sign-in link is unknown, used or expired.', again: 'Ask the chat for a new link, or', login: 'sign in with a password',
+  },
+  qr: { poster: 'Official-account QR poster', posterHint: 'Scan to follow the official account and open this page', downloaded: 'QR code downloaded', scans: 'Poster scans: {new} by new followers · {old} by followers' },
   nav: {
     agencies: 'Agencies', creditImport: 'Import evaluations', programs: 'Voucher programmes', flags: 'Abuse flags', audit: 'Voucher audit', assistant: 'Assistant', enterprises: 'Enterprises',
     myAgency: 'Our agency', redemptions: 'Redemptions to confirm', myCredit: 'Credit record', mobile: 'Phone view',

@@ -3,6 +3,7 @@ import { ElMessage } from 'element-plus'
 import { whenSessionExpires } from './api'
 import { i18n } from './i18n'
 import { homeOf, session } from './session'
+import { lastTried, needsWeChatSignIn, startWeChatSignIn } from './wechat'
 
 const official = { roles: ['official'] }
 const agency = { roles: ['agency'] }
@@ -46,6 +47,7 @@ const routes = [
       { path: 'apply', name: 'm-apply', component: () => import('./views/m/Apply.vue'), meta: { roles: ['enterprise'] } },
       { path: 'chat', name: 'm-chat', component: () => import('./views/m/Chat.vue'), meta: { roles: ['enterprise'] } },
       { path: 'login', name: 'm-login', component: () => import('./views/Login.vue'), meta: { public: true, mobile: true } },
+      { path: 'signin', name: 'm-signin', component: () => import('./views/m/SignIn.vue'), meta: { public: true, mobile: true } },
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },
@@ -54,6 +56,11 @@ const routes = [
 export const router = createRouter({ history: createWebHistory('/console/'), routes })
 
 router.beforeEach((to) => {
+  // Inside WeChat the reader is already someone: WeChat's authorization signs them in, no form (then back here).
+  if (needsWeChatSignIn(to, Boolean(session.token), navigator.userAgent, Date.now(), lastTried())) {
+    startWeChatSignIn(to.fullPath)
+    return false
+  }
   if (to.meta.public) return true
   if (!session.token) {
     const mobile = to.path.startsWith('/m')

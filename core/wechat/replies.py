@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from wechatpy.replies import TextReply
 
 from core.chat import ChatButton, ChatReply
+from core.wechat.links import chat_link
 
 MAX_TEXT_BYTES = 2048
 
@@ -33,8 +34,9 @@ def _choice_line(number: int, button: ChatButton) -> str:
     return f'{number}. <a href="{link}">{button.title}</a>'
 
 
-def render_text(replies: list[ChatReply], language: str = "zh") -> Rendered:
-    """All replies of one turn as WeChat text, split into messages of at most 2048 bytes."""
+def render_text(replies: list[ChatReply], language: str = "zh", public_base: str | None = None) -> Rendered:
+    """All replies of one turn as WeChat text, split into messages of at most 2048 bytes. With `public_base`, card
+    links to mini-program pages become links into the phone view (`core.wechat.links`)."""
     blocks: list[str] = []
     choices: list[ChatButton] = []
     for reply in replies:
@@ -42,8 +44,9 @@ def render_text(replies: list[ChatReply], language: str = "zh") -> Rendered:
         for card in reply.cards:
             head = f"▪ {card.title}" + (f" — {card.subtitle}" if card.subtitle else "")
             card_lines = [head, *(f"  {line}" for line in card.lines)]
-            if card.link and card.link.startswith(("http://", "https://")):
-                card_lines.append(f'  <a href="{card.link}">{"查看详情" if language == "zh" else "Details"}</a>')
+            link = chat_link(public_base, card.link) if public_base else card.link
+            if link and link.startswith(("http://", "https://")):
+                card_lines.append(f'  <a href="{link}">{"查看详情" if language == "zh" else "Details"}</a>')
             lines.append("\n".join(card_lines))
         if reply.buttons:
             start = len(choices)

@@ -1,8 +1,11 @@
-"""The access token, shared by every process through the cache and refreshed under a cache lock.
+"""The access token (and the JS-SDK's jsapi_ticket), shared by every process through the cache and refreshed under
+a cache lock.
 
 WeChat invalidates an old token five minutes after a new one is fetched, so processes that each fetch their own
 keep breaking each other. Here one process refreshes (holding the lock), the others wait and read its token. The
 token is refreshed `REFRESH_MARGIN` seconds before it expires, and a token WeChat rejects is replaced once.
+The jsapi_ticket has the same life (7200 s, fetches rate-limited by WeChat), so it is kept by a second store of
+the same kind (`kind="jsapi-ticket"`): one ticket for every worker, one fetch per expiry.
 """
 
 from __future__ import annotations
@@ -36,11 +39,12 @@ FAILURE_PAUSE = 5.0  # after a failed fetch, callers in this process fail at onc
 
 
 class TokenStore:
-    def __init__(self, cache: Cache, appid: str, fetch: Fetch) -> None:
+    def __init__(self, cache: Cache, appid: str, fetch: Fetch, *, kind: str = "token") -> None:
         self._cache = cache
         self._fetch = fetch
-        self._key = f"wechat:token:{appid}"
-        self._lock = f"wechat:token-refresh:{appid}"
+        self.kind = kind
+        self._key = f"wechat:{kind}:{appid}"
+        self._lock = f"wechat:{kind}-refresh:{appid}"
         self._failed_until = 0.0
         self._last_failure: Exception | None = None
         self._inflight: asyncio.Future[str] | None = None
@@ -82,8 +86,9 @@ class TokenStore:
                     raise self._last_failure  # failed while we waited for the lock
                 return await self._fetch_and_store()
         except CacheUnavailable:
-            # No shared lock: the stable-token API still hands every caller the same token, so fetching is safe.
-            log.warning("token lock unavailable; fetching the stable token without it")
+            # No shared lock: the stable-token API still hands every caller the same token, so fetching is safe;
+            # for the jsapi_ticket it costs at most one more of its rate-limited fetches.
+            log.warning("token lock unavailable; fetching without it", extra={"kind": self.kind})
             return await self._fetch_and_store()
 
     async def _fetch_and_store(self) -> str:

@@ -162,6 +162,8 @@ async def a_review(client: Client, world: World) -> None:
 
 
 NOT_YOUR_APPLICATION = (403, "not_your_application")
+OAUTH_STATE_INVALID = (403, "oauth_state_invalid")
+LINK_INVALID = (401, "sign_in_link_invalid")
 
 MATRIX: dict[str, Case] = {
     # ------------------------------------------------------------ accounts
@@ -590,6 +592,42 @@ MATRIX: dict[str, Case] = {
         statuses(200, "official", "official_out"),
         notes="each sees the entries of their region: tests/security/test_list_contents.py",
     ),
+    # Web authorization: public (WeChat's code is the credential); the start redirects everyone to WeChat, a
+    # callback without this browser's state cookie is refused with the page (its code in X-Error-Code).
+    "GET /api/v1/auth/wechat-oauth": Case(fixed("/api/v1/auth/wechat-oauth?next=/m/"), everyone(302)),
+    "GET /api/v1/auth/wechat-oauth/callback": Case(
+        fixed("/api/v1/auth/wechat-oauth/callback?code=c0de&state=0123"),
+        statuses(OAUTH_STATE_INVALID, "anonymous", *SIGNED_IN),
+    ),
+    "POST /api/v1/auth/sign-in-link": Case(
+        fixed("/api/v1/auth/sign-in-link"),
+        statuses(LINK_INVALID, "anonymous", *SIGNED_IN),
+        body=lambda w, a: {"token": "not-a-link-we-issued"},
+        notes="public (the link is the credential); an unknown link signs no one in",
+    ),
+    "POST /api/v1/me/wechat/link": Case(
+        fixed("/api/v1/me/wechat/link"),
+        statuses(LINK_INVALID, *SIGNED_IN),
+        body=lambda w, a: {"token": "not-a-link-we-issued"},
+        notes="any signed-in user links a follower to their own account; an unknown link links nothing",
+    ),
+    "GET /api/v1/wechat/jssdk-config": Case(
+        fixed("/api/v1/wechat/jssdk-config?url=https://evil.example/console/m/"),
+        statuses((422, "validation_error"), "anonymous", *SIGNED_IN),
+        notes="public; only our own phone-view pages are signed",
+    ),
+    # Officials any agency, agency staff their own (WeChat is unreachable in tests: the permitted get the clear 503).
+    "GET /api/v1/wechat/qrcodes/{kind}/{target_id}": Case(
+        lambda w: f"/api/v1/wechat/qrcodes/agency/{w.agency_a}",
+        statuses(
+            (503, "wechat_unavailable"),
+            "official",
+            "agency_own",
+            agency_other=NOT_YOUR_AGENCY,
+            agency_unbound=NOT_YOUR_AGENCY,
+        ),
+    ),
+    "GET /api/v1/wechat/qrcodes": Case(fixed("/api/v1/wechat/qrcodes"), statuses(200, "official")),
 }
 
 # Routes outside /api/v1 and who may call them (each checked by its own tests; listed so a new one is noticed).
@@ -640,11 +678,13 @@ async def send(client: Client, method: str, path: str, case: Case, world: World,
     elif case.csv is not None:
         kwargs["data"] = case.csv.encode()
         headers["Content-Type"] = "text/csv"
-    response = await client.request(method, path, **kwargs)
+    response = await client.request(method, path, allow_redirects=False, **kwargs)
     text = await response.text()
     assert "Traceback" not in text
     if response.status < 400:
         return response.status, None
+    if response.content_type == "text/html":  # the web-authorization pages: the code is in a header
+        return response.status, response.headers["X-Error-Code"]
     code = (await response.json())["error"]["code"]
     assert code, text
     return response.status, code

@@ -583,6 +583,8 @@ NOT_LISTS = {
     "GET /api/v1/agencies/{agency_id}": "one public profile (its services, rating history, branches)",
     "GET /api/v1/voucher-programs/{program_id}": "one public program (its services and agencies)",
     "GET /api/v1/voucher-programs/{program_id}/report/series": "official-only totals per period (the matrix)",
+    "GET /api/v1/wechat/jssdk-config": "the JS-SDK's config for one page (its list of APIs is a constant)",
+    "GET /api/v1/wechat/qrcodes": "official-only: every poster code with its scan counts (the matrix)",
 }
 
 

@@ -61,3 +61,23 @@ def test_events_are_keyed_by_sender_time_and_event_messages_by_sender_and_msgid(
     )
     assert event.dedup_key == "e:oA:100:subscribe"
     assert message.dedup_key == "m:oA:42"
+
+
+def test_card_links_to_mini_program_pages_open_the_phone_view_in_the_chat() -> None:
+    base = "https://ipa.example.cn"
+    reply = ChatReply(
+        text="为您找到：",
+        cards=[
+            ChatCard(title="杭州求是", link="pages/agency/detail?id=12"),
+            ChatCard(title="服务券", link="pages/voucher/detail?id=5"),
+            ChatCard(title="西湖区服务券", link="pages/voucher/program?id=3"),
+            ChatCard(title="工单", link="pages/assistant/ticket?id=9"),  # no phone-view page: no link
+        ],
+    )
+    text = render_text([reply], "zh", base).chunks[0]
+    assert f'<a href="{base}/console/m/agencies/12">查看详情</a>' in text
+    assert f'<a href="{base}/console/m/vouchers">查看详情</a>' in text
+    assert f'<a href="{base}/console/m/vouchers?program=3">查看详情</a>' in text
+    assert text.count("<a href=") == 3
+    # Without a public base (the mini-program's own rendering) only http links are links, as before.
+    assert "<a href=" not in render_text([reply], "zh").chunks[0]
