@@ -1,0 +1,364 @@
+"""Mutation testing of the code that guards money and access: `make mutate` (not part of `make test`).
+
+Two kinds of mutants, one report:
+  * code — mutmut (configured under [tool.mutmut] in pyproject.toml: `only_mutate` lists the modules) puts one small
+    bug at a time into a function and runs only the tests that execute that function (it records which in a first
+    run of the selected tests). Each module is its own bounded `mutmut run`, so a slow module cannot eat the budget
+    of the others, and a run cut short by its budget resumes where it stopped next time.
+  * tables — the permission tables of every domain and the voucher state machines are data, which mutmut does not
+    mutate; `tools.table_mutants` makes one slip at a time in them, in a forked child that then runs the tests named
+    for that table.
+
+Survivors are printed with their diff and written to var/mutation/report.md with the score per module. Survivors
+listed as equivalent in docs/testing.md ("Mutation testing") count as neither killed nor missed.
+
+Options (or the environment, as `make mutate` passes them):
+  --changed / MUTATE_CHANGED=1      only the listed modules changed against main (committed or not)
+  --module PATH (repeatable)        only these modules (e.g. vouchers/ledger.py, vouchers/permissions.py)
+  --max-children N / MUTATE_CHILDREN  mutants tested at once (default 1; the machine has 2 cores)
+  --budget MIN / MUTATE_BUDGET      minutes per module before its run is stopped (default 15)
+  --no-tables / --no-code           skip one kind
+  --fresh                           forget earlier results
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.table_mutants import TableMutant, mutants
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = ROOT / "mutants"
+OUT = ROOT / "var" / "mutation"
+TABLE_RESULTS = OUT / "tables.json"
+EQUIVALENT_DOC = ROOT / "docs" / "testing.md"
+TABLE_FILES = (
+    "vouchers/permissions.py",
+    "agencies/permissions.py",
+    "accounts/permissions.py",
+    "enterprises/permissions.py",
+    "bot/permissions.py",
+    "wechat/permissions.py",
+    "vouchers/states.py",
+)
+# mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code); anything else is "suspicious".
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}
+STATUS |= {24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", -9: "killed by signal", -11: "segfault"}
+TABLE_TIMEOUT_S = 600
+
+
+@dataclass
+class Tally:
+    killed: int = 0
+    survived: list[str] = field(default_factory=list)
+    equivalent: list[str] = field(default_factory=list)
+    other: dict[str, int] = field(default_factory=dict)
+    unchecked: int = 0
+
+    @property
+    def score(self) -> float | None:
+        decided = self.killed + len(self.survived)
+        return None if decided == 0 else self.killed / decided
+
+    def add(self, name: str, status: str, equivalent: set[str]) -> None:
+        if status == "killed" or status == "timeout":
+            self.killed += 1  # a mutant that makes the tests hang is noticed too
+        elif status == "survived":
+            (self.equivalent if name in equivalent else self.survived).append(name)
+        elif status == "not checked":
+            self.unchecked += 1
+        else:
+            self.other[status] = self.other.get(status, 0) + 1
+
+
+def mutmut_modules() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    return [str(p) for p in config["only_mutate"]]
+
+
+def changed_files() -> set[str]:
+    """Files that differ from main: committed on this branch, staged, or only in the working tree."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout  # noqa: S603, S607
+
+    base = git("merge-base", "main", "HEAD").strip()
+    return {line for line in git("diff", "--name-only", base).splitlines() if line}
+
+
+def equivalent_mutants() -> set[str]:
+    """The mutants docs/testing.md lists as equivalent: "- `name` — reason" lines of its "Mutation testing" part."""
+    if not EQUIVALENT_DOC.exists():
+        return set()
+    text = EQUIVALENT_DOC.read_text()
+    start = text.find("## Mutation testing")
+    if start < 0:
+        return set()
+    section = text[start:]
+    following = re.search(r"^## ", section[3:], flags=re.MULTILINE)
+    section = section[: following.start() + 3] if following else section
+    return set(re.findall(r"^\s*- `([^`]+)`", section, flags=re.MULTILINE))
+
+
+def dotted(module: str) -> str:
+    return module.removesuffix(".py").replace("/", ".")
+
+
+def meta_results(module: str) -> dict[str, int | None]:
+    meta = MUTANTS / f"{module}.meta"
+    if not meta.exists():
+        return {}
+    data: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    return data
+
+
+def status_of(code: int | None) -> str:
+    return "not checked" if code is None else STATUS.get(code, "suspicious")
+
+
+def run_mutmut(module: str, *, children: int, budget_s: float, fresh: bool) -> None:
+    results = meta_results(module)
+    names = [f"{dotted(module)}.*"] if fresh or not results else [k for k, v in results.items() if v is None]
+    if not names:
+        print(f"== {module}: every mutant already has a result (--fresh to redo)", flush=True)
+        return
+    print(f"== {module}: mutmut run ({'all' if '*' in names[0] else len(names)} mutants)", flush=True)
+    command = [sys.executable, "-c", "import sys; from mutmut.__main__ import cli; sys.exit(cli())"]
+    command += ["run", "--max-children", str(children), *names]
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)  # noqa: S603
+    try:
+        process.wait(timeout=budget_s)
+    except subprocess.TimeoutExpired:
+        print(f"== {module}: budget of {budget_s / 60:.0f} min spent; stopping (the next run resumes)", flush=True)
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+# --- table mutants -------------------------------------------------------------------------------------------------
+
+
+def _table_fingerprint(files: Iterable[str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update((ROOT / name).read_bytes())
+    for name in sorted({t for m in _table_catalogue() for t in m.tests}):
+        path = ROOT / name
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:16]
+
+
+def _table_catalogue() -> list[TableMutant]:
+    return mutants()
+
+
+def _child_run_table_mutant(mutant_id: str, tests: tuple[str, ...]) -> int:
+    import pytest
+
+    from tools.table_mutants import apply
+
+    apply(mutant_id)
+    present = [t for t in tests if (ROOT / t).exists()]
+    args = ["-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "tools.mutate_plugin", "--tb=no"]
+    return int(pytest.main([*args, *present]))
+
+
+def run_tables(files: set[str], *, children: int, budget_s: float, fresh: bool) -> None:
+    # Warm the parent with the libraries every child needs, but none of the project's routes: a child must change a
+    # table before the routes read their roles from it.
+    import aiohttp  # noqa: F401
+    import pydantic  # noqa: F401
+    import pytest  # noqa: F401
+    import sqlalchemy  # noqa: F401
+
+    catalogue = [m for m in _table_catalogue() if m.file in files]
+    if "vouchers.routes" in sys.modules:
+        raise RuntimeError("the routes were imported before the tables were mutated")
+    saved: dict[str, dict[str, str]] = json.loads(TABLE_RESULTS.read_text()) if TABLE_RESULTS.exists() else {}
+    fingerprint = _table_fingerprint(TABLE_FILES)
+    results = {} if fresh else saved.get(fingerprint, {})
+    todo = [m for m in catalogue if m.id not in results]
+    print(f"== tables: {len(todo)} of {len(catalogue)} mutants to test", flush=True)
+    deadline = time.monotonic() + budget_s
+    running: dict[int, tuple[TableMutant, float]] = {}
+
+    def reap(until_free: int) -> None:
+        """Collect finished children until fewer than `until_free` run; kill one that outlives its timeout."""
+        while len(running) >= until_free:
+            pid, wait_status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                for slow, (_, started) in list(running.items()):
+                    if time.monotonic() - started > TABLE_TIMEOUT_S:
+                        os.killpg(slow, signal.SIGKILL)
+                time.sleep(0.2)
+                continue
+            mutant, _ = running.pop(pid)
+            code = os.waitstatus_to_exitcode(wait_status)
+            results[mutant.id] = "killed" if code in (1, 3) else "survived" if code == 0 else f"error {code}"
+            print(f"   {results[mutant.id]:>8}  {mutant.id}", flush=True)
+            TABLE_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            TABLE_RESULTS.write_text(json.dumps({fingerprint: results}, indent=1))
+
+    for mutant in todo:
+        if time.monotonic() > deadline:
+            print(f"== tables: budget of {budget_s / 60:.0f} min spent; stopping (the next run resumes)", flush=True)
+            break
+        reap(until_free=children)
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 3
+            try:
+                os.setsid()
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 1)
+                os.dup2(devnull, 2)
+                code = _child_run_table_mutant(mutant.id, mutant.tests)
+            finally:
+                os._exit(code)
+        running[pid] = (mutant, time.monotonic())
+    reap(until_free=1)
+
+
+def table_results() -> dict[str, str]:
+    if not TABLE_RESULTS.exists():
+        return {}
+    saved: dict[str, dict[str, str]] = json.loads(TABLE_RESULTS.read_text())
+    return saved.get(_table_fingerprint(TABLE_FILES), {})
+
+
+# --- report --------------------------------------------------------------------------------------------------------
+
+
+def mutmut_diff(name: str) -> str:
+    command = [sys.executable, "-c", "import sys; from mutmut.__main__ import cli; sys.exit(cli())", "show", name]
+    shown = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    return shown.stdout.strip()
+
+
+def report(modules: list[str], tables: set[str]) -> int:
+    equivalent = equivalent_mutants()
+    lines = ["# Mutation testing report", "", "| module | killed | survived | equivalent | other | score |"]
+    lines.append("|---|---|---|---|---|---|")
+    survivors: list[tuple[str, str]] = []
+    tallies: dict[str, Tally] = {}
+    for module in modules:
+        tally = tallies[module] = Tally()
+        for name, code in sorted(meta_results(module).items()):
+            tally.add(name, status_of(code), equivalent)
+        survivors += [(name, mutmut_diff(name)) for name in tally.survived]
+    by_id = {m.id: m for m in _table_catalogue()}
+    for mutant_id, status in sorted(table_results().items()):
+        mutant = by_id.get(mutant_id)
+        if mutant is None or mutant.file not in tables:
+            continue
+        tally = tallies.setdefault(f"{mutant.file} (table)", Tally())
+        tally.add(mutant_id, status, equivalent)
+        if status == "survived" and mutant_id not in equivalent:
+            survivors.append((mutant_id, f"table mutant {mutant_id}: tests {' '.join(mutant.tests)}"))
+    for name, tally in tallies.items():
+        other = ", ".join(f"{k} {v}" for k, v in sorted(tally.other.items()))
+        if tally.unchecked:
+            other = ", ".join(filter(None, [other, f"not checked {tally.unchecked}"]))
+        score = "–" if tally.score is None else f"{tally.score:.1%}"
+        lines.append(
+            f"| {name} | {tally.killed} | {len(tally.survived)} | {len(tally.equivalent)} | {other} | {score} |"
+        )
+    killed = sum(t.killed for t in tallies.values())
+    missed = sum(len(t.survived) for t in tallies.values())
+    total = f"{killed / (killed + missed):.1%}" if killed + missed else "–"
+    lines += ["", f"Overall: {killed} killed, {missed} survived (not counting equivalent mutants): {total}", ""]
+    if survivors:
+        lines += ["## Survivors", ""]
+        for name, diff in survivors:
+            lines += [f"### {name}", "", "```diff", diff, "```", ""]
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "report.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    print(f"(written to {(OUT / 'report.md').relative_to(ROOT)})")
+    return 1 if missed else 0
+
+
+def drop_leftover_databases() -> None:
+    """Remove the databases of mutation children that were stopped before their own cleanup (`…_mut<pid>`)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from tools.mutate_plugin import RUN_PREFIX
+
+    prefix = f"{make_url(url).database}_{RUN_PREFIX}"
+
+    alive = set(os.listdir("/proc"))
+
+    async def drop() -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            names = (await conn.execute(text("SELECT datname FROM pg_database"))).scalars().all()
+            for name in (n for n in names if n.startswith(prefix) and n.removeprefix(prefix) not in alive):
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await engine.dispose()
+
+    asyncio.run(drop())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--changed", action="store_true", default=os.environ.get("MUTATE_CHANGED") == "1")
+    parser.add_argument("--module", action="append", default=[])
+    parser.add_argument("--max-children", type=int, default=int(os.environ.get("MUTATE_CHILDREN") or 1))
+    parser.add_argument("--budget", type=float, default=float(os.environ.get("MUTATE_BUDGET") or 15))
+    parser.add_argument("--no-tables", action="store_true")
+    parser.add_argument("--no-code", action="store_true")
+    parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args(argv)
+
+    os.chdir(ROOT)
+    if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
+        print("note: DATABASE_URL is not PostgreSQL: the row locks go untested (`make mutate` sets it)", flush=True)
+    modules = mutmut_modules()
+    tables = set(TABLE_FILES)
+    if args.module:
+        modules = [m for m in modules if m in args.module]
+        tables &= set(args.module)
+    if args.changed:
+        changed = changed_files()
+        modules = [m for m in modules if m in changed]
+        tables &= changed
+        print(f"changed against main: {', '.join(sorted([*modules, *tables])) or 'none of the mutated modules'}")
+    if args.fresh and MUTANTS.exists():
+        shutil.rmtree(MUTANTS)
+    budget_s = args.budget * 60
+    if not args.report_only:
+        if not args.no_code:
+            for module in modules:
+                run_mutmut(module, children=args.max_children, budget_s=budget_s, fresh=args.fresh)
+        if not args.no_tables and tables:
+            run_tables(tables, children=args.max_children, budget_s=budget_s, fresh=args.fresh)
+        drop_leftover_databases()
+    return report([] if args.no_code else modules, set() if args.no_tables else tables)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
