@@ -35,9 +35,9 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tools.table_mutants import TableMutant, mutants
 
@@ -48,13 +48,13 @@ TABLE_RESULTS = OUT / "tables.json"
 STATS = MUTANTS / "mutmut-stats.json"
 EQUIVALENT_DOC = ROOT / "docs" / "testing.md"
 TABLE_FILES = (
+    "vouchers/states.py",
     "vouchers/permissions.py",
     "agencies/permissions.py",
     "accounts/permissions.py",
     "enterprises/permissions.py",
     "bot/permissions.py",
     "wechat/permissions.py",
-    "vouchers/states.py",
 )
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code); anything else is "suspicious".
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}
@@ -165,18 +165,24 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 # --- table mutants -------------------------------------------------------------------------------------------------
 
 
-def _table_fingerprint(files: Iterable[str]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update((ROOT / name).read_bytes())
-    for name in sorted({t for m in _table_catalogue() for t in m.tests}):
+def _table_fingerprint(file: str) -> str:
+    """What a table file's results depend on: the table and the tests named for it."""
+    digest = hashlib.sha256((ROOT / file).read_bytes())
+    for name in sorted({t for m in mutants() if m.file == file for t in m.tests}):
         path = ROOT / name
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:16]
 
 
-def _table_catalogue() -> list[TableMutant]:
-    return mutants()
+def _saved_tables() -> dict[str, dict[str, Any]]:
+    saved: dict[str, dict[str, Any]] = json.loads(TABLE_RESULTS.read_text()) if TABLE_RESULTS.exists() else {}
+    return saved
+
+
+def table_results(file: str) -> dict[str, str]:
+    entry = _saved_tables().get(file, {})
+    results: dict[str, str] = entry.get("results", {}) if entry.get("fingerprint") == _table_fingerprint(file) else {}
+    return results
 
 
 def _child_run_table_mutant(mutant_id: str, tests: tuple[str, ...]) -> int:
@@ -191,6 +197,7 @@ def _child_run_table_mutant(mutant_id: str, tests: tuple[str, ...]) -> int:
 
 
 def run_tables(files: set[str], *, children: int, budget_s: float, fresh: bool) -> None:
+    """Each table file's mutants, `children` at a time, each in a forked child; `budget_s` per file."""
     # Warm the parent with the libraries every child needs, but none of the project's routes: a child must change a
     # table before the routes read their roles from it.
     import aiohttp  # noqa: F401
@@ -198,15 +205,20 @@ def run_tables(files: set[str], *, children: int, budget_s: float, fresh: bool) 
     import pytest  # noqa: F401
     import sqlalchemy  # noqa: F401
 
-    catalogue = [m for m in _table_catalogue() if m.file in files]
+    catalogue = mutants()
     if "vouchers.routes" in sys.modules:
         raise RuntimeError("the routes were imported before the tables were mutated")
-    saved: dict[str, dict[str, str]] = json.loads(TABLE_RESULTS.read_text()) if TABLE_RESULTS.exists() else {}
-    fingerprint = _table_fingerprint(TABLE_FILES)
-    results = {} if fresh else saved.get(fingerprint, {})
-    todo = [m for m in catalogue if m.id not in results]
-    print(f"== tables: {len(todo)} of {len(catalogue)} mutants to test", flush=True)
-    deadline = time.monotonic() + budget_s
+    for file in (f for f in TABLE_FILES if f in files):
+        results = {} if fresh else table_results(file)
+        todo = [m for m in catalogue if m.file == file and m.id not in results]
+        print(f"== {file} (table): {len(todo)} mutants to test", flush=True)
+        _run_table_mutants(file, todo, results, children=children, deadline=time.monotonic() + budget_s)
+
+
+def _run_table_mutants(
+    file: str, todo: list[TableMutant], results: dict[str, str], *, children: int, deadline: float
+) -> None:
+    fingerprint = _table_fingerprint(file)
     running: dict[int, tuple[TableMutant, float]] = {}
 
     def reap(until_free: int) -> None:
@@ -223,12 +235,14 @@ def run_tables(files: set[str], *, children: int, budget_s: float, fresh: bool) 
             code = os.waitstatus_to_exitcode(wait_status)
             results[mutant.id] = "killed" if code in (1, 3) else "survived" if code == 0 else f"error {code}"
             print(f"   {results[mutant.id]:>8}  {mutant.id}", flush=True)
+            saved = _saved_tables()
+            saved[file] = {"fingerprint": fingerprint, "results": results}
             TABLE_RESULTS.parent.mkdir(parents=True, exist_ok=True)
-            TABLE_RESULTS.write_text(json.dumps({fingerprint: results}, indent=1))
+            TABLE_RESULTS.write_text(json.dumps(saved, indent=1))
 
     for mutant in todo:
         if time.monotonic() > deadline:
-            print(f"== tables: budget of {budget_s / 60:.0f} min spent; stopping (the next run resumes)", flush=True)
+            print(f"== {file}: budget spent; stopping (the next run resumes)", flush=True)
             break
         reap(until_free=children)
         sys.stdout.flush()
@@ -245,13 +259,6 @@ def run_tables(files: set[str], *, children: int, budget_s: float, fresh: bool) 
                 os._exit(code)
         running[pid] = (mutant, time.monotonic())
     reap(until_free=1)
-
-
-def table_results() -> dict[str, str]:
-    if not TABLE_RESULTS.exists():
-        return {}
-    saved: dict[str, dict[str, str]] = json.loads(TABLE_RESULTS.read_text())
-    return saved.get(_table_fingerprint(TABLE_FILES), {})
 
 
 # --- report --------------------------------------------------------------------------------------------------------
@@ -274,15 +281,15 @@ def report(modules: list[str], tables: set[str]) -> int:
         for name, code in sorted(meta_results(module).items()):
             tally.add(name, status_of(code), equivalent)
         survivors += [(name, mutmut_diff(name)) for name in tally.survived]
-    by_id = {m.id: m for m in _table_catalogue()}
-    for mutant_id, status in sorted(table_results().items()):
-        mutant = by_id.get(mutant_id)
-        if mutant is None or mutant.file not in tables:
-            continue
-        tally = tallies.setdefault(f"{mutant.file} (table)", Tally())
-        tally.add(mutant_id, status, equivalent)
-        if status == "survived" and mutant_id not in equivalent:
-            survivors.append((mutant_id, f"table mutant {mutant_id}: tests {' '.join(mutant.tests)}"))
+    by_id = {m.id: m for m in mutants()}
+    for file in (f for f in TABLE_FILES if f in tables):
+        tally = tallies[f"{file} (table)"] = Tally()
+        results = table_results(file)
+        for mutant in (m for m in by_id.values() if m.file == file):
+            status = results.get(mutant.id, "not checked")
+            tally.add(mutant.id, status, equivalent)
+            if status == "survived" and mutant.id not in equivalent:
+                survivors.append((mutant.id, f"table mutant {mutant.id}; its tests: {' '.join(mutant.tests)}"))
     for name, tally in tallies.items():
         other = ", ".join(f"{k} {v}" for k, v in sorted(tally.other.items()))
         if tally.unchecked:

@@ -132,3 +132,54 @@ async def test_the_largest_amounts_are_spent_and_reported_to_the_fen(
     assert report["totals"]["redeemed_fen"] == share
     assert report["totals"]["remaining_budget_fen"] == 0
     await assert_books_balance(db)
+
+
+async def test_issuing_may_use_the_budget_and_the_yearly_cap_to_the_last_fen_and_not_one_more(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    official = await make_account(Role.OFFICIAL)
+    program = await make_program(
+        client, official.headers, budget_fen=1_000_001, face_value_fen=500_000, per_enterprise_year_cap_fen=600_001
+    )
+    url = f"/api/v1/voucher-programs/{program['id']}/vouchers"
+    first, second, third = [await make_enterprise(db) for _ in range(3)]
+
+    def items(*pairs: tuple[int, int]) -> dict[str, Any]:
+        return {"enterprises": [{"enterprise_id": e, "face_value_fen": f} for e, f in pairs]}
+
+    # Exactly at the cap: allowed; one fen more for that enterprise this year: refused, nothing issued.
+    response = await client.post(url, json=items((first, 500_000), (first, 100_001)), headers=official.headers)
+    assert response.status == 201, await response.text()
+    response = await client.post(url, json=items((first, 1), (second, 1)), headers=official.headers)
+    assert response.status == 409
+    error = (await response.json())["error"]
+    assert error["code"] == "enterprise_cap_exceeded"
+    assert error["details"]["cap_fen"] == 600_001
+
+    # 400 000 fen are left: exactly that is allowed, one fen more is not.
+    response = await client.post(url, json=items((second, 200_000), (third, 200_001)), headers=official.headers)
+    assert response.status == 409
+    error = (await response.json())["error"]
+    assert error["code"] == "budget_exceeded"
+    assert error["details"] == {"requested_fen": 400_001, "remaining_fen": 400_000, "budget_fen": 1_000_001}
+    response = await client.post(url, json=items((second, 200_000), (third, 200_000)), headers=official.headers)
+    assert response.status == 201, await response.text()
+    assert (await response.json())["remaining_budget_fen"] == 0
+
+
+async def test_a_voucher_may_be_worth_the_programmes_face_value_but_not_one_fen_more(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    official = await make_account(Role.OFFICIAL)
+    program = await make_program(client, official.headers, face_value_fen=500_000)
+    enterprise = await make_enterprise(db)
+    url = f"/api/v1/voucher-programs/{program['id']}/vouchers"
+    over = {"enterprises": [{"enterprise_id": enterprise, "face_value_fen": 500_001}]}
+    response = await client.post(url, json=over, headers=official.headers)
+    assert response.status == 422
+    error = (await response.json())["error"]
+    assert error["details"][0]["field"].endswith("face_value_fen")
+    whole = {"enterprises": [{"enterprise_id": enterprise, "face_value_fen": 500_000}]}
+    response = await client.post(url, json=whole, headers=official.headers)
+    assert response.status == 201, await response.text()
+    assert [(v["face_value_fen"], v["balance_fen"]) for v in (await response.json())["issued"]] == [(500_000, 500_000)]
