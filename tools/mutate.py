@@ -131,12 +131,13 @@ def status_of(code: int | None) -> str:
     return "not checked" if code is None else STATUS.get(code, "suspicious")
 
 
-def run_mutmut(module: str, *, children: int, budget_s: float, fresh: bool) -> None:
+def run_mutmut(module: str, *, children: int, budget_s: float, fresh: bool) -> bool:
+    """One module's mutants; False when mutmut could not even collect which tests run what (the output says why)."""
     results = meta_results(module)
     names = [f"{dotted(module)}.*"] if fresh or not results else [k for k, v in results.items() if v is None]
     if not names:
         print(f"== {module}: every mutant already has a result (--fresh to redo)", flush=True)
-        return
+        return True
     print(f"== {module}: mutmut run ({'all' if '*' in names[0] else len(names)} mutants)", flush=True)
     command = [sys.executable, "-c", "import sys; from mutmut.__main__ import cli; sys.exit(cli())"]
     command += ["run", "--max-children", str(children), *names]
@@ -151,6 +152,7 @@ def run_mutmut(module: str, *, children: int, budget_s: float, fresh: bool) -> N
         elif time.monotonic() - started > budget_s:
             print(f"== {module}: budget of {budget_s / 60:.0f} min spent; stopping (the next run resumes)", flush=True)
             _stop(process)
+    return STATS.exists()
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -370,7 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report_only:
         if not args.no_code:
             for module in modules:
-                run_mutmut(module, children=args.max_children, budget_s=budget_s, fresh=args.fresh)
+                if not run_mutmut(module, children=args.max_children, budget_s=budget_s, fresh=args.fresh):
+                    print("== the coverage pass failed (a selected test fails without any mutant); stopping")
+                    break
         if not args.no_tables and tables:
             run_tables(tables, children=args.max_children, budget_s=budget_s, fresh=args.fresh)
         drop_leftover_databases()

@@ -13,7 +13,8 @@ from tests.conftest import AccountFactory
 from tests.vouchers.builders import Client, issue, make_agency, make_enterprise, make_program
 from tests.vouchers.test_flow import assert_books_balance
 
-LARGEST_FEN = 10**12  # the most any amount field accepts
+LARGEST_FEN = 10**12  # the most a programme's budget or a voucher's face value may be
+LARGEST_PRICE_FEN = 100_000_000  # the most an agency may list for a service
 
 
 async def spend_world(
@@ -116,13 +117,13 @@ async def test_the_largest_amounts_are_spent_and_reported_to_the_fen(
         share_bp=9999,
         face_value_fen=LARGEST_FEN,
         budget_fen=LARGEST_FEN,
-        price_max_fen=LARGEST_FEN,
+        price_max_fen=LARGEST_PRICE_FEN,
     )
-    response = await redeem(client, voucher["id"], headers, agency_id, LARGEST_FEN)
+    response = await redeem(client, voucher["id"], headers, agency_id, LARGEST_PRICE_FEN)
     assert response.status == 201, await response.text()
     redemption = await response.json()
-    share = LARGEST_FEN * 9999 // 10000
-    assert (redemption["amount_fen"], redemption["enterprise_share_fen"]) == (share, LARGEST_FEN - share)
+    share = LARGEST_PRICE_FEN * 9999 // 10000
+    assert (redemption["amount_fen"], redemption["enterprise_share_fen"]) == (share, LARGEST_PRICE_FEN - share)
     assert redemption["voucher_balance_fen"] == LARGEST_FEN - share
 
     report = await (
