@@ -67,12 +67,19 @@ class Tally:
     killed: int = 0
     survived: list[str] = field(default_factory=list)
     equivalent: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)  # survivors that change only a string's wording
     other: dict[str, int] = field(default_factory=dict)
     unchecked: int = 0
 
     @property
     def score(self) -> float | None:
         decided = self.killed + len(self.survived)
+        return None if decided == 0 else self.killed / decided
+
+    @property
+    def behaviour_score(self) -> float | None:
+        """The score without the wording-only survivors."""
+        decided = self.killed + len(self.survived) - len(self.text)
         return None if decided == 0 else self.killed / decided
 
     def add(self, name: str, status: str, equivalent: set[str]) -> None:
@@ -266,23 +273,56 @@ def _run_table_mutants(
 # --- report --------------------------------------------------------------------------------------------------------
 
 
-def mutmut_diff(name: str) -> str:
-    command = [sys.executable, "-c", "import sys; from mutmut.__main__ import cli; sys.exit(cli())", "show", name]
-    shown = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
-    return shown.stdout.strip()
+_DIFFS = """
+import json, sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+print(json.dumps({name: get_diff_for_mutant(name) for name in json.loads(sys.stdin.read())}))
+"""
+_STRING = re.compile(r"""(["'])(?:\\.|(?!\1).)*\1""")
+
+
+def mutmut_diffs(names: list[str]) -> dict[str, str]:
+    """The diff of each mutmut mutant, all read in one process."""
+    if not names:
+        return {}
+    command = [sys.executable, "-c", _DIFFS]
+    shown = subprocess.run(command, cwd=ROOT, input=json.dumps(names), capture_output=True, text=True, check=True)  # noqa: S603
+    diffs: dict[str, str] = json.loads(shown.stdout)
+    return diffs
+
+
+def text_only(diff: str) -> bool:
+    """Whether a mutant changes nothing but the wording of prose inside a string (a message or a reason, which has
+    spaces; not a value such as a state, a code or a key): the tests pin error codes, fields and details, not
+    wording, so these are reported apart from the mutants that change behaviour."""
+    lines = diff.splitlines()
+    before = [line[1:] for line in lines if line.startswith("-") and not line.startswith("---")]
+    after = [line[1:] for line in lines if line.startswith("+") and not line.startswith("+++")]
+    if not before or len(before) != len(after):
+        return False
+    for old, new in zip(before, after, strict=True):
+        if _STRING.sub('""', old) != _STRING.sub('""', new):
+            return False
+        pairs = zip(_STRING.finditer(old), _STRING.finditer(new), strict=True)
+        if any(o.group() != n.group() and " " not in o.group() for o, n in pairs):
+            return False
+    return True
 
 
 def report(modules: list[str], tables: set[str]) -> int:
     equivalent = equivalent_mutants()
-    lines = ["# Mutation testing report", "", "| module | killed | survived | equivalent | other | score |"]
-    lines.append("|---|---|---|---|---|---|")
+    lines = ["# Mutation testing report", ""]
+    lines.append("| module | killed | survived (wording only) | equivalent | other | score | without wording |")
+    lines.append("|---|---|---|---|---|---|---|")
     survivors: list[tuple[str, str]] = []
     tallies: dict[str, Tally] = {}
     for module in modules:
         tally = tallies[module] = Tally()
         for name, code in sorted(meta_results(module).items()):
             tally.add(name, status_of(code), equivalent)
-        survivors += [(name, mutmut_diff(name)) for name in tally.survived]
+        diffs = mutmut_diffs(tally.survived)
+        tally.text = [name for name in tally.survived if text_only(diffs.get(name, ""))]
+        survivors += [(name, diffs.get(name, "")) for name in tally.survived]
     by_id = {m.id: m for m in mutants()}
     for file in (f for f in TABLE_FILES if f in tables):
         tally = tallies[f"{file} (table)"] = Tally()
@@ -297,17 +337,26 @@ def report(modules: list[str], tables: set[str]) -> int:
         if tally.unchecked:
             other = ", ".join(filter(None, [other, f"not checked {tally.unchecked}"]))
         score = "–" if tally.score is None else f"{tally.score:.1%}"
+        behaviour = "–" if tally.behaviour_score is None else f"{tally.behaviour_score:.1%}"
+        survived = f"{len(tally.survived)} ({len(tally.text)})"
         lines.append(
-            f"| {name} | {tally.killed} | {len(tally.survived)} | {len(tally.equivalent)} | {other} | {score} |"
+            f"| {name} | {tally.killed} | {survived} | {len(tally.equivalent)} | {other} | {score} | {behaviour} |"
         )
     killed = sum(t.killed for t in tallies.values())
     missed = sum(len(t.survived) for t in tallies.values())
+    text = {name for t in tallies.values() for name in t.text}
     total = f"{killed / (killed + missed):.1%}" if killed + missed else "–"
-    lines += ["", f"Overall: {killed} killed, {missed} survived (not counting equivalent mutants): {total}", ""]
-    if survivors:
-        lines += ["## Survivors", ""]
-        for name, diff in survivors:
-            lines += [f"### {name}", "", "```diff", diff, "```", ""]
+    behaviour = f"{killed / (killed + missed - len(text)):.1%}" if killed + missed - len(text) else "–"
+    lines += ["", f"Overall: {killed} killed, {missed} survived ({len(text)} of them change only wording), not "]
+    lines += [f"counting equivalent mutants: {total}; without the wording-only survivors: {behaviour}", ""]
+    for title, chosen in (
+        ("Survivors", [s for s in survivors if s[0] not in text]),
+        ("Wording only", [s for s in survivors if s[0] in text]),
+    ):
+        if chosen:
+            lines += [f"## {title}", ""]
+            for name, diff in chosen:
+                lines += [f"### {name}", "", "```diff", diff, "```", ""]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "report.md").write_text("\n".join(lines))
     print("\n".join(lines))
