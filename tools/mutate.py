@@ -33,6 +33,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -148,17 +149,32 @@ def run_mutmut(module: str, *, children: int, budget_s: float, fresh: bool) -> b
     print(f"== {module}: mutmut run ({'all' if '*' in names[0] else len(names)} mutants)", flush=True)
     command = [sys.executable, "-c", "import sys; from mutmut.__main__ import cli; sys.exit(cli())"]
     command += ["run", "--max-children", str(children), *names]
-    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)  # noqa: S603
-    # The budget counts from the end of the coverage pass (mutmut's first run over the selected tests, saved once to
-    # mutants/mutmut-stats.json), which only the first module pays and which must not be cut short.
+    process = subprocess.Popen(  # noqa: S603
+        command, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    # The budget counts from the start of the mutants' own runs: the coverage pass (only the first module pays it)
+    # and the clean run of the covering tests before it must not be cut short.
+    mutating = threading.Event()
+
+    def relay() -> None:
+        assert process.stdout is not None
+        for raw in iter(process.stdout.readline, b""):
+            sys.stdout.buffer.write(raw)
+            sys.stdout.flush()
+            if b"Running mutation testing" in raw:
+                mutating.set()
+
+    reader = threading.Thread(target=relay, daemon=True)
+    reader.start()
     started: float | None = None
     while process.poll() is None:
         time.sleep(1)
         if started is None:
-            started = time.monotonic() if STATS.exists() else None
+            started = time.monotonic() if mutating.is_set() else None
         elif time.monotonic() - started > budget_s:
             print(f"== {module}: budget of {budget_s / 60:.0f} min spent; stopping (the next run resumes)", flush=True)
             _stop(process)
+    reader.join(timeout=5)
     return STATS.exists()
 
 
@@ -242,7 +258,8 @@ def _run_table_mutants(
                 continue
             mutant, _ = running.pop(pid)
             code = os.waitstatus_to_exitcode(wait_status)
-            results[mutant.id] = "killed" if code in (1, 3) else "survived" if code == 0 else f"error {code}"
+            # 1: a test failed; 3 or 4: the suite could not start with the slip (a route refuses an empty role set).
+            results[mutant.id] = "killed" if code in (1, 3, 4) else "survived" if code == 0 else f"error {code}"
             print(f"   {results[mutant.id]:>8}  {mutant.id}", flush=True)
             saved = _saved_tables()
             saved[file] = {"fingerprint": fingerprint, "results": results}
