@@ -106,6 +106,7 @@ class Act(enum.StrEnum):
     OPEN = "open"
     OWN = "own"
     OFFICIAL_ONLY = "official_only"
+    NOBODY = "nobody"
 
 
 TABLE = PermissionTable(
@@ -113,6 +114,7 @@ TABLE = PermissionTable(
         Act.OPEN: Rule(ANY_ROLE),
         Act.OWN: Rule(frozenset({Role.OFFICIAL, Role.ENTERPRISE}), own_only=frozenset({Role.ENTERPRISE})),
         Act.OFFICIAL_ONLY: Rule(frozenset({Role.OFFICIAL})),
+        Act.NOBODY: Rule(frozenset()),
     }
 )
 
@@ -154,3 +156,14 @@ def test_a_permission_table_checks_roles_and_scopes_by_its_rules() -> None:
 def test_only_a_bearer_token_is_taken_from_the_authorization_header(header: str, token: str | None) -> None:
     request = make_mocked_request("GET", "/api/v1/me", headers={"Authorization": header} if header else {})
     assert bearer_token(request) == token
+
+
+def test_a_rule_that_names_no_role_lets_no_one_act() -> None:
+    """An empty role set denies; it must never read as "no restriction" (found by mutation testing: dropping the
+    last role of a rule let every signed-in role through)."""
+    for principal in (OFFICIAL, AGENCY_STAFF, ENTERPRISE_STAFF, ENTERPRISE_OF_NONE):
+        with pytest.raises(Forbidden) as refused:
+            TABLE.check(principal, Act.NOBODY)
+        assert refused.value.code == "forbidden"
+    with pytest.raises(Unauthenticated):
+        TABLE.check(None, Act.NOBODY)
