@@ -19,7 +19,12 @@ from typing import Any
 # matrix (every route × every kind of caller, statuses written out by hand), what the lists contain per caller, and
 # the domain's own tests of its rules.
 PERMISSION_DOMAINS: dict[str, tuple[str, ...]] = {
-    "vouchers": ("tests/vouchers/test_refusals.py", "tests/vouchers/test_permissions.py"),
+    "vouchers": (
+        "tests/vouchers/test_refusals.py",
+        "tests/vouchers/test_permissions.py",
+        "tests/vouchers/test_after_expiry.py",
+        "tests/vouchers/test_rules.py",
+    ),
     "agencies": ("tests/agencies/test_credit_events.py", "tests/agencies/test_profiles.py"),
     "accounts": ("tests/accounts/test_login.py",),
     "enterprises": ("tests/enterprises/test_enterprises.py",),
