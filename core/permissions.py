@@ -49,8 +49,12 @@ class PermissionTable(Generic[A]):
         return self.rules[action].roles
 
     def check(self, principal: Principal | None, action: A) -> Principal:
-        """The principal, if its role may do `action`; 401 for nobody, 403 for a role outside the rule."""
+        """The principal, if its role may do `action`; 401 for nobody, 403 for a role outside the rule (every role,
+        when the rule names none: an empty rule denies, it never means "any role")."""
         roles = self.rules[action].roles
+        if not roles:
+            require(principal)  # 401 for nobody
+            raise Forbidden(f"no role may {action.value}")
         return require(principal, *sorted(roles)) if roles != ANY_ROLE else require(principal)
 
     def own_only(self, principal: Principal, action: A) -> bool:

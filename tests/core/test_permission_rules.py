@@ -1,0 +1,169 @@
+"""The shared rules every domain's permissions go through: `require`, `Scope` and `PermissionTable`.
+
+A principal's scope decides which rows a list returns and which record a detail check lets through, so each kind of
+principal is checked here — officials, staff with their agency or enterprise, and the incomplete ones (staff of
+none), which must reach nothing — on both `covers` (detail checks) and `where` (list filters, as SQL).
+"""
+
+from __future__ import annotations
+
+import enum
+
+import pytest
+from aiohttp.test_utils import make_mocked_request
+from sqlalchemy import Column, Integer, MetaData, Table, select
+from sqlalchemy.dialects import postgresql
+
+from core.auth import EVERYTHING, NOTHING, Principal, Role, Scope, bearer_token, require
+from core.errors import Forbidden, Unauthenticated
+from core.permissions import ANY_ROLE, PermissionTable, Rule
+
+OFFICIAL = Principal(1, "official", Role.OFFICIAL)
+AGENCY_STAFF = Principal(2, "agency", Role.AGENCY, agency_id=7)
+ENTERPRISE_STAFF = Principal(3, "enterprise", Role.ENTERPRISE, enterprise_id=9)
+AGENCY_OF_NONE = Principal(4, "agency-none", Role.AGENCY)
+ENTERPRISE_OF_NONE = Principal(5, "wx:5", Role.ENTERPRISE)
+# Ids that a careless check could mix up: staff whose id fields hold the other kind's number.
+AGENCY_WITH_ENTERPRISE_ID = Principal(6, "odd-agency", Role.AGENCY, enterprise_id=9)
+ENTERPRISE_WITH_AGENCY_ID = Principal(7, "odd-enterprise", Role.ENTERPRISE, agency_id=7)
+
+rows = Table("rows", MetaData(), Column("agency_id", Integer), Column("enterprise_id", Integer))
+
+
+def sql(scope: Scope, *, agency: bool = True, enterprise: bool = True) -> str:
+    condition = scope.where(
+        agency=rows.c.agency_id if agency else None, enterprise=rows.c.enterprise_id if enterprise else None
+    )
+    statement = select(rows.c.agency_id).where(condition)
+    compiled = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})  # type: ignore[no-untyped-call]
+    return str(compiled).split("WHERE ", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("principal", "scope"),
+    [
+        (OFFICIAL, EVERYTHING),
+        (AGENCY_STAFF, Scope(agency_id=7)),
+        (ENTERPRISE_STAFF, Scope(enterprise_id=9)),
+        (AGENCY_OF_NONE, NOTHING),
+        (ENTERPRISE_OF_NONE, NOTHING),
+        (AGENCY_WITH_ENTERPRISE_ID, NOTHING),
+        (ENTERPRISE_WITH_AGENCY_ID, NOTHING),
+    ],
+)
+def test_each_kind_of_principal_reaches_its_own_records_or_nothing(principal: Principal, scope: Scope) -> None:
+    assert Scope.of(principal) == scope
+
+
+def test_everything_nothing_and_one_owner_cover_what_they_say() -> None:
+    assert EVERYTHING.covers()
+    assert EVERYTHING.covers(agency_id=1, enterprise_id=2)
+    assert not NOTHING.covers()
+    assert not NOTHING.covers(agency_id=7, enterprise_id=9)
+    assert not NOTHING.covers(agency_id=None, enterprise_id=None)
+
+    agency = Scope(agency_id=7)
+    assert agency.covers(agency_id=7)
+    assert agency.covers(agency_id=7, enterprise_id=1)
+    assert not agency.covers(agency_id=8)
+    assert not agency.covers(enterprise_id=7)  # another kind's id is not a match
+    assert not agency.covers()
+
+    enterprise = Scope(enterprise_id=9)
+    assert enterprise.covers(enterprise_id=9)
+    assert enterprise.covers(agency_id=1, enterprise_id=9)
+    assert not enterprise.covers(enterprise_id=10)
+    assert not enterprise.covers(agency_id=9)
+    assert not enterprise.covers()
+
+
+def test_list_filters_keep_only_the_scopes_rows() -> None:
+    assert sql(EVERYTHING) == "true"
+    assert sql(NOTHING) == "false"
+    assert sql(Scope(agency_id=7)) == "rows.agency_id = 7"
+    assert sql(Scope(enterprise_id=9)) == "rows.enterprise_id = 9"
+    # A table without the owner's column has none of the scope's rows.
+    assert sql(Scope(agency_id=7), agency=False) == "false"
+    assert sql(Scope(enterprise_id=9), enterprise=False) == "false"
+    assert sql(EVERYTHING, agency=False, enterprise=False) == "true"
+
+
+def test_require_is_401_for_nobody_and_403_for_another_role() -> None:
+    with pytest.raises(Unauthenticated) as nobody:
+        require(None)
+    assert (nobody.value.status, nobody.value.code) == (401, "unauthenticated")
+    with pytest.raises(Unauthenticated):
+        require(None, Role.OFFICIAL)
+    with pytest.raises(Forbidden) as wrong:
+        require(ENTERPRISE_STAFF, Role.OFFICIAL, Role.AGENCY)
+    assert (wrong.value.status, wrong.value.code) == (403, "forbidden")
+    assert "official, agency" in str(wrong.value) and "you are enterprise" in str(wrong.value)
+    assert require(ENTERPRISE_STAFF) is ENTERPRISE_STAFF
+    assert require(AGENCY_STAFF, Role.OFFICIAL, Role.AGENCY) is AGENCY_STAFF
+
+
+class Act(enum.StrEnum):
+    OPEN = "open"
+    OWN = "own"
+    OFFICIAL_ONLY = "official_only"
+    NOBODY = "nobody"
+
+
+TABLE = PermissionTable(
+    {
+        Act.OPEN: Rule(ANY_ROLE),
+        Act.OWN: Rule(frozenset({Role.OFFICIAL, Role.ENTERPRISE}), own_only=frozenset({Role.ENTERPRISE})),
+        Act.OFFICIAL_ONLY: Rule(frozenset({Role.OFFICIAL})),
+        Act.NOBODY: Rule(frozenset()),
+    }
+)
+
+
+def test_a_permission_table_checks_roles_and_scopes_by_its_rules() -> None:
+    assert TABLE.roles(Act.OFFICIAL_ONLY) == {Role.OFFICIAL}
+    for principal in (OFFICIAL, AGENCY_STAFF, ENTERPRISE_OF_NONE):
+        assert TABLE.check(principal, Act.OPEN) is principal
+    with pytest.raises(Unauthenticated):
+        TABLE.check(None, Act.OPEN)
+    with pytest.raises(Forbidden):
+        TABLE.check(AGENCY_STAFF, Act.OWN)
+    with pytest.raises(Forbidden):
+        TABLE.check(ENTERPRISE_STAFF, Act.OFFICIAL_ONLY)
+    assert TABLE.check(ENTERPRISE_STAFF, Act.OWN) is ENTERPRISE_STAFF
+
+    assert TABLE.own_only(ENTERPRISE_STAFF, Act.OWN)
+    assert not TABLE.own_only(OFFICIAL, Act.OWN)
+    assert TABLE.scope(ENTERPRISE_STAFF, Act.OWN) == Scope(enterprise_id=9)
+    assert TABLE.scope(ENTERPRISE_OF_NONE, Act.OWN) == NOTHING
+    assert TABLE.scope(OFFICIAL, Act.OWN) == EVERYTHING
+    # Without an own-only limit a role reaches everything the rule lets it act on.
+    assert TABLE.scope(ENTERPRISE_STAFF, Act.OPEN) == EVERYTHING
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        ("Bearer abc", "abc"),
+        ("bearer abc", "abc"),
+        ("BEARER  abc ", "abc"),
+        ("Basic abc", None),
+        ("Bearer", None),
+        ("Bearer    ", None),
+        ("", None),
+        ("abc", None),
+    ],
+)
+def test_only_a_bearer_token_is_taken_from_the_authorization_header(header: str, token: str | None) -> None:
+    request = make_mocked_request("GET", "/api/v1/me", headers={"Authorization": header} if header else {})
+    assert bearer_token(request) == token
+
+
+def test_a_rule_that_names_no_role_lets_no_one_act() -> None:
+    """An empty role set denies; it must never read as "no restriction" (found by mutation testing: dropping the
+    last role of a rule let every signed-in role through)."""
+    for principal in (OFFICIAL, AGENCY_STAFF, ENTERPRISE_STAFF, ENTERPRISE_OF_NONE):
+        with pytest.raises(Forbidden) as refused:
+            TABLE.check(principal, Act.NOBODY)
+        assert refused.value.code == "forbidden"
+    with pytest.raises(Unauthenticated):
+        TABLE.check(None, Act.NOBODY)

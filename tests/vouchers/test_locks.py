@@ -1,0 +1,151 @@
+"""The row locks that keep concurrent money writes exact, checked on every database.
+
+SQLite has no row locks (writes serialize on its database lock) and SQLAlchemy leaves `FOR UPDATE` out of the SQL it
+sends there, so only the PostgreSQL run of the concurrency tests would notice a lock gone. Here every statement a
+request executes is recorded as SQLAlchemy built it and compiled for PostgreSQL: each money write must lock its rows,
+in the documented order (voucher, then redemption, then programme), whichever database the suite runs on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+
+from core.auth import Role
+from tests.conftest import AccountFactory
+from tests.vouchers.builders import EVIDENCE, Client, make_enterprise
+from tests.vouchers.conftest import World
+from vouchers import repository
+from vouchers.models import Redemption, Voucher, VoucherProgram
+
+VOUCHERS, REDEMPTIONS, PROGRAMS = (m.__tablename__ for m in (Voucher, Redemption, VoucherProgram))
+
+
+def postgres_sql(statement: Any) -> str:
+    return str(statement.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
+
+
+class Recorder:
+    """Stands in for a session: keeps the statement a repository function would run."""
+
+    def __init__(self) -> None:
+        self.statements: list[Any] = []
+
+    async def scalar(self, statement: Any) -> None:
+        self.statements.append(statement)
+
+
+@pytest.mark.parametrize(
+    ("lock", "table"),
+    [
+        (repository.lock_voucher, VOUCHERS),
+        (repository.lock_redemption, REDEMPTIONS),
+        (repository.lock_program, PROGRAMS),
+    ],
+)
+async def test_each_lock_query_selects_its_one_row_for_update(lock: Any, table: str) -> None:
+    recorder = Recorder()
+    await lock(cast(AsyncSession, recorder), 42)
+    (statement,) = recorder.statements
+    sql = postgres_sql(statement)
+    assert sql.rstrip().endswith("FOR UPDATE"), sql
+    assert f"FROM {table} \nWHERE {table}.id = %(id_1)s" in sql
+    assert statement.compile().params == {"id_1": 42}
+    # Read afresh under the lock, not from what the session saw before it.
+    assert statement.get_execution_options().get("populate_existing") is True
+
+
+@pytest.fixture
+def locks() -> Iterator[list[str]]:
+    """The tables whose rows the app's requests lock, in order, as PostgreSQL would be asked to."""
+    taken: list[str] = []
+
+    def record(conn: Any, clause: Any, multiparams: Any, params: Any, execution_options: Any) -> None:
+        if isinstance(clause, Select) and clause._for_update_arg is not None:
+            sql = postgres_sql(clause)
+            assert "FOR UPDATE" in sql
+            taken.append(next(t for t in (VOUCHERS, REDEMPTIONS, PROGRAMS) if f"FROM {t} " in sql))
+
+    event.listen(Engine, "before_execute", record)
+    yield taken
+    event.remove(Engine, "before_execute", record)
+
+
+async def redeem(client: Client, world: World) -> dict[str, Any]:
+    body = {"agency_id": world.agency_id, "service_code": "invention", "price_fen": 100_000}
+    response = await client.post(
+        f"/api/v1/vouchers/{world.voucher['id']}/redeem", json=body, headers=world.enterprise.headers
+    )
+    assert response.status == 201, await response.text()
+    redemption: dict[str, Any] = await response.json()
+    return redemption
+
+
+async def test_issuing_locks_the_programme(client: Client, world: World, locks: list[str], db: Any) -> None:
+    enterprise_id = await make_enterprise(db)
+    locks.clear()
+    response = await client.post(
+        f"/api/v1/voucher-programs/{world.program['id']}/vouchers",
+        json={"enterprises": [{"enterprise_id": enterprise_id}]},
+        headers=world.official.headers,
+    )
+    assert response.status == 201, await response.text()
+    assert locks == [PROGRAMS]
+
+
+async def test_redeeming_locks_the_voucher(client: Client, world: World, locks: list[str]) -> None:
+    locks.clear()
+    await redeem(client, world)
+    assert locks == [VOUCHERS]
+
+
+async def test_confirm_settle_and_reject_lock_voucher_then_redemption(
+    client: Client, world: World, locks: list[str]
+) -> None:
+    first, second = await redeem(client, world), await redeem(client, world)
+    for redemption in (first, second):
+        locks.clear()
+        confirm = f"/api/v1/redemptions/{redemption['id']}/confirm"
+        assert (await client.post(confirm, json=EVIDENCE, headers=world.agency.headers)).status == 200
+        assert locks == [VOUCHERS, REDEMPTIONS]
+    locks.clear()
+    approve = {"decision": "approve", "reason": "checked"}
+    settle = f"/api/v1/redemptions/{first['id']}/settle"
+    assert (await client.post(settle, json=approve, headers=world.official.headers)).status == 200
+    assert locks == [VOUCHERS, REDEMPTIONS]
+    # A rejection returns the amount to the budget: the programme is locked last.
+    locks.clear()
+    reject = {"decision": "reject", "reason": "no deliverable"}
+    settle = f"/api/v1/redemptions/{second['id']}/settle"
+    assert (await client.post(settle, json=reject, headers=world.official.headers)).status == 200
+    assert locks == [VOUCHERS, REDEMPTIONS, PROGRAMS]
+
+
+async def test_cancel_and_revoke_lock_in_the_same_order(
+    client: Client, world: World, locks: list[str], make_account: AccountFactory
+) -> None:
+    redemption = await redeem(client, world)
+    locks.clear()
+    cancel = f"/api/v1/redemptions/{redemption['id']}/cancel"
+    assert (await client.post(cancel, json={}, headers=world.enterprise.headers)).status == 200
+    assert locks == [VOUCHERS, REDEMPTIONS]
+
+    pending = await redeem(client, world)
+    locks.clear()
+    revoke = f"/api/v1/vouchers/{world.voucher['id']}/revoke"
+    assert (await client.post(revoke, json={"reason": "moved"}, headers=world.official.headers)).status == 200
+    assert locks[0] == VOUCHERS and PROGRAMS in locks
+    # Cancelling on a revoked voucher sends the amount back to the budget: voucher, redemption, programme.
+    locks.clear()
+    official = await make_account(Role.OFFICIAL)
+    cancel = f"/api/v1/redemptions/{pending['id']}/cancel"
+    response = await client.post(cancel, json={"reason": "revoked"}, headers=official.headers)
+    assert response.status == 200, await response.text()
+    assert locks == [VOUCHERS, REDEMPTIONS, PROGRAMS]
