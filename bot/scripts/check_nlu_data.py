@@ -57,6 +57,14 @@ INTENTS = [
     "ask_voucher_settlement",
     "my_vouchers",
     "ask_specialized_sme",
+    "ask_trademark_brand_guidance",
+    "ask_collective_certification_mark",
+    "ask_innovation_management",
+    "ask_patent_intensive_product",
+    "ask_ip_professional_title",
+    "ask_ip_training_and_experts",
+    "ask_overseas_protection",
+    "ask_public_service_platforms",
 ]
 ENTITIES = {"region", "service_type", "technical_field", "agency_name", "rating_level"}
 HAN = re.compile(r"[\u4e00-\u9fff]")
