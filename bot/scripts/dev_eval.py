@@ -124,6 +124,34 @@ def evaluate(items: list[dict[str, str]], predicted: list[str], policy: set[str]
     }
 
 
+def raw_ranking(result: dict[str, Any]) -> tuple[str, float, float]:
+    """DIET's own top intent, its confidence and the runner-up's (the FallbackClassifier's entry skipped)."""
+    ranking = [e for e in result.get("intent_ranking") or [] if e.get("name") != FALLBACK]
+    if not ranking:
+        intent = result.get("intent") or {}
+        return str(intent.get("name") or FALLBACK), float(intent.get("confidence") or 0.0), 0.0
+    second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+    return str(ranking[0]["name"]), float(ranking[0]["confidence"]), second
+
+
+def threshold_table(items: list[dict[str, str]], raw: list[tuple[str, float, float]]) -> list[dict[str, float]]:
+    """What FallbackClassifier settings would give on this model: accuracy zh / en, wrong topic, clarified."""
+    rows = []
+    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        for ambiguity in (0.0, 0.1, 0.2, 0.3):
+            final = [top if conf >= threshold and conf - second >= ambiguity else FALLBACK for top, conf, second in raw]
+            row: dict[str, float] = {"threshold": threshold, "ambiguity": ambiguity}
+            for name, langs in (("zh", ("zh", "mixed")), ("en", ("en",))):
+                idx = [i for i, it in enumerate(items) if it["lang"] in langs]
+                row[f"acc_{name}"] = sum(final[i] == items[i]["intent"] for i in idx) / len(idx)
+            row["wrong_topic"] = sum(
+                f not in (FALLBACK, it["intent"]) for f, it in zip(final, items, strict=True)
+            ) / len(items)
+            row["clarified"] = sum(f == FALLBACK for f in final) / len(items)
+            rows.append(row)
+    return rows
+
+
 def report(result: dict[str, Any], top: int) -> None:
     g = result["groups"]
     print("dev set: accuracy / clarified / wrong topic / wrong policy answer")
@@ -146,6 +174,15 @@ def report(result: dict[str, Any], top: int) -> None:
     print(f"\nconfusion pairs (true -> predicted), top {top}:")
     for c in result["confusions"][:top]:
         print(f"  {c['count']:>3} x {c['true']} -> {c['predicted']}")
+    table = result.get("thresholds")
+    if table:
+        print("\nfallback settings on this model (DIET top confidence / margin to the runner-up):")
+        print("  threshold ambiguity   acc zh   acc en   wrong  clarified")
+        for r in table:
+            print(
+                f"  {r['threshold']:9.1f} {r['ambiguity']:9.1f}  {r['acc_zh']:6.1%}  {r['acc_en']:6.1%}"
+                f"  {r['wrong_topic']:6.1%}  {r['clarified']:6.1%}"
+            )
     lat = result.get("latency_ms")
     if lat:
         print(f"\nparse latency: p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms")
@@ -157,6 +194,7 @@ def main() -> int:
     ap.add_argument("--dev", type=Path, default=DEV_SET)
     ap.add_argument("--json", type=Path, help="write the aggregates here (no item texts)")
     ap.add_argument("--top", type=int, default=25, help="confusion pairs to print")
+    ap.add_argument("--thresholds", action="store_true", help="also print the fallback settings table")
     ap.add_argument("--min-accuracy", type=float, help="gate: accuracy in zh (zh + mixed) and in en")
     ap.add_argument("--max-wrong-topic", type=float, help="gate: wrong-topic rate over the whole set")
     ap.add_argument("--max-p99-ms", type=float, help="gate: parse p99 in milliseconds")
@@ -173,6 +211,8 @@ def main() -> int:
         "max": max(times),
     }
     result["model"] = args.model
+    if args.thresholds:
+        result["thresholds"] = threshold_table(items, [raw_ranking(r) for r in results])
     report(result, args.top)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -191,9 +231,11 @@ def main() -> int:
     if failures:
         print("dev-eval: FAILED: " + "; ".join(failures), file=sys.stderr)
         return 1
-    print("dev-eval: passed" if any(
-        v is not None for v in (args.min_accuracy, args.max_wrong_topic, args.max_p99_ms)
-    ) else "dev-eval: no gate given")
+    print(
+        "dev-eval: passed"
+        if any(v is not None for v in (args.min_accuracy, args.max_wrong_topic, args.max_p99_ms))
+        else "dev-eval: no gate given"
+    )
     return 0
 
 

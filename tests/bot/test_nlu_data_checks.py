@@ -44,7 +44,8 @@ def test_a_training_example_nearly_identical_to_a_dev_item_is_reported_without_i
 def test_a_one_character_change_in_a_long_question_still_counts_as_a_near_duplicate() -> None:
     check = load_script()
     dev = ["我们是省级专精特新企业做锂电池隔膜的想问问发明专利能不能走优先审查"]
-    train = [("nlu/b.yml", "check_priority_eligibility", 1, "我们是省级专精特新企业做锂电池隔膜的想问下发明专利能不能走优先审查")]
+    example = "我们是省级专精特新企业做锂电池隔膜的想问下发明专利能不能走优先审查"
+    train = [("nlu/b.yml", "check_priority_eligibility", 1, example)]
     assert len(check.near_duplicates(train, dev)) == 1
 
 
