@@ -31,11 +31,11 @@ RASA_PORT        ?= 5005
 RASA_INTERFACE   ?= 127.0.0.1
 RASA_NLU_MIN_ACC ?= 0.92
 RASA_NLU_MIN_F1  ?= 0.80
-# The honest gate (blind dev set): accuracy in Chinese (zh + mixed) and in English, wrong-topic answers,
-# parse p99.  Floors a little under the measured model (docs/assistant-model.md), so a regression fails.
+# The honest gate (blind dev set): accuracy in Chinese (zh + mixed) and in English, and wrong-topic answers.
+# Floors a little under the measured model (docs/assistant-model.md), so a regression fails.  Parse latency is
+# reported (rasa-dev-eval, make bench), not gated: speed is measured in benchmarks, never in tests.
 RASA_DEV_MIN_ACC   ?= 0.80
 RASA_DEV_MAX_WRONG ?= 0.03
-RASA_DEV_MAX_P99   ?= 30
 
 # Training data path: the held-out split (nlu_data/test_split) and the conversation tests
 # (nlu_data/tests) are deliberately NOT in it.
@@ -130,7 +130,7 @@ rasa-test: $(RASA_MODEL)
 	  --min-accuracy $(RASA_NLU_MIN_ACC) --min-f1 $(RASA_NLU_MIN_F1)
 	$(RASA_ENV) $(RASA_BIN)/python bot/scripts/dev_eval.py --model $(RASA_MODEL) \
 	  --json $(RASA_RESULTS)/dev_eval.json --min-accuracy $(RASA_DEV_MIN_ACC) \
-	  --max-wrong-topic $(RASA_DEV_MAX_WRONG) --max-p99-ms $(RASA_DEV_MAX_P99)
+	  --max-wrong-topic $(RASA_DEV_MAX_WRONG)
 
 rasa-dev-eval: $(RASA_MODEL)
 	@mkdir -p $(RASA_RESULTS)
