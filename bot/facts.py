@@ -42,6 +42,14 @@ POLICY_INTENTS: tuple[str, ...] = (
     "ask_voucher_use",
     "ask_voucher_settlement",
     "ask_specialized_sme",
+    "ask_trademark_brand_guidance",
+    "ask_collective_certification_mark",
+    "ask_innovation_management",
+    "ask_patent_intensive_product",
+    "ask_ip_professional_title",
+    "ask_ip_training_and_experts",
+    "ask_overseas_protection",
+    "ask_public_service_platforms",
 )
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import lookups
 from bot.actions.common import (
     INTENT_LABELS,
+    Lang,
     button,
     channel_of,
     lang_of,
@@ -88,14 +89,22 @@ class ActionClarify(Action):  # type: ignore[misc]  # rasa_sdk is untyped
             )
             return []
         options = likeliest_intents(tracker)
-        buttons = [button(INTENT_LABELS[i][0 if lang == "zh" else 1], f"/{i}") for i in options]
+        labels = [INTENT_LABELS[i][0 if lang == "zh" else 1] for i in options]
+        buttons = [button(label, f"/{i}") for label, i in zip(labels, options, strict=True)]
         buttons.append(button(pick(lang, "都不是", "Neither"), "/help"))
-        say(
-            dispatcher,
-            pick(lang, "我不太确定您的意思，您是想问：", "I'm not sure what you mean. Is it about:"),
-            buttons,
-        )
+        say(dispatcher, clarifying_question(lang, labels), buttons)
         return []
+
+
+def clarifying_question(lang: Lang, labels: list[str]) -> str:
+    """Name the two readings (close scores, or a message that mixes topics) instead of answering one of them."""
+    if len(labels) >= 2:
+        return pick(
+            lang,
+            f"您问的可能是两件事之一：「{labels[0]}」还是「{labels[1]}」？点一下，我按那个回答。",
+            f"Your question could be about two things: {labels[0]}, or {labels[1]}? Tap one and I'll answer it.",
+        )
+    return pick(lang, "我不太确定您的意思，您是想问：", "I'm not sure what you mean. Is it about:")
 
 
 class ActionHumanHandoff(Action):  # type: ignore[misc]  # rasa_sdk is untyped

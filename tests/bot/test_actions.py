@@ -470,6 +470,10 @@ async def test_clarify_offers_the_two_likeliest_topics_then_a_person(
     )
     payloads = [b["payload"] for b in first["responses"][0]["buttons"]]
     assert payloads[:2] == ["/ask_pph", "/ask_priority_exam_conditions"]
+    # Both readings are named in the question, and no policy answer (no source line) is given.
+    question = first["responses"][0]["text"]
+    assert "PPH专利审查高速路" in question and "优先审查条件" in question
+    assert "来源" not in texts(first)
     again = await run(
         client,
         action_call(
