@@ -69,7 +69,7 @@ ANSWER_INTENTS = frozenset(
     {"affirm", "deny", "nlu_fallback", "out_of_scope", "greet", "thank", "check_priority_eligibility", "inform", ""}
 )
 _QUESTION = re.compile(
-    r"[？?]|[吗呢么嘛]\s*$|怎么|怎样|如何|什么|啥|哪些|哪家|哪个|哪里|多少|多久|多长时间|几天|几个月|能不能|可不可以|"
+    r"[？?]|[吗呢么嘛]\s*$|怎么|怎样|如何|什么|啥|哪些|哪家|哪个|哪里|多少|多久|多长时间|几天|几个月|几点|几号|几时|能不能|可不可以|"
     r"是否|为什么|为啥|\b(how|what|which|where|why|when|who|can i|can we|do i|do we|is there|are there)\b",
     re.IGNORECASE,
 )
