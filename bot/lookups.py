@@ -21,6 +21,8 @@ from bot.context import current
 from bot.models import ConsultationTicket
 from core import regions
 from core.auth import Principal
+from enterprises import service as enterprises
+from enterprises.service import EnterpriseSummary
 from vouchers import service as vouchers
 from vouchers.schemas import ProgramOut, ProgramQuery, VoucherOut
 
@@ -60,6 +62,12 @@ def known_region(value: str | None) -> str | None:
     if not value:
         return None
     region = regions.lookup(value)
+    return region.code if region is not None else None
+
+
+def region_in_text(text: str) -> str | None:
+    """The code of the region a sentence names (杭州 / 杭 / 甬 / in Shenzhen); None if it names none."""
+    region = regions.find_in_text(text)
     return region.code if region is not None else None
 
 
@@ -177,6 +185,39 @@ def _confident(typed: str, suggestions: tuple[AgencyCard, ...]) -> AgencyCard | 
     best = _similarity(typed, suggestions[0])
     runner_up = _similarity(typed, suggestions[1]) if len(suggestions) > 1 else 0.0
     return suggestions[0] if best >= 0.85 and best - runner_up >= 0.15 else None
+
+
+async def enterprise_profile(principal: Principal | None) -> EnterpriseSummary | None:
+    """The profile of the enterprise a verified sender works for (its qualification is recorded only by an official
+    who checked the certificate); None for an anonymous sender or one not linked to an enterprise."""
+    if principal is None or principal.enterprise_id is None:
+        return None
+    return await enterprises.get_enterprise_summary(current().session, principal.enterprise_id)
+
+
+# What people put around agency names when they ask to compare them ("比较一下天衡和钱塘哪个好").
+_COMPARE_WORDS = re.compile(
+    r"(帮我|请|麻烦|给我|想|要|比较一下|比较下|比较|对比一下|对比下|对比|比一比|比一下|pk|PK|看看|看一下|一下|"
+    r"哪个好|哪家好|哪个更好|哪家更好|哪个更靠谱|哪家更靠谱|谁更好|谁好|哪个|哪家|有什么区别|有啥区别|区别|差别|"
+    r"有什么不同|怎么样|如何|的信用|信用|等级|价格|这几家|这两家|这三家|两家|三家|几家|代理机构|机构|\?|？|。|!|！)"
+)
+_COMPARE_WORDS_EN = re.compile(
+    r"\b(please|compare|comparing|comparison|between|which|is|are|better|best|the|of|agencies|agency|firms?|"
+    r"rating|ratings|side by side|with)\b",
+    re.IGNORECASE,
+)
+_NAME_SEPARATORS = re.compile(
+    r"\s*(?:和|与|跟|同|及|以及|还是|或者|、|，|,|/|\bvs\.?|\bversus\b|\band\b|\bor\b|\s{2,}|"
+    r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))\s*"
+)
+
+
+def names_in_text(text: str) -> list[str]:
+    """The agency names a comparison request lists, as typed: "比较一下天衡和钱塘哪个好" → ["天衡", "钱塘"],
+    "compare tianheng vs qiantang" → ["tianheng", "qiantang"]."""
+    stripped = _COMPARE_WORDS_EN.sub(" ", _COMPARE_WORDS.sub(" ", text))
+    pieces = [p.strip(" 的:：") for p in _NAME_SEPARATORS.split(stripped)]
+    return [p for p in pieces if len(p) >= 2][:COMPARE_MAX]
 
 
 async def my_vouchers(principal: Principal) -> list[VoucherOut]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,8 +13,20 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from agencies.catalogue import FIELDS, SERVICES, CreditLevel, FieldCode, ServiceCode
 from agencies.schemas import AgencyCard
-from bot import lookups
-from bot.actions.common import Lang, button, card, entity_or_slot, entity_values, lang_of, pick, say, yuan
+from bot import lookups, vocabulary
+from bot.actions.common import (
+    Lang,
+    button,
+    card,
+    entity_or_slot,
+    entity_values,
+    lang_of,
+    latest_text,
+    pick,
+    say,
+    session_user_turns,
+    yuan,
+)
 from bot.facts import load_facts
 
 LEVEL_NAMES = {"A_plus": "A+", "A": "A", "B": "B", "C": "C", "D": "D"}
@@ -41,6 +54,78 @@ def _level(value: str | None) -> CreditLevel | None:
         return CreditLevel(value)
     except ValueError:
         return None
+
+
+# The turns whose words make up an agency search: a search refined over several messages ("杭州的" → "A级的呢")
+# keeps what the earlier search messages said. Slots are not read: the eligibility form fills technical_field
+# (and the other flows their own), and none of that may narrow a search.
+SEARCH_INTENTS = frozenset({"find_agency"})
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    region: str | None = None
+    service: ServiceCode | None = None
+    field: FieldCode | None = None
+    level: CreditLevel | None = None
+    accepts_vouchers: bool | None = None
+
+
+def _filters_of(text: str, entities: dict[str, list[str]]) -> SearchFilters:
+    """What one message asks for: the model's entities, else the words of the text (the same vocabulary)."""
+
+    def first(name: str) -> str | None:
+        values = entities.get(name) or []
+        return values[0] if values else None
+
+    region = lookups.known_region(first("region")) or lookups.region_in_text(text)
+    service = _service(vocabulary.canonical(vocabulary.SERVICE_TYPES, first("service_type"))) or _service(
+        vocabulary.service_in(text)
+    )
+    field_value = first("technical_field")
+    field = _field(vocabulary.canonical(vocabulary.TECHNICAL_FIELDS, field_value)) or _field(
+        vocabulary.field_in(field_value or "") or vocabulary.field_in(text)
+    )
+    rating_value = first("rating_level")
+    level = _level(vocabulary.canonical(vocabulary.RATING_LEVELS, rating_value)) or _level(
+        vocabulary.rating_in(rating_value or "") or vocabulary.rating_in(text)
+    )
+    vouchers = True if vocabulary.wants_voucher_agencies(text) else None
+    return SearchFilters(region, service, field, level, vouchers)
+
+
+def search_filters(tracker: Tracker) -> SearchFilters:
+    """The filters of the search this message makes: its own words first, then — for what it leaves open — the
+    earlier search messages of this session, newest first. Never a slot another flow filled."""
+    latest = (tracker.latest_message or {}).get("entities") or []
+    current = _filters_of(latest_text(tracker), _entity_map(latest))
+    merged = current
+    for text, intent, entities in reversed(session_user_turns(tracker)[:-1]):
+        if intent not in SEARCH_INTENTS:
+            continue
+        earlier = _filters_of(text, _entity_map(entities))
+        merged = SearchFilters(
+            merged.region or earlier.region,
+            merged.service or earlier.service,
+            merged.field or earlier.field,
+            merged.level or earlier.level,
+            merged.accepts_vouchers or earlier.accepts_vouchers,
+        )
+    return merged
+
+
+def _entity_map(entities: list[dict[str, Any]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for entity in entities:
+        value = entity.get("value")
+        name = entity.get("entity")
+        if not name or value in (None, ""):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            text = str(item).strip()
+            if text:
+                out.setdefault(str(name), []).append(text)
+    return out
 
 
 def level_text(card_: AgencyCard, lang: Lang) -> str:
@@ -92,19 +177,37 @@ class ActionFindAgency(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         lang = lang_of(tracker)
-        region = lookups.known_region(entity_or_slot(tracker, "region"))
-        service = _service(entity_or_slot(tracker, "service_type"))
-        field = _field(entity_or_slot(tracker, "technical_field"))
-        level = _level(entity_or_slot(tracker, "rating_level"))
-        page = await lookups.find_agencies(region=region, service=service, field=field, min_rating=level)
+        wanted = search_filters(tracker)
+        region, service, field, level, vouchers = (
+            wanted.region,
+            wanted.service,
+            wanted.field,
+            wanted.level,
+            wanted.accepts_vouchers,
+        )
+        page = await lookups.find_agencies(
+            region=region, service=service, field=field, min_rating=level, accepts_vouchers=vouchers
+        )
         relaxed = False
         if not page.items and (field is not None or level is not None):
-            # Nothing that narrow: widen (drop field and rating) rather than answer "none".
-            page = await lookups.find_agencies(region=region, service=service, field=None, min_rating=None)
+            # Nothing that narrow: widen (drop field and rating) rather than answer "none"; vouchers stay a must.
+            page = await lookups.find_agencies(
+                region=region, service=service, field=None, min_rating=None, accepts_vouchers=vouchers
+            )
             relaxed = True
-        what = _describe(lang, region, service, field, level)
+        what = _describe(lang, region, service, field, level, vouchers)
         search_link = "pages/agency/search?" + urlencode(
-            {k: v for k, v in {"region": region, "service": service, "field": field, "min_rating": level}.items() if v}
+            {
+                k: v
+                for k, v in {
+                    "region": region,
+                    "service": service,
+                    "field": field,
+                    "min_rating": level,
+                    "accepts_vouchers": "true" if vouchers else None,
+                }.items()
+                if v
+            }
         )
         if not page.items:
             say(
@@ -145,7 +248,12 @@ class ActionFindAgency(Action):  # type: ignore[misc]  # rasa_sdk is untyped
 
 
 def _describe(
-    lang: Lang, region: str | None, service: ServiceCode | None, field: FieldCode | None, level: CreditLevel | None
+    lang: Lang,
+    region: str | None,
+    service: ServiceCode | None,
+    field: FieldCode | None,
+    level: CreditLevel | None,
+    vouchers: bool | None = None,
 ) -> str:
     parts = []
     if region:
@@ -156,6 +264,8 @@ def _describe(
         parts.append(FIELDS[field].zh if lang == "zh" else FIELDS[field].en)
     if level:
         parts.append(pick(lang, f"{LEVEL_NAMES[level.value]}级及以上", f"level {LEVEL_NAMES[level.value]} or better"))
+    if vouchers:
+        parts.append(pick(lang, "收服务券", "accepting vouchers"))
     if not parts:
         return pick(lang, "全部地区", "all regions")
     return ("·" if lang == "zh" else ", ").join(parts)
@@ -188,7 +298,11 @@ class ActionCheckAgencyRating(Action):  # type: ignore[misc]  # rasa_sdk is unty
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         lang = lang_of(tracker)
-        typed = entity_or_slot(tracker, "agency_name")
+        # The model's entity, else the name the text gives ("天衡信用怎么样"), else the agency talked about before.
+        typed = next(iter(entity_values(tracker, "agency_name")), None) or next(
+            iter(lookups.names_in_text(latest_text(tracker))), None
+        )
+        typed = typed or entity_or_slot(tracker, "agency_name")
         if not typed:
             say(dispatcher, pick(lang, "您想查哪家代理机构？请告诉我它的名称。", "Which agency? Tell me its name."))
             return []
@@ -224,20 +338,16 @@ class ActionCompareAgencies(Action):  # type: ignore[misc]  # rasa_sdk is untype
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         lang = lang_of(tracker)
-        names = entity_values(tracker, "agency_name")
-        if len(names) < 2:
-            slot = tracker.get_slot("agency_name") or []
-            for value in slot if isinstance(slot, list) else [slot]:
-                if value and value not in names:
-                    names.append(str(value))
-        names = names[: lookups.COMPARE_MAX]
+        names = compare_names(tracker)
         if len(names) < 2:
             say(
                 dispatcher,
                 pick(lang, "请告诉我要比较的两家（或更多）代理机构的名称。", "Name two (or more) agencies to compare."),
             )
             return []
-        service = _service(entity_or_slot(tracker, "service_type"))
+        service = _service(
+            vocabulary.canonical(vocabulary.SERVICE_TYPES, next(iter(entity_values(tracker, "service_type")), None))
+        ) or _service(vocabulary.service_in(latest_text(tracker)))
         found: list[AgencyCard] = []
         missing: list[str] = []
         for typed in names:
@@ -247,6 +357,13 @@ class ActionCompareAgencies(Action):  # type: ignore[misc]  # rasa_sdk is untype
             elif match.agency is None:
                 hint = f"（{match.suggestions[0].name_zh}？）" if match.suggestions else ""
                 missing.append(typed + hint)
+        if len(found) < 2 and not missing:
+            # The names all came to one agency ("天衡专利" tagged, "Tianheng" typed): ask for the other.
+            say(
+                dispatcher,
+                pick(lang, "请告诉我要比较的两家（或更多）代理机构的名称。", "Name two (or more) agencies to compare."),
+            )
+            return []
         if len(found) < 2:
             text = pick(lang, "至少要找到两家才能比较。没找到：", "I need two agencies to compare. Not found: ")
             say(
@@ -284,3 +401,20 @@ class ActionCompareAgencies(Action):  # type: ignore[misc]  # rasa_sdk is untype
             [agency_card(c, lang, service) for c in found],
         )
         return []
+
+
+def compare_names(tracker: Tracker) -> list[str]:
+    """Two to four names to compare: the model's agency_name entities, completed by the names the text lists
+    ("比较一下天衡和钱塘" gives 天衡 and 钱塘 even when the model tagged one or none), then by the agency the
+    conversation last looked at (the slot the rating check sets)."""
+    names = entity_values(tracker, "agency_name")
+    if len(names) < 2:
+        for piece in lookups.names_in_text(latest_text(tracker)):
+            if not any(piece in name or name in piece for name in names):
+                names.append(piece)
+    if len(names) < 2:
+        slot = tracker.get_slot("agency_name") or []
+        for value in slot if isinstance(slot, list) else [slot]:
+            if value and value not in names:
+                names.append(str(value))
+    return names[: lookups.COMPARE_MAX]

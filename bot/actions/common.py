@@ -129,6 +129,21 @@ def user_texts(tracker: Tracker, limit: int = 6) -> list[str]:
     return [t for t in texts if t and not t.startswith("/")][-limit:]
 
 
+def session_user_turns(tracker: Tracker) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """The user's messages of this session (since the last `session_started`), oldest first: text, intent and the
+    model's entities — what each message itself said, whichever flow it belonged to."""
+    turns: list[tuple[str, str, list[dict[str, Any]]]] = []
+    for event in tracker.events or []:
+        if event.get("event") == "session_started":
+            turns = []
+        elif event.get("event") == "user":
+            parse = event.get("parse_data") or {}
+            intent = str((parse.get("intent") or {}).get("name") or "")
+            entities = parse.get("entities") or []
+            turns.append((str(event.get("text") or ""), intent, list(entities) if isinstance(entities, list) else []))
+    return turns
+
+
 def entity_values(tracker: Tracker, name: str) -> list[str]:
     """The latest message's values of an entity (deduplicated, in order)."""
     values: list[str] = []

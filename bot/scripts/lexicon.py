@@ -17,302 +17,47 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# ---------------------------------------------------------------- region (GB/T 2260)
-# canonical code -> surface forms (Chinese short/long names, pinyin / English)
-REGIONS: dict[str, list[str]] = {
-    "110000": ["北京", "北京市", "beijing", "帝都"],
-    "120000": ["天津", "天津市", "tianjin"],
-    "130000": ["河北", "河北省", "hebei"],
-    "130100": ["石家庄", "石家庄市", "shijiazhuang"],
-    "140000": ["山西", "山西省", "shanxi"],
-    "140100": ["太原", "太原市", "taiyuan"],
-    "150000": ["内蒙古", "内蒙古自治区", "inner mongolia"],
-    "150100": ["呼和浩特", "呼和浩特市", "hohhot"],
-    "210000": ["辽宁", "辽宁省", "liaoning"],
-    "210100": ["沈阳", "沈阳市", "shenyang"],
-    "210200": ["大连", "大连市", "dalian"],
-    "220000": ["吉林省", "jilin"],
-    "220100": ["长春", "长春市", "changchun"],
-    "230000": ["黑龙江", "黑龙江省", "heilongjiang"],
-    "230100": ["哈尔滨", "哈尔滨市", "harbin"],
-    "310000": ["上海", "上海市", "shanghai", "魔都", "沪"],
-    "320000": ["江苏", "江苏省", "jiangsu", "苏"],
-    "320100": ["南京", "南京市", "nanjing"],
-    "320200": ["无锡", "无锡市", "wuxi"],
-    "320400": ["常州", "常州市", "changzhou"],
-    "320500": ["苏州", "苏州市", "suzhou"],
-    "320600": ["南通", "南通市", "nantong"],
-    "330000": ["浙江", "浙江省", "zhejiang", "浙"],
-    "330100": ["杭州", "杭州市", "hangzhou", "杭城"],
-    "330200": ["宁波", "宁波市", "ningbo"],
-    "330300": ["温州", "温州市", "wenzhou"],
-    "330400": ["嘉兴", "嘉兴市", "jiaxing"],
-    "330600": ["绍兴", "绍兴市", "shaoxing"],
-    "330700": ["金华", "金华市", "jinhua", "义乌"],
-    "331000": ["台州", "台州市", "taizhou"],
-    "340000": ["安徽", "安徽省", "anhui"],
-    "340100": ["合肥", "合肥市", "hefei"],
-    "350000": ["福建", "福建省", "fujian"],
-    "350100": ["福州", "福州市", "fuzhou"],
-    "350200": ["厦门", "厦门市", "xiamen"],
-    "350500": ["泉州", "泉州市", "quanzhou"],
-    "360000": ["江西", "江西省", "jiangxi"],
-    "360100": ["南昌", "南昌市", "nanchang"],
-    "370000": ["山东", "山东省", "shandong", "鲁"],
-    "370100": ["济南", "济南市", "jinan"],
-    "370200": ["青岛", "青岛市", "qingdao"],
-    "370600": ["烟台", "烟台市", "yantai"],
-    "370700": ["潍坊", "潍坊市", "weifang"],
-    "410000": ["河南", "河南省", "henan"],
-    "410100": ["郑州", "郑州市", "zhengzhou"],
-    "410300": ["洛阳", "洛阳市", "luoyang"],
-    "420000": ["湖北", "湖北省", "hubei"],
-    "420100": ["武汉", "武汉市", "wuhan"],
-    "430000": ["湖南", "湖南省", "hunan"],
-    "430100": ["长沙", "长沙市", "changsha"],
-    "440000": ["广东", "广东省", "guangdong", "粤"],
-    "440100": ["广州", "广州市", "guangzhou"],
-    "440300": ["深圳", "深圳市", "shenzhen"],
-    "440400": ["珠海", "珠海市", "zhuhai"],
-    "440600": ["佛山", "佛山市", "foshan"],
-    "441900": ["东莞", "东莞市", "dongguan"],
-    "442000": ["中山", "中山市", "zhongshan"],
-    "450000": ["广西", "广西壮族自治区", "guangxi"],
-    "450100": ["南宁", "南宁市", "nanning"],
-    "460000": ["海南", "海南省", "hainan"],
-    "460100": ["海口", "海口市", "haikou"],
-    "500000": ["重庆", "重庆市", "chongqing"],
-    "510000": ["四川", "四川省", "sichuan"],
-    "510100": ["成都", "成都市", "chengdu"],
-    "520000": ["贵州", "贵州省", "guizhou"],
-    "520100": ["贵阳", "贵阳市", "guiyang"],
-    "530000": ["云南", "云南省", "yunnan"],
-    "530100": ["昆明", "昆明市", "kunming"],
-    "540000": ["西藏", "西藏自治区", "tibet", "xizang"],
-    "610000": ["陕西", "陕西省", "shaanxi"],
-    "610100": ["西安", "西安市", "xian", "xi'an"],
-    "620000": ["甘肃", "甘肃省", "gansu"],
-    "620100": ["兰州", "兰州市", "lanzhou"],
-    "620700": ["张掖", "张掖市", "zhangye"],
-    "630000": ["青海", "青海省", "qinghai"],
-    "640000": ["宁夏", "宁夏回族自治区", "ningxia"],
-    "650000": ["新疆", "新疆维吾尔自治区", "xinjiang"],
-    "650100": ["乌鲁木齐", "乌鲁木齐市", "urumqi"],
-}
+# ---------------------------------------------------------------- vocabulary
+# Services, fields and credit levels live in bot/vocabulary.py (the actions read text with the same tables); regions
+# in core/data/regions.json through core/regions.py: all 31 provinces and 333 prefecture-level divisions with their
+# full, short and colloquial names (杭州市 / 杭州 / 杭, 宁波 / 甬), pinyin and English.
+sys.path.insert(0, str(ROOT))
+from bot.vocabulary import RATING_LEVELS, SERVICE_TYPES, TECHNICAL_FIELDS  # noqa: E402
+from core import regions as _regions  # noqa: E402
 
-SERVICE_TYPES: dict[str, list[str]] = {
-    "invention": [
-        "发明",
-        "发明专利",
-        "发明申请",
-        "发明专利申请",
-        "invention",
-        "invention patent",
-        "invention patents",
-        "inventions",
-    ],
-    "utility_model": [
-        "实用新型",
-        "实用新型专利",
-        "实用新型申请",
-        "新型专利",
-        "实用",
-        "utility model",
-        "utility models",
-        "utility model patent",
-    ],
-    "design": [
-        "外观",
-        "外观设计",
-        "外观专利",
-        "外观设计专利",
-        "外观设计申请",
-        "design",
-        "design patent",
-        "design patents",
-        "industrial design",
-    ],
-    "trademark_registration": [
-        "商标",
-        "商标注册",
-        "注册商标",
-        "商标申请",
-        "trademark",
-        "trademarks",
-        "trademark registration",
-        "trade mark",
-    ],
-    "pct_foreign": [
-        "PCT",
-        "pct",
-        "PCT申请",
-        "海外申请",
-        "国外申请",
-        "海外专利",
-        "国际申请",
-        "涉外专利",
-        "foreign filing",
-        "international filing",
-        "overseas filing",
-    ],
-    "priority_exam_assist": ["代办优先审查", "优先审查代办", "优审代办", "priority exam filing"],
-    "reexamination_invalidation": [
-        "复审",
-        "无效",
-        "无效宣告",
-        "复审无效",
-        "专利无效",
-        "invalidation",
-        "reexamination",
-        "re-examination",
-    ],
-    "litigation_support": ["诉讼", "侵权诉讼", "专利诉讼", "打官司", "litigation", "lawsuit"],
-    "patent_navigation": ["专利导航", "导航分析", "patent navigation", "patent landscaping"],
-    "pledge_valuation": ["质押评估", "专利评估", "价值评估", "评估", "valuation", "patent valuation"],
-}
+# One-character names that are also parts of common words stay out of the NLU vocabulary (the backend still
+# reads them in context, core.regions.find_in_text): 新 in 新能源, 云 in 云计算, 京 in 京东 …
+_RISKY_ONE_CHAR = set("京深津苏新云青宁黑吉甘藏蒙辽川贵秦申锡陇晋")
+# Names shared with the made-up agency names below or read as other words: left to the backend.
+_REGION_SKIP = {"长安", "江城", "泉城", "山城", "首都"}
 
-TECHNICAL_FIELDS: dict[str, list[str]] = {
-    "energy_environment": [
-        "节能环保",
-        "环保",
-        "节能",
-        "污水处理",
-        "环保设备",
-        "energy saving",
-        "environmental protection",
-        "environmental",
-    ],
-    "next_gen_it": [
-        "新一代信息技术",
-        "信息技术",
-        "芯片",
-        "集成电路",
-        "半导体",
-        "人工智能",
-        "通信",
-        "5G",
-        "AI",
-        "ai",
-        "semiconductor",
-        "semiconductors",
-        "chips",
-        "chip",
-        "artificial intelligence",
-        "telecom",
-    ],
-    "biotech_medicine": [
-        "生物医药",
-        "生物",
-        "医药",
-        "医疗器械",
-        "生物技术",
-        "制药",
-        "医疗",
-        "biotech",
-        "pharma",
-        "medical devices",
-        "medical device",
-        "biomedicine",
-    ],
-    "high_end_equipment": [
-        "高端装备",
-        "高端装备制造",
-        "装备制造",
-        "航空航天",
-        "数控机床",
-        "high-end equipment",
-        "aerospace",
-    ],
-    "new_energy": [
-        "新能源",
-        "光伏",
-        "风电",
-        "储能",
-        "锂电",
-        "锂电池",
-        "氢能",
-        "电池",
-        "new energy",
-        "solar",
-        "batteries",
-        "battery",
-        "energy storage",
-    ],
-    "new_materials": [
-        "新材料",
-        "石墨烯",
-        "复合材料",
-        "高分子材料",
-        "新型材料",
-        "new materials",
-        "new material",
-        "graphene",
-        "composites",
-    ],
-    "new_energy_vehicles": [
-        "新能源汽车",
-        "新能源车",
-        "电动车",
-        "电动汽车",
-        "汽车电子",
-        "new energy vehicles",
-        "electric vehicles",
-        "EV",
-        "ev",
-    ],
-    "smart_manufacturing": [
-        "智能制造",
-        "工业机器人",
-        "机器人",
-        "自动化",
-        "智能装备",
-        "smart manufacturing",
-        "robotics",
-        "automation",
-        "robots",
-    ],
-    "digital_economy": [
-        "互联网",
-        "大数据",
-        "云计算",
-        "软件",
-        "数字经济",
-        "电商",
-        "SaaS",
-        "saas",
-        "internet",
-        "big data",
-        "cloud computing",
-        "cloud",
-        "software",
-    ],
-    "chemicals": ["化工", "化学", "精细化工", "涂料", "chemicals", "chemical", "chemistry"],
-    "mechanical": ["机械", "五金", "模具", "机械加工", "mechanical", "machinery"],
-    "electrical": ["电气", "电子", "电器", "家电", "电路", "electrical", "electronics"],
-    "other": ["纺织", "服装", "食品", "农业", "家具", "textiles", "food"],
-}
 
-RATING_LEVELS: dict[str, list[str]] = {
-    "A_plus": ["A+", "A+级", "a+", "a+级", "A加", "A plus", "a plus"],
-    "A": [
-        "A级",
-        "A",
-        "a级",
-        "信用好",
-        "信用好的",
-        "信用最好",
-        "信用高",
-        "信用高的",
-        "靠谱",
-        "靠谱的",
-        "good credit",
-        "top rated",
-        "reliable",
-    ],
-    "B": ["B级", "B", "b级"],
-    "C": ["C级", "C", "c级"],
-    "D": ["D级", "D", "d级", "信用差", "信用差的", "失信"],
-}
+def _region_table() -> dict[str, list[str]]:
+    """code -> surface forms, wider regions first so an ambiguous form (吉林, 海南) goes to the province."""
+    table: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    order = {"province": 0, "city": 1}
+    for region in sorted(
+        (r for r in _regions.all_regions() if r.level in order), key=lambda r: (order[r.level], r.code)
+    ):
+        forms = [region.short, region.name, region.pinyin, region.en.lower()]
+        if region.abbr and region.abbr not in _RISKY_ONE_CHAR:
+            forms.append(region.abbr)
+        forms += [a for a in region.aliases if a not in _RISKY_ONE_CHAR]
+        kept = []
+        for form in dict.fromkeys(f for f in forms if f and f not in _REGION_SKIP):
+            key = form.lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            kept.append(form)
+        table[region.code] = kept
+    table["610000"].append("shaanxi")
+    table["610100"].append("xi'an")
+    return table
+
+
+REGIONS: dict[str, list[str]] = _region_table()
 
 # agency names: made-up but realistic, full and short forms.  They are only tagged as
 # agency_name; the backend matches them tolerantly against the live directory.

@@ -100,17 +100,27 @@ def action_call(
     }
 
 
-def earlier_turn(text: str, intent: str, bot_action: str) -> list[dict[str, Any]]:
-    """A previous user message and the action the bot answered it with."""
-    now = time.time() - 5
+def earlier_turn(
+    text: str,
+    intent: str,
+    bot_action: str,
+    *,
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+    ago: float = 5,
+) -> list[dict[str, Any]]:
+    """A previous user message (with the model's entities, and the slots Rasa set from it) and the action the bot
+    answered it with."""
+    now = time.time() - ago
     return [
         {
             "event": "user",
             "timestamp": now,
             "text": text,
-            "parse_data": {"text": text, "intent": {"name": intent, "confidence": 0.3}, "entities": []},
+            "parse_data": {"text": text, "intent": {"name": intent, "confidence": 0.3}, "entities": entities or []},
             "metadata": {},
         },
+        *({"event": "slot", "timestamp": now, "name": k, "value": v} for k, v in (slots or {}).items()),
         {"event": "action", "timestamp": now + 1, "name": bot_action},
         {"event": "action", "timestamp": now + 2, "name": "action_listen"},
     ]

@@ -136,7 +136,7 @@ async def test_find_agency_returns_real_rated_agencies_of_the_city_best_first(cl
     ids = await seed_agencies(db)
     call = action_call(
         "action_find_agency",
-        text="杭州有没有信用好的做发明专利的代理所",
+        text="杭州有没有做发明专利的代理所",
         intent="find_agency",
         entities=[entity("region", "330100"), entity("service_type", "invention")],
         slots={"lang": "zh"},
@@ -151,16 +151,24 @@ async def test_find_agency_returns_real_rated_agencies_of_the_city_best_first(cl
     assert all(f"id={ids['ningbo']}" not in link for link in links if link)
 
 
-async def test_find_agency_honours_the_rating_floor_and_falls_back_to_earlier_slots(
+async def test_find_agency_honours_the_rating_floor_and_keeps_what_the_earlier_search_said(
     client: Client, db: Database
 ) -> None:
     ids = await seed_agencies(db)
+    earlier = earlier_turn(
+        "杭州做发明专利的代理",
+        "find_agency",
+        "action_find_agency",
+        entities=[entity("region", "330100"), entity("service_type", "invention")],
+        slots={"region": "330100", "service_type": "invention"},
+    )
     call = action_call(
         "action_find_agency",
         text="A级以上的呢",
         intent="find_agency",
         entities=[entity("rating_level", "A")],
         slots={"lang": "en", "region": "330100", "service_type": "invention"},
+        earlier=earlier,
     )
     result = await run(client, call)
     links = [c["link"] for c in cards(result) if "detail" in (c["link"] or "")]
