@@ -14,11 +14,13 @@ from aiohttp.test_utils import make_mocked_request
 from sqlalchemy import Column, Integer, MetaData, Table, select
 from sqlalchemy.dialects import postgresql
 
-from core.auth import EVERYTHING, NOTHING, Principal, Role, Scope, bearer_token, require
+from core.auth import EVERYTHING, NATIONWIDE, NOTHING, Principal, Role, Scope, bearer_token, require
 from core.errors import Forbidden, Unauthenticated
 from core.permissions import ANY_ROLE, PermissionTable, Rule
 
-OFFICIAL = Principal(1, "official", Role.OFFICIAL)
+OFFICIAL = Principal(1, "official", Role.OFFICIAL, region_code=NATIONWIDE)
+HANGZHOU_OFFICIAL = Principal(8, "official-hz", Role.OFFICIAL, region_code="330100")
+OFFICIAL_OF_NO_REGION = Principal(9, "official-none", Role.OFFICIAL)
 AGENCY_STAFF = Principal(2, "agency", Role.AGENCY, agency_id=7)
 ENTERPRISE_STAFF = Principal(3, "enterprise", Role.ENTERPRISE, enterprise_id=9)
 AGENCY_OF_NONE = Principal(4, "agency-none", Role.AGENCY)
@@ -43,6 +45,8 @@ def sql(scope: Scope, *, agency: bool = True, enterprise: bool = True) -> str:
     ("principal", "scope"),
     [
         (OFFICIAL, EVERYTHING),
+        (HANGZHOU_OFFICIAL, Scope(everything=True, region="3301")),
+        (OFFICIAL_OF_NO_REGION, NOTHING),
         (AGENCY_STAFF, Scope(agency_id=7)),
         (ENTERPRISE_STAFF, Scope(enterprise_id=9)),
         (AGENCY_OF_NONE, NOTHING),

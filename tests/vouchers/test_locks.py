@@ -42,6 +42,12 @@ class Recorder:
         self.statements.append(statement)
 
 
+# The programme row is locked `FOR NO KEY UPDATE`: exclusive against every other writer of it (the lock conflicts with
+# itself), while inserting an application or voucher that references it (a key-share lock) is not blocked — with
+# `FOR UPDATE` two first-come applicants deadlocked on exactly that.
+LOCK_CLAUSE = {VOUCHERS: "FOR UPDATE", REDEMPTIONS: "FOR UPDATE", PROGRAMS: "FOR NO KEY UPDATE"}
+
+
 @pytest.mark.parametrize(
     ("lock", "table"),
     [
@@ -55,7 +61,7 @@ async def test_each_lock_query_selects_its_one_row_for_update(lock: Any, table: 
     await lock(cast(AsyncSession, recorder), 42)
     (statement,) = recorder.statements
     sql = postgres_sql(statement)
-    assert sql.rstrip().endswith("FOR UPDATE"), sql
+    assert sql.rstrip().endswith(f"::BIGINT {LOCK_CLAUSE[table]}"), sql
     assert f"FROM {table} \nWHERE {table}.id = %(id_1)s" in sql
     assert statement.compile().params == {"id_1": 42}
     # Read afresh under the lock, not from what the session saw before it.
@@ -70,8 +76,9 @@ def locks() -> Iterator[list[str]]:
     def record(conn: Any, clause: Any, multiparams: Any, params: Any, execution_options: Any) -> None:
         if isinstance(clause, Select) and clause._for_update_arg is not None:
             sql = postgres_sql(clause)
-            assert "FOR UPDATE" in sql
-            taken.append(next(t for t in (VOUCHERS, REDEMPTIONS, PROGRAMS) if f"FROM {t} " in sql))
+            table = next(t for t in (VOUCHERS, REDEMPTIONS, PROGRAMS) if f"FROM {t} " in sql)
+            assert sql.rstrip().endswith(LOCK_CLAUSE[table]), sql
+            taken.append(table)
 
     event.listen(Engine, "before_execute", record)
     yield taken
