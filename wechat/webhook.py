@@ -50,6 +50,9 @@ from wechat.state import WECHAT, WeChatRuntime
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # a text message is at most a few KB; anything near this is not WeChat
+# WeChat's envelopes and messages are flat: a dozen elements, a few dozen for the richest events (a picture list).
+# Counted before any parsing, so a deeply nested or element-flooded body costs a scan, not a parse.
+MAX_MARKUP = 256
 
 
 def dedup_ttl(settings: Settings) -> int:
@@ -158,6 +161,11 @@ async def _read_limited(request: web.Request) -> bytes:
     return b"".join(chunks)
 
 
+def _check_markup(xml: str) -> None:
+    if xml.count("<") > MAX_MARKUP:
+        raise Refused(400, "not a WeChat message: too many elements")
+
+
 async def receive(request: web.Request) -> web.Response:
     """POST /wechat: a message or event, plain or AES; the reply (possibly empty) within the deadline."""
     started = time.monotonic()
@@ -173,6 +181,7 @@ async def receive(request: web.Request) -> web.Response:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise Refused(400, "body is not UTF-8") from None
+        _check_markup(body)
         if encrypted:
             if runtime.safe_mode is None:
                 raise Refused(400, "safe mode is not configured (WECHAT_AES_KEY)")
@@ -182,6 +191,7 @@ async def receive(request: web.Request) -> web.Response:
                 )
             except CryptoRefused as exc:
                 raise Refused(400 if exc.reason == UNDECRYPTABLE else 403, exc.reason) from None
+        _check_markup(body)
         try:
             message = parse_inbound(body)
         except MalformedMessage as exc:
