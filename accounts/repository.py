@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,6 +65,22 @@ async def openids_of_enterprise_staff(session: AsyncSession, enterprise_id: int)
         )
     )
     return {user_id: openid for user_id, openid in rows if openid}
+
+
+async def openids_of_enterprises_staff(
+    session: AsyncSession, enterprise_ids: Collection[int]
+) -> dict[int, dict[int, str]]:
+    """enterprise id -> (user id -> openid) for the active WeChat staff of each enterprise that has any."""
+    rows = await session.execute(
+        select(User.enterprise_id, User.id, User.wechat_openid).where(
+            User.enterprise_id.in_(set(enterprise_ids)), User.wechat_openid.is_not(None), User.is_active.is_(True)
+        )
+    )
+    found: dict[int, dict[int, str]] = {}
+    for enterprise_id, user_id, openid in rows:
+        if enterprise_id is not None and openid:
+            found.setdefault(enterprise_id, {})[user_id] = openid
+    return found
 
 
 async def live_token(session: AsyncSession, token_hash: str) -> tuple[AuthToken, User] | None:

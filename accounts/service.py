@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -294,6 +295,30 @@ async def wechat_openids(session: AsyncSession, user_ids: list[int]) -> dict[int
     return await repository.openids_of_users(session, user_ids)
 
 
+# Per transaction (`session.info`): enterprise id -> its staff's openids. One decision queues two pushes to the same
+# people, and a burst of decisions under a programme's lock would otherwise look each enterprise up twice.
+_ENTERPRISE_OPENIDS = "accounts.enterprise_openids"
+
+
+def _openids_memo(session: AsyncSession) -> dict[int, dict[int, str]]:
+    memo: dict[int, dict[int, str]] = session.info.setdefault(_ENTERPRISE_OPENIDS, {})
+    return memo
+
+
 async def wechat_openids_of_enterprise(session: AsyncSession, enterprise_id: int) -> dict[int, str]:
-    """user id -> openid for the active staff of an enterprise who use WeChat."""
-    return await repository.openids_of_enterprise_staff(session, enterprise_id)
+    """user id -> openid for the active staff of an enterprise who use WeChat (looked up once per transaction)."""
+    memo = _openids_memo(session)
+    if enterprise_id not in memo:
+        memo[enterprise_id] = await repository.openids_of_enterprise_staff(session, enterprise_id)
+    return dict(memo[enterprise_id])
+
+
+async def prefetch_wechat_openids(session: AsyncSession, enterprise_ids: Collection[int]) -> None:
+    """Look up the WeChat users of many enterprises in one query, for the pushes this transaction is about to queue
+    (a batch of decisions under one lock spends its time on the batch, not on a look-up per enterprise)."""
+    wanted = set(enterprise_ids) - _openids_memo(session).keys()
+    if not wanted:
+        return
+    found = await repository.openids_of_enterprises_staff(session, wanted)
+    for enterprise_id in wanted:
+        _openids_memo(session)[enterprise_id] = found.get(enterprise_id, {})

@@ -66,7 +66,7 @@ async def _arrange(url: str, applicants: int, fits: int) -> dict[str, Any]:
     from accounts.models import AuthToken, User
     from accounts.service import principal_for, token_hash
     from app.schema import load_models
-    from core.auth import Role
+    from core.auth import NATIONWIDE, Role
     from core.credit_code import make_credit_code
     from core.db import Database, utcnow
     from enterprises.models import Enterprise
@@ -114,7 +114,12 @@ async def _arrange(url: str, applicants: int, fits: int) -> dict[str, Any]:
                     for uid, token in zip(user_ids, tokens, strict=True)
                 ],
             )
-            official = User(username="burst_official", role=Role.OFFICIAL.value, display_name="burst official")
+            official = User(
+                username="burst_official",
+                role=Role.OFFICIAL.value,
+                display_name="burst official",
+                region_code=NATIONWIDE,
+            )
             session.add(official)
             await session.flush()
             program = await service.create_program(

@@ -5,8 +5,9 @@ documents to attach, and the review: `official` or `fcfs`). Enterprise staff see
 with whether their enterprise qualifies and why not (`applyable_programs`), apply once per programme (`submit`),
 and follow the state: submitted → approved (a voucher is issued) | waitlisted | rejected (with the reason).
 
-Approval issues through `vouchers.issuing.issue_for_application` — the same eligibility, yearly cap, budget and
-ledger rules as an official's issue, in the same transaction as the application's new state — so the budget can
+Approval issues through `vouchers.issuing.issue_for_application` (an official's decision) or
+`issue_for_applications` (a first-come batch) — the same eligibility, yearly cap, budget and ledger rules as an
+official's issue, in the same transaction as the application's new state — so the budget can
 never be exceeded and the voucher's audit records the approval. No enterprise gets two vouchers from one programme
 this way: one application per (programme, enterprise) (a unique constraint), and an enterprise already holding a
 voucher of the programme may not apply.
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.service import prefetch_wechat_openids
 from core.auth import Principal, Scope
 from core.db import utcnow
 from core.errors import AppError, NotFound, ValidationFailed, field_error
@@ -47,12 +49,11 @@ from vouchers.errors import (
     ApplicationDecided,
     ApplicationsClosed,
     BudgetExceeded,
-    EnterpriseCapExceeded,
     NotYourApplication,
     NotYourVoucher,
 )
-from vouchers.issuing import eligibility_problems, issue_for_application
-from vouchers.models import ApplicationEvent, VoucherApplication, VoucherProgram
+from vouchers.issuing import eligibility_problems, issue_for_application, issue_for_applications
+from vouchers.models import ApplicationEvent, Voucher, VoucherApplication, VoucherProgram
 from vouchers.permissions import PERMISSIONS, Action
 from vouchers.programs import apply_settings, check_jurisdiction, get_program, program_or_404
 from vouchers.schemas import (
@@ -267,10 +268,17 @@ async def decide_first_come(session: AsyncSession, submitted: Submitted) -> Subm
         assert program is not None
         pending = await repository.submitted_applications(session, program.id, limit=FIRST_COME_BATCH)
         enterprises = await enterprise_summaries(session, list({a.enterprise_id for a in pending}))
-        for application in pending:
-            await _decide_first_come(session, application, program, enterprises[application.enterprise_id])
+        await prefetch_wechat_openids(session, enterprises)  # each decision pushes twice to its enterprise's staff
+        now = utcnow()
+        outcomes = await issue_for_applications(
+            session, program, [(a.id, enterprises[a.enterprise_id]) for a in pending], now
+        )
+        for application, outcome in zip(pending, outcomes, strict=True):
+            await _decide_first_come(session, application, program, outcome, now)
         await session.flush()
-        row = await repository.application(session, mine.id)
+        decided_here = next((a for a in pending if a.id == mine.id), None)
+        # Not in this batch: another process's batch decided it meanwhile (or it waits for the next): read it again.
+        row = decided_here or await repository.application(session, mine.id)
         assert row is not None
     decided = mine.model_copy(
         update={
@@ -288,33 +296,24 @@ FIRST_COME_BATCH = 200
 
 
 async def _decide_first_come(
-    session: AsyncSession, application: VoucherApplication, program: VoucherProgram, enterprise: EnterpriseSummary
+    session: AsyncSession,
+    application: VoucherApplication,
+    program: VoucherProgram,
+    outcome: Voucher | AppError,
+    now: dt.datetime,
 ) -> None:
-    """Approve through the issuing path while the budget lasts, waitlist after; the caller holds the programme's
-    row lock, so the applications are decided one at a time in the order they got it.
-
-    Nothing is written before the issuing path's checks pass (eligibility, yearly cap, budget), so a refusal needs
-    no savepoint: the application is decided instead, in the same transaction."""
-    now = utcnow()
-    try:
-        voucher = await issue_for_application(
-            session,
-            None,
-            program,
-            enterprise,
-            f"application {application.id} approved automatically: first come, first served within the budget",
-            now,
-        )
-    except BudgetExceeded:
-        reason = "the programme's budget is used up; waitlisted in the order received"
-        await _decide(session, application, program, None, S.WAITLISTED, reason, now)
-    except (EnterpriseCapExceeded, ValidationFailed) as refusal:  # changed since the checks before the lock
-        await _decide(session, application, program, None, S.REJECTED, refusal.message, now)
-    else:
-        application.voucher_id = voucher.id
+    """Approved with the voucher the batch issued, waitlisted when the budget was used up, rejected when the issuing
+    rules refused it (changed since the checks before the lock); the caller holds the programme's row lock."""
+    if isinstance(outcome, Voucher):
+        application.voucher_id = outcome.id
         await _decide(
             session, application, program, None, S.APPROVED, "first come, first served within the budget", now
         )
+    elif isinstance(outcome, BudgetExceeded):
+        reason = "the programme's budget is used up; waitlisted in the order received"
+        await _decide(session, application, program, None, S.WAITLISTED, reason, now)
+    else:
+        await _decide(session, application, program, None, S.REJECTED, outcome.message, now)
 
 
 def _new_application(

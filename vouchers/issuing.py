@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth import Principal
 from core.db import utcnow
 from core.digits import ascii_int
-from core.errors import NotFound, ValidationFailed
+from core.errors import AppError, NotFound, ValidationFailed
 from core.regions import prefix_of
 from enterprises.catalogue import Qualification, at_least
 from enterprises.service import EnterpriseSummary, enterprise_summaries, enterprises_by_credit_code
@@ -106,11 +106,7 @@ async def issue_vouchers(
         raise NotFound(f"no voucher programme {program_id}")
     check_jurisdiction(actor, Action.ISSUE, program)
     now = utcnow()
-    if now >= program.valid_until:
-        raise ProgramClosed(
-            f"programme {program.id} ended at {program.valid_until.isoformat()}; no more vouchers can be issued",
-            details={"program_id": program.id, "valid_until": program.valid_until.isoformat()},
-        )
+    _check_open(program, now)
     recipients = await _eligible_recipients(session, program, data.enterprises, lines, now.date())
     await _check_year_caps(session, program, recipients, now.year)
     total = _check_budget(program, recipients)
@@ -140,11 +136,7 @@ async def issue_for_application(
     approved it: the audit row then names `system`."""
     if actor is not None:
         PERMISSIONS.check(actor, Action.ISSUE)
-    if now >= program.valid_until:
-        raise ProgramClosed(
-            f"programme {program.id} ended at {program.valid_until.isoformat()}; no more vouchers can be issued",
-            details={"program_id": program.id, "valid_until": program.valid_until.isoformat()},
-        )
+    _check_open(program, now)
     recipient = (enterprise, program.face_value_fen)
     problem = _ineligibility(program, enterprise, program.face_value_fen, now.date())
     if problem is not None:
@@ -157,6 +149,60 @@ async def issue_for_application(
     _check_budget(program, [recipient])
     (voucher,) = await _write_vouchers(session, actor, program, [recipient], reason, now)
     return voucher
+
+
+async def issue_for_applications(
+    session: AsyncSession, program: VoucherProgram, applicants: list[tuple[int, EnterpriseSummary]], now: dt.datetime
+) -> list[Voucher | AppError]:
+    """A first-come batch on a program row the caller has locked: for each (application id, enterprise), in order,
+    its voucher — or the refusal `issue_for_application` would have raised (programme over, not eligible, yearly cap,
+    budget used up). The same rules, checked against the budget and the caps as the batch spends them, and the
+    vouchers written together: a burst's decisions cost a few statements under the lock, not a few each."""
+    caps = await _year_totals(session, program, [e.id for _, e in applicants], now.year)
+    spent = 0
+    outcomes: list[Voucher | AppError | Recipient] = []
+    for _, enterprise in applicants:
+        face = program.face_value_fen
+        try:
+            _check_open(program, now)
+            problem = _ineligibility(program, enterprise, face, now.date())
+            if problem is not None:
+                raise ValidationFailed(
+                    f"{problem[1]}; nothing was issued",
+                    details=[{"field": "enterprise_id", "message": problem[1]}],
+                    code="not_eligible",
+                )
+            if program.per_enterprise_year_cap_fen is not None:
+                _check_year_cap(program, enterprise.id, caps[enterprise.id], face, now.year)
+            remaining = program.budget_fen - program.committed_fen - spent
+            if face > remaining:
+                raise BudgetExceeded(
+                    f"issuing {face} fen would exceed the programme's remaining budget of {remaining} fen",
+                    details={"requested_fen": face, "remaining_fen": remaining, "budget_fen": program.budget_fen},
+                )
+        except AppError as refusal:
+            outcomes.append(refusal)
+            continue
+        caps[enterprise.id] += face
+        spent += face
+        outcomes.append((enterprise, face))
+    recipients = [o for o in outcomes if isinstance(o, tuple)]
+    reasons = [
+        f"application {application_id} approved automatically: first come, first served within the budget"
+        for (application_id, _), outcome in zip(applicants, outcomes, strict=True)
+        if isinstance(outcome, tuple)
+    ]
+    written = iter(await _write_vouchers(session, None, program, recipients, reasons, now))
+    return [next(written) if isinstance(o, tuple) else o for o in outcomes]
+
+
+def _check_open(program: VoucherProgram, now: dt.datetime) -> None:
+    """409 once the programme has ended: no more vouchers are issued from it."""
+    if now >= program.valid_until:
+        raise ProgramClosed(
+            f"programme {program.id} ended at {program.valid_until.isoformat()}; no more vouchers can be issued",
+            details={"program_id": program.id, "valid_until": program.valid_until.isoformat()},
+        )
 
 
 async def _eligible_recipients(
@@ -236,17 +282,28 @@ async def _check_year_caps(
         wanted[enterprise.id] += face
     for enterprise_id, amount in wanted.items():
         already = await repository.enterprise_year_total(session, program.id, enterprise_id, year)
-        if already + amount > cap:
-            raise EnterpriseCapExceeded(
-                f"enterprise {enterprise_id} would receive {already + amount} fen from this programme in "
-                f"{year}; the cap is {cap} fen",
-                details={
-                    "enterprise_id": enterprise_id,
-                    "already_fen": already,
-                    "requested_fen": amount,
-                    "cap_fen": cap,
-                },
-            )
+        _check_year_cap(program, enterprise_id, already, amount, year)
+
+
+async def _year_totals(
+    session: AsyncSession, program: VoucherProgram, enterprise_ids: list[int], year: int
+) -> defaultdict[int, int]:
+    """What each enterprise already received from the program in `year` (0 when there is no cap to check)."""
+    totals: defaultdict[int, int] = defaultdict(int)
+    if program.per_enterprise_year_cap_fen is not None and enterprise_ids:
+        totals.update(await repository.enterprise_year_totals(session, program.id, enterprise_ids, year))
+    return totals
+
+
+def _check_year_cap(program: VoucherProgram, enterprise_id: int, already: int, amount: int, year: int) -> None:
+    """409 when `amount` more would take the enterprise past the program's per-enterprise cap for `year`."""
+    cap = program.per_enterprise_year_cap_fen
+    if cap is not None and already + amount > cap:
+        raise EnterpriseCapExceeded(
+            f"enterprise {enterprise_id} would receive {already + amount} fen from this programme in "
+            f"{year}; the cap is {cap} fen",
+            details={"enterprise_id": enterprise_id, "already_fen": already, "requested_fen": amount, "cap_fen": cap},
+        )
 
 
 def _check_budget(program: VoucherProgram, recipients: list[Recipient]) -> int:
@@ -266,17 +323,20 @@ async def _write_vouchers(
     actor: Principal | None,
     program: VoucherProgram,
     recipients: list[Recipient],
-    reason: str,
+    reason: str | list[str],
     now: dt.datetime,
 ) -> list[Voucher]:
-    """A voucher for each recipient, its face value committed from the budget through `transition`."""
+    """A voucher for each recipient (`reason`: one for all, or one each), its face value committed from the budget
+    through `transition`. The vouchers are inserted in one flush first, so a batch costs a few statements, not a
+    few per voucher; their audit rows, the budget and the pushes follow in the next flush."""
     expires_at = program.valid_until
     if program.voucher_validity_days is not None:
         expires_at = min(expires_at, now + dt.timedelta(days=program.voucher_validity_days))
-    reason = reason or f"issued from programme {program.name}"
-    vouchers: list[Voucher] = []
-    for enterprise, face in recipients:
-        voucher = Voucher(
+    reasons = reason if isinstance(reason, list) else [reason] * len(recipients)
+    assert len(reasons) == len(recipients)
+    reasons = [r or f"issued from programme {program.name}" for r in reasons]
+    vouchers = [
+        Voucher(
             program_id=program.id,
             enterprise_id=enterprise.id,
             face_value_fen=face,
@@ -287,7 +347,12 @@ async def _write_vouchers(
             expires_at=expires_at,
             issued_by=None if actor is None else actor.user_id,
         )
-        session.add(voucher)
+        for (enterprise, face), reason in zip(recipients, reasons, strict=True)
+    ]
+    session.add_all(vouchers)
+    await session.flush()
+    for voucher, reason in zip(vouchers, reasons, strict=True):
+        face = voucher.face_value_fen
         await transition(
             session,
             actor,
@@ -301,7 +366,6 @@ async def _write_vouchers(
             reason=reason,
             now=now,
         )
-        vouchers.append(voucher)
     return vouchers
 
 

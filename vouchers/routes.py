@@ -92,16 +92,20 @@ def admitted(handler: Handler) -> Handler:
     return wrapper
 
 
+def row_queue(app: web.Application, key: str) -> asyncio.Lock:
+    """The process's queue for requests that will wait on the row lock named `key`."""
+    queues = app[ROW_QUEUES]
+    lock = queues.get(key)
+    if lock is None:
+        lock = queues[key] = asyncio.Lock()
+    return lock
+
+
 def queued_on(kind: str, param: str) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
         async def wrapper(request: web.Request, **kwargs: Any) -> Any:
-            key = f"{kind}:{request.match_info[param]}"
-            queues = request.app[ROW_QUEUES]
-            lock = queues.get(key)
-            if lock is None:
-                lock = queues[key] = asyncio.Lock()
-            async with lock:
+            async with row_queue(request.app, f"{kind}:{request.match_info[param]}"):
                 return await handler(request, **kwargs)
 
         return wrapper
@@ -512,12 +516,14 @@ async def applyable_programs(request: web.Request) -> list[ApplyableProgramOut]:
 @admitted
 async def submit_application(request: web.Request, body: ApplicationIn) -> web.Response:
     # Two transactions: the application commits first; a first-come one is then decided under the programme's lock,
-    # together with every other committed one still waiting (see vouchers.applications.decide_first_come).
+    # together with every other committed one still waiting (see vouchers.applications.decide_first_come). The
+    # process's own requests queue for that lock here, holding no connection: the one ahead decides their
+    # applications too, and each then only reads its answer instead of taking the lock in turn.
     db = request.app[DATABASE]
     async with db.transaction() as submitting:
         result = await applications.submit(submitting, principal_of(request), path_id(request, "program_id"), body)
     if result.awaits_decision:
-        async with db.transaction() as deciding:
+        async with row_queue(request.app, f"program:{result.application.program_id}"), db.transaction() as deciding:
             result = await applications.decide_first_come(deciding, result)
     response = web.Response(
         text=result.application.model_dump_json(),

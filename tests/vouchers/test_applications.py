@@ -10,14 +10,16 @@ from typing import Any
 from sqlalchemy import select, update
 
 from accounts.models import User
-from accounts.service import find_or_create_wechat_user, issue_token
+from accounts.service import find_or_create_wechat_user, issue_token, principal_for
 from core.auth import Role
 from core.db import Database, utcnow
 from core.settings import Settings
 from tests.conftest import Account, AccountFactory
 from tests.vouchers.builders import Client, issue, make_enterprise, make_program
+from vouchers import applications
 from vouchers.ledger import check_ledger
-from vouchers.models import VoucherApplication, VoucherAudit, VoucherProgram
+from vouchers.models import ApplicationEvent, VoucherApplication, VoucherAudit, VoucherProgram
+from vouchers.schemas import ApplicationIn
 from wechat import repository as wechat_repository
 from wechat.models import PushOutbox
 
@@ -410,3 +412,50 @@ async def test_the_list_filters_and_who_sees_which_applications(
     assert (response.status, (await response.json())["error"]["code"]) == (403, "not_your_voucher")
     response = await client.get("/api/v1/voucher-applications?limit=0", headers=official.headers)
     assert response.status == 422
+
+
+async def test_one_first_come_batch_decides_every_waiting_application_in_order_against_the_budget_and_the_caps(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    """Applications that committed while another batch held the lock are decided together, in id order, by the next
+    batch: approved while the budget lasts, rejected when the yearly cap was reached meanwhile, waitlisted after."""
+    official = await make_account(Role.OFFICIAL)
+    program = await open_program(
+        client, official, "fcfs", budget_fen=1_500_000, face_value_fen=500_000, per_enterprise_year_cap_fen=500_000
+    )
+    staff = [await staff_of(make_account, db) for _ in range(4)]
+    waiting: list[applications.Submitted] = []
+    for who in staff:  # submitted and committed, not yet decided (as when the lock is busy)
+        async with db.transaction() as session:
+            user = await session.get(User, who.user_id)
+            assert user is not None
+            submitted = await applications.submit(
+                session, principal_for(user), program["id"], ApplicationIn.model_validate({"documents": ATTACHED})
+            )
+            assert submitted.awaits_decision
+            waiting.append(submitted)
+    second = waiting[1].application.enterprise_id
+    await issue(client, official.headers, program["id"], second)  # the second applicant reaches the yearly cap
+
+    async with db.transaction() as session:
+        decided = await applications.decide_first_come(session, waiting[0])
+    assert decided.application.state == "approved"
+
+    rows = await application_rows(db)
+    assert [r.state for r in rows] == ["approved", "rejected", "approved", "waitlisted"]
+    assert "cap" in rows[1].decision_reason and "budget" in rows[3].decision_reason
+    assert rows[0].voucher_id is not None and rows[2].voucher_id is not None
+    assert rows[0].voucher_id != rows[2].voucher_id and rows[1].voucher_id is None
+    assert await committed(db, program["id"]) == (1_500_000, 1_500_000)
+    async with db.transaction(write=False) as session:
+        for row in (rows[0], rows[2]):
+            audit = await session.scalar(select(VoucherAudit).where(VoucherAudit.voucher_id == row.voucher_id))
+            assert audit is not None and f"application {row.id} approved automatically" in audit.reason
+        events = (await session.scalars(select(ApplicationEvent.to_state).order_by(ApplicationEvent.id))).all()
+        assert sorted(events) == sorted(["submitted"] * 4 + ["approved", "rejected", "approved", "waitlisted"])
+        assert list(await check_ledger(session)) == []
+
+    # Each applicant's own request, finishing later, reads its decision instead of deciding again.
+    async with db.transaction() as session:
+        assert (await applications.decide_first_come(session, waiting[3])).application.state == "waitlisted"
+    assert await committed(db, program["id"]) == (1_500_000, 1_500_000)
