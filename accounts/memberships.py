@@ -36,7 +36,7 @@ from core.cache import Cache
 from core.credit_code import credit_code_problem
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
-from core.events import MembershipDecided, publish
+from core.events import BindingRequested, MembershipDecided, publish
 from enterprises import service as enterprises
 from enterprises.service import EnterpriseSummary
 
@@ -175,6 +175,16 @@ async def request_binding(
         enterprise_id=enterprise.id,
         note=f"{body.person_name} {body.phone}",
     )
+    if not registered:  # the enterprise's administrators decide: tell them someone is waiting
+        await publish(
+            session,
+            BindingRequested(
+                membership_id=membership.id,
+                enterprise_id=enterprise.id,
+                enterprise_name=enterprise.name,
+                person_name=body.person_name,
+            ),
+        )
     return membership_out(membership, enterprise, is_admin=False)
 
 

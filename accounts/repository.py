@@ -83,6 +83,14 @@ async def openids_of_enterprises_staff(
     return found
 
 
+async def administrators_of(session: AsyncSession, enterprise_id: int) -> list[int]:
+    """The active administrators of an enterprise (user ids)."""
+    rows = await session.scalars(
+        select(User.id).where(User.enterprise_id == enterprise_id, User.is_admin.is_(True), User.is_active.is_(True))
+    )
+    return list(rows)
+
+
 async def live_token(session: AsyncSession, token_hash: str) -> tuple[AuthToken, User] | None:
     """The unrevoked token with this hash and its active user (expiry is the caller's to judge)."""
     row = (

@@ -295,6 +295,11 @@ async def wechat_openids(session: AsyncSession, user_ids: list[int]) -> dict[int
     return await repository.openids_of_users(session, user_ids)
 
 
+async def enterprise_administrators(session: AsyncSession, enterprise_id: int) -> list[int]:
+    """The active administrators of an enterprise: they approve its staff's binding requests."""
+    return await repository.administrators_of(session, enterprise_id)
+
+
 # Per transaction (`session.info`): enterprise id -> its staff's openids. One decision queues two pushes to the same
 # people, and a burst of decisions under a programme's lock would otherwise look each enterprise up twice.
 _ENTERPRISE_OPENIDS = "accounts.enterprise_openids"

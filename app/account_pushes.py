@@ -1,6 +1,7 @@
-"""Telling a person their binding to an enterprise was decided: a WeChat subscribe message, queued in the outbox in
-the transaction of the decision (the push worker sends it on its next poll), to the user's mini-program openid when
-they consented to the template. Wired here, in the composition root, beside the WeChat domain's own pushes."""
+"""Telling a person their binding to an enterprise was decided, and an enterprise's administrators that someone asks
+to join it: a WeChat subscribe message, queued in the outbox in the transaction of the request or decision (the push
+worker sends it on its next poll), to the mini-program openid of each user who consented to the template. Wired
+here, in the composition root, beside the WeChat domain's own pushes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts
-from core.events import EVENTS, MembershipDecided
+from core.events import EVENTS, BindingRequested, MembershipDecided
 from core.state import SETTINGS
 from wechat import repository
 
@@ -51,4 +52,30 @@ def setup(app: web.Application) -> None:
             page="pages/me/binding",
         )
 
+    async def on_binding_requested(session: AsyncSession, event: BindingRequested) -> None:
+        administrators = await accounts.enterprise_administrators(session, event.enterprise_id)
+        openids = await accounts.wechat_openids(session, administrators)
+        consenting = await repository.users_with_consent(session, list(openids), template_id)
+        now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
+        for user_id in sorted(consenting):
+            await repository.enqueue_push(
+                session,
+                user_id=user_id,
+                openid=openids[user_id],
+                template_id=template_id,
+                subject=f"binding-request:{event.membership_id}",
+                version="pending",
+                data=json.dumps(
+                    {
+                        "thing1": _fit(event.enterprise_name, 20),
+                        "phrase2": "待审批",
+                        "thing3": _fit(f"{event.person_name}申请绑定", 20),
+                        "time4": now.strftime("%Y-%m-%d %H:%M"),
+                    },
+                    ensure_ascii=False,
+                ),
+                page="pages/me/binding",
+            )
+
     app[EVENTS].subscribe(MembershipDecided, on_membership_decided)
+    app[EVENTS].subscribe(BindingRequested, on_binding_requested)

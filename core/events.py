@@ -95,6 +95,17 @@ class MembershipDecided:
     note: str
 
 
+@dataclass(frozen=True, slots=True)
+class BindingRequested:
+    """A user asked to act for an enterprise that is registered already: its administrators decide (the first
+    approved staff member of an enterprise is one)."""
+
+    membership_id: int
+    enterprise_id: int
+    enterprise_name: str
+    person_name: str
+
+
 E = TypeVar("E")
 Subscriber = Callable[[AsyncSession, Any], Awaitable[None]]
 # Where a session carries its app's bus: `core.db.Database(events=...)` puts it into every session it opens.
