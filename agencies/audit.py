@@ -32,6 +32,7 @@ class AuditAction(enum.StrEnum):
     REVIEW_WRITTEN = "review_written"
     REVIEW_REPLIED = "review_replied"
     REVIEW_HIDDEN = "review_hidden"
+    REVIEW_RESTORED = "review_restored"
 
 
 def record(

@@ -114,3 +114,7 @@ class AlreadyReplied(Conflict):
 
 class ReviewHidden(Conflict):
     code = "review_hidden"
+
+
+class ReviewNotHidden(Conflict):
+    code = "review_not_hidden"

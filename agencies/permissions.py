@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     READ_AUDIT = "read_audit"
     REPLY_REVIEW = "reply_review"
     HIDE_REVIEW = "hide_review"
+    RESTORE_REVIEW = "restore_review"
 
 
 OFFICIAL = frozenset({Role.OFFICIAL})
@@ -62,6 +63,7 @@ PERMISSIONS = PermissionTable(
         Action.READ_AUDIT: Rule(OFFICIAL | AGENCY, own_only=AGENCY),
         Action.REPLY_REVIEW: Rule(AGENCY, own_only=AGENCY),
         Action.HIDE_REVIEW: Rule(OFFICIAL),
+        Action.RESTORE_REVIEW: Rule(OFFICIAL),
     }
 )
 

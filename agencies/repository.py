@@ -344,6 +344,17 @@ async def claim_review_change(session: AsyncSession, review_id: int, *, unset: A
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def release_hidden_review(session: AsyncSession, review_id: int) -> bool:
+    """Show a hidden review again, only if it is still hidden: of two concurrent restores exactly one wins."""
+    result = await session.execute(
+        update(Review)
+        .where(Review.id == review_id, Review.hidden_at.is_not(None))
+        .values(hidden_at=None, hidden_by=None, hidden_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def add_to_review_totals(session: AsyncSession, agency_id: int, *, count: int, total: int) -> None:
     """The visible reviews' count and sum on the agency row (what result cards show), in one atomic UPDATE."""
     await session.execute(

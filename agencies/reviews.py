@@ -20,11 +20,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies import audit, repository
-from agencies.errors import AlreadyReplied, AlreadyReviewed, NoDeliveredService, ReviewHidden, ReviewNotFound
+from agencies.errors import (
+    AlreadyReplied,
+    AlreadyReviewed,
+    NoDeliveredService,
+    ReviewHidden,
+    ReviewNotFound,
+    ReviewNotHidden,
+)
 from agencies.lookup import existing_agency
 from agencies.models import Agency, Review
 from agencies.permissions import PERMISSIONS, Action, check_agency_region, check_own_agency
-from agencies.schemas import HideIn, ReplyIn, ReviewIn, ReviewOut, ReviewsOut, ReviewSummary
+from agencies.schemas import HideIn, ReplyIn, RestoreIn, ReviewIn, ReviewOut, ReviewsOut, ReviewSummary
 from agencies.search import invalidate_search
 from agencies.serialisers import review_summary_out
 from core.auth import Principal, Role, Scope
@@ -151,6 +158,26 @@ async def hide(
     await repository.add_to_review_totals(session, agency_id, count=-1, total=-review.rating)
     audit.record(
         session, acting, agency_id, audit.Subject.REVIEW, review.id, audit.AuditAction.REVIEW_HIDDEN, body.reason
+    )
+    invalidate_search(session, cache)
+    await session.refresh(review)
+    return review_out(review, acting)
+
+
+async def restore(
+    session: AsyncSession, cache: Cache, principal: Principal | None, agency_id: int, review_id: int, body: RestoreIn
+) -> ReviewOut:
+    """An official shows a hidden review again (hidden by mistake, or the reason no longer holds), with a reason:
+    back in the public list, the average and result cards; the hide stays in the audit."""
+    acting = PERMISSIONS.check(principal, Action.RESTORE_REVIEW)
+    agency = await existing_agency(session, agency_id)
+    check_agency_region(acting, Action.RESTORE_REVIEW, agency.id, agency.region_code)
+    review = await _existing_review(session, agency_id, review_id)
+    if not await repository.release_hidden_review(session, review.id):
+        raise ReviewNotHidden(f"review {review_id} is not hidden")
+    await repository.add_to_review_totals(session, agency_id, count=1, total=review.rating)
+    audit.record(
+        session, acting, agency_id, audit.Subject.REVIEW, review.id, audit.AuditAction.REVIEW_RESTORED, body.reason
     )
     invalidate_search(session, cache)
     await session.refresh(review)

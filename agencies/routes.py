@@ -26,6 +26,7 @@ from agencies.schemas import (
     ObjectionResult,
     ObjectionsOut,
     ReplyIn,
+    RestoreIn,
     ReverseIn,
     ReviewOut,
     ReviewsOut,
@@ -258,6 +259,28 @@ async def reply_to_review(request: web.Request, body: ReplyIn) -> ReviewOut:
 )
 async def hide_review(request: web.Request, body: HideIn) -> ReviewOut:
     return await reviews.hide(
+        session(request),
+        request.app[CACHE],
+        principal_of(request),
+        path_id(request, "agency_id"),
+        path_id(request, "review_id"),
+        body,
+    )
+
+
+@api.route(
+    "POST",
+    "/api/v1/agencies/{agency_id}/reviews/{review_id}/restore",
+    body=RestoreIn,
+    response=ReviewOut,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.RESTORE_REVIEW),
+    tags=TAGS,
+    errors=[409],
+    summary="Show a hidden review again, with a reason: back in the public list and the average (officials)",
+)
+async def restore_review(request: web.Request, body: RestoreIn) -> ReviewOut:
+    return await reviews.restore(
         session(request),
         request.app[CACHE],
         principal_of(request),

@@ -478,6 +478,12 @@ class ReplyIn(BaseModel):
     reply: str = Field(min_length=2, max_length=1000, description="the agency's one answer")
 
 
+class RestoreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=2, max_length=1000, description="why the review is shown again (hidden by mistake…)")
+
+
 class HideIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -14,6 +14,7 @@ export const paths = {
   reviews: (id) => `/agencies/${id}/reviews`,
   reply: (id, reviewId) => `/agencies/${id}/reviews/${reviewId}/reply`,
   hideReview: (id, reviewId) => `/agencies/${id}/reviews/${reviewId}/hide`,
+  restoreReview: (id, reviewId) => `/agencies/${id}/reviews/${reviewId}/restore`,
   programs: '/voucher-programs',
   program: (id) => `/voucher-programs/${id}`,
   issue: (id) => `/voucher-programs/${id}/vouchers`,

@@ -23,7 +23,7 @@ export const messages = {
     reviews: {
       title: '服务评价', average: '{avg} 分 · {n} 条评价', none: '暂无评价', write: '评价这家机构', rating: '评分', comment: '评价内容',
       redemption: '评价哪次服务', submit: '提交评价', written: '评价已发布', reply: '机构回复', replyAction: '回复', replyTitle: '回复评价',
-      replied: '已回复', hide: '隐藏', hideTitle: '隐藏评价', hideReason: '隐藏原因', hidden: '已被隐藏', hiddenBecause: '已被主管部门隐藏：{reason}',
+      replied: '已回复', hide: '隐藏', hideTitle: '隐藏评价', hideReason: '隐藏原因', restore: '恢复显示', restoreTitle: '恢复显示评价', restoreReason: '恢复原因', hidden: '已被隐藏', hiddenBecause: '已被主管部门隐藏：{reason}',
       mine: '我的评价', noAverage: '暂无评分', service: '{service} · {date}', replyText: '回复内容',
     },
   },
@@ -48,7 +48,7 @@ export const messages = {
     reviews: {
       title: 'Reviews', average: '{avg} · {n} reviews', none: 'No reviews yet', write: 'Review this agency', rating: 'Rating', comment: 'Your review',
       redemption: 'Which service', submit: 'Publish review', written: 'Review published', reply: 'Agency reply', replyAction: 'Reply', replyTitle: 'Reply to the review',
-      replied: 'Replied', hide: 'Hide', hideTitle: 'Hide the review', hideReason: 'Why it is hidden', hidden: 'Hidden', hiddenBecause: 'Hidden by the office: {reason}',
+      replied: 'Replied', hide: 'Hide', hideTitle: 'Hide the review', hideReason: 'Why it is hidden', restore: 'Show again', restoreTitle: 'Show the review again', restoreReason: 'Why it is shown again', hidden: 'Hidden', hiddenBecause: 'Hidden by the office: {reason}',
       mine: 'My review', noAverage: 'Not rated yet', service: '{service} · {date}', replyText: 'Reply',
     },
   },

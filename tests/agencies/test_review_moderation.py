@@ -185,3 +185,39 @@ async def test_two_replies_at_once_leave_exactly_one(
     assert sorted(r.status for r in responses) == [200, 409]
     [winner] = [await r.json() for r in responses if r.status == 200]
     assert (await listing(client, world.agency_id))["items"][0]["reply"] == winner["reply"]
+
+
+async def test_an_official_shows_a_hidden_review_again_with_a_reason_and_the_average_follows(
+    client: Client, db: Database, world: World, make_account: AccountFactory
+) -> None:
+    agency_id = world.agency_id
+    review = await delivered_review(client, world, world.enterprise, world.enterprise_id, 2, "进度慢，沟通一般")
+    base = f"/api/v1/agencies/{agency_id}/reviews/{review['id']}"
+    visible = await client.post(f"{base}/restore", json={"reason": "误操作"}, headers=world.official.headers)
+    assert (visible.status, (await visible.json())["error"]["code"]) == (409, "review_not_hidden")
+    hidden = await client.post(f"{base}/hide", json={"reason": "疑似广告"}, headers=world.official.headers)
+    assert hidden.status == 200, await hidden.text()
+    assert (await card(client, agency_id))["review_count"] == 0
+
+    no_reason = await client.post(f"{base}/restore", json={"reason": ""}, headers=world.official.headers)
+    assert no_reason.status == 422 and (await no_reason.json())["error"]["details"][0]["field"] == "reason"
+    by_agency = await client.post(f"{base}/restore", json={"reason": "我们认为合理"}, headers=world.agency.headers)
+    assert by_agency.status == 403
+    assert (await card(client, agency_id))["review_count"] == 0, "refusals change nothing"
+
+    restored = await client.post(f"{base}/restore", json={"reason": "核实为真实评价"}, headers=world.official.headers)
+    assert restored.status == 200, await restored.text()
+    body = await restored.json()
+    assert body["hidden"] is False and not body.get("hidden_reason")
+    public = await listing(client, agency_id)
+    assert [r["id"] for r in public["items"]] == [review["id"]]
+    assert public["summary"] == {"count": 1, "average": 2.0}
+    after = await card(client, agency_id)
+    assert (after["review_count"], after["review_average"]) == (1, 2.0), "restoring drops cached searches"
+    twice = await client.post(f"{base}/restore", json={"reason": "再次恢复"}, headers=world.official.headers)
+    assert (twice.status, (await twice.json())["error"]["code"]) == (409, "review_not_hidden")
+    assert (await card(client, agency_id))["review_count"] == 1
+
+    audit = await (await client.get(f"/api/v1/agencies/{agency_id}/audit", headers=world.official.headers)).json()
+    actions = [a["action"] for a in reversed(audit["items"]) if a["subject"] == "review"]
+    assert actions == ["review_written", "review_hidden", "review_restored"]

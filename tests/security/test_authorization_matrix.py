@@ -161,6 +161,13 @@ async def a_review(client: Client, world: World) -> None:
     world.extra["review"] = listing["items"][0]["id"]
 
 
+async def a_hidden_review(client: Client, world: World) -> None:
+    """The review of agency A the hide case above hid (hidden here if not), so every caller finds it hidden."""
+    path = f"/api/v1/agencies/{world.agency_a}/reviews/{world.extra['review']}/hide"
+    response = await client.post(path, json={"reason": "hidden for the matrix"}, headers=world.official.headers)
+    assert response.status in (200, 409), await response.text()
+
+
 NOT_YOUR_APPLICATION = (403, "not_your_application")
 OAUTH_STATE_INVALID = (403, "oauth_state_invalid")
 LINK_INVALID = (401, "sign_in_link_invalid")
@@ -377,6 +384,13 @@ MATRIX: dict[str, Case] = {
         statuses(200, "official", official_out=OUTSIDE),
         body=lambda w, a: {"reason": f"hidden by {a}"},
         prepare=a_review,
+    ),
+    # The review hidden just above (run in order): an official of the agency's region shows it again.
+    "POST /api/v1/agencies/{agency_id}/reviews/{review_id}/restore": Case(
+        lambda w: f"/api/v1/agencies/{w.agency_a}/reviews/{w.extra.get('review', 0)}/restore",
+        statuses(200, "official", official_out=OUTSIDE),
+        body=lambda w, a: {"reason": f"shown again by {a}"},
+        prepare=a_hidden_review,
     ),
     # After confirm above the redemption is no longer pending: the enterprise that made it and officials pass the
     # permission check and are told so (409); agencies, even the one it was made at, may not cancel.
