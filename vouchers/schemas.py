@@ -14,6 +14,8 @@ from pydantic import (
     GetJsonSchemaHandler,
     StrictInt,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -60,13 +62,21 @@ class ApplicationSettingsIn(BaseModel):
     )
     review: ApplicationReview = ApplicationReview.OFFICIAL
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ApplicationSettingsIn:
-        if self.close_at is not None and self.close_at <= self.open_at:
-            raise ValueError("close_at must be after open_at")
-        if len(set(self.documents)) != len(self.documents):
-            raise ValueError("documents names a document twice")
-        return self
+    # Field validators, not one model validator, so that the error names its field (the console shows it there).
+    @field_validator("close_at")
+    @classmethod
+    def _after_opening(cls, close_at: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
+        open_at = info.data.get("open_at")
+        if close_at is not None and open_at is not None and close_at <= open_at:
+            raise ValueError("must be after open_at")
+        return close_at
+
+    @field_validator("documents")
+    @classmethod
+    def _each_once(cls, documents: list[str]) -> list[str]:
+        if len(set(documents)) != len(documents):
+            raise ValueError("names a document twice")
+        return documents
 
 
 class ApplicationSettingsOut(BaseModel):

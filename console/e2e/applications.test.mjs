@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { BASE, DESKTOP, FIXTURES, PHONE, launch, loginAs, newPage, shot, typed } from './browser.mjs'
+import { login } from './fixtures.mjs'
 
 const { programId, programName, enterpriseName } = FIXTURES.applications
 let session
@@ -70,4 +71,44 @@ test('the enterprise sees the approval and the voucher', async () => {
   await phone.waitForURL('**/console/m/vouchers')
   await phone.locator('article.voucher', { hasText: programName }).waitFor()
   assert.match(await phone.locator('article.voucher', { hasText: programName }).textContent(), /¥3,000\.00/)
+})
+
+test('an official opens an existing programme for applications in the console', async () => {
+  const token = await login(BASE, 'e2e_official')
+  const now = Date.now()
+  // A programme of its own, in a region no e2e enterprise is in (the other walks' programmes stay as they expect).
+  const response = await fetch(`${BASE}/api/v1/voucher-programs`, {
+    method: 'POST',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      name: `申领设置演示（E2E ${FIXTURES.stamp}）`, region_code: '110000', budget_fen: 1000000, face_value_fen: 500000,
+      share_bp: 5000, services: ['invention'], valid_from: new Date(now - 86400000).toISOString(),
+      valid_until: new Date(now + 90 * 86400000).toISOString(),
+    }),
+  })
+  assert.equal(response.status, 201)
+  const program = await response.json()
+  assert.equal(program.applications, null)
+
+  await loginAs(desk, 'e2e_official')
+  await desk.goto(`${BASE}/console/programs/${program.id}`)
+  const card = desk.locator('[data-test=apps-card]')
+  await card.getByText('尚未开放申领').waitFor()
+  // A closing time before the opening: told beside the field, nothing saved.
+  await card.locator(typed('apps-close')).fill('2020-01-01 00:00:00')
+  await card.locator(typed('apps-close')).press('Enter')
+  await card.locator('[data-test=apps-submit]').click()
+  await card.locator('.el-form-item__error').first().waitFor()
+  await card.getByText('尚未开放申领').waitFor()
+  await card.locator(typed('apps-close')).fill('')
+  await card.locator(typed('apps-close')).press('Enter')
+  await card.locator('[data-test=apps-documents]').click()
+  await desk.locator('.el-select-dropdown__item:visible', { hasText: '营业执照' }).click()
+  await desk.keyboard.press('Escape')
+  await card.locator('[data-test=apps-review]').getByText('先到先得').click()
+  await card.locator('[data-test=apps-submit]').click()
+  await card.locator('[data-test=apps-now]').getByText('正在受理').waitFor()
+  await shot(desk, 'desktop-program-applications')
+  const saved = await (await fetch(`${BASE}/api/v1/voucher-programs/${program.id}`, { headers: { Authorization: `Bearer ${token}` } })).json()
+  assert.deepEqual([saved.applications.review, saved.applications.documents, saved.applications.accepting], ['fcfs', ['营业执照'], true])
 })
