@@ -149,12 +149,13 @@ def session(request: web.Request) -> AsyncSession:
 async def unit_of_work_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """One transaction per API request: committed when the handler answers below 400, rolled back otherwise.
 
-    The session opens only when the handler first asks for it (`session`).
+    The session opens only when the handler first asks for it (`session`). A request that only reads (GET, HEAD,
+    OPTIONS) gets `Database.request_reader`: on PostgreSQL its statements run without BEGIN and COMMIT.
     """
     if not request.path.startswith(("/api/", "/bot/")):
         return await handler(request)
     db = request.app[DATABASE]
-    unit = UnitOfWork(db.reader if request.method in ("GET", "HEAD", "OPTIONS") else db.writer)
+    unit = UnitOfWork(db.request_reader if request.method in ("GET", "HEAD", "OPTIONS") else db.writer)
     request[UNIT_OF_WORK] = unit
     try:
         response = await handler(request)
