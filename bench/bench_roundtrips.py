@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import aiohttp
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 from aiohttp.test_utils import TestServer
-from asyncpg.prepared_stmt import PreparedStatement
+from asyncpg.prepared_stmt import PreparedStatement  # type: ignore[import-untyped]
 
 from bench.bench_vouchers import PRICE_FEN, _arrange, _fresh_database
 from bench.harness import REDIS_URL
