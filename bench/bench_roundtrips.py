@@ -9,7 +9,8 @@ request is sent a few times first (so the statement caches are warm, as under lo
 the machine, only on the code path.
 
 Kinds: the floor (`SELECT 1` through the unit of work, `bench/floor_app.py`'s route), a cold agency search (a full
-page and its count), an agency profile, an enterprise's voucher list, and a redemption with a new `Idempotency-Key`.
+page and its count), an agency profile, an enterprise's voucher list, a redemption with a new `Idempotency-Key`, and
+the search bench's 600 distinct searches cycled (~200 statement shapes: whether the statement cache holds them).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import asyncpg  # type: ignore[import-untyped]
 from aiohttp.test_utils import TestServer
 from asyncpg.prepared_stmt import PreparedStatement  # type: ignore[import-untyped]
 
+from bench.bench_search import search_mix
 from bench.bench_vouchers import PRICE_FEN, _arrange, _fresh_database
 from bench.harness import REDIS_URL
 
@@ -156,6 +158,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         ("my vouchers (signed in)", lambda: ("GET", "/api/v1/me/vouchers", None, auth)),
         ("redemption (new Idempotency-Key)", redeem),
     ]
+    mix = iter(search_mix() * 3)  # one pass to warm the caches, two counted
+    kinds.append(("search mix, 600 distinct, cycled", lambda: ("GET", next(mix), None, {})))
     rows: list[dict[str, Any]] = []
     server = TestServer(app)
     await server.start_server()
@@ -163,8 +167,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         async with aiohttp.ClientSession(str(server.make_url("/"))) as http:
             with counting():
                 for name, make in kinds:
-                    for sample in range(WARMUP + SAMPLES):
-                        if sample == WARMUP:
+                    warmup, samples = (len(search_mix()), 2 * len(search_mix())) if "mix" in name else (WARMUP, SAMPLES)
+                    for sample in range(warmup + samples):
+                        if sample == warmup:
                             COUNTS.clear()
                         method, path, body, headers = make()
                         SQL.clear()
@@ -174,7 +179,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                                 raise RuntimeError(f"{name}: {response.status} {await response.text()}")
                     if os.environ.get("BENCH_SHOW_SQL"):
                         print(f"-- {name}", *(" ".join(q.split())[:160] for q in SQL), sep="\n  ")
-                    per = {k: round(v / SAMPLES, 2) for k, v in sorted(COUNTS.items())}
+                    per = {k: round(v / samples, 2) for k, v in sorted(COUNTS.items())}
                     pg = sum(v for k, v in per.items() if not k.startswith("redis"))
                     rows.append({"name": name, "postgresql_round_trips": round(pg, 2), **per})
     finally:

@@ -102,6 +102,7 @@ UNIT_OF_WORK: web.RequestKey[UnitOfWork] = web.RequestKey("unit_of_work")
 
 # A pooled connection given back less than this long ago is handed out again without a ping (see `_install_ping`).
 PING_AFTER_IDLE_SECONDS = 1.0
+PREPARED_STATEMENTS_PER_CONNECTION = 1000
 
 
 class ReadOnlySession(Session):
@@ -138,7 +139,14 @@ class Database:
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=5)
             # Fail fast when PostgreSQL is down instead of hanging the request.
-            kwargs["connect_args"] = {"timeout": 5, "command_timeout": 30}
+            # SQLAlchemy keeps each connection's prepared statements (an LRU, 100 by default); the agency search
+            # alone has ~200 statement shapes (filters x sorts), so at 100 a cycling mix re-prepared nearly every
+            # one: a Parse round trip more per search.
+            kwargs["connect_args"] = {
+                "timeout": 5,
+                "command_timeout": 30,
+                "prepared_statement_cache_size": PREPARED_STATEMENTS_PER_CONNECTION,
+            }
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_transaction_control(self.engine)
