@@ -97,6 +97,11 @@ class UnitOfWork:
             self.session = self._factory()
         return self.session
 
+    def write(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        """Make this request's transaction a writing one (a GET route that writes); before its session opens."""
+        assert self.session is None, "the session is already open"
+        self._factory = factory
+
 
 UNIT_OF_WORK: web.RequestKey[UnitOfWork] = web.RequestKey("unit_of_work")
 
