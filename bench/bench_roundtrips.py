@@ -30,7 +30,7 @@ from asyncpg.prepared_stmt import PreparedStatement  # type: ignore[import-untyp
 
 from bench.bench_search import search_mix
 from bench.bench_vouchers import PRICE_FEN, _arrange, _fresh_database
-from bench.harness import REDIS_URL
+from bench.harness import DATABASE_SUFFIX, REDIS_URL
 
 SEARCH = "/api/v1/agencies?region=330100&page_size=5"  # 8 agencies match: a full first page and its count
 SAMPLES = 20
@@ -198,7 +198,7 @@ async def _fresh_database_named() -> str:
     import bench.bench_vouchers as vouchers
 
     saved = vouchers.DATABASE
-    vouchers.DATABASE = "bench_roundtrips"
+    vouchers.DATABASE = f"bench_roundtrips{DATABASE_SUFFIX}"
     try:
         return await _fresh_database()
     finally:
