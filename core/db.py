@@ -142,7 +142,10 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=5)
+            # Up to 2 x pool_size connections, all kept: with pool_size kept and as many again "overflow", every
+            # overflow connection was closed when given back and opened anew (TLS, authentication, start-up) by the
+            # next request — under 64 concurrent clients, a new connection every few requests.
+            kwargs.update(pool_size=2 * pool_size, max_overflow=0, pool_timeout=5)
             # Fail fast when PostgreSQL is down instead of hanging the request.
             # SQLAlchemy keeps each connection's prepared statements (an LRU, 100 by default); the agency search
             # alone has ~200 statement shapes (filters x sorts), so at 100 a cycling mix re-prepared nearly every
