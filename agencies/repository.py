@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from agencies.credit import ScoredEvent
 from agencies.models import (
@@ -69,7 +69,9 @@ async def by_credit_codes(session: AsyncSession, codes: Sequence[str], *, for_up
 
 
 async def with_services(session: AsyncSession, agency_id: int) -> Agency | None:
-    return await session.scalar(select(Agency).where(Agency.id == agency_id).options(selectinload(Agency.services)))
+    """The agency and its services in one statement (a join: one agency has a handful of services)."""
+    query = select(Agency).where(Agency.id == agency_id).options(joinedload(Agency.services))
+    return (await session.scalars(query)).unique().first()
 
 
 async def participating(
