@@ -36,6 +36,15 @@ class ServicePrice:
 
 
 @dataclass(frozen=True, slots=True)
+class AgencyContact:
+    """Who and where an agency is, for the vouchers' related-party check."""
+
+    contact_name: str
+    address: str
+    contact_phone: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgencySummary:
     """What vouchers, the assistant and pushes need to know about an agency."""
 
@@ -48,6 +57,7 @@ class AgencySummary:
     credit_score: int
     patent_attorneys: int
     services: tuple[ServicePrice, ...]
+    contact: AgencyContact  # read with the rest: a redemption's related-party check needs no second statement
 
     def offers(self, service_code: str) -> bool:
         return any(s.service_code == service_code for s in self.services)
@@ -64,6 +74,7 @@ def summary_of(agency: Agency) -> AgencySummary:
         credit_score=agency.credit_score,
         patent_attorneys=agency.patent_attorneys,
         services=tuple(ServicePrice(s.service_code, s.price_min_fen, s.price_max_fen) for s in agency.services),
+        contact=AgencyContact(agency.contact_name, agency.address, agency.contact_phone),
     )
 
 
@@ -89,15 +100,6 @@ async def participating_agencies(
         limit=limit,
     )
     return [summary_of(agency) for agency in agencies]
-
-
-@dataclass(frozen=True, slots=True)
-class AgencyContact:
-    """Who and where an agency is, for the vouchers' related-party check."""
-
-    contact_name: str
-    address: str
-    contact_phone: str
 
 
 async def get_agency_contact(session: AsyncSession, agency_id: int) -> AgencyContact | None:

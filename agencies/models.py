@@ -19,7 +19,8 @@ class Agency(Base):
         Index("ix_agencies_level_score", "credit_level", "credit_score"),
         Index("ix_agencies_score_id", "credit_score", "id"),
         # Migration 0001 also creates an index on (patent_attorneys + trademark_agents) for `sort=attorneys`, and on
-        # PostgreSQL a pg_trgm GIN index on search_text for `q`.
+        # PostgreSQL a pg_trgm GIN index on search_text for `q`; search_0001 the region-prefix indexes in rating
+        # order (`substr(region_code, 1, 2 or 4)`, credit_score DESC, id) and (min_price_fen, credit_score DESC, id).
         # Covers every search filter but `q`: counting a result set is an index-only scan on PostgreSQL.
         Index(
             "ix_agencies_search_filters",

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from agencies.credit import ScoredEvent
 from agencies.models import (
@@ -69,7 +69,9 @@ async def by_credit_codes(session: AsyncSession, codes: Sequence[str], *, for_up
 
 
 async def with_services(session: AsyncSession, agency_id: int) -> Agency | None:
-    return await session.scalar(select(Agency).where(Agency.id == agency_id).options(selectinload(Agency.services)))
+    """The agency and its services in one statement (a join: one agency has a handful of services)."""
+    query = select(Agency).where(Agency.id == agency_id).options(joinedload(Agency.services))
+    return (await session.scalars(query)).unique().first()
 
 
 async def participating(
@@ -139,8 +141,7 @@ def _conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
         if readings:
             conditions.append(or_(*(Agency.search_text.contains(r, autoescape=True) for r in readings)))
     if filters.code_range is not None:
-        low, high = filters.code_range
-        conditions.append(and_(Agency.region_code >= low, Agency.region_code < high))
+        conditions.append(_region_condition(*filters.code_range))
     if filters.service_bit:
         conditions.append(Agency.services_mask.op("&")(filters.service_bit) != 0)
     if filters.field_bit:
@@ -150,6 +151,20 @@ def _conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
     if filters.accepts_vouchers is not None:
         conditions.append(Agency.accepts_vouchers.is_(filters.accepts_vouchers))
     return conditions
+
+
+def _region_condition(low: str, high: str) -> ColumnElement[bool]:
+    """A range of region codes; a province's or a city's also as the prefix the indexes of migration search_0001 are
+    on (the numbers are written into the SQL: an expression index serves only the same expression).
+
+    Both, because each serves another query: a page in rating order walks the prefix index and stops after the
+    page, while a count is an index-only scan of `ix_agencies_search_filters` over the range (with the prefix alone
+    the count read the table's rows: 2.7 times the buffers across the bench's search mix)."""
+    in_range = and_(Agency.region_code >= low, Agency.region_code < high)
+    if len(low) in (2, 4) and high == str(int(low) + 1).zfill(len(low)):
+        prefix = func.substr(Agency.region_code, literal_column("1"), literal_column(str(len(low))))
+        return and_(prefix == low, in_range)
+    return in_range
 
 
 def _page_query(filters: SearchFilters, sort: str) -> Select[*tuple[Any, ...]]:

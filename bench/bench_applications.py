@@ -33,9 +33,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.bench_soak import SoakWorker
-from bench.harness import PG_URL, REDIS_URL, ROOT, free_port, healthz_requests, measure, percentile
+from bench.harness import DATABASE_SUFFIX, PG_URL, REDIS_URL, ROOT, free_port, healthz_requests, measure, percentile
 
-DATABASE = "bench_applications"
+DATABASE = f"bench_applications{DATABASE_SUFFIX}"
 APPLICANTS = 5_000
 WINDOW_SECONDS = 60.0
 RUSH_SECONDS = 10.0  # half the applicants arrive in the first 10 s

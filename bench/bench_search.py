@@ -30,10 +30,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.harness import PG_URL, REDIS_URL, ROOT, Request, healthz_requests, measure, ratio, running_server
+from bench.harness import (
+    DATABASE_SUFFIX,
+    PG_URL,
+    REDIS_URL,
+    ROOT,
+    Request,
+    healthz_requests,
+    measure,
+    ratio,
+    running_server,
+)
 
 AGENCIES = 50_000
-DATABASE = "bench_search"
+DATABASE = f"bench_search{DATABASE_SUFFIX}"
 CONCURRENCY = 64
 DISTINCT_QUERIES = 600
 

@@ -27,9 +27,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.harness import PG_URL, REDIS_URL, Request, healthz_requests, measure, ratio, running_server
+from bench.harness import DATABASE_SUFFIX, PG_URL, REDIS_URL, Request, healthz_requests, measure, ratio, running_server
 
-DATABASE = "bench_vouchers"
+DATABASE = f"bench_vouchers{DATABASE_SUFFIX}"
 CONCURRENCY = 64
 SPREAD_VOUCHERS = 2_000
 AGENCIES = 8  # redemptions rotate over them (one agency alone would be flagged for concentration each time)

@@ -29,6 +29,9 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Appended to each suite's database name, so that benches of two checkouts sharing one PostgreSQL server (each with
+# its own migrations) do not migrate or drop each other's databases.
+DATABASE_SUFFIX = os.environ.get("BENCH_DATABASE_SUFFIX", "")
 
 
 @dataclass(frozen=True, slots=True)

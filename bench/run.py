@@ -32,7 +32,9 @@ def discover(selected: list[str]) -> list[str]:
 
 def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n## {title}")
-    columns = [c for c in COLUMNS if any(c in row for row in rows)] or sorted({k for r in rows for k in r})
+    columns = [c for c in COLUMNS if any(c in row for row in rows)]
+    if len(columns) < 2:  # rows of another shape (counts): every key, in first-seen order
+        columns = list(dict.fromkeys(k for row in rows for k in row))
     print(" | ".join(columns))
     print(" | ".join("---" for _ in columns))
     for row in rows:

@@ -7,6 +7,7 @@ succeeds and rolls back when it raises, so one request is one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,10 +15,12 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 
 from core.events import SESSION_INFO_KEY, EventBus
 
@@ -94,36 +97,78 @@ class UnitOfWork:
             self.session = self._factory()
         return self.session
 
+    def write(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        """Make this request's transaction a writing one (a GET route that writes); before its session opens."""
+        assert self.session is None, "the session is already open"
+        self._factory = factory
+
 
 UNIT_OF_WORK: web.RequestKey[UnitOfWork] = web.RequestKey("unit_of_work")
 
+# A pooled connection given back less than this long ago is handed out again without a ping (see `_install_ping`).
+PING_AFTER_IDLE_SECONDS = 1.0
+PREPARED_STATEMENTS_PER_CONNECTION = 1000
+
+
+class ReadOnlySession(Session):
+    """The session of a request that only reads (GET): on PostgreSQL it runs without a transaction, so it must not
+    write — a flush with anything to write is a programming error, refused before any statement is sent."""
+
+    def flush(self, objects: Any = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise AssertionError("a read-only request (GET) tried to write; writes belong to POST/PUT/PATCH/DELETE")
+        super().flush(objects)
+
 
 class Database:
-    """The engine plus two session factories: reads, and writes (which on SQLite take the write lock up front).
+    """The engine plus three session factories: reads, writes (which on SQLite take the write lock up front), and
+    the reads of a GET request (`request_reader`: on PostgreSQL without BEGIN and COMMIT).
 
     SQLite allows one writer; a deferred transaction that reads and then writes fails with "database is locked"
     when another writer got in between. `BEGIN IMMEDIATE` for write requests makes them queue instead, which is
     what keeps the money invariants on the embedded default. PostgreSQL uses row locks in the services.
+
+    Round trips on PostgreSQL (bench/bench_roundtrips.py counts them): a GET request sends only its statements —
+    each sees the latest committed data (autocommit; no GET writes, `ReadOnlySession` refuses it), which is what a
+    READ COMMITTED transaction gave each statement too; what needs one snapshot over several statements (the ledger
+    check, reports computed in commands) uses `transaction(write=False)`, a real transaction. A connection is pinged
+    (one `;`) only when it sat idle in the pool for `PING_AFTER_IDLE_SECONDS`.
     """
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10, events: EventBus | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not self.is_sqlite}
+        kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=5)
+            # Up to 2 x pool_size connections, all kept: with pool_size kept and as many again "overflow", every
+            # overflow connection was closed when given back and opened anew (TLS, authentication, start-up) by the
+            # next request — under 64 concurrent clients, a new connection every few requests.
+            kwargs.update(pool_size=2 * pool_size, max_overflow=0, pool_timeout=5)
             # Fail fast when PostgreSQL is down instead of hanging the request.
-            kwargs["connect_args"] = {"timeout": 5, "command_timeout": 30}
+            # SQLAlchemy keeps each connection's prepared statements (an LRU, 100 by default); the agency search
+            # alone has ~200 statement shapes (filters x sorts), so at 100 a cycling mix re-prepared nearly every
+            # one: a Parse round trip more per search.
+            kwargs["connect_args"] = {
+                "timeout": 5,
+                "command_timeout": 30,
+                "prepared_statement_cache_size": PREPARED_STATEMENTS_PER_CONNECTION,
+            }
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_transaction_control(self.engine)
+        else:
+            _install_ping(self.engine)
         # Every session carries the app's event bus, so `core.events.publish(session, …)` reaches its subscribers.
         info: dict[str, Any] = {} if events is None else {SESSION_INFO_KEY: events}
         self.reader = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self.writer = async_sessionmaker(
             self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False, info=info
+        )
+        request_engine = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.request_reader = async_sessionmaker(
+            request_engine, expire_on_commit=False, info=info, sync_session_class=ReadOnlySession
         )
 
     @asynccontextmanager
@@ -147,6 +192,35 @@ class Database:
 
 
 DATABASE: web.AppKey[Database] = web.AppKey("database")
+
+
+def _install_ping(engine: AsyncEngine) -> None:
+    """Check a pooled connection before handing it out, but only when it sat idle (SQLAlchemy's `pool_pre_ping`
+    pings every check-out, with asyncpg as BEGIN, `;`, ROLLBACK: three round trips before each request).
+
+    A connection given back less than `PING_AFTER_IDLE_SECONDS` ago was working then; one idle longer (a database
+    restart happens over seconds) is asked `;` first, and a dead one is replaced (`DisconnectionError` makes the pool
+    connect anew). A connection that still breaks mid-request invalidates the whole pool (SQLAlchemy's disconnect
+    handling), so the next requests get fresh connections.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            await_only(dbapi_connection._connection.fetchrow(";"))  # the asyncpg connection; outside any transaction
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection did not answer its ping") from exc
 
 
 def _install_sqlite_transaction_control(engine: AsyncEngine) -> None:

@@ -72,6 +72,8 @@ class RouteSpec:
     near_cached: NearCached | None = None
     # The OpenAPI operationId, when "<handler's package>_<handler's name>" is not it (a route that moved).
     operation_id: str | None = None
+    # A GET that writes (a poster's QR code made on first download) gets a write transaction, not the read-only session.
+    writes: bool = False
 
 
 class Api:
@@ -98,6 +100,7 @@ class Api:
         request_content: dict[str, Any] | None = None,
         near_cached: NearCached | None = None,
         operation_id: str | None = None,
+        writes: bool = False,
     ) -> Callable[[RouteHandler], RouteHandler]:
         if near_cached is not None and (method.upper() != "GET" or auth):
             raise ValueError("only public GET answers can be near-cached: they must depend on the URL alone")
@@ -123,6 +126,7 @@ class Api:
                     request_content=request_content,
                     near_cached=near_cached,
                     operation_id=operation_id,
+                    writes=writes,
                 )
             )
             return handler
@@ -149,12 +153,13 @@ def session(request: web.Request) -> AsyncSession:
 async def unit_of_work_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """One transaction per API request: committed when the handler answers below 400, rolled back otherwise.
 
-    The session opens only when the handler first asks for it (`session`).
+    The session opens only when the handler first asks for it (`session`). A request that only reads (GET, HEAD,
+    OPTIONS) gets `Database.request_reader`: on PostgreSQL its statements run without BEGIN and COMMIT.
     """
     if not request.path.startswith(("/api/", "/bot/")):
         return await handler(request)
     db = request.app[DATABASE]
-    unit = UnitOfWork(db.reader if request.method in ("GET", "HEAD", "OPTIONS") else db.writer)
+    unit = UnitOfWork(db.request_reader if request.method in ("GET", "HEAD", "OPTIONS") else db.writer)
     request[UNIT_OF_WORK] = unit
     try:
         response = await handler(request)
@@ -348,6 +353,8 @@ def json_response(payload: Any, status: int = 200) -> web.Response:
 
 def _wrap(spec: RouteSpec) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handler(request: web.Request) -> web.StreamResponse:
+        if spec.writes:
+            request[UNIT_OF_WORK].write(request.app[DATABASE].writer)
         if spec.auth and request.get(PRINCIPAL) is None:
             # Anonymous on a signed-in route: 401 before the input is read, whatever the body holds.
             raise Unauthenticated("log in first: this needs a bearer token")

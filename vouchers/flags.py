@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agencies.service import AgencySummary, get_agency_contact
+from agencies.service import AgencyContact, AgencySummary
 from enterprises.service import EnterpriseSummary
 from vouchers import repository
 from vouchers.models import Redemption, Voucher, VoucherFlag, VoucherProgram
@@ -55,12 +55,7 @@ def _flag(redemption: Redemption, kind: str, evidence: dict[str, Any]) -> Vouche
     )
 
 
-async def related_party_evidence(
-    session: AsyncSession, enterprise: EnterpriseSummary, agency_id: int
-) -> dict[str, Any] | None:
-    contact = await get_agency_contact(session, agency_id)
-    if contact is None:
-        return None
+def related_party_evidence(enterprise: EnterpriseSummary, contact: AgencyContact) -> dict[str, Any] | None:
     name, address, phone = contact.contact_name, contact.address, contact.contact_phone
     shared: dict[str, Any] = {}
     if enterprise.legal_representative.strip() and enterprise.legal_representative.strip() == name.strip():
@@ -104,7 +99,7 @@ async def gather(
         )
     count, total, per_agency = await repository.program_agency_amounts(session, program.id)
     return RedeemSignals(
-        related=await related_party_evidence(session, enterprise, agency.id),
+        related=related_party_evidence(enterprise, agency.contact),
         listed_max_fen=listed_max,
         earlier_at_max=earlier,
         program_redemptions=count,

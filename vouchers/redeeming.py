@@ -109,13 +109,12 @@ async def redeem(
 
 async def _checked_offer(session: AsyncSession, actor: Principal, voucher_id: int, data: RedeemIn) -> _Offer:
     """The voucher's owner, the program's services, the agency's participation and price; read without a lock."""
-    seen = await repository.voucher(session, voucher_id)
-    if seen is None:
+    found = await repository.voucher_and_program(session, voucher_id)
+    if found is None:
         raise NotFound(f"no voucher {voucher_id}")
+    seen, program = found
     if not PERMISSIONS.scope(actor, Action.REDEEM).covers(enterprise_id=seen.enterprise_id):
         raise NotYourVoucher("this voucher belongs to another enterprise")
-    program = await repository.program(session, seen.program_id)
-    assert program is not None
     covered = (await repository.program_services(session, [program.id]))[program.id]
     if data.service_code.value not in covered:
         raise field_error("service_code", f"not covered by this programme (covers {', '.join(covered)})")

@@ -88,6 +88,17 @@ async def voucher(session: AsyncSession, voucher_id: int) -> Voucher | None:
     return await session.get(Voucher, voucher_id)
 
 
+async def voucher_and_program(session: AsyncSession, voucher_id: int) -> tuple[Voucher, VoucherProgram] | None:
+    """The voucher and its programme in one statement (not locked)."""
+    stmt = (
+        select(Voucher, VoucherProgram)
+        .join(VoucherProgram, VoucherProgram.id == Voucher.program_id)
+        .where(Voucher.id == voucher_id)
+    )
+    row = (await session.execute(stmt)).first()
+    return None if row is None else (row[0], row[1])
+
+
 async def lock_voucher(session: AsyncSession, voucher_id: int) -> Voucher | None:
     stmt = select(Voucher).where(Voucher.id == voucher_id).with_for_update()
     return await session.scalar(stmt.execution_options(populate_existing=True))

@@ -305,6 +305,7 @@ JS_API_LIST = ("updateAppMessageShareData", "updateTimelineShareData")
     errors=[401, 403, 404, 503],
     extra_responses={"200": {"description": "PNG", "content": {"image/png": {"schema": {"type": "string"}}}}},
     summary="A poster QR code (with a scene) for an agency or a voucher programme, as a PNG to download",
+    writes=True,  # the first download of a poster records its QR code
 )
 async def qrcode_poster(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
