@@ -17,8 +17,9 @@ already be processed there, and the deadline is spent. An instance that failed i
 
 In flight: at most `RASA_MAX_IN_FLIGHT` turns of this process are at one instance at once; the others wait in
 line for a place (Rasa answers one turn at a time on its CPU, so more in flight only makes every turn slower).
-A turn that is still waiting at the deadline gets the busy fallback (outcome `busy`) — the instance is not
-marked as failing, it is only full.
+A turn that is still waiting at the deadline, or gets its place with less time left than a turn takes there (a
+moving average), gets the busy fallback at once (outcome `busy`): the instance is not marked as failing, it is
+only full, and no work is sent that would be abandoned half-way.
 
 Rasa down or slow: within `CHAT_DEADLINE_SECONDS` (WeChat waits 5 s in all) the user gets the service menu plus
 a link to the agency search, in their language. `/readyz` reports `rasa` (up when at least one instance has a
@@ -49,11 +50,17 @@ log = logging.getLogger(__name__)
 COOL_DOWN_SECONDS = 5.0
 # The metadata key Rasa's side (bot/rasa_patches.py) sets the `lang` slot from.
 LANG_METADATA_KEY = "set_lang"
+# A turn that waited longer than this for its place and then timed out does not mark the instance as failing.
+QUEUE_GRACE_SECONDS = 0.05
 AGENCY_SEARCH_LINK = "pages/agency/search"
 
 
 class RasaUnavailable(RuntimeError):
     pass
+
+
+class _NoTimeLeft(Exception):
+    """A place came free, but too late for a turn to finish before the deadline."""
 
 
 def rendezvous_order(urls: list[str], sender_id: str) -> list[str]:
@@ -148,6 +155,8 @@ class RasaGateway:
         self._down_until: dict[str, float] = {}
         # One semaphore per instance, created on first use (inside the running loop).
         self._places: dict[str, asyncio.Semaphore] = {}
+        # How long a turn takes at each instance once sent (moving average of answered turns).
+        self._turn_seconds: dict[str, float] = {}
 
     @classmethod
     def for_app(
@@ -205,20 +214,25 @@ class RasaGateway:
             if remaining <= 0.05:
                 failure = "timeout"
                 break
-            place = self._place(url)
-            admitted = False
+            in_line = self._clock()
+            admitted: float | None = None
             try:
                 async with asyncio.timeout(remaining):
-                    async with place:
-                        admitted = True
+                    async with self._place(url):
+                        admitted = self._clock()
+                        # Sent with less time left than a turn takes, it would only be abandoned mid-way, its
+                        # work wasted while others wait: the user gets the busy answer now instead.
+                        if self.deadline - (admitted - started) < self._turn_seconds.get(url, 0.0):
+                            raise _NoTimeLeft
                         messages = await self._send(url, turn.sender_id, turn.text, metadata)
-            except TimeoutError:
-                if not admitted:
+            except (TimeoutError, _NoTimeLeft) as exc:
+                if admitted is None or isinstance(exc, _NoTimeLeft):
                     # Still in line at the deadline: the instance is full, not failing — no cool-down.
                     log.info("rasa busy: no place in time", extra={"rasa": url, "sender": turn.sender_id})
                     failure = "busy"
                     break
-                self._down_until[url] = self._clock() + COOL_DOWN_SECONDS
+                if admitted - in_line < QUEUE_GRACE_SECONDS:  # it had its whole time and did not answer
+                    self._down_until[url] = self._clock() + COOL_DOWN_SECONDS
                 log.warning("rasa did not answer in time", extra={"rasa": url, "sender": turn.sender_id})
                 failure = "timeout"
                 break
@@ -227,6 +241,8 @@ class RasaGateway:
                 log.warning("rasa failed; trying the next instance", extra={"rasa": url, "error": str(exc)})
                 continue
             self._down_until.pop(url, None)
+            took = self._clock() - admitted
+            self._turn_seconds[url] = 0.8 * self._turn_seconds.get(url, took) + 0.2 * took
             replies = to_replies(messages)
             self._outcome("answered" if replies else "empty", started)
             # Rasa answering nothing at all leaves the user hanging: show what the service offers.
