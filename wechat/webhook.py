@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
@@ -256,9 +257,8 @@ async def answer(app: web.Application, runtime: WeChatRuntime, message: Inbound,
     """The passive reply's text for this delivery, or None for an empty reply."""
     cache = app[CACHE]
     key = message.dedup_key
-    try:
-        first = await cache.add(f"wechat:inflight:{key}", "1", dedup_ttl(app[SETTINGS]))
-    except CacheUnavailable:
+    first = await _claim(cache, f"wechat:inflight:{key}", dedup_ttl(app[SETTINGS]), deadline)
+    if first is None:
         log.error("cache down: cannot tell retries apart; answering this delivery", extra={"key": key})
         first = True
     if not first:
@@ -278,6 +278,32 @@ async def answer(app: web.Application, runtime: WeChatRuntime, message: Inbound,
     if pending.text is not None or pending.ready.is_set():
         return pending.text
     _defer(app, runtime, key, pending)
+    return None
+
+
+CLAIM_ATTEMPTS = 3
+CLAIM_BACKOFF = Backoff(base=0.1, cap=0.5, jitter=0.5)
+
+
+async def _claim(cache: Cache, name: str, ttl: int, deadline: float) -> bool | None:
+    """Claim a message for this delivery: True when it is ours to answer, False when another delivery has it,
+    None when the cache cannot say (after a few tries, within the deadline).
+
+    The claim's value is this delivery's own token, so a claim whose answer was lost on the way back (a timeout
+    after Redis set it) is recognised as ours when tried again — instead of being read as another delivery's and
+    never answered, or answered twice by treating a busy cache as a down one."""
+    token = secrets.token_hex(8)
+    for attempt in range(1, CLAIM_ATTEMPTS + 1):
+        with contextlib.suppress(CacheUnavailable):
+            if await cache.add(name, token, ttl):
+                return True
+        # Taken, or no answer: whose token is there says which (a failed read is None: try again).
+        holder = await cache.get(name)
+        if holder is not None:
+            return holder == token
+        if attempt == CLAIM_ATTEMPTS or time.monotonic() + CLAIM_BACKOFF.cap >= deadline:
+            return None
+        await asyncio.sleep(CLAIM_BACKOFF.seconds(attempt))
     return None
 
 

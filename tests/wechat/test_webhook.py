@@ -15,9 +15,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from wechatpy.crypto import WeChatCrypto
 
+from core.cache import CacheUnavailable
 from core.chat import ChatReply
 from core.db import Database
 from core.settings import Settings
+from core.state import CACHE
 from core.wechat.replies import MAX_TEXT_BYTES
 from tests.wechat.conftest import AES_KEY, DEADLINE, RecordingEngine
 from wechat.models import CustomMessage
@@ -335,3 +337,33 @@ async def test_a_database_that_stays_down_ends_the_answer_with_the_error(
         await send_custom(cast(Database, busy), client.app[WECHAT].client, ALICE, f"{ALICE}:busy-2", ["x"], first_seq=0)
     assert busy.refused == DB_WRITE_ATTEMPTS
     assert standin.sent == []
+
+
+async def test_a_retry_meeting_a_busy_cache_is_still_told_apart_from_a_new_message(
+    client: Client, wx: WeChatServer, engine: RecordingEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under load Redis answers late: the claim of WeChat's retry is refused by Redis (the first delivery holds it),
+    # but the answer saying so times out. Before, a cache error meant "answer this delivery too": answered twice.
+    cache = client.app[CACHE]
+    real_add = cache.add
+    calls: dict[str, int] = {}
+
+    async def add_answer_lost_on_retry(key: str, value: str, ttl: int) -> bool:
+        done: bool = await real_add(key, value, ttl)
+        calls[key] = calls.get(key, 0) + 1
+        if calls[key] == 2:
+            raise CacheUnavailable("Timeout reading from 127.0.0.1:6379")
+        return done
+
+    monkeypatch.setattr(cache, "add", add_answer_lost_on_retry)
+    envelope = wx.envelope(text_message(ALICE, "慢慢来", new_msg_id()))
+    first = await client.post("/wechat", params=envelope.params, data=envelope.body)
+    retry = await client.post("/wechat", params=envelope.params, data=envelope.body)
+    assert first.status == retry.status == 200
+    assert wx.read_reply(envelope, await first.text())[0] == wx.read_reply(envelope, await retry.text())[0]
+    for _ in range(100):  # the first delivery's work may still be running (a cold first request is slow)
+        if engine.turns:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    assert [turn.text for turn in engine.turns] == ["慢慢来"]
