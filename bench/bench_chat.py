@@ -402,6 +402,8 @@ def _row(
         "instances": instances,
         "answers": answers,
         "throughput_rps": round(answers / seconds, 1) if seconds else 0.0,
+        "rasa_answers_rps": round(by_rasa / seconds, 1) if seconds else 0.0,  # answers/s less the busy menus
+        "seconds": round(seconds, 1),
         "p50_ms": round(percentile(ordered, 50) * 1000, 1),
         "p90_ms": round(percentile(ordered, 90) * 1000, 1),
         "p99_ms": round(percentile(ordered, 99) * 1000, 1),
