@@ -81,6 +81,8 @@ QUESTIONS: list[tuple[str, str]] = [
 ]
 # BENCH_CHAT_INSTANCES=1 measures one Rasa only (e.g. against an older tree, for a before/after).
 INSTANCES = tuple(int(n) for n in os.environ.get("BENCH_CHAT_INSTANCES", "1,2").split(","))
+# BENCH_CHAT_PHASES=wechat_256,saturation runs only the phases named (a re-check of one figure).
+PHASES = {name for name in os.environ.get("BENCH_CHAT_PHASES", "").split(",") if name}
 BUSY_MARKS = ("智能助手暂时繁忙", "The assistant is busy")
 
 
@@ -447,7 +449,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     os.environ.update({k: v for k, v in local_secrets.resolved().items() if not os.environ.get(k)})
     quick = bool(getattr(args, "quick", False))
     seconds = 8.0 if quick else 30.0
-    counts = (16, 64) if quick else (16, 64, 256)
+    counts = (16, 64, 256) if PHASES else (16, 64) if quick else (16, 64, 256)
     run_id = secrets.token_hex(4)
     log_dir = ROOT / "var" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -533,6 +535,8 @@ async def _phases(
             plan.append((f"api_{n}", partial(_api_phase, f"api_{n}", base, tokens, n, seconds, True), False))
     name = f"saturation{suffix}"
     plan.append((name, partial(_api_phase, name, base, tokens, 64, seconds, False), False))
+    if PHASES:
+        plan = [step for step in plan if step[0] in PHASES]
     for name, run, wechat in plan:
         load_before = _load()
         tally, took, cpu = await _measured(run, backend_pid, fleet.pids)
