@@ -75,7 +75,8 @@ def _redis_env(redis_url: str) -> dict[str, str]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     derived: dict[str, str] = module.derive(redis_url)
-    return derived
+    # As with `make -f mk/rasa.mk rasa-run`: values already in the environment win (e.g. RASA_REDIS_KEY_PREFIX).
+    return {key: os.environ.get(key) or value for key, value in derived.items()}
 
 
 def rasa_processes(settings: Settings) -> list[Process]:

@@ -206,12 +206,16 @@ async def _start_rasa(port: int, worker_url: str, log_dir: Path) -> tuple[asynci
         f'action_endpoint:\n  url: "{worker_url}/bot/actions"\n'
         "  headers:\n    X-Actions-Token: ${BOT_ACTIONS_TOKEN}\n"  # Rasa reads it from its environment
     )
-    credentials = log_dir / "soak-credentials.yml"
-    credentials.write_text("rest:\n")
+    # Our token-checking REST channel (and with it our Rasa patches, bot/rasa_patches.py), as `make run` starts Rasa.
+    from app import local_secrets
+
+    os.environ.update({k: v for k, v in local_secrets.resolved().items() if not os.environ.get(k)})
+    token = os.environ["RASA_AUTH_TOKEN"]
+    credentials = ROOT / "bot" / "credentials.yml"
     with (log_dir / "soak-rasa.log").open("wb") as log:
         rasa = await asyncio.create_subprocess_exec(
             str(RASA_BIN), "run", "--enable-api", "--port", str(port), "-m", str(MODEL),
-            "--endpoints", str(endpoints), "--credentials", str(credentials),
+            "--endpoints", str(endpoints), "--credentials", str(credentials), "--auth-token", token,
             cwd=ROOT, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
             stdout=log, stderr=log, start_new_session=True,
         )  # fmt: skip
@@ -222,7 +226,9 @@ async def _start_rasa(port: int, worker_url: str, log_dir: Path) -> tuple[asynci
             if rasa.returncode is not None:
                 raise RuntimeError("rasa exited; see var/bench/soak-rasa.log")
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with http.get(f"{url}/status", timeout=aiohttp.ClientTimeout(total=2)) as response:
+                async with http.get(
+                    f"{url}/status", params={"token": token}, timeout=aiohttp.ClientTimeout(total=2)
+                ) as response:
                     if response.status == 200 and (await response.json()).get("model_id"):
                         return rasa, time.monotonic() - started
             await asyncio.sleep(1)

@@ -1,11 +1,11 @@
 """The chat gateway: the `core.chat.ChatEngine` that sends a user's text to Rasa and turns the answer into replies.
 
-One turn is two HTTP calls to the conversation's Rasa instance:
-1. `POST /conversations/{sender}/tracker/events` with a `slot` event setting `lang` (zh / en, detected here), so
-   Rasa's responses and our actions answer in the user's language — skipped while the cache remembers that this
-   instance already has that language for the conversation (`LANG_MEMORY_SECONDS`);
-2. `POST /webhooks/rest/webhook` with `sender`, `message` and `metadata`: the channel, the language and the
-   user's identity, signed for this message (`bot.identity`) so the actions in `/bot/actions` can trust it.
+One turn is one HTTP call to the conversation's Rasa instance: `POST /webhooks/rest/webhook` with `sender`,
+`message` and `metadata`: the channel, the language (zh / en, detected here) and the user's identity, signed for
+this message (`bot.identity`) so the actions in `/bot/actions` can trust it. The language travels as `set_lang`:
+Rasa (`bot/rasa_patches.py`, installed by our REST channel) sets the `lang` slot from it before logging the
+message, in the same tracker update — so Rasa's responses and our actions answer in the user's language without
+a second call. A tapped button's payload (`/intent…`) carries no `set_lang`: it says nothing about the language.
 
 Every call carries Rasa's token (`RASA_AUTH_TOKEN` as `?token=`, how `rasa run --auth-token` takes it; the REST
 channel, `bot/rasa_channel.py`, checks the same); it is cut out of every error this module raises.
@@ -14,6 +14,12 @@ Several instances (`RASA_URL=http://a:5005,http://b:5005`): each conversation go
 of its sender id (stable; removing an instance moves only its own conversations), and to the next in its order
 when that one refuses the connection or fails with a 5xx. A timeout is not retried elsewhere: the message may
 already be processed there, and the deadline is spent. An instance that failed is skipped for a few seconds.
+
+In flight: at most `RASA_MAX_IN_FLIGHT` turns of this process are at one instance at once; the others wait in
+line for a place (Rasa answers one turn at a time on its CPU, so more in flight only makes every turn slower).
+A turn that is still waiting at the deadline, or gets its place with less time left than a turn takes there (a
+moving average), gets the busy fallback at once (outcome `busy`): the instance is not marked as failing, it is
+only full, and no work is sent that would be abandoned half-way.
 
 Rasa down or slow: within `CHAT_DEADLINE_SECONDS` (WeChat waits 5 s in all) the user gets the service menu plus
 a link to the agency search, in their language. `/readyz` reports `rasa` (up when at least one instance has a
@@ -28,29 +34,33 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
 from pydantic import ValidationError
 
 from bot.identity import identity_metadata
-from core.cache import Cache
 from core.chat import MENU, ChatButton, ChatCard, ChatReply, ChatTurn, detect_language
 from core.settings import Settings
-from core.state import CACHE, HTTP_CLIENT
+from core.state import HTTP_CLIENT
 
 log = logging.getLogger(__name__)
 
 # After a failure an instance is skipped this long (unless every instance is failing).
 COOL_DOWN_SECONDS = 5.0
-# The language told to a Rasa instance for a conversation is remembered this long (then told again).
-LANG_MEMORY_SECONDS = 600
+# The metadata key Rasa's side (bot/rasa_patches.py) sets the `lang` slot from.
+LANG_METADATA_KEY = "set_lang"
+# A turn that waited longer than this for its place and then timed out does not mark the instance as failing.
+QUEUE_GRACE_SECONDS = 0.05
 AGENCY_SEARCH_LINK = "pages/agency/search"
 
 
 class RasaUnavailable(RuntimeError):
     pass
+
+
+class _NoTimeLeft(Exception):
+    """A place came free, but too late for a turn to finish before the deadline."""
 
 
 def rendezvous_order(urls: list[str], sender_id: str) -> list[str]:
@@ -130,7 +140,6 @@ class RasaGateway:
         settings: Settings,
         client: Callable[[], aiohttp.ClientSession],
         *,
-        cache: Callable[[], Cache] | None = None,
         clock: Callable[[], float] = time.monotonic,
         observe: Callable[[str, float], None] | None = None,
     ) -> None:
@@ -138,19 +147,23 @@ class RasaGateway:
         self.deadline = settings.chat_deadline_seconds
         self.secret = settings.bot_metadata_secret
         self.token = settings.rasa_auth_token
+        self.max_in_flight = settings.rasa_max_in_flight
         self._client = client
-        self._cache = cache
         self._clock = clock
-        # Told each turn's outcome ("answered", "empty", "timeout", "unavailable") and its seconds (metrics).
+        # Told each turn's outcome ("answered", "empty", "busy", "timeout", "unavailable") and its seconds (metrics).
         self._observe = observe
         self._down_until: dict[str, float] = {}
+        # One semaphore per instance, created on first use (inside the running loop).
+        self._places: dict[str, asyncio.Semaphore] = {}
+        # How long a turn takes at each instance once sent (moving average of answered turns).
+        self._turn_seconds: dict[str, float] = {}
 
     @classmethod
     def for_app(
         cls, app: web.Application, settings: Settings, observe: Callable[[str, float], None] | None = None
     ) -> RasaGateway:
-        # The HTTP client and the cache exist once the app has started (cleanup_ctx); look them up per call.
-        return cls(settings, lambda: app[HTTP_CLIENT], cache=lambda: app[CACHE], observe=observe)
+        # The HTTP client exists once the app has started (cleanup_ctx); look it up per call.
+        return cls(settings, lambda: app[HTTP_CLIENT], observe=observe)
 
     def _outcome(self, outcome: str, started: float) -> None:
         if self._observe is not None:
@@ -162,6 +175,12 @@ class RasaGateway:
         out the deadline on a server that just failed (it is tried again after `COOL_DOWN_SECONDS`)."""
         now = self._clock()
         return [u for u in rendezvous_order(self.urls, sender_id) if self._down_until.get(u, 0.0) <= now]
+
+    def _place(self, url: str) -> asyncio.Semaphore:
+        place = self._places.get(url)
+        if place is None:
+            place = self._places[url] = asyncio.Semaphore(self.max_in_flight)
+        return place
 
     def _params(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         params = dict(extra or {})
@@ -187,19 +206,33 @@ class RasaGateway:
             "channel": turn.channel,
             **identity_metadata(self.secret, turn.sender_id, turn.text, turn.principal, turn.wechat_openid),
         }
+        if not is_payload:
+            metadata[LANG_METADATA_KEY] = lang
         failure = "unavailable"
         for url in self.order_for(turn.sender_id):
             remaining = self.deadline - (self._clock() - started)
             if remaining <= 0.05:
                 failure = "timeout"
                 break
+            in_line = self._clock()
+            admitted: float | None = None
             try:
                 async with asyncio.timeout(remaining):
-                    if not is_payload:
-                        await self._ensure_language(url, turn.sender_id, lang)
-                    messages = await self._send(url, turn.sender_id, turn.text, metadata)
-            except TimeoutError:
-                self._down_until[url] = self._clock() + COOL_DOWN_SECONDS
+                    async with self._place(url):
+                        admitted = self._clock()
+                        # Sent with less time left than a turn takes, it would only be abandoned mid-way, its
+                        # work wasted while others wait: the user gets the busy answer now instead.
+                        if self.deadline - (admitted - started) < self._turn_seconds.get(url, 0.0):
+                            raise _NoTimeLeft
+                        messages = await self._send(url, turn.sender_id, turn.text, metadata)
+            except (TimeoutError, _NoTimeLeft) as exc:
+                if admitted is None or isinstance(exc, _NoTimeLeft):
+                    # Still in line at the deadline: the instance is full, not failing — no cool-down.
+                    log.info("rasa busy: no place in time", extra={"rasa": url, "sender": turn.sender_id})
+                    failure = "busy"
+                    break
+                if admitted - in_line < QUEUE_GRACE_SECONDS:  # it had its whole time and did not answer
+                    self._down_until[url] = self._clock() + COOL_DOWN_SECONDS
                 log.warning("rasa did not answer in time", extra={"rasa": url, "sender": turn.sender_id})
                 failure = "timeout"
                 break
@@ -208,6 +241,8 @@ class RasaGateway:
                 log.warning("rasa failed; trying the next instance", extra={"rasa": url, "error": str(exc)})
                 continue
             self._down_until.pop(url, None)
+            took = self._clock() - admitted
+            self._turn_seconds[url] = 0.8 * self._turn_seconds.get(url, took) + 0.2 * took
             replies = to_replies(messages)
             self._outcome("answered" if replies else "empty", started)
             # Rasa answering nothing at all leaves the user hanging: show what the service offers.
@@ -228,26 +263,6 @@ class RasaGateway:
             raise RasaUnavailable(f"{url}: {type(exc).__name__}: {self._redacted(exc)}") from exc
         except ValueError as exc:  # not JSON
             raise RasaUnavailable(f"{url}: the answer is not JSON") from exc
-
-    async def _ensure_language(self, base: str, sender_id: str, lang: str) -> None:
-        """Set the `lang` slot, unless this instance was told the same language for this conversation lately.
-
-        The slot event costs Rasa a lock, a tracker load and save (~50 ms p50 under load, see bench_assistant),
-        a sixth of a turn; users rarely switch language, so it is sent when the language changes and at least every
-        `LANG_MEMORY_SECONDS` (which also bounds how long a Rasa restart without Redis could answer in Chinese).
-        """
-        key = f"bot:lang:{hashlib.sha256(base.encode()).hexdigest()[:10]}:{sender_id}"
-        cache = self._cache() if self._cache is not None else None
-        if cache is not None and await cache.get(key) == lang:
-            return
-        await self._set_language(base, sender_id, lang)
-        if cache is not None:
-            await cache.set(key, lang, LANG_MEMORY_SECONDS)
-
-    async def _set_language(self, base: str, sender_id: str, lang: str) -> None:
-        event = {"event": "slot", "name": "lang", "value": lang, "timestamp": time.time()}
-        path = f"{base}/conversations/{quote(sender_id, safe=':')}/tracker/events"
-        await self._post(path, event, {"include_events": "NONE"})
 
     async def _send(self, base: str, sender_id: str, text: str, metadata: dict[str, Any]) -> object:
         body = {"sender": sender_id, "message": text, "metadata": metadata}

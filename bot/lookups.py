@@ -7,6 +7,7 @@ Runs inside the `/bot/actions` request: `bot.context.current()` gives its sessio
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 
@@ -100,6 +101,13 @@ async def find_agencies(
     return await _search(query)
 
 
+# Names repeat on every fuzzy scan (the directory's 3 names per agency, against each typed name): their particular
+# part and its pinyin are pure functions of the text, kept here instead of recomputed — the pinyin of every name
+# in the directory was most of the backend's CPU when many asked to compare agencies (bench_chat, py-spy).
+NAME_MEMORY = 16384
+
+
+@functools.lru_cache(maxsize=NAME_MEMORY)
 def core_name(name: str) -> str:
     """The particular part of an agency name: "杭州天衡专利代理事务所（普通合伙）" → "杭州天衡"."""
     stripped = _GENERIC.sub("", name.lower())
@@ -108,23 +116,32 @@ def core_name(name: str) -> str:
     return re.sub(r"\s+", " ", _GENERIC_EN.sub(" ", stripped)).strip()
 
 
+@functools.lru_cache(maxsize=NAME_MEMORY)
+def _pinyin(text: str) -> str:
+    return "".join(lazy_pinyin(text))
+
+
 def _similarity(typed: str, card: AgencyCard) -> float:
     typed_core = core_name(typed) or typed.lower()
     best = 0.0
     for candidate in (card.name_zh, card.short_name, card.name_en):
         if not candidate:
             continue
-        cand_core = core_name(candidate) or candidate.lower()
-        ratio = difflib.SequenceMatcher(None, typed_core, cand_core).ratio()
-        # A typed core inside the candidate's ("天衡" in "杭州天衡") is a strong hint even when much shorter.
-        if len(typed_core) >= 2 and typed_core in cand_core:
-            ratio = max(ratio, 0.8)
-        pinyin_typed = "".join(lazy_pinyin(typed_core))
-        pinyin_cand = "".join(lazy_pinyin(cand_core))
-        if pinyin_typed and pinyin_cand:
-            ratio = max(ratio, 0.95 * difflib.SequenceMatcher(None, pinyin_typed, pinyin_cand).ratio())
-        best = max(best, ratio)
+        best = max(best, _core_similarity(typed_core, core_name(candidate) or candidate.lower()))
     return best
+
+
+@functools.lru_cache(maxsize=NAME_MEMORY)
+def _core_similarity(typed_core: str, cand_core: str) -> float:
+    ratio = difflib.SequenceMatcher(None, typed_core, cand_core).ratio()
+    # A typed core inside the candidate's ("天衡" in "杭州天衡") is a strong hint even when much shorter.
+    if len(typed_core) >= 2 and typed_core in cand_core:
+        ratio = max(ratio, 0.8)
+    pinyin_typed = _pinyin(typed_core)
+    pinyin_cand = _pinyin(cand_core)
+    if pinyin_typed and pinyin_cand:
+        ratio = max(ratio, 0.95 * difflib.SequenceMatcher(None, pinyin_typed, pinyin_cand).ratio())
+    return ratio
 
 
 def _is_exact(typed: str, card: AgencyCard) -> bool:
@@ -146,7 +163,7 @@ async def match_agency(name: str) -> AgencyMatch:
     if particular and particular != typed.lower():
         attempts.append(particular)
     if particular and not particular.isascii():
-        attempts.append("".join(lazy_pinyin(particular)))
+        attempts.append(_pinyin(particular))
     for q in attempts:
         page = await _search(SearchQuery(q=q, page_size=10))
         if not page.items:

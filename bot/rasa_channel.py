@@ -6,7 +6,8 @@ sender, with any metadata, from whoever reaches the port. This channel is that w
 only client, sends the token on every call, as it does to the HTTP API.
 
 Loaded by Rasa from `bot/credentials.yml` (`token: ${RASA_AUTH_TOKEN}`), so it runs in Rasa's own Python (3.10):
-it imports nothing of the backend.
+it imports nothing of the backend. Importing it also installs our Rasa speed-ups (`bot/rasa_patches.py`: the
+jsonschema meta-check once per schema, the `lang` slot set from the message's metadata, a parse cache).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from typing import Any
 
 from rasa.core.channels.rest import RestInput
 from sanic import response  # Rasa's web framework, in Rasa's venv
+
+from bot import rasa_patches
+
+rasa_patches.install()
 
 
 class TokenRestInput(RestInput):  # type: ignore[misc]  # rasa is untyped here

@@ -66,7 +66,7 @@ def setup(app: web.Application) -> None:
     app[WRITE_LIMITER] = RateLimiter(app[SETTINGS])
     turns = Counter(
         "assistant_turns_total",
-        "Chat turns by outcome: answered by Rasa, empty answer, or fallback (timeout / unavailable)",
+        "Chat turns by outcome: answered by Rasa, empty answer, or fallback (busy / timeout / unavailable)",
         ["outcome"],
         registry=app[METRICS].registry,
     )

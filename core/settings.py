@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     rasa_auth_token: str = ""
     # How long a chat turn may wait for Rasa before the user gets the fallback menu (WeChat allows 5 s in all).
     chat_deadline_seconds: Annotated[float, Field(gt=0, le=30)] = 4.0
+    # Turns one backend process sends to one Rasa instance at once; the others wait in line (until the deadline,
+    # then the busy fallback). Rasa answers one turn at a time on its CPU: more in flight only share it.
+    rasa_max_in_flight: Annotated[int, Field(ge=1, le=256)] = 4
     # Signs the user identity the chat gateway sends to Rasa as message metadata; the custom actions in
     # /bot/actions trust only a valid signature (so a forged tracker cannot read someone else's vouchers).
     bot_metadata_secret: str = ""

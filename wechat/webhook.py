@@ -22,10 +22,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from typing import TypeVar
 
 from aiohttp import web
+from sqlalchemy import exc as db_errors
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import links
 from accounts import service as accounts
@@ -67,6 +72,10 @@ PRINCIPAL_TTL = 60  # like bearer tokens: a changed binding is seen within a min
 ENGINE_TIMEOUT = 60.0
 CUSTOM_SEND_ATTEMPTS = 3
 CUSTOM_SEND_BACKOFF = Backoff(base=0.5, cap=4.0)
+# The custom-message record is written before each send (so it goes out once); when the database is busy (pool
+# check-out timeout, a dropped connection) the write is tried again, so a deferred answer is not lost.
+DB_WRITE_ATTEMPTS = 5
+DB_WRITE_BACKOFF = Backoff(base=0.25, cap=2.0, jitter=0.5)
 REST_DELAY = 0.5  # the rest of a long answer follows the passive reply, after it has had time to arrive
 
 SLOW_DOWN = {
@@ -248,9 +257,8 @@ async def answer(app: web.Application, runtime: WeChatRuntime, message: Inbound,
     """The passive reply's text for this delivery, or None for an empty reply."""
     cache = app[CACHE]
     key = message.dedup_key
-    try:
-        first = await cache.add(f"wechat:inflight:{key}", "1", dedup_ttl(app[SETTINGS]))
-    except CacheUnavailable:
+    first = await _claim(cache, f"wechat:inflight:{key}", dedup_ttl(app[SETTINGS]), deadline)
+    if first is None:
         log.error("cache down: cannot tell retries apart; answering this delivery", extra={"key": key})
         first = True
     if not first:
@@ -270,6 +278,32 @@ async def answer(app: web.Application, runtime: WeChatRuntime, message: Inbound,
     if pending.text is not None or pending.ready.is_set():
         return pending.text
     _defer(app, runtime, key, pending)
+    return None
+
+
+CLAIM_ATTEMPTS = 3
+CLAIM_BACKOFF = Backoff(base=0.1, cap=0.5, jitter=0.5)
+
+
+async def _claim(cache: Cache, name: str, ttl: int, deadline: float) -> bool | None:
+    """Claim a message for this delivery: True when it is ours to answer, False when another delivery has it,
+    None when the cache cannot say (after a few tries, within the deadline).
+
+    The claim's value is this delivery's own token, so a claim whose answer was lost on the way back (a timeout
+    after Redis set it) is recognised as ours when tried again — instead of being read as another delivery's and
+    never answered, or answered twice by treating a busy cache as a down one."""
+    token = secrets.token_hex(8)
+    for attempt in range(1, CLAIM_ATTEMPTS + 1):
+        with contextlib.suppress(CacheUnavailable):
+            if await cache.add(name, token, ttl):
+                return True
+        # Taken, or no answer: whose token is there says which (a failed read is None: try again).
+        holder = await cache.get(name)
+        if holder is not None:
+            return holder == token
+        if attempt == CLAIM_ATTEMPTS or time.monotonic() + CLAIM_BACKOFF.cap >= deadline:
+            return None
+        await asyncio.sleep(CLAIM_BACKOFF.seconds(attempt))
     return None
 
 
@@ -489,19 +523,49 @@ async def _ask(app: web.Application, message: Inbound, text: str, language: str)
 # ---------------------------------------------------------------- customer-service messages
 
 
+_T = TypeVar("_T")
+
+
+def _transient(error: Exception) -> bool:
+    """A database failure that another try may not meet: pool exhausted, connection lost or refused."""
+    if isinstance(error, db_errors.TimeoutError | db_errors.OperationalError | db_errors.InterfaceError):
+        return True
+    if isinstance(error, db_errors.DBAPIError):
+        return bool(error.connection_invalidated)
+    return isinstance(error, ConnectionError | TimeoutError)
+
+
+async def _write(db: Database, write: Callable[[AsyncSession], Awaitable[_T]]) -> _T:
+    """`write` in its own transaction, tried again after a transient database failure (`DB_WRITE_ATTEMPTS`)."""
+    for attempt in range(1, DB_WRITE_ATTEMPTS + 1):
+        try:
+            async with db.transaction() as session:
+                return await write(session)
+        except Exception as error:
+            if attempt == DB_WRITE_ATTEMPTS or not _transient(error):
+                raise
+            log.warning("database busy; writing again", extra={"attempt": attempt, "error": type(error).__name__})
+            await asyncio.sleep(DB_WRITE_BACKOFF.seconds(attempt))
+    raise AssertionError("unreachable")
+
+
 async def send_custom(
     db: Database, client: WeChatClient, openid: str, key: str, chunks: list[str], *, first_seq: int
 ) -> None:
     """Send pieces of an answer via custom/send, each recorded first so it goes out once.
 
     45015 (window over / unfollowed), 45047 (count limit), 48001 (no permission) and other final errors are
-    recorded and end the answer; network trouble is retried a few times with backoff.
+    recorded and end the answer; network trouble is retried a few times with backoff. The records are written
+    again when the database is busy (`_write`).
     """
     for seq, content in enumerate(chunks, start=first_seq):
-        async with db.transaction() as session:
-            message_id = await repository.start_custom_message(
+
+        async def start(session: AsyncSession, seq: int = seq, content: str = content) -> int | None:
+            return await repository.start_custom_message(
                 session, openid=openid, inbound_key=key, seq=seq, content=content
             )
+
+        message_id = await _write(db, start)
         if message_id is None:
             continue
         error: WeChatError | None = None
@@ -515,7 +579,10 @@ async def send_custom(
                 if exc.final:
                     break
                 await asyncio.sleep(CUSTOM_SEND_BACKOFF.seconds(attempt))
-        async with db.transaction() as session:
+
+        async def finish(
+            session: AsyncSession, message_id: int = message_id, error: WeChatError | None = error
+        ) -> None:
             await repository.finish_custom_message(
                 session,
                 message_id,
@@ -523,6 +590,8 @@ async def send_custom(
                 errcode=None if error is None else error.errcode,
                 error="" if error is None else error.errmsg,
             )
+
+        await _write(db, finish)
         if error is not None:
             level = logging.INFO if isinstance(error, ReplyWindowClosed | ReplyCountExceeded) else logging.WARNING
             log.log(level, "custom/send failed", extra={"key": key, "errcode": error.errcode, "error": error.errmsg})

@@ -13,10 +13,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from app.factory import create_app
-from bot.gateway import COOL_DOWN_SECONDS, RasaGateway, RasaUnavailable, rendezvous_order, to_replies
+from bot.gateway import COOL_DOWN_SECONDS, LANG_METADATA_KEY, RasaGateway, RasaUnavailable, rendezvous_order, to_replies
 from bot.identity import MAX_AGE_SECONDS, VerifiedSender, identity_metadata, verified_principal, verified_sender
 from core.auth import Principal, Role
 from core.chat import ChatTurn
@@ -207,6 +208,78 @@ async def test_readiness_names_each_unreachable_instance(settings: Settings, htt
     engine = gateway(settings, http, f"http://127.0.0.1:{a},http://127.0.0.1:{b}")
     with pytest.raises(RasaUnavailable, match=f"127.0.0.1:{a}.*127.0.0.1:{b}"):
         await engine.ready()
+
+
+# ---------------------------------------------------------------- one call per turn, places in flight
+
+
+class RecordingRasa:
+    """An HTTP server standing where Rasa is: records every request (path, body) and how many it held at once,
+    answers the REST webhook after `delay` seconds with one text message."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, Any]] = []
+        self.delay = 0.0
+        self.now = 0
+        self.most = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests.append((request.path, await request.json()))
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.now -= 1
+        return web.json_response([{"recipient_id": "x", "text": "好的"}])
+
+
+@pytest.fixture
+async def recording_rasa(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> tuple[RecordingRasa, str]:
+    rasa = RecordingRasa()
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", rasa.handle)
+    server = await aiohttp_server(app)
+    return rasa, str(server.make_url("")).rstrip("/")
+
+
+async def test_a_turn_is_one_call_carrying_the_language_and_a_tapped_button_carries_none(
+    settings: Settings, http: aiohttp.ClientSession, recording_rasa: tuple[RecordingRasa, str]
+) -> None:
+    rasa, url = recording_rasa
+    engine = gateway(settings, http, url)
+    (reply,) = await engine.reply(turn("can I use PPH", sender="u:5"))
+    assert reply.text == "好的"
+    await engine.reply(turn("优先审查要多久", sender="u:5"))
+    await engine.reply(turn("/ask_pph", sender="u:5"))
+    assert [path for path, _ in rasa.requests] == ["/webhooks/rest/webhook"] * 3
+    metadata = [body["metadata"] for _, body in rasa.requests]
+    assert [m.get(LANG_METADATA_KEY) for m in metadata] == ["en", "zh", None]
+    assert all(body["sender"] == "u:5" for _, body in rasa.requests)
+
+
+async def test_turns_beyond_the_places_in_flight_wait_and_past_the_deadline_get_the_busy_fallback(
+    settings: Settings, http: aiohttp.ClientSession, recording_rasa: tuple[RecordingRasa, str]
+) -> None:
+    rasa, url = recording_rasa
+    rasa.delay = 0.5
+    engine = RasaGateway(
+        settings.model_copy(update={"rasa_url": url, "chat_deadline_seconds": 1.4, "rasa_max_in_flight": 2}),
+        lambda: http,
+    )
+    answers = await asyncio.gather(*(engine.reply(turn("优先审查", sender=f"u:{n}")) for n in range(6)))
+    texts = [replies[0].text for replies in answers]
+    # Two at a time, 0.5 s each: the first four are answered by 1.0 s; the last two get their places with 0.4 s
+    # left of the 1.4 s deadline, less than a turn takes, and are answered "busy" at once instead of being sent.
+    assert rasa.most == 2
+    assert texts.count("好的") == 4, texts
+    assert sum("暂时繁忙" in t for t in texts) == 2, texts
+    assert len(rasa.requests) == 4  # those still in line never reached Rasa
+    # A full instance is not a failing one: the next turn goes to it at once.
+    assert engine.order_for("u:99") == [url]
+    rasa.delay = 0.0
+    (reply,) = await engine.reply(turn("优先审查", sender="u:99"))
+    assert reply.text == "好的"
 
 
 # ---------------------------------------------------------------- /api/v1/chat and /readyz

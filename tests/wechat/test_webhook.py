@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, cast
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncSession
 from wechatpy.crypto import WeChatCrypto
 
+from core.cache import CacheUnavailable
 from core.chat import ChatReply
 from core.db import Database
 from core.settings import Settings
+from core.state import CACHE
 from core.wechat.replies import MAX_TEXT_BYTES
 from tests.wechat.conftest import AES_KEY, DEADLINE, RecordingEngine
 from wechat.models import CustomMessage
+from wechat.state import WECHAT
+from wechat.webhook import DB_WRITE_ATTEMPTS, send_custom
 from wechat_standin.app import StandIn, official_openid_for
 from wechat_standin.server import WeChatServer, event_message, media_message, new_msg_id, text_message
 
@@ -282,3 +291,79 @@ async def test_wechats_own_retries_after_timeouts_run_the_work_once_and_the_answ
     [sent] = await wait_for_sent(standin, 1)
     assert sent["body"]["text"]["content"].startswith("收到：慢")
     assert len(engine.turns) == 1
+
+
+class BusyPool:
+    """The real database, whose next `failures` transactions fail at check-out the way an exhausted pool does
+    (SQLAlchemy's `TimeoutError`, after `pool_timeout`): what 256 followers at once did to the deferred answers."""
+
+    def __init__(self, db: Database, failures: int) -> None:
+        self.db = db
+        self.failures = failures
+        self.refused = 0
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        if self.failures > 0:
+            self.failures -= 1
+            self.refused += 1
+            raise PoolTimeout("QueuePool limit of size 10 overflow 10 reached, connection timed out, timeout 5.00")
+        async with self.db.transaction(write=write) as session:
+            yield session
+
+
+async def test_a_deferred_answer_survives_a_busy_database_and_goes_out_once(
+    client: Client, standin: StandIn, db: Database
+) -> None:
+    busy = BusyPool(db, failures=2)
+    wechat = client.app[WECHAT].client
+    await send_custom(cast(Database, busy), wechat, ALICE, f"{ALICE}:busy-1", ["答案"], first_seq=0)
+    assert busy.refused == 2
+    [sent] = standin.sent
+    assert sent["touser"] == ALICE and sent["body"]["text"]["content"] == "答案"
+    async with db.transaction() as session:
+        [logged] = (await session.scalars(select(CustomMessage))).all()
+    assert logged.state == "sent"
+    # Delivered again (a retry of the whole answer): recorded already, so not sent twice.
+    await send_custom(db, wechat, ALICE, f"{ALICE}:busy-1", ["答案"], first_seq=0)
+    assert len(standin.sent) == 1
+
+
+async def test_a_database_that_stays_down_ends_the_answer_with_the_error(
+    client: Client, standin: StandIn, db: Database
+) -> None:
+    busy = BusyPool(db, failures=DB_WRITE_ATTEMPTS)
+    with pytest.raises(PoolTimeout):
+        await send_custom(cast(Database, busy), client.app[WECHAT].client, ALICE, f"{ALICE}:busy-2", ["x"], first_seq=0)
+    assert busy.refused == DB_WRITE_ATTEMPTS
+    assert standin.sent == []
+
+
+async def test_a_retry_meeting_a_busy_cache_is_still_told_apart_from_a_new_message(
+    client: Client, wx: WeChatServer, engine: RecordingEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under load Redis answers late: the claim of WeChat's retry is refused by Redis (the first delivery holds it),
+    # but the answer saying so times out. Before, a cache error meant "answer this delivery too": answered twice.
+    cache = client.app[CACHE]
+    real_add = cache.add
+    calls: dict[str, int] = {}
+
+    async def add_answer_lost_on_retry(key: str, value: str, ttl: int) -> bool:
+        done: bool = await real_add(key, value, ttl)
+        calls[key] = calls.get(key, 0) + 1
+        if calls[key] == 2:
+            raise CacheUnavailable("Timeout reading from 127.0.0.1:6379")
+        return done
+
+    monkeypatch.setattr(cache, "add", add_answer_lost_on_retry)
+    envelope = wx.envelope(text_message(ALICE, "慢慢来", new_msg_id()))
+    first = await client.post("/wechat", params=envelope.params, data=envelope.body)
+    retry = await client.post("/wechat", params=envelope.params, data=envelope.body)
+    assert first.status == retry.status == 200
+    assert wx.read_reply(envelope, await first.text())[0] == wx.read_reply(envelope, await retry.text())[0]
+    for _ in range(100):  # the first delivery's work may still be running (a cold first request is slow)
+        if engine.turns:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    assert [turn.text for turn in engine.turns] == ["慢慢来"]
