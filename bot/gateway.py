@@ -15,9 +15,10 @@ of its sender id (stable; removing an instance moves only its own conversations)
 when that one refuses the connection or fails with a 5xx. A timeout is not retried elsewhere: the message may
 already be processed there, and the deadline is spent. An instance that failed is skipped for a few seconds.
 
-Rasa down or slow: within `CHAT_DEADLINE_SECONDS` (WeChat waits 5 s in all) the user gets the service menu plus
-a link to the agency search, in their language. `/readyz` reports `rasa` (up when at least one instance has a
-model loaded).
+Rasa down or slow: within `CHAT_DEADLINE_SECONDS` (WeChat waits 5 s in all) the user gets an official's answer to
+a question like theirs when there is one (the knowledge loop, `bot.knowledge.serve`: no model needed), else the
+service menu plus a link to the agency search, in their language. `/readyz` reports `rasa` (up when at least one
+instance has a model loaded).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -47,6 +48,11 @@ COOL_DOWN_SECONDS = 5.0
 # The language told to a Rasa instance for a conversation is remembered this long (then told again).
 LANG_MEMORY_SECONDS = 600
 AGENCY_SEARCH_LINK = "pages/agency/search"
+# How long the fallback may look for an official answer (a read of a few rows) before giving the menu.
+KNOWLEDGE_SECONDS = 1.0
+
+# The official answer to a turn's question, as the text to say (None: there is none).
+KnowledgeLookup = Callable[[ChatTurn], Awaitable[str | None]]
 
 
 class RasaUnavailable(RuntimeError):
@@ -133,7 +139,9 @@ class RasaGateway:
         cache: Callable[[], Cache] | None = None,
         clock: Callable[[], float] = time.monotonic,
         observe: Callable[[str, float], None] | None = None,
+        knowledge: KnowledgeLookup | None = None,
     ) -> None:
+        self._knowledge = knowledge
         self.urls = settings.rasa_urls
         self.deadline = settings.chat_deadline_seconds
         self.secret = settings.bot_metadata_secret
@@ -147,10 +155,14 @@ class RasaGateway:
 
     @classmethod
     def for_app(
-        cls, app: web.Application, settings: Settings, observe: Callable[[str, float], None] | None = None
+        cls,
+        app: web.Application,
+        settings: Settings,
+        observe: Callable[[str, float], None] | None = None,
+        knowledge: KnowledgeLookup | None = None,
     ) -> RasaGateway:
         # The HTTP client and the cache exist once the app has started (cleanup_ctx); look them up per call.
-        return cls(settings, lambda: app[HTTP_CLIENT], cache=lambda: app[CACHE], observe=observe)
+        return cls(settings, lambda: app[HTTP_CLIENT], cache=lambda: app[CACHE], observe=observe, knowledge=knowledge)
 
     def _outcome(self, outcome: str, started: float) -> None:
         if self._observe is not None:
@@ -213,7 +225,23 @@ class RasaGateway:
             # Rasa answering nothing at all leaves the user hanging: show what the service offers.
             return replies or [MENU[lang]]
         self._outcome(failure, started)
+        official = await self._official_answer(turn)
+        if official is not None:
+            menu = MENU["en" if lang == "en" else "zh"]
+            return [ChatReply(text=official, buttons=list(menu.buttons))]
         return fallback_replies(lang)
+
+    async def _official_answer(self, turn: ChatTurn) -> str | None:
+        """An official's answer to the turn's question while Rasa cannot answer; None when there is none or the
+        lookup fails (the menu then, as before)."""
+        if self._knowledge is None or turn.text.startswith("/"):
+            return None
+        try:
+            async with asyncio.timeout(KNOWLEDGE_SECONDS):
+                return await self._knowledge(turn)
+        except Exception:  # the fallback must answer whatever the database does
+            log.warning("no official answer looked up for the fallback", exc_info=True)
+            return None
 
     async def _post(self, url: str, json_body: object, params: dict[str, str] | None = None) -> object:
         try:

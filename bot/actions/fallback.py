@@ -18,11 +18,29 @@ from bot.actions.common import (
     latest_text,
     pick,
     say,
+    sender_principal,
     user_texts,
     writing_sender,
 )
 
 NOT_OFFERED = {"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge"}
+
+
+async def answered_by_officials(dispatcher: CollectingDispatcher, tracker: Tracker, lang: Lang) -> bool:
+    """Before giving up on a question, an official's answer to one like it (served with its source and date, no
+    retraining): True when it answered. Read only, so it serves anonymous askers too (nationwide answers)."""
+    served = await lookups.official_answer(latest_text(tracker), sender_principal(tracker))
+    if served is None:
+        return False
+    say(
+        dispatcher,
+        served.text,
+        [
+            button(pick(lang, "没解决，转人工", "Not answered? Talk to a person"), "/human_handoff"),
+            button(pick(lang, "看看菜单", "Show the menu"), "/help"),
+        ],
+    )
+    return True
 
 
 def _previous_bot_action(tracker: Tracker) -> str | None:
@@ -59,6 +77,9 @@ class ActionClarify(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         lang = lang_of(tracker)
+        # A low-confidence reading is where the model lacks the topic: an official's answer comes first.
+        if await answered_by_officials(dispatcher, tracker, lang):
+            return []
         text = latest_text(tracker)
         intent, confidence = latest_intent(tracker)
         ranking = (tracker.latest_message or {}).get("intent_ranking") or []
@@ -152,6 +173,8 @@ class ActionRecordUnanswered(Action):  # type: ignore[misc]  # rasa_sdk is untyp
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         lang = lang_of(tracker)
+        if await answered_by_officials(dispatcher, tracker, lang):
+            return []
         intent, confidence = latest_intent(tracker)
         sender = await writing_sender(tracker)
         await lookups.record_unanswered(
