@@ -209,7 +209,7 @@ COMMON_WEIGHT = 0.15
 def normalise(text: str) -> str:
     """Full-width to half-width, lower case, abbreviations spelled out, the filler taken out."""
     folded = _ALIAS_RE.sub(lambda m: _ALIASES[m.group(0)], unicodedata.normalize("NFKC", text).lower())
-    return _FILLER_RE.sub(" ", folded)
+    return _FILLER_RE.sub("", folded)
 
 
 def features(text: str) -> Vector:
