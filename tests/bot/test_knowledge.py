@@ -4,7 +4,10 @@ withdrawal, jurisdictions, corrections, audit, and the export as training data."
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -397,7 +400,7 @@ async def test_with_rasa_down_the_chat_still_serves_official_answers(
 
 
 async def test_the_answered_questions_export_as_rasa_training_data(
-    client: Client, db: Database, make_account: AccountFactory
+    client: Client, db: Database, make_account: AccountFactory, settings: Settings
 ) -> None:
     official = await make_account(Role.OFFICIAL)
     fee = await publish(client, official, await queue(db, FEE_QUESTIONS))
@@ -422,3 +425,15 @@ async def test_the_answered_questions_export_as_rasa_training_data(
         "ask_ip_insurance": ["知识产权保险理赔", "保险 理赔 service_type 怎么 办"],
     }
     assert labelled["examples"] == 1
+    # The command line writes the same file (for a nationwide official the API exports every active answer).
+    command = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "server.py",
+        "export-learned",
+        env={**os.environ, "DATABASE_URL": settings.database_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await command.communicate()
+    assert command.returncode == 0, err.decode()
+    assert out.decode() == await response.text()
