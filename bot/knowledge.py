@@ -60,6 +60,10 @@ CHINA = ZoneInfo("Asia/Shanghai")
 # Two questions this alike (bot.similarity) are one group; a new question this alike to an answer's question or
 # examples is served that answer. Chosen on the examples in tests/bot/test_similarity.py (docs/assistant.md).
 THRESHOLD = 0.4
+# A policy answer the model was not sure of (confidence below PREEMPT_BELOW) gives way to an official answer this
+# alike (action_answer_policy): the model's reading may be the wrong topic, the official answered this very question.
+PREEMPT_BELOW = 0.8
+PREEMPT_SIMILARITY = 0.6
 # How many of the newest queued questions are grouped (grouping is pairwise: bounded work per request).
 QUEUE_WINDOW = 400
 DOMAIN_DIR = Path(__file__).parent / "domain"
@@ -434,9 +438,13 @@ async def asker_region(session: AsyncSession, principal: Principal | None) -> st
     return None if summary is None else summary.region_code
 
 
-async def serve(session: AsyncSession, text: str, principal: Principal | None) -> Served | None:
+async def serve(
+    session: AsyncSession, text: str, principal: Principal | None, *, threshold: float | None = None
+) -> Served | None:
     """The official answer for a question, if one is active, unexpired, served in the asker's region and alike
-    enough (its question or one of its examples at least `THRESHOLD`); the closest when several are."""
+    enough (its question or one of its examples at least `threshold`, default `THRESHOLD`); the closest when
+    several are."""
+    least = THRESHOLD if threshold is None else threshold
     if not text.strip() or text.startswith("/"):
         return None
     today = china_today()
@@ -449,7 +457,7 @@ async def serve(session: AsyncSession, text: str, principal: Principal | None) -
     best: Served | None = None
     for answer in candidates:
         score = similarity.best_match(text, [answer.question, *examples[answer.id]])
-        if score >= THRESHOLD and (best is None or score > best.score):
+        if score >= least and (best is None or score > best.score):
             best = Served(answer, score, render(answer))
     return best
 

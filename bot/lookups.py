@@ -282,6 +282,8 @@ async def record_unanswered(
     )
 
 
-async def official_answer(text: str, principal: Principal | None) -> knowledge.Served | None:
+async def official_answer(
+    text: str, principal: Principal | None, *, threshold: float | None = None
+) -> knowledge.Served | None:
     """An official's answer to a question like this one, served in the asker's region (the knowledge loop)."""
-    return await knowledge.serve(current().session, text, principal)
+    return await knowledge.serve(current().session, text, principal, threshold=threshold)

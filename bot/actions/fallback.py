@@ -11,6 +11,7 @@ from bot import lookups
 from bot.actions.common import (
     INTENT_LABELS,
     Lang,
+    answered_by_officials,
     button,
     channel_of,
     lang_of,
@@ -18,29 +19,11 @@ from bot.actions.common import (
     latest_text,
     pick,
     say,
-    sender_principal,
     user_texts,
     writing_sender,
 )
 
 NOT_OFFERED = {"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge"}
-
-
-async def answered_by_officials(dispatcher: CollectingDispatcher, tracker: Tracker, lang: Lang) -> bool:
-    """Before giving up on a question, an official's answer to one like it (served with its source and date, no
-    retraining): True when it answered. Read only, so it serves anonymous askers too (nationwide answers)."""
-    served = await lookups.official_answer(latest_text(tracker), sender_principal(tracker))
-    if served is None:
-        return False
-    say(
-        dispatcher,
-        served.text,
-        [
-            button(pick(lang, "没解决，转人工", "Not answered? Talk to a person"), "/human_handoff"),
-            button(pick(lang, "看看菜单", "Show the menu"), "/help"),
-        ],
-    )
-    return True
 
 
 def _previous_bot_action(tracker: Tracker) -> str | None:

@@ -437,3 +437,29 @@ async def test_the_answered_questions_export_as_rasa_training_data(
     out, err = await command.communicate()
     assert command.returncode == 0, err.decode()
     assert out.decode() == await response.text()
+
+
+async def test_an_unsure_policy_reading_gives_way_to_a_very_alike_official_answer(
+    client: Client, db: Database, make_account: AccountFactory, settings: Settings
+) -> None:
+    """action_answer_policy: below PREEMPT_BELOW confidence, an official answer at least PREEMPT_SIMILARITY alike
+    comes first; a sure reading, or a merely alike question, keeps the policy fact."""
+    official = await make_account(Role.OFFICIAL)
+    await publish(client, official, await queue(db, FEE_QUESTIONS))
+
+    async def policy(text: str, confidence: float) -> str:
+        call = action_call(
+            "action_answer_policy",
+            text=text,
+            intent="ask_ip_insurance",
+            confidence=confidence,
+            slots={"lang": "zh"},
+            metadata=signed(settings, "u:1", None, text=text),
+        )
+        return texts(await run(client, call))
+
+    very_alike = "小微企业专利年费怎么减缴"  # 0.76 alike to the group's questions
+    merely_alike = "年费减缴需要什么材料"  # 0.50: enough for a fallback, not to overrule the model
+    assert ANSWER in await policy(very_alike, 0.62)
+    assert ANSWER not in (sure := await policy(very_alike, 0.93)) and "保险" in sure
+    assert ANSWER not in (kept := await policy(merely_alike, 0.62)) and "保险" in kept
