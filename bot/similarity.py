@@ -13,6 +13,7 @@ Measured on the examples in `tests/bot/test_similarity.py` (docs/assistant.md, *
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -213,7 +214,13 @@ def normalise(text: str) -> str:
 
 
 def features(text: str) -> Vector:
-    """The weighted n-grams of a question (see the module's docstring)."""
+    """The weighted n-grams of a question (see the module's docstring). Cached: the same examples are compared
+    with every new question; callers must not change the result."""
+    return _features(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _features(text: str) -> Vector:
     counts: Counter[str] = Counter()
     weights: Vector = {}
     norm = normalise(text)
@@ -259,8 +266,17 @@ def best_match(text: str, examples: Sequence[str]) -> float:
 def group(texts: Sequence[str], threshold: float) -> list[list[int]]:
     """Indexes of `texts` grouped by similarity: two texts at least `threshold` alike are in one group, and so
     are texts linked through others (single linkage). Groups keep the order of their first text, members their
-    order; the same input gives the same groups."""
+    order; the same input gives the same groups.
+
+    Only pairs that share a distinctive n-gram (a bigram or word of full weight) are compared: two questions with
+    nothing but single characters and common words in common stay far below any useful threshold, and the queue is
+    grouped in milliseconds instead of comparing every pair."""
     vectors = [features(t) for t in texts]
+    postings: dict[str, list[int]] = {}
+    for i, vector in enumerate(vectors):
+        for gram, weight in vector.items():
+            if weight >= BIGRAM_WEIGHT:
+                postings.setdefault(gram, []).append(i)
     parent = list(range(len(texts)))
 
     def root(i: int) -> int:
@@ -269,10 +285,16 @@ def group(texts: Sequence[str], threshold: float) -> list[list[int]]:
             i = parent[i]
         return i
 
-    for i in range(len(vectors)):
-        for j in range(i + 1, len(vectors)):
-            if root(i) != root(j) and cosine(vectors[i], vectors[j]) >= threshold:
-                parent[max(root(i), root(j))] = min(root(i), root(j))
+    compared: set[tuple[int, int]] = set()
+    for docs in postings.values():
+        for x, i in enumerate(docs):
+            for j in docs[x + 1 :]:
+                if (i, j) in compared or root(i) == root(j):
+                    continue
+                compared.add((i, j))
+                if cosine(vectors[i], vectors[j]) >= threshold:
+                    a, b = root(i), root(j)
+                    parent[max(a, b)] = min(a, b)
     groups: dict[int, list[int]] = {}
     for i in range(len(texts)):
         groups.setdefault(root(i), []).append(i)
