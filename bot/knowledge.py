@@ -491,7 +491,7 @@ async def export_learned(session: AsyncSession, principal: Principal | None, *, 
         "# Questions answered by officials (the knowledge loop), exported for the next training.",
         "# learned_<id>: a topic the model has no intent for; name it (and give it a policy fact) before training.",
         'version: "3.1"',
-        "nlu:",
+        "nlu:" if by_intent else "nlu: []",
     ]
     for intent in sorted(by_intent):
         seen: set[str] = set()

@@ -242,6 +242,23 @@ async def list_unanswered(request: web.Request, query: UnansweredQuery) -> Unans
 
 # ---------------------------------------------------------------- the knowledge loop (officials' answers)
 
+# What the export's YAML reads as: Rasa's training-data file.
+NLU_YAML = {
+    "type": "object",
+    "required": ["version", "nlu"],
+    "properties": {
+        "version": {"type": "string"},
+        "nlu": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["intent", "examples"],
+                "properties": {"intent": {"type": "string"}, "examples": {"type": "string"}},
+            },
+        },
+    },
+}
+
 
 @api.route(
     "GET",
@@ -308,7 +325,7 @@ async def update_answer(request: web.Request, body: KnowledgePatch) -> Knowledge
     auth=True,
     roles=PERMISSIONS.roles(Action.READ_KNOWLEDGE),
     tags=["assistant"],
-    extra_responses={"200": {"description": "Rasa NLU YAML", "content": {"text/yaml": {"schema": {"type": "string"}}}}},
+    extra_responses={"200": {"description": "Rasa NLU YAML", "content": {"text/yaml": {"schema": NLU_YAML}}}},
     summary="The answered questions as Rasa NLU training data (YAML), for the next training (officials)",
 )
 async def export_learned(request: web.Request) -> web.Response:
