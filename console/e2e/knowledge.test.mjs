@@ -5,7 +5,7 @@
 // the same way (tests/bot/test_knowledge.py).
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { BASE, FIXTURES, PHONE, launch, loginAs, newPage, shot, typed } from './browser.mjs'
+import { BASE, FIXTURES, PHONE, fieldError, launch, loginAs, newPage, shot, typed } from './browser.mjs'
 import { login } from './fixtures.mjs'
 
 const ANSWER = '符合条件的小微企业可按85%的比例减缴专利年费，在专利业务办理系统提交费减备案即可。'
@@ -58,7 +58,7 @@ test('an official answers the group of alike questions with a source', async () 
   await dialog.locator(typed('publish-document')).fill('专利收费减缴办法')
   await dialog.locator(typed('publish-article')).fill('第三条')
   await dialog.locator('[data-test=publish-submit]').click()
-  await dialog.locator('.el-form-item__error').first().waitFor()
+  await fieldError(desk, '文件日期', dialog).waitFor()
   await dialog.locator(typed('publish-date')).fill('2016-09-01')
   await dialog.locator(typed('publish-date')).press('Enter')
   await shot(desk, 'desktop-knowledge-answer')
