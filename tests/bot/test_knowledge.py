@@ -459,7 +459,7 @@ async def test_an_unsure_policy_reading_gives_way_to_a_very_alike_official_answe
         return texts(await run(client, call))
 
     very_alike = "小微企业专利年费怎么减缴"  # 0.76 alike to the group's questions
-    merely_alike = "年费减缴需要什么材料"  # 0.50: enough for a fallback, not to overrule the model
+    merely_alike = "年费减缴比例是多少"  # 0.47: enough for a fallback, not to overrule the model
     assert ANSWER in await policy(very_alike, 0.62)
     assert ANSWER not in (sure := await policy(very_alike, 0.93)) and "保险" in sure
     assert ANSWER not in (kept := await policy(merely_alike, 0.62)) and "保险" in kept
