@@ -159,6 +159,31 @@ def _wechat_menu(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run(settings, args.menu_command, Path(args.file) if args.file else MENU_FILE))
 
 
+def _export_learned(settings: Settings, args: argparse.Namespace) -> int:
+    from app.schema import load_models
+    from bot.knowledge import export_learned
+    from core.db import Database
+
+    load_models()
+
+    async def export() -> str:
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction(write=False) as session:
+                return await export_learned(session, None, command_line=True)
+        finally:
+            await db.dispose()
+
+    text = asyncio.run(export())
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out:
+            out.write(text)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _dev(settings: Settings, _args: argparse.Namespace) -> int:
     from app.devrun import run_dev
 
@@ -218,6 +243,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, CommandRunner]]:
     menu.add_argument("menu_command", choices=["show", "publish"], help="show: the file and what WeChat has; publish")
     menu.add_argument("--file", help="another menu file (default wechat/menu.yml)")
     runners["wechat-menu"] = _wechat_menu
+
+    learned = sub.add_parser(
+        "export-learned", help="the questions officials answered, as Rasa NLU YAML for the next training"
+    )
+    learned.add_argument("--out", help="write to this file (e.g. nlu_data/nlu/learned.yml) instead of stdout")
+    runners["export-learned"] = _export_learned
     return parser, runners
 
 

@@ -38,3 +38,20 @@ class SenderNotVerified(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("this conversation's latest message is not signed by the chat gateway; nothing is written")
+
+
+class KnowledgeAnswerNotFound(NotFound):
+    code = "knowledge_answer_not_found"
+
+    def __init__(self, answer_id: int) -> None:
+        super().__init__(f"no official answer {answer_id}")
+
+
+class QuestionsAlreadyAnswered(Conflict):
+    code = "questions_already_answered"
+
+    def __init__(self, ids: list[int]) -> None:
+        super().__init__(
+            f"questions {', '.join(map(str, ids))} were answered meanwhile; reload the queue",
+            details={"question_ids": ids},
+        )

@@ -21,9 +21,10 @@ A turn that is still waiting at the deadline, or gets its place with less time l
 moving average), gets the busy fallback at once (outcome `busy`): the instance is not marked as failing, it is
 only full, and no work is sent that would be abandoned half-way.
 
-Rasa down or slow: within `CHAT_DEADLINE_SECONDS` (WeChat waits 5 s in all) the user gets the service menu plus
-a link to the agency search, in their language. `/readyz` reports `rasa` (up when at least one instance has a
-model loaded).
+Rasa down or slow: within `CHAT_DEADLINE_SECONDS` (WeChat waits 5 s in all) the user gets an official's answer to
+a question like theirs when there is one (the knowledge loop, `bot.knowledge.serve`: no model needed), else the
+service menu plus a link to the agency search, in their language. `/readyz` reports `rasa` (up when at least one
+instance has a model loaded).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -53,6 +54,11 @@ LANG_METADATA_KEY = "set_lang"
 # A turn that waited longer than this for its place and then timed out does not mark the instance as failing.
 QUEUE_GRACE_SECONDS = 0.05
 AGENCY_SEARCH_LINK = "pages/agency/search"
+# How long the fallback may look for an official answer (a read of a few rows) before giving the menu.
+KNOWLEDGE_SECONDS = 1.0
+
+# The official answer to a turn's question, as the text to say (None: there is none).
+KnowledgeLookup = Callable[[ChatTurn], Awaitable[str | None]]
 
 
 class RasaUnavailable(RuntimeError):
@@ -142,7 +148,9 @@ class RasaGateway:
         *,
         clock: Callable[[], float] = time.monotonic,
         observe: Callable[[str, float], None] | None = None,
+        knowledge: KnowledgeLookup | None = None,
     ) -> None:
+        self._knowledge = knowledge
         self.urls = settings.rasa_urls
         self.deadline = settings.chat_deadline_seconds
         self.secret = settings.bot_metadata_secret
@@ -160,10 +168,14 @@ class RasaGateway:
 
     @classmethod
     def for_app(
-        cls, app: web.Application, settings: Settings, observe: Callable[[str, float], None] | None = None
+        cls,
+        app: web.Application,
+        settings: Settings,
+        observe: Callable[[str, float], None] | None = None,
+        knowledge: KnowledgeLookup | None = None,
     ) -> RasaGateway:
         # The HTTP client exists once the app has started (cleanup_ctx); look it up per call.
-        return cls(settings, lambda: app[HTTP_CLIENT], observe=observe)
+        return cls(settings, lambda: app[HTTP_CLIENT], observe=observe, knowledge=knowledge)
 
     def _outcome(self, outcome: str, started: float) -> None:
         if self._observe is not None:
@@ -248,7 +260,23 @@ class RasaGateway:
             # Rasa answering nothing at all leaves the user hanging: show what the service offers.
             return replies or [MENU[lang]]
         self._outcome(failure, started)
+        official = await self._official_answer(turn)
+        if official is not None:
+            menu = MENU["en" if lang == "en" else "zh"]
+            return [ChatReply(text=official, buttons=list(menu.buttons))]
         return fallback_replies(lang)
+
+    async def _official_answer(self, turn: ChatTurn) -> str | None:
+        """An official's answer to the turn's question while Rasa cannot answer; None when there is none or the
+        lookup fails (the menu then, as before)."""
+        if self._knowledge is None or turn.text.startswith("/"):
+            return None
+        try:
+            async with asyncio.timeout(KNOWLEDGE_SECONDS):
+                return await self._knowledge(turn)
+        except Exception:  # the fallback must answer whatever the database does
+            log.warning("no official answer looked up for the fallback", exc_info=True)
+            return None
 
     async def _post(self, url: str, json_body: object, params: dict[str, str] | None = None) -> object:
         try:

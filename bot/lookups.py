@@ -17,6 +17,7 @@ from accounts import service as accounts
 from agencies import service as agencies
 from agencies.catalogue import CreditLevel, FieldCode, ServiceCode
 from agencies.schemas import AgencyCard, AgencyPage, SearchQuery
+from bot import knowledge
 from bot import service as tickets
 from bot.context import current
 from bot.models import ConsultationTicket
@@ -296,3 +297,10 @@ async def record_unanswered(
         intent=intent,
         confidence=confidence,
     )
+
+
+async def official_answer(
+    text: str, principal: Principal | None, *, threshold: float | None = None
+) -> knowledge.Served | None:
+    """An official's answer to a question like this one, served in the asker's region (the knowledge loop)."""
+    return await knowledge.serve(current().session, text, principal, threshold=threshold)

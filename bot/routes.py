@@ -21,7 +21,7 @@ from prometheus_client import Counter, Histogram
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
-from bot import service
+from bot import knowledge, service
 from bot.context import ActionContext, action_context
 from bot.errors import ActionsTokenInvalid, ActionsTokenMissing
 from bot.facts import load_facts
@@ -31,8 +31,15 @@ from bot.schemas import (
     ActionCall,
     ChatIn,
     ChatOut,
+    KnowledgeIn,
+    KnowledgeOut,
+    KnowledgePage,
+    KnowledgePatch,
+    KnowledgeQuery,
     MyTicketOut,
     MyTicketPage,
+    QuestionGroupPage,
+    QuestionGroupQuery,
     TicketOut,
     TicketPage,
     TicketPatch,
@@ -41,11 +48,11 @@ from bot.schemas import (
     UnansweredQuery,
 )
 from core.auth import principal_of
-from core.chat import MenuEngine
+from core.chat import ChatTurn, MenuEngine
 from core.errors import PayloadTooLarge
 from core.http import Api, parse_body, path_id, session
 from core.ratelimit import RateLimiter
-from core.state import CACHE, CHAT_ENGINE, METRICS, READINESS_CHECKS, SETTINGS
+from core.state import CACHE, CHAT_ENGINE, DATABASE, METRICS, READINESS_CHECKS, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +88,13 @@ def setup(app: web.Application) -> None:
         turns.labels(outcome).inc()
         seconds.observe(elapsed)
 
-    gateway = RasaGateway.for_app(app, app[SETTINGS], observe)
+    async def official_answer(turn: ChatTurn) -> str | None:
+        # Rasa is unreachable: the officials' answers need no model (a read of its own, outside any request).
+        async with app[DATABASE].transaction(write=False) as read:
+            served = await knowledge.serve(read, turn.text, turn.principal)
+        return None if served is None else served.text
+
+    gateway = RasaGateway.for_app(app, app[SETTINGS], observe, knowledge=official_answer)
     app[CHAT_ENGINE] = gateway
     app[READINESS_CHECKS]["rasa"] = gateway.ready
     app.router.add_post(ACTIONS_PATH, run_action, name="bot_actions")
@@ -225,3 +238,98 @@ async def my_ticket(request: web.Request) -> MyTicketOut:
 )
 async def list_unanswered(request: web.Request, query: UnansweredQuery) -> UnansweredPage:
     return await service.list_unanswered(session(request), principal_of(request), query)
+
+
+# ---------------------------------------------------------------- the knowledge loop (officials' answers)
+
+# What the export's YAML reads as: Rasa's training-data file.
+NLU_YAML = {
+    "type": "object",
+    "required": ["version", "nlu"],
+    "properties": {
+        "version": {"type": "string"},
+        "nlu": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["intent", "examples"],
+                "properties": {"intent": {"type": "string"}, "examples": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+@api.route(
+    "GET",
+    "/api/v1/assistant/knowledge/groups",
+    query=QuestionGroupQuery,
+    response=QuestionGroupPage,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.READ_UNANSWERED),
+    tags=["assistant"],
+    summary="Queued unanswered questions grouped by similarity, largest groups first (officials)",
+)
+async def question_groups(request: web.Request, query: QuestionGroupQuery) -> QuestionGroupPage:
+    return await knowledge.question_groups(session(request), principal_of(request), query)
+
+
+@api.route(
+    "POST",
+    "/api/v1/assistant/knowledge",
+    body=KnowledgeIn,
+    response=KnowledgeOut,
+    status=201,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.ANSWER_QUESTIONS),
+    tags=["assistant"],
+    errors=[403, 409],
+    summary="Answer a group of queued questions with a source: served by the assistant at once, askers told",
+)
+async def publish_answer(request: web.Request, body: KnowledgeIn) -> KnowledgeOut:
+    return await knowledge.publish_answer(session(request), principal_of(request), body)
+
+
+@api.route(
+    "GET",
+    "/api/v1/assistant/knowledge",
+    query=KnowledgeQuery,
+    response=KnowledgePage,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.READ_KNOWLEDGE),
+    tags=["assistant"],
+    summary="Officials' answers served by the assistant (nationwide ones and those of your region), newest first",
+)
+async def list_answers(request: web.Request, query: KnowledgeQuery) -> KnowledgePage:
+    return await knowledge.list_answers(session(request), principal_of(request), query)
+
+
+@api.route(
+    "PATCH",
+    "/api/v1/assistant/knowledge/{answer_id}",
+    body=KnowledgePatch,
+    response=KnowledgeOut,
+    auth=True,
+    roles=PERMISSIONS.roles(Action.ANSWER_QUESTIONS),
+    tags=["assistant"],
+    errors=[403, 404],
+    summary="Correct an official answer, its source or expiry; withdraw it or put it back (in your jurisdiction)",
+)
+async def update_answer(request: web.Request, body: KnowledgePatch) -> KnowledgeOut:
+    return await knowledge.update_answer(session(request), principal_of(request), path_id(request, "answer_id"), body)
+
+
+@api.route(
+    "GET",
+    "/api/v1/assistant/knowledge/export",
+    auth=True,
+    roles=PERMISSIONS.roles(Action.READ_KNOWLEDGE),
+    tags=["assistant"],
+    extra_responses={"200": {"description": "Rasa NLU YAML", "content": {"text/yaml": {"schema": NLU_YAML}}}},
+    summary="The answered questions as Rasa NLU training data (YAML), for the next training (officials)",
+)
+async def export_learned(request: web.Request) -> web.Response:
+    text = await knowledge.export_learned(session(request), principal_of(request))
+    response = web.Response(text=text, content_type="text/yaml", charset="utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="learned.yml"'
+    return response

@@ -100,6 +100,7 @@ class UnansweredOut(BaseModel):
     reason: Literal["out_of_scope", "low_confidence", "handoff"]
     intent: str
     confidence: float | None
+    knowledge_answer_id: int | None = Field(default=None, description="the official answer that answered it")
     created_at: dt.datetime
 
 
@@ -211,3 +212,123 @@ class ActionCall(_Passing):
     def for_executor(self) -> dict[str, Any]:
         """The call as rasa_sdk's executor takes it: what was sent, with the values read as typed above."""
         return self.model_dump(exclude_unset=True)
+
+
+# ---------------------------------------------------------------- the knowledge loop (officials' answers)
+
+SourceStatus = Literal["draft", "in_force", "superseded"]
+KnowledgeState = Literal["active", "expired", "withdrawn"]
+
+
+class SourceIn(BaseModel):
+    """Where an answer comes from: the document, its article, its date and its status (as the policy facts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]
+    article: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    date: dt.date
+    status: SourceStatus
+
+
+class KnowledgeIn(BaseModel):
+    """An official's answer to a group of queued questions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question_ids: Annotated[list[Annotated[int, Field(ge=1, le=2**62)]], Field(min_length=1, max_length=200)]
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+    answer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+    lang: Literal["zh", "en"] | None = Field(default=None, description="the answer's language; detected when absent")
+    intent: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = Field(
+        default="", description="the model's intent these questions belong to, or empty for a topic it lacks"
+    )
+    source: SourceIn
+    expires_on: dt.date | None = Field(default=None, description="the last day (China time) it is served")
+
+
+class KnowledgePatch(BaseModel):
+    """Correct an answer, its source or expiry, withdraw it or put it back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)] | None = None
+    answer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)] | None = None
+    source: SourceIn | None = None
+    expires_on: dt.date | None = None
+    status: Literal["active", "withdrawn"] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> KnowledgePatch:
+        if not self.model_fields_set:
+            raise ValueError("give question, answer, source, expires_on or status")
+        return self
+
+
+class SourceOut(BaseModel):
+    document: str
+    article: str
+    date: dt.date
+    status: SourceStatus
+
+
+class KnowledgeOut(BaseModel):
+    id: int
+    question: str
+    answer: str
+    lang: str
+    intent: str
+    source: SourceOut
+    expires_on: dt.date | None
+    region_code: str = Field(description="where it is served: the publishing official's jurisdiction (000000: all)")
+    status: Literal["active", "withdrawn"]
+    state: KnowledgeState = Field(description="served now (active), past its expiry (expired), or withdrawn")
+    examples: int = Field(description="the queued questions it answered: labelled examples for the next training")
+    told: int = Field(default=0, description="askers told of it (answered tickets), when it was published")
+    created_by: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class KnowledgePage(BaseModel):
+    items: list[KnowledgeOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class KnowledgeQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: KnowledgeState | None = None
+    page: int = Field(default=1, ge=1, le=1000)
+    page_size: int = Field(default=20, ge=1, le=100)
+
+
+class QuestionGroupOut(BaseModel):
+    """Alike questions still waiting for an answer: answer them once."""
+
+    question_ids: list[int]
+    size: int
+    askers: int = Field(description="distinct conversations that asked")
+    lang: str = Field(description="the language most of them are in")
+    questions: list[UnansweredOut]
+    first_at: dt.datetime
+    last_at: dt.datetime
+
+
+class QuestionGroupPage(BaseModel):
+    items: list[QuestionGroupOut]
+    total: int = Field(description="groups")
+    questions: int = Field(description="queued questions grouped (the newest `QUEUE_WINDOW` at most)")
+    threshold: float
+    page: int
+    page_size: int
+
+
+class QuestionGroupQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Literal["out_of_scope", "low_confidence", "handoff"] | None = None
+    page: int = Field(default=1, ge=1, le=1000)
+    page_size: int = Field(default=20, ge=1, le=100)

@@ -196,3 +196,23 @@ def yuan(fen: int) -> str:
     """Integer fen as yuan for people: 350000 → "3,500", 350050 → "3,500.50"."""
     whole, cents = divmod(fen, 100)
     return f"{whole:,}" if cents == 0 else f"{whole:,}.{cents:02d}"
+
+
+async def answered_by_officials(
+    dispatcher: CollectingDispatcher, tracker: Tracker, lang: Lang, *, threshold: float | None = None
+) -> bool:
+    """An official's answer to a question like the latest one (served with its source and date, no retraining),
+    when one is at least `threshold` alike (default `bot.knowledge.THRESHOLD`): True when it answered. Read only,
+    so it serves anonymous askers too (nationwide answers)."""
+    served = await lookups.official_answer(latest_text(tracker), sender_principal(tracker), threshold=threshold)
+    if served is None:
+        return False
+    say(
+        dispatcher,
+        served.text,
+        [
+            button(pick(lang, "没解决，转人工", "Not answered? Talk to a person"), "/human_handoff"),
+            button(pick(lang, "看看菜单", "Show the menu"), "/help"),
+        ],
+    )
+    return True

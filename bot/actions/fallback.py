@@ -11,6 +11,7 @@ from bot import lookups
 from bot.actions.common import (
     INTENT_LABELS,
     Lang,
+    answered_by_officials,
     button,
     channel_of,
     lang_of,
@@ -59,6 +60,9 @@ class ActionClarify(Action):  # type: ignore[misc]  # rasa_sdk is untyped
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         lang = lang_of(tracker)
+        # A low-confidence reading is where the model lacks the topic: an official's answer comes first.
+        if await answered_by_officials(dispatcher, tracker, lang):
+            return []
         text = latest_text(tracker)
         intent, confidence = latest_intent(tracker)
         ranking = (tracker.latest_message or {}).get("intent_ranking") or []
@@ -152,6 +156,8 @@ class ActionRecordUnanswered(Action):  # type: ignore[misc]  # rasa_sdk is untyp
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         lang = lang_of(tracker)
+        if await answered_by_officials(dispatcher, tracker, lang):
+            return []
         intent, confidence = latest_intent(tracker)
         sender = await writing_sender(tracker)
         await lookups.record_unanswered(

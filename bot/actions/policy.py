@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import lookups
 from bot.actions.common import (
     Lang,
+    answered_by_officials,
     button,
     card,
     entity_or_slot,
@@ -21,6 +22,7 @@ from bot.actions.common import (
     yuan,
 )
 from bot.facts import load_facts
+from bot.knowledge import PREEMPT_BELOW, PREEMPT_SIMILARITY
 
 VOUCHER_PROGRAM_CARDS = 3
 
@@ -34,7 +36,11 @@ class ActionAnswerPolicy(Action):  # type: ignore[misc]  # rasa_sdk is untyped
     ) -> list[dict[str, Any]]:
         lang = lang_of(tracker)
         facts = load_facts()
-        intent, _ = latest_intent(tracker)
+        intent, confidence = latest_intent(tracker)
+        # Not sure of the topic, and officials answered a question very like this one: theirs comes first.
+        unsure = confidence is not None and confidence < PREEMPT_BELOW
+        if unsure and await answered_by_officials(dispatcher, tracker, lang, threshold=PREEMPT_SIMILARITY):
+            return []
         if not facts.has(intent):
             # Reached through a story after another intent (e.g. a button): answer the overview, never nothing.
             intent = "ask_policy_overview"

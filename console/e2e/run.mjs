@@ -85,6 +85,43 @@ function wechatUser(openid) {
   return JSON.parse(done.stdout)
 }
 
+// Questions the assistant could not answer, queued as its fallback actions queue them (Rasa does not run here, so
+// nothing else would): three alike ones about patent annual fees — one from e2e_enterprise's mini-program chat, two
+// from official-account followers — and one about something else. The knowledge-loop walk answers the first group.
+const QUEUE = `
+import asyncio, json, sys
+from sqlalchemy import select
+from accounts.models import User
+from app.schema import load_models
+from bot.service import record_unanswered
+from core.db import Database
+from core.settings import load_settings
+
+async def main():
+    load_models()
+    db = Database(load_settings().database_url)
+    async with db.transaction() as session:
+        user_id = await session.scalar(select(User.id).where(User.username == sys.argv[1]))
+        asked = [(f"u:{user_id}", "专利年费可以减缴吗", "low_confidence"),
+                 ("wx:o-e2e-fee-1", "小企业专利年费减免怎么申请", "out_of_scope"),
+                 ("wx:o-e2e-fee-2", "专利年费太贵了有没有优惠", "low_confidence"),
+                 ("wx:o-e2e-other", "软件著作权怎么登记", "out_of_scope")]
+        for sender, text, reason in asked:
+            row = await record_unanswered(session, sender_id=sender, principal=None, text=text, lang="zh", reason=reason)
+            if sender.startswith("u:"):
+                row.user_id = user_id
+    await db.dispose()
+    print(json.dumps({"questions": [t for _s, t, _r in asked[:3]], "askerUserId": user_id}))
+
+asyncio.run(main())
+`
+
+function queueQuestions(username) {
+  const done = spawnSync(python, ['-c', QUEUE, username], { cwd: root, env, encoding: 'utf8' })
+  if (done.status !== 0) throw new Error(`queueing questions failed:\n${done.stdout}\n${done.stderr}`)
+  return JSON.parse(done.stdout)
+}
+
 let backend = null
 let standin = null
 let code = 1
@@ -112,6 +149,7 @@ try {
   const base = `http://127.0.0.1:${port}`
   await waitFor(`${base}/healthz`, 'the backend', backend)
   const fixtures = await arrange(base, cli, wechatUser)
+  fixtures.knowledge = queueQuestions('e2e_enterprise')
   const demo = spawnSync(python, ['-c', 'from app.demo import DEMO_PASSWORD; print(DEMO_PASSWORD)'], { cwd: root, env, encoding: 'utf8' })
   fixtures.demoPassword = demo.status === 0 ? demo.stdout.trim() : null
   const fixtureFile = path.join(scratch, 'fixtures.json')

@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from accounts.models import User
 from accounts.service import TOKEN_CACHE_SECONDS, deactivate_user, find_or_create_wechat_user, issue_token, token_hash
-from bot.models import ConsultationTicket
+from bot.models import ConsultationTicket, KnowledgeAnswer
 from core.auth import Role
 from core.db import Database, utcnow
 from core.settings import Settings
@@ -120,8 +120,23 @@ async def world(
             question="优先审查需要哪些材料？",
         )
         session.add(ticket)
+        # An official answer of Zhejiang (the knowledge loop), for its officials to correct or withdraw.
+        answer = KnowledgeAnswer(
+            question="数据知识产权怎么登记？",
+            answer="向省数据知识产权登记平台提交登记申请。",
+            lang="zh",
+            intent="",
+            source_document="浙江省数据知识产权登记办法（试行）",
+            source_article="第八条",
+            source_date=dt.date(2023, 6, 1),
+            source_status="in_force",
+            region_code=IN_REGION,
+            status="active",
+        )
+        session.add(answer)
         await session.flush()
         built.extra["ticket_id"] = ticket.id
+        built.extra["knowledge_answer"] = answer.id
         # enterprise_own uses the mini-program: its account is linked to a WeChat openid.
         await session.execute(
             update(User).where(User.id == built.enterprise_own.user_id).values(wechat_openid="o-security-own")

@@ -125,6 +125,7 @@ NOT_YOUR_AGENCY = (403, "not_your_agency")
 NOT_YOUR_VOUCHER = (403, "not_your_voucher")
 NOT_YOUR_ENTERPRISE = (403, "not_your_enterprise")
 TICKET_NOT_FOUND = (404, "ticket_not_found")
+KNOWLEDGE_NOT_FOUND = (404, "knowledge_answer_not_found")
 NOT_LINKED = (409, "wechat_not_linked")
 # An official acting on a record of a region outside their own (the world's records are in Hangzhou).
 OUTSIDE = (403, "outside_jurisdiction")
@@ -246,6 +247,31 @@ MATRIX: dict[str, Case] = {
         body=lambda w, a: {"status": "in_progress"},
     ),
     "GET /api/v1/assistant/unanswered": Case(fixed("/api/v1/assistant/unanswered"), statuses(200, "official")),
+    "GET /api/v1/assistant/knowledge/groups": Case(
+        fixed("/api/v1/assistant/knowledge/groups"), statuses(200, "official")
+    ),
+    "POST /api/v1/assistant/knowledge": Case(
+        fixed("/api/v1/assistant/knowledge"),
+        statuses(422, "official"),
+        body=lambda w, a: {
+            "question_ids": [987654321],
+            "question": f"answered by {a}",
+            "answer": "见官方通知。",
+            "source": {"document": "某通知", "date": "2024-01-01", "status": "in_force"},
+        },
+        notes="a question that is not queued: each official passes the permission and region checks and is told "
+        "which field is wrong (publishing: tests/bot/test_knowledge.py)",
+    ),
+    "GET /api/v1/assistant/knowledge": Case(fixed("/api/v1/assistant/knowledge"), statuses(200, "official")),
+    "PATCH /api/v1/assistant/knowledge/{answer_id}": Case(
+        lambda w: f"/api/v1/assistant/knowledge/{w.extra['knowledge_answer']}",
+        statuses(200, "official", official_out=KNOWLEDGE_NOT_FOUND),
+        body=lambda w, a: {"question": f"edited by {a}"},
+        notes="a Zhejiang answer: Shenzhen's official is not shown it",
+    ),
+    "GET /api/v1/assistant/knowledge/export": Case(
+        fixed("/api/v1/assistant/knowledge/export"), statuses(200, "official")
+    ),
     "GET /api/v1/me/tickets": Case(fixed("/api/v1/me/tickets"), statuses(200, *SIGNED_IN)),
     "GET /api/v1/me/tickets/{ticket_id}": Case(
         lambda w: f"/api/v1/me/tickets/{w.extra['ticket_id']}",

@@ -12,6 +12,7 @@ must say here what each caller sees.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, get_origin
@@ -20,7 +21,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pydantic import BaseModel
 
-from bot.models import ConsultationTicket, UnansweredQuestion
+from bot.models import ConsultationTicket, KnowledgeAnswer, UnansweredQuestion
 from core.db import Database
 from core.state import API
 from tests.security.test_authorization_matrix import ACTORS, Expected, who
@@ -60,6 +61,11 @@ class Furnished:
     ticket_stranger: int
     unanswered: int
     application_other: int
+    # Official answers: nationwide, Zhejiang's (the world's), Shenzhen's (official_out's region).
+    knowledge_nationwide: int
+    knowledge_zhejiang: int
+    knowledge_shenzhen: int
+    answered_example: int
 
 
 def seen(**shown: Any) -> dict[str, Seen]:
@@ -256,7 +262,19 @@ LISTS: dict[str, Listing] = {
         ),
     ),
     "GET /api/v1/assistant/unanswered": Listing(
-        lambda w: "/api/v1/assistant/unanswered", lambda w, f: seen(official={f.unanswered})
+        lambda w: "/api/v1/assistant/unanswered", lambda w, f: seen(official={f.unanswered, f.answered_example})
+    ),
+    "GET /api/v1/assistant/knowledge/groups": Listing(
+        lambda w: "/api/v1/assistant/knowledge/groups",
+        lambda w, f: seen(official={f.unanswered}),
+        ids=lambda body: {q for group in body["items"] for q in group["question_ids"]},
+    ),
+    "GET /api/v1/assistant/knowledge": Listing(
+        lambda w: "/api/v1/assistant/knowledge",
+        lambda w, f: seen(
+            official={f.knowledge_nationwide, f.knowledge_zhejiang},
+            official_out={f.knowledge_nationwide, f.knowledge_shenzhen},
+        ),
     ),
     # ------------------------------------------------------------ accounts and WeChat
     "GET /api/v1/me": Listing(
@@ -520,6 +538,17 @@ async def furnish(client: Client, db: Database, w: World) -> Furnished:
         stranger = ConsultationTicket(sender_id="wx:o-stranger", channel="wechat", question="你们在哪里办公？")
         unanswered = UnansweredQuestion(sender_id="wx:o-stranger", text="今天天气怎么样", reason="out_of_scope")
         session.add_all([other, stranger, unanswered])
+        answers = [_official_answer(region) for region in ("000000", "440300")]
+        session.add_all(answers)
+        await session.flush()
+        # A question the Zhejiang answer answered: a labelled example, no longer in the queue's groups.
+        example = UnansweredQuestion(
+            sender_id="wx:o-stranger",
+            text="数据知识产权登记在哪里办",
+            reason="low_confidence",
+            knowledge_answer_id=w.extra["knowledge_answer"],
+        )
+        session.add(example)
         await session.flush()
         w.extra["ticket_other"] = other.id
         ids = (other.id, stranger.id, unanswered.id)
@@ -537,6 +566,25 @@ async def furnish(client: Client, db: Database, w: World) -> Furnished:
         ticket_stranger=ids[1],
         unanswered=ids[2],
         application_other=application_other,
+        knowledge_nationwide=answers[0].id,
+        knowledge_zhejiang=w.extra["knowledge_answer"],
+        knowledge_shenzhen=answers[1].id,
+        answered_example=example.id,
+    )
+
+
+def _official_answer(region_code: str) -> KnowledgeAnswer:
+    return KnowledgeAnswer(
+        question=f"{region_code} 的问题",
+        answer="答复。",
+        lang="zh",
+        intent="",
+        source_document="某通知",
+        source_article="",
+        source_date=dt.date(2024, 1, 1),
+        source_status="in_force",
+        region_code=region_code,
+        status="active",
     )
 
 
