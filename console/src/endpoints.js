@@ -28,6 +28,7 @@ export const paths = {
   settle: (id) => `/redemptions/${id}/settle`,
   flags: '/voucher-flags',
   chat: '/chat',
+  fastTrackPlan: '/fast-track/plan',
   myBinding: '/me/enterprise-binding',
   memberships: '/enterprise-memberships',
   approveMembership: (id) => `/enterprise-memberships/${id}/approve`,

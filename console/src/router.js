@@ -42,6 +42,7 @@ const routes = [
     children: [
       { path: '', name: 'm-search', component: () => import('./views/m/Search.vue'), meta: { public: true } },
       { path: 'agencies/:id', name: 'm-agency', component: () => import('./views/m/AgencyPage.vue'), meta: { public: true }, props: true },
+      { path: 'plan', name: 'm-plan', component: () => import('./views/m/Plan.vue'), meta: { public: true } },
       { path: 'vouchers', name: 'm-vouchers', component: () => import('./views/m/Vouchers.vue'), meta: { roles: ['enterprise'] } },
       { path: 'bind', name: 'm-bind', component: () => import('./views/m/Bind.vue'), meta: { roles: ['enterprise'] } },
       { path: 'apply', name: 'm-apply', component: () => import('./views/m/Apply.vue'), meta: { roles: ['enterprise'] } },
