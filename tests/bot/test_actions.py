@@ -59,8 +59,8 @@ async def test_the_endpoint_lists_every_agreed_action(client: Client) -> None:
         "action_check_agency_rating",
         "action_compare_agencies",
         "action_my_vouchers",
-        "validate_priority_eligibility_form",
-        "action_eligibility_verdict",
+        "validate_fast_track_form",
+        "action_fast_track_plan",
         "action_clarify",
         "action_human_handoff",
         "action_record_unanswered",
@@ -348,11 +348,11 @@ async def test_the_form_normalises_free_text_and_asks_only_what_the_rules_need(c
     first = await run(
         client,
         action_call(
-            "validate_priority_eligibility_form",
+            "validate_fast_track_form",
             text="发明专利",
             intent="check_priority_eligibility",
-            active_loop="priority_eligibility_form",
-            slots={"lang": "zh", "requested_slot": "application_type"},
+            active_loop="fast_track_form",
+            slots={"lang": "zh", "plan_focus": "priority_exam", "requested_slot": "application_type"},
             candidates={"application_type": "发明专利"},
         ),
     )
@@ -361,11 +361,11 @@ async def test_the_form_normalises_free_text_and_asks_only_what_the_rules_need(c
     second = await run(
         client,
         action_call(
-            "validate_priority_eligibility_form",
+            "validate_fast_track_form",
             text="做锂电池的",
             intent="inform",
-            active_loop="priority_eligibility_form",
-            slots={"lang": "zh", "application_type": "invention", "requested_slot": "technical_field"},
+            active_loop="fast_track_form",
+            slots={"lang": "zh", "plan_focus": "priority_exam", "application_type": "invention", "requested_slot": "technical_field"},
             candidates={"technical_field": "做锂电池的"},
         ),
     )
@@ -373,12 +373,13 @@ async def test_the_form_normalises_free_text_and_asks_only_what_the_rules_need(c
     last = await run(
         client,
         action_call(
-            "validate_priority_eligibility_form",
+            "validate_fast_track_form",
             text="还没收到",
             intent="deny",
-            active_loop="priority_eligibility_form",
+            active_loop="fast_track_form",
             slots={
                 "lang": "zh",
+                "plan_focus": "priority_exam",
                 "application_type": "invention",
                 "technical_field": "new_energy",
                 "filed_abroad_first_in_china": False,
@@ -396,11 +397,11 @@ async def test_an_unreadable_answer_is_asked_again(client: Client) -> None:
     result = await run(
         client,
         action_call(
-            "validate_priority_eligibility_form",
+            "validate_fast_track_form",
             text="嗯……",
             intent="inform",
-            active_loop="priority_eligibility_form",
-            slots={"lang": "zh", "requested_slot": "application_type"},
+            active_loop="fast_track_form",
+            slots={"lang": "zh", "plan_focus": "priority_exam", "requested_slot": "application_type"},
             candidates={"application_type": "嗯……"},
         ),
     )
@@ -412,11 +413,12 @@ async def test_the_verdict_names_reasons_materials_signer_and_source_then_resets
     result = await run(
         client,
         action_call(
-            "action_eligibility_verdict",
+            "action_fast_track_plan",
             text="否",
             intent="deny",
             slots={
                 "lang": "zh",
+                "plan_focus": "priority_exam",
                 "application_type": "invention",
                 "technical_field": "new_energy",
                 "filed_abroad_first_in_china": False,
@@ -438,11 +440,12 @@ async def test_an_invention_with_a_first_office_action_gets_not_eligible_and_pph
     result = await run(
         client,
         action_call(
-            "action_eligibility_verdict",
+            "action_fast_track_plan",
             text="yes",
             intent="affirm",
             slots={
                 "lang": "en",
+                "plan_focus": "priority_exam",
                 "application_type": "invention",
                 "technical_field": "next_gen_it",
                 "filed_abroad_first_in_china": False,
