@@ -23,9 +23,9 @@ from bot.models import ConsultationTicket
 from core import regions
 from core.auth import Principal
 from enterprises import service as enterprises
+from enterprises.service import EnterpriseSummary
 from fast_track import service as fast_track
 from fast_track.schemas import PlanRequest
-from enterprises.service import EnterpriseSummary
 from vouchers import service as vouchers
 from vouchers.schemas import ProgramOut, ProgramQuery, VoucherOut
 

@@ -95,8 +95,26 @@ def normalise_kind(value: object) -> str | None:
 
 
 _STAGE_WORDS: list[tuple[str, tuple[str, ...]]] = [
-    ("not_filed", ("还没申请", "还没提交", "没申请", "没提交", "未申请", "未提交", "准备申请", "打算申请", "还没报",
-                   "not filed", "not yet filed", "haven't filed", "have not filed", "before filing", "not_filed")),
+    (
+        "not_filed",
+        (
+            "还没申请",
+            "还没提交",
+            "没申请",
+            "没提交",
+            "未申请",
+            "未提交",
+            "准备申请",
+            "打算申请",
+            "还没报",
+            "not filed",
+            "not yet filed",
+            "haven't filed",
+            "have not filed",
+            "before filing",
+            "not_filed",
+        ),
+    ),
     ("office_action", ("审查意见", "意见通知", "补正", "驳回", "office action", "oa", "office_action")),
     ("granted", ("已授权", "授权了", "拿到证", "下证了", "granted", "already granted")),
     ("substantive_exam", ("实审", "实质审查", "实质审", "substantive", "substantive_exam", "under examination")),
@@ -187,8 +205,8 @@ _FIELD_HINT = re.compile(r"做|搞|生产|行业|领域|产品|技术|的专利|
 
 
 def prefill_from_text(text: str, entities: Mapping[str, str]) -> dict[str, Any]:
-    """The form's answers an opening sentence gives ("我们有件锂电池隔膜的发明专利在实审" → kind, field, stage), from the
-    model's entities first, else the words. Only what is said clearly: anything doubtful is asked."""
+    """The form's answers an opening sentence gives ("我们有件锂电池隔膜的发明专利在实审" → kind, field, stage),
+    from the model's entities first, else the words. Only what is said clearly: anything doubtful is asked."""
     found: dict[str, Any] = {}
     lower = text.lower()
     kind = normalise_kind(entities.get("service_type")) or _kind_in_text(lower)
@@ -236,7 +254,7 @@ _ALLOWED = re.compile(r"授权|批了|批下来|allowed|granted|grant")
 
 
 def _allowed_office_in_text(text: str) -> str | None:
-    """"美国那边已经授权了" → US: a foreign office named together with an allowance."""
+    """ "美国那边已经授权了" → US: a foreign office named together with an allowance."""
     if not _ALLOWED.search(text):
         return None
     office = normalise_office(text)

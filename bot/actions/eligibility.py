@@ -7,22 +7,17 @@ import datetime as dt
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from agencies.catalogue import FieldCode
-from bot import lookups
 from bot.actions.common import (
     INTENT_LABELS,
     Lang,
     button,
     lang_of,
     latest_intent,
-    latest_text,
     pick,
     say,
-    sender_principal,
 )
 from bot.eligibility import (
     Answers,
@@ -31,7 +26,6 @@ from bot.eligibility import (
     Exploitation,
     Signer,
     Verdict,
-    assess,
     needed_slots,
     normalise_case_type,
     normalise_exploitation,

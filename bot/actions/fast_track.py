@@ -9,6 +9,7 @@ only what is still open — for a plan, what the planner lists in `asked` — on
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -54,13 +55,14 @@ from bot.plan_answers import (
     plan_questions,
     prefill_from_text,
 )
-from enterprises.service import EnterpriseSummary
 
 FORM = "fast_track_form"
 PRIORITY_FOCUS = "priority_exam"
 PLAN_FOCUS = "all"
 # The routes shown in the chat (the rest, and every detail, are on the plan page).
 TOP_ROUTES = 4
+# Closed routes named (with the first reason) in one line.
+CLOSED_SHOWN = 3
 PLAN_PAGE = "pages/fast-track/plan"
 
 TRACK_LABELS: dict[str, tuple[str, str]] = {
@@ -277,60 +279,85 @@ def plan_link(fields: dict[str, Any]) -> str:
     return f"{PLAN_PAGE}?{urlencode(query)}" if query else PLAN_PAGE
 
 
-def _text_of(value: Any, lang: Lang) -> str:
-    """A planner text: a plain string, or a {zh, en} pair."""
-    if isinstance(value, dict):
-        return str(value.get(lang) or value.get("zh") or value.get("en") or "")
+def _text_of(value: Any) -> str:
     if isinstance(value, list):
-        return ("；" if lang == "zh" else "; ").join(_text_of(item, lang) for item in value if item)
+        return "；".join(_text_of(item) for item in value if item)
     return "" if value is None else str(value)
+
+
+_RULE_TAG = re.compile(r"^\s*(【[^】]*】|\[[^\]]*\])\s*")
+REASON_CHARS = 40
+
+
+def _short(text: str, limit: int = REASON_CHARS) -> str:
+    """A planner reason without its rule tag ("【stage】…"), cut to a phone line."""
+    text = _RULE_TAG.sub("", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _days(track: dict[str, Any], lang: Lang) -> str:
     days = track.get("expected_days")
-    if isinstance(days, int | float) and days > 0:
-        return f"约{int(days)}天" if lang == "zh" else f"~{int(days)} days"
-    return _text_of(track.get("expected"), lang)
+    if isinstance(days, int) and days > 0:
+        return f"约{days}天" if lang == "zh" else f"~{days} days"
+    return ""
+
+
+def _label(name: str, lang: Lang) -> str:
+    return TRACK_LABELS.get(name, (name, name))[0 if lang == "zh" else 1]
+
+
+def _not_this_kind(track: dict[str, Any]) -> bool:
+    """A route for another kind of application (a trademark route for a patent): not worth a line on a phone."""
+    reasons = track.get("reasons") or []
+    return bool(reasons) and str(reasons[0]).lstrip().startswith(("【kind】", "[kind]"))
 
 
 def route_line(index: int, track: dict[str, Any], lang: Lang) -> str:
-    """One route in one line: its name, the verdict, how long, and (when not open) why not."""
+    """One route in one line: its name, the verdict, how long, and for an open question what decides it."""
     name = str(track.get("track") or "")
-    label = TRACK_LABELS.get(name, (name, name))[0 if lang == "zh" else 1]
     verdict = VERDICT_MARKS.get(str(track.get("eligible")), VERDICT_MARKS["unknown"])[0 if lang == "zh" else 1]
-    parts = [f"{index}. {label} {verdict}"]
-    days = _days(track, lang)
-    if days and track.get("eligible") != "no":
-        parts.append(days)
-    if track.get("eligible") == "no":
-        reasons = track.get("reasons") or []
-        if reasons:
-            parts.append(_text_of(reasons[0], lang))
-    return (" · " if lang == "en" else " · ").join(part for part in parts if part)
+    parts = [f"{index}. {_label(name, lang)} {verdict}", _days(track, lang)]
+    reasons = track.get("reasons") or []
+    if track.get("eligible") == "unknown" and reasons:
+        parts.append(_short(str(reasons[0])))
+    return " · ".join(part for part in parts if part)
 
 
-def render_plan(
-    answer: dict[str, Any], lang: Lang, profile: EnterpriseSummary | None, region_name: str | None
-) -> list[str]:
-    """The ranked plan for a phone: the routes (one line each), the recommended route's next step and source, and
-    what is still open."""
+def render_plan(answer: dict[str, Any], lang: Lang) -> list[str]:
+    """The ranked plan for a phone: the open and undecided routes soonest first (one line each), the closed ones in
+    one line with why, the recommended route's next step and source, and what is still open."""
     zh = lang == "zh"
     tracks = [t for t in answer.get("tracks") or [] if isinstance(t, dict)]
     recommended = answer.get("recommended")
     lines = ["最快的路线（按用时排序）：" if zh else "Your routes, soonest first:"]
-    if profile is not None and region_name:
-        lines.append(("按贵司档案：" if zh else "From your company profile: ") + region_name)
-    for index, track in enumerate(tracks[:TOP_ROUTES], start=1):
+    profile = answer.get("profile") or {}
+    if isinstance(profile, dict) and profile.get("note"):
+        lines.append(str(profile["note"]))
+    match = answer.get("field_match") or {}
+    if isinstance(match, dict) and match.get("shown"):
+        lines.append(str(match["shown"]))
+    shown = [t for t in tracks if t.get("eligible") != "no"][:TOP_ROUTES]
+    for index, track in enumerate(shown, start=1):
         lines.append(route_line(index, track, lang))
+    closed = [t for t in tracks if t.get("eligible") == "no" and not _not_this_kind(t)]
+    if closed:
+        left, right = ("（", "）") if zh else (" (", ")")
+        why = [
+            _label(str(t.get("track")), lang)
+            + (f"{left}{_short(str(t['reasons'][0]), 24)}{right}" if t.get("reasons") else "")
+            for t in closed[:CLOSED_SHOWN]
+        ]
+        lines.append(("不可走：" if zh else "Not open: ") + ("；" if zh else "; ").join(why))
     best = next((t for t in tracks if t.get("track") == recommended), None)
     if best is not None:
-        label = TRACK_LABELS.get(str(recommended), (str(recommended), str(recommended)))[0 if zh else 1]
-        step = _text_of(best.get("next_step"), lang)
-        if step:
-            lines.append(("建议：" if zh else "Suggested: ") + label + ("。下一步：" if zh else ". Next: ") + step)
-        source = _text_of(best.get("source"), lang)
+        step = _text_of(best.get("next_step"))
+        label = _label(str(recommended), lang)
+        lines.append(
+            ("建议：" if zh else "Suggested: ") + label + (("。下一步：" if zh else ". Next: ") + step if step else "")
+        )
+        source = _text_of(best.get("source"))
         if source:
-            lines.append(("来源：" if zh else "Source: ") + source)
+            lines.append(source)
     asked = [str(name) for name in answer.get("asked") or []]
     if asked:
         open_ = [ASKED_LABELS.get(name, (name, name))[0 if zh else 1] for name in asked][:3]
@@ -367,18 +394,15 @@ class ActionFastTrackPlan(Action):  # type: ignore[misc]  # rasa_sdk is untyped
             say(dispatcher, text, verdict_buttons(result, answers, lang), cards)
             return reset
         fields = plan_fields(slots)
-        if "kind" not in fields or (
-            tracker.get_slot("requested_slot") is None and _left_for_a_question(tracker, slots)
-        ):
+        answer = await lookups.fast_track_plan(fields, principal, lang) if "kind" in fields else None
+        if answer is None or _left_for_a_question(slots, answer):
             answer_instead(dispatcher, tracker, lang, again="/plan_fast_track")
             return reset
-        answer = await lookups.fast_track_plan(fields, principal, lang)
-        profile = await lookups.enterprise_profile(principal)
-        region = fields.get("region")
-        region_name = lookups.region_name(str(region), lang) if profile is not None and region else None
-        lines = render_plan(answer, lang, profile, region_name)
+        lines = render_plan(answer, lang)
         buttons = [
-            button(pick(lang, "找代理机构办理", "Agency to help"), '/find_agency{"service_type": "priority_exam_assist"}'),
+            button(
+                pick(lang, "找代理机构办理", "Agency to help"), '/find_agency{"service_type": "priority_exam_assist"}'
+            ),
             button(pick(lang, "重新规划", "Plan again"), "/plan_fast_track"),
             button(pick(lang, "转人工", "Talk to a person"), "/human_handoff"),
         ]
@@ -389,11 +413,17 @@ class ActionFastTrackPlan(Action):  # type: ignore[misc]  # rasa_sdk is untyped
 def _plan_card(fields: dict[str, Any], lang: Lang) -> dict[str, Any]:
     return card(
         pick(lang, "查看完整方案", "Full plan"),
-        pick(lang, "各路线的条件、材料、用时，请求书草稿下载，可办理的代理机构", "Conditions, materials, times, the draft request, agencies"),
+        pick(
+            lang,
+            "各路线的条件、材料、用时，请求书草稿下载，可办理的代理机构",
+            "Conditions, materials, times, the draft request, agencies",
+        ),
         link=plan_link(fields),
     )
 
 
-def _left_for_a_question(tracker: Tracker, slots: dict[str, Any]) -> bool:
-    """Did the form end before its questions were answered (the validator left it for a question)?"""
-    return any(slots.get(slot) is None for slot in ("application_type", "stage"))
+def _left_for_a_question(slots: dict[str, Any], answer: dict[str, Any]) -> bool:
+    """Did the form end before its questions were answered (the validator left it for a question)? Its questions
+    are the same list the validator asked from: the answers so far and what the planner still lists."""
+    asked = [str(name) for name in answer.get("asked") or []]
+    return any(slots.get(slot) is None for slot in plan_questions(slots, asked))

@@ -356,8 +356,8 @@ async def test_the_form_normalises_free_text_and_asks_only_what_the_rules_need(c
             candidates={"application_type": "发明专利"},
         ),
     )
-    # Every question still applies (the field is unknown): Rasa asks the next one itself.
-    assert slot_events(first) == {"application_type": "invention"}
+    # The eligibility check's questions (the field is unknown): the field comes next.
+    assert slot_events(first) == {"application_type": "invention", "requested_slot": "technical_field"}
     second = await run(
         client,
         action_call(
@@ -365,11 +365,21 @@ async def test_the_form_normalises_free_text_and_asks_only_what_the_rules_need(c
             text="做锂电池的",
             intent="inform",
             active_loop="fast_track_form",
-            slots={"lang": "zh", "plan_focus": "priority_exam", "application_type": "invention", "requested_slot": "technical_field"},
+            slots={
+                "lang": "zh",
+                "plan_focus": "priority_exam",
+                "application_type": "invention",
+                "requested_slot": "technical_field",
+            },
             candidates={"technical_field": "做锂电池的"},
         ),
     )
-    assert slot_events(second) == {"technical_field": "new_energy", "requested_slot": "filed_abroad_first_in_china"}
+    # The words are kept for the planner, which reads free text itself.
+    assert slot_events(second) == {
+        "technical_field": "new_energy",
+        "plan_field_text": "做锂电池的",
+        "requested_slot": "filed_abroad_first_in_china",
+    }
     last = await run(
         client,
         action_call(
@@ -432,7 +442,7 @@ async def test_the_verdict_names_reasons_materials_signer_and_source_then_resets
     assert "国家重点发展产业" in text and "已实施" in text
     assert "优先审查请求书" in text and "省级知识产权局或国务院有关部门签署" in text
     assert "45日内" in text and "来源：《专利优先审查管理办法》" in text
-    assert all(value is None for value in slot_events(result).values())
+    assert {k: v for k, v in slot_events(result).items() if v is not None} == {"plan_focus": "all"}
     assert len(text) <= 700
 
 

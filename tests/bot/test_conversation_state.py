@@ -230,7 +230,7 @@ async def test_after_leaving_the_form_the_question_gets_its_likeliest_topics_and
     )
     assert "暂停" in texts(result) and "结论" not in texts(result)
     assert buttons(result) == ["/ask_priority_exam_timeline", "/ask_pph", "/check_priority_eligibility"]
-    assert all(value is None for value in slot_events(result).values())
+    assert {k: v for k, v in slot_events(result).items() if v is not None} == {"plan_focus": "all"}
 
 
 async def test_after_leaving_the_form_a_clear_policy_question_is_answered_with_its_source(client: Client) -> None:
@@ -240,7 +240,12 @@ async def test_after_leaving_the_form_a_clear_policy_question_is_answered_with_i
             "action_fast_track_plan",
             text="PPH怎么走",
             intent="ask_pph",
-            slots={"lang": "zh", "plan_focus": "priority_exam", "application_type": "invention", "technical_field": "new_energy"},
+            slots={
+                "lang": "zh",
+                "plan_focus": "priority_exam",
+                "application_type": "invention",
+                "technical_field": "new_energy",
+            },
         ),
     )
     assert "来源：" in texts(result) and "暂停" in texts(result)
