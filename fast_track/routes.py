@@ -6,11 +6,24 @@ from __future__ import annotations
 from aiohttp import web
 
 from core.auth import principal_of
+from core.cache import CACHE
 from core.http import Api, path_id, session
+from core.settings import SETTINGS
 from fast_track import centres, service
+from fast_track.agencies import PlanAgencies, PlanAgenciesQuery, agencies_for_plan
+from fast_track.drafts import DOCX_TYPE
 from fast_track.permissions import PERMISSIONS, Action
 from fast_track.rules import load_rules
-from fast_track.schemas import CentreAuditOut, CentreIn, CentreOut, CentrePatch, CentreQuery, PlanAnswer, PlanRequest
+from fast_track.schemas import (
+    CentreAuditOut,
+    CentreIn,
+    CentreOut,
+    CentrePatch,
+    CentreQuery,
+    DraftQuery,
+    PlanAnswer,
+    PlanRequest,
+)
 
 api = Api()
 TAGS = ["fast-track"]
@@ -31,6 +44,47 @@ def setup(_app: web.Application) -> None:
 )
 async def plan(request: web.Request, body: PlanRequest) -> PlanAnswer:
     return await service.plan_for(session(request), principal_of(request), body)
+
+
+@api.route(
+    "GET",
+    "/api/v1/fast-track/draft",
+    query=DraftQuery,
+    tags=TAGS,
+    errors=[409],
+    extra_responses={
+        "200": {
+            "description": "the drafted .docx",
+            "content": {DOCX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    summary="Download the drafted request (priority_exam) or checklist (pph) for the plan of the same inputs",
+)
+async def download_draft(request: web.Request, query: DraftQuery) -> web.Response:
+    drafted = await service.draft_for(session(request), principal_of(request), query)
+    return web.Response(
+        body=drafted.content,
+        content_type=DOCX_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{drafted.filename}"', "Cache-Control": "no-store"},
+    )
+
+
+@api.route(
+    "GET",
+    "/api/v1/fast-track/agencies",
+    query=PlanAgenciesQuery,
+    response=PlanAgencies,
+    tags=TAGS,
+    summary="Agencies that can carry out a route: region, service, field, best credit first; voucher-payable marked",
+)
+async def plan_agencies(request: web.Request, query: PlanAgenciesQuery) -> PlanAgencies:
+    return await agencies_for_plan(
+        session(request),
+        request.app[CACHE],
+        principal_of(request),
+        query,
+        cache_ttl=request.app[SETTINGS].search_cache_ttl_seconds,
+    )
 
 
 @api.route(

@@ -83,6 +83,11 @@ class DraftQuery(PlanRequest):
     application_number: str | None = Field(default=None, max_length=40)
     title: str | None = Field(default=None, max_length=200, description="the invention's title")
 
+    def plan_request(self) -> PlanRequest:
+        """The plan's own inputs (those the caller gave, so an unanswered one stays unanswered)."""
+        fields = set(PlanRequest.model_fields) & self.model_fields_set
+        return PlanRequest.model_validate({name: getattr(self, name) for name in fields})
+
 
 class RuleCheck(BaseModel):
     rule: str

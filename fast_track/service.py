@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth import Principal, Role
 from enterprises.service import get_enterprise_summary
 from fast_track.centres import all_centres
+from fast_track.drafts import Draft, draft
 from fast_track.planner import Profile, plan
 from fast_track.rules import load_rules
-from fast_track.schemas import PlanAnswer, PlanRequest
+from fast_track.schemas import DraftQuery, PlanAnswer, PlanRequest
 
 
 async def profile_of(session: AsyncSession, principal: Principal | None) -> Profile | None:
@@ -42,3 +43,11 @@ async def plan_for(session: AsyncSession, principal: Principal | None, request: 
     """The ranked plan for one application; what the caller's enterprise profile knows is filled in."""
     profile = await profile_of(session, principal)
     return plan(request, load_rules(), await all_centres(session), profile)
+
+
+async def draft_for(session: AsyncSession, principal: Principal | None, query: DraftQuery) -> Draft:
+    """The drafted .docx for the plan of the same inputs (409 when the plan rules the route out)."""
+    profile = await profile_of(session, principal)
+    rules = load_rules()
+    answer = plan(query.plan_request(), rules, await all_centres(session), profile)
+    return draft(query, answer, rules, profile)
