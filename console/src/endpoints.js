@@ -29,6 +29,7 @@ export const paths = {
   flags: '/voucher-flags',
   chat: '/chat',
   fastTrackPlan: '/fast-track/plan',
+  fastTrackAgencies: '/fast-track/agencies',
   myBinding: '/me/enterprise-binding',
   memberships: '/enterprise-memberships',
   approveMembership: (id) => `/enterprise-memberships/${id}/approve`,
