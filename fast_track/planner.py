@@ -468,11 +468,11 @@ def _fast_preexam(ctx: _Context) -> list[_Check]:
 def _centre_field(ctx: _Context) -> _Check:
     centre, kind = ctx.centre, ctx.request.kind
     if centre is None:
-        return (
-            _Check("centre_field", "unknown", None, ("region",))
-            if ctx.region is None
-            else _Check("centre_field", "no", None)
-        )
+        if ctx.region is not None:
+            return _Check("centre_field", "no", None)  # no centre serves the region: centre_region says so
+        # Which centre, and so which fields, depends on the region; the field is needed all the same.
+        missing = ("region",) if ctx.request.technical_field else ("region", "technical_field")
+        return _Check("centre_field", "unknown", None, missing)
     if kind is not None and kind is not Kind.TRADEMARK and kind.value not in centre.application_types:
         return _Check(
             "centre_field",
