@@ -482,6 +482,16 @@ def _centre_field(ctx: _Context) -> _Check:
                 f"{centre.name_en or centre.name} does not pre-examine {_KIND_EN[kind]}",
             ),
         )
+    if not centre.fields and not centre.words:
+        # The centre's fields are not on our table: no answer of the applicant's decides it, the centre does.
+        return _Check(
+            "centre_field",
+            "unknown",
+            ctx.t(
+                f"{centre.name}的预审领域未列入我们的名单，请向该中心确认",
+                f"{centre.name_en or centre.name}'s pre-examination fields are not on our list: ask the centre",
+            ),
+        )
     if ctx.request.technical_field is None:
         return _Check(
             "centre_field", "unknown", ctx.t("需要知道技术领域", "depends on the technical field"), ("technical_field",)

@@ -33,7 +33,15 @@ ZHONGSHAN_LIGHTING = Centre(
     application_types=("design",),
     kind="fast_rights",
 )
-CENTRES = [SHENZHEN, ZHONGSHAN_LIGHTING]
+NINGBO_SCOPE_UNKNOWN = Centre(
+    name="中国（宁波）知识产权保护中心",
+    name_en="China (Ningbo) IPPC",
+    region_codes=("330200",),
+    fields=(),
+    words=(),
+    application_types=("invention", "utility_model", "design"),
+)
+CENTRES = [SHENZHEN, ZHONGSHAN_LIGHTING, NINGBO_SCOPE_UNKNOWN]
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +111,14 @@ def test_fast_preexam_rule_centre_field_a_design_at_a_fast_rights_centre(rules: 
     # …which pre-examines designs only.
     invention = ask(rules, **{**PREEXAM, "technical_field": "LED lighting fixture", "region": "442000"})
     assert route(invention, "fast_preexam").eligible == "no"
+
+
+def test_fast_preexam_rule_centre_field_scope_not_on_our_table(rules: Rules) -> None:
+    answer = ask(rules, **{**PREEXAM, "region": "330203"})
+    out = route(answer, "fast_preexam")
+    assert out.eligible == "unknown" and deciding(out) == ["centre_field"]
+    assert any("请向该中心确认" in r for r in out.reasons)
+    assert answer.asked == []  # nothing the applicant can answer decides it
 
 
 def test_fast_preexam_rule_centre_record_not_yet(rules: Rules) -> None:
