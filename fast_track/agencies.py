@@ -8,12 +8,11 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agencies.catalogue import SERVICES, ServiceCode
+from agencies.catalogue import SERVICES, FieldCode, ServiceCode
 from agencies.schemas import AgencyCard, AgencyPage, SearchQuery
 from agencies.service import search
 from core.auth import Principal
 from core.cache import Cache
-from fast_track.planner import map_field
 from fast_track.rules import Kind, TrackName
 from fast_track.schemas import RegionCode
 from fast_track.service import profile_of
@@ -37,11 +36,12 @@ FILING: dict[Kind, ServiceCode] = {
 
 
 class PlanAgenciesQuery(BaseModel):
+    # (page_size first: a count that cannot be read is reported before anything else is missing.)
+    page_size: int = Field(default=10, ge=1, le=50)
     track: TrackName
     kind: Kind | None = None
     region: RegionCode | None = Field(default=None, description="the applicant's region; from the profile if known")
-    technical_field: str | None = Field(default=None, max_length=200)
-    page_size: int = Field(default=10, ge=1, le=50)
+    field: FieldCode | None = Field(default=None, description="the plan's `field_match.field`")
 
 
 class VoucherUse(BaseModel):
@@ -91,7 +91,7 @@ async def agencies_for_plan(
     if region is not None and not region.endswith("00"):
         region = region[:4] + "00"  # a district's applicant is served by the agencies of its whole city
     service = service_for(query.track, query.kind)
-    field, _ = map_field(query.technical_field)
+    field = query.field
     wanted = SearchQuery(region=region, service=service, field=field, sort="rating", page_size=query.page_size)
     page = AgencyPage.model_validate_json((await search(session, cache, wanted, cache_ttl=cache_ttl)).text)
     if not page.items and field is not None:

@@ -468,11 +468,11 @@ def _fast_preexam(ctx: _Context) -> list[_Check]:
 def _centre_field(ctx: _Context) -> _Check:
     centre, kind = ctx.centre, ctx.request.kind
     if centre is None:
-        return (
-            _Check("centre_field", "unknown", None, ("region",))
-            if ctx.region is None
-            else _Check("centre_field", "no", None)
-        )
+        if ctx.region is not None:
+            return _Check("centre_field", "no", None)  # no centre serves the region: centre_region says so
+        # Which centre, and so which fields, depends on the region; the field is needed all the same.
+        missing = ("region",) if ctx.request.technical_field else ("region", "technical_field")
+        return _Check("centre_field", "unknown", None, missing)
     if kind is not None and kind is not Kind.TRADEMARK and kind.value not in centre.application_types:
         return _Check(
             "centre_field",
@@ -480,6 +480,16 @@ def _centre_field(ctx: _Context) -> _Check:
             ctx.t(
                 f"{centre.name}不预审{_KIND_ZH[kind]}",
                 f"{centre.name_en or centre.name} does not pre-examine {_KIND_EN[kind]}",
+            ),
+        )
+    if not centre.fields and not centre.words:
+        # The centre's fields are not on our table: no answer of the applicant's decides it, the centre does.
+        return _Check(
+            "centre_field",
+            "unknown",
+            ctx.t(
+                f"{centre.name}的预审领域未列入我们的名单，请向该中心确认",
+                f"{centre.name_en or centre.name}'s pre-examination fields are not on our list: ask the centre",
             ),
         )
     if ctx.request.technical_field is None:

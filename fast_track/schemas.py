@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from agencies.catalogue import FieldCode
 from core import regions
@@ -42,18 +42,20 @@ class PlanRequest(BaseModel):
     stage: Stage | None = None
     technical_field: str | None = Field(default=None, max_length=200, description="free text, Chinese or English")
     region: RegionCode | None = Field(default=None, description="the applicant's region; from the profile if known")
-    pct_national_phase: bool | None = None
+    pct_national_phase: StrictBool | None = None
     foreign_allowed_office: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z]{2}$",
         description="an office whose allowed claims this application's correspond to (US, JP, EP…); null: none",
     )
-    filed_abroad_after_china: bool | None = None
-    exploiting: bool | None = None
-    related_applications: int | None = Field(
+    filed_abroad_after_china: StrictBool | None = None
+    exploiting: StrictBool | None = None
+    related_applications: StrictInt | None = Field(
         default=None, ge=0, le=100_000, description="how many inventions around one key technology"
     )
-    centre_record: bool | None = Field(default=None, description="on record (备案) at the local protection centre")
+    centre_record: StrictBool | None = Field(
+        default=None, description="on record (备案) at the local protection centre"
+    )
     mark_type: MarkType | None = None
     situation: str | None = Field(default=None, max_length=500, description="trademarks: why it is urgent")
     lang: Lang | None = Field(default=None, description="the answer's language; by default the input's")
@@ -76,7 +78,14 @@ class PlanRequest(BaseModel):
 
 
 class DraftQuery(PlanRequest):
-    """The plan's inputs (as query parameters) plus what the drafted request fills in when known."""
+    """The plan's inputs (as query parameters, so "true" / "3" are read as a boolean / a count) plus what the
+    drafted request fills in when known."""
+
+    pct_national_phase: bool | None = None
+    filed_abroad_after_china: bool | None = None
+    exploiting: bool | None = None
+    related_applications: int | None = Field(default=None, ge=0, le=100_000)
+    centre_record: bool | None = None
 
     track: Literal["priority_exam", "pph"]
     applicant: str | None = Field(default=None, max_length=200)
@@ -193,7 +202,7 @@ class CentreIn(BaseModel):
     application_types: list[AppType] = Field(min_length=1, max_length=3)
     contact: str = Field(default="", max_length=200)
     record_url: str | None = Field(default=None, max_length=300, pattern=r"^https?://\S+$")
-    scope_confirmed: bool = False
+    scope_confirmed: StrictBool = False
     source: str = Field(default="", max_length=500, description="where the scope comes from")
 
     _seat = field_validator("seat_region")(classmethod(lambda cls, v: _existing_region(v)))
@@ -219,7 +228,7 @@ class CentrePatch(BaseModel):
     application_types: list[AppType] | None = Field(default=None, min_length=1, max_length=3)
     contact: str | None = Field(default=None, max_length=200)
     record_url: str | None = Field(default=None, max_length=300, pattern=r"^https?://\S+$")
-    scope_confirmed: bool | None = None
+    scope_confirmed: StrictBool | None = None
     source: str | None = Field(default=None, max_length=500)
 
     @field_validator("region_codes")

@@ -322,7 +322,7 @@ CENTRES: tuple[SeedCentre, ...] = (
         ("330100",),
         (),
         (),
-        "fields not confirmed (high-end equipment + new materials is unverified)",
+        "S33 (Hangzhou pre-exam standard, 2024); fields not confirmed (equipment + new materials unverified)",
         confirmed=False,
     ),
     # Fast rights-protection centres: county-level clusters, chiefly design patents (S29, S30, S31).

@@ -33,7 +33,7 @@ async def test_agencies_for_a_route_best_credit_first_with_vouchers_marked(
     (voucher,) = await issue(client, official.headers, program["id"], enterprise_id)
     staff = await make_account(Role.ENTERPRISE, enterprise_id=enterprise_id)
 
-    query = "?track=priority_exam&technical_field=锂电池隔膜"
+    query = "?track=priority_exam&field=new_energy"
     mine = await (await client.get(AGENCIES + query, headers=staff.headers)).json()
     assert mine["service"] == "priority_exam_assist" and mine["field"] == "new_energy"
     assert mine["region"] == "330100" and mine["region_from_profile"] is True

@@ -561,8 +561,8 @@ async def furnish(client: Client, db: Database, w: World) -> Furnished:
         ("centre_hangzhou", "杭州测试保护中心", "330100"),
         ("centre_ningbo", "宁波测试保护中心", "330200"),
     ):
-        body = {"name": name, "seat_region": region, "region_codes": [region], "application_types": ["invention"]}
-        made = await expect(await client.post("/api/v1/fast-track/centres", json=body, headers=official), 201)
+        centre = {"name": name, "seat_region": region, "region_codes": [region], "application_types": ["invention"]}
+        made = await expect(await client.post("/api/v1/fast-track/centres", json=centre, headers=official), 201)
         w.extra[key] = made["id"]
     path = f"/api/v1/fast-track/centres/{w.extra['centre_hangzhou']}"
     await expect(await client.patch(path, json={"contact": "0571-00000000"}, headers=official), 200)
