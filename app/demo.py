@@ -31,11 +31,20 @@ async def seed(settings: Settings, *, agencies: int) -> int:
         await _seed_onboarding(db)
         await _seed_credit_stories(db, cache)
         await _seed_reviews(db, cache)
+        await _seed_centres(db)
     finally:
         await db.dispose()
     await cache.bump("agencies")
     await cache.close()
     return 0
+
+
+async def _seed_centres(db: Database) -> None:
+    """The real IP protection centres the fast-track planner starts with (only names not yet in the table)."""
+    from fast_track.seed import seed_centres
+
+    async with db.transaction() as session:
+        await seed_centres(session)
 
 
 async def _seed_agencies(db: Database, n: int) -> None:

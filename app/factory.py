@@ -16,6 +16,7 @@ import agencies.routes
 import bot.routes
 import core.console
 import enterprises.routes
+import fast_track.routes
 import vouchers.routes
 import wechat.routes
 from app import account_pushes, credit_notices
@@ -60,6 +61,7 @@ DOMAINS: tuple[Domain, ...] = (
     bot.routes,
     core.console,
     enterprises.routes,
+    fast_track.routes,
     vouchers.routes,
     wechat.routes,
 )

@@ -9,6 +9,7 @@ import accounts.models
 import agencies.models
 import bot.models
 import enterprises.models
+import fast_track.models
 import vouchers.models
 import wechat.models
 from core.db import Base
@@ -21,6 +22,7 @@ MODEL_MODULES = (
     vouchers.models,
     wechat.models,
     bot.models,
+    fast_track.models,
 )
 
 

@@ -76,6 +76,9 @@ class Document(_Strict):
     status: Literal["draft", "in_force", "superseded"]
     revision: str | None = None
     local: bool = False
+    # A published figure (a press conference's statistics, a firm's measurement), not a rule: `effective` is the
+    # date the figure is as of, and the source line says so instead of "in force since".
+    statistic: bool = False
 
     @field_validator("effective")
     @classmethod
@@ -121,6 +124,9 @@ class FactsFile(_Strict):
     documents: dict[str, Document]
     facts: dict[str, Fact]
     eligibility: Citation
+    # The fast-track planner's routes (conditions, materials, fees, times, sources): validated by
+    # `fast_track.rules` against this model's documents, kept here so a rule change stays one edit in one file.
+    tracks: dict[str, object] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> FactsFile:
@@ -198,6 +204,8 @@ class Facts:
         zh = lang == "zh"
         if doc.local:
             phrase = "以当地规定为准" if zh else "local rules apply"
+        elif doc.statistic:
+            phrase = f"截至{doc.effective}的数据" if zh else f"figures as of {doc.effective}"
         elif doc.status == "in_force":
             phrase = f"{doc.effective}起施行" if zh else f"in force since {doc.effective}"
         elif doc.status == "draft":

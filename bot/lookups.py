@@ -10,6 +10,7 @@ import difflib
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from pypinyin import lazy_pinyin
 
@@ -25,6 +26,8 @@ from core import regions
 from core.auth import Principal
 from enterprises import service as enterprises
 from enterprises.service import EnterpriseSummary
+from fast_track import service as fast_track
+from fast_track.schemas import PlanRequest
 from vouchers import service as vouchers
 from vouchers.schemas import ProgramOut, ProgramQuery, VoucherOut
 
@@ -211,6 +214,15 @@ async def enterprise_profile(principal: Principal | None) -> EnterpriseSummary |
     if principal is None or principal.enterprise_id is None:
         return None
     return await enterprises.get_enterprise_summary(current().session, principal.enterprise_id)
+
+
+async def fast_track_plan(fields: dict[str, Any], principal: Principal | None, lang: str) -> dict[str, Any]:
+    """The planner's answer (contract JSON: tracks ranked soonest first, recommended, asked) for what the chat knows
+    (`fields`: contract field names, only those answered); a signed-in enterprise's profile fills region and
+    qualification, as `POST /api/v1/fast-track/plan` does."""
+    request = PlanRequest.model_validate({**fields, "lang": lang})
+    answer = await fast_track.plan_for(current().session, principal, request)
+    return answer.model_dump(mode="json")
 
 
 # What people put around agency names when they ask to compare them ("比较一下天衡和钱塘哪个好").

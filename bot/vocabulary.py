@@ -260,8 +260,14 @@ _A_PLUS_PATTERN = re.compile(r"(?<![A-Za-z0-9])A\s*(\+|＋)(?![A-Za-z0-9])|\bA p
 
 def _find(table: dict[str, list[str]], text: str) -> str | None:
     """The code whose longest surface form occurs in the text (Chinese anywhere, Latin as whole words)."""
+    found = match_in(table, text)
+    return found[0] if found else None
+
+
+def match_in(table: dict[str, list[str]], text: str) -> tuple[str, str] | None:
+    """(code, the surface form that matched) of the longest form of `table` in the text, as `_find` reads it."""
     lowered = text.lower()
-    best: tuple[int, str] | None = None
+    best: tuple[str, str] | None = None
     for code, forms in table.items():
         for form in forms:
             f = form.lower()
@@ -270,9 +276,9 @@ def _find(table: dict[str, list[str]], text: str) -> str | None:
                     continue
             elif f not in lowered:
                 continue
-            if best is None or len(f) > best[0]:
-                best = (len(f), code)
-    return best[1] if best else None
+            if best is None or len(f) > len(best[1]):
+                best = (code, form)
+    return best
 
 
 def service_in(text: str) -> str | None:

@@ -121,7 +121,7 @@ async def _checked_offer(session: AsyncSession, actor: Principal, voucher_id: in
     agency = await get_agency_summary(session, data.agency_id)
     if agency is None:
         raise field_error("agency_id", "no such agency")
-    problem = _participation_problem(agency, program, data.service_code.value)
+    problem = participation_problem(agency, program, data.service_code.value)
     if problem is not None:
         raise field_error("agency_id", problem, code="agency_not_participating")
     listed = next(s for s in agency.services if s.service_code == data.service_code.value)
@@ -146,7 +146,7 @@ async def _checked_offer(session: AsyncSession, actor: Principal, voucher_id: in
     return _Offer(program=program, agency=agency, wanted_fen=wanted, signals=signals)
 
 
-def _participation_problem(agency: AgencySummary, program: VoucherProgram, service_code: str) -> str | None:
+def participation_problem(agency: AgencySummary, program: VoucherProgram, service_code: str) -> str | None:
     if not agency.accepts_vouchers:
         return "this agency does not accept vouchers"
     if not agency.region_code.startswith(prefix_of(program.region_code)):

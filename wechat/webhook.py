@@ -93,7 +93,7 @@ MENU_KEYS = {
     "MY_VOUCHERS": "/my_vouchers",
     "VOUCHER_APPLY": "/ask_voucher_apply",
     "POLICY_OVERVIEW": "/ask_policy_overview",
-    "FAST_TRACK": "/check_priority_eligibility",
+    "FAST_TRACK": "/plan_fast_track",
     "HELP": "/help",
 }
 # Keys the webhook answers itself, without the engine.

@@ -23,6 +23,7 @@ INTENT_LABELS: dict[str, tuple[str, str]] = {
     "ask_priority_exam_process": ("优先审查流程", "Priority exam steps"),
     "ask_priority_exam_timeline": ("优先审查时限", "Priority exam timing"),
     "check_priority_eligibility": ("测一测能否优先审查", "Am I eligible?"),
+    "plan_fast_track": ("怎么最快授权", "Fastest route to grant"),
     "ask_trademark_priority": ("商标快速审查", "Trademark fast exam"),
     "ask_pph": ("PPH专利审查高速路", "PPH"),
     "ask_centralized_exam": ("集中审查", "Centralized exam"),

@@ -1,4 +1,5 @@
-"""The priority-examination eligibility form: slot validation (free text → values) and the verdict."""
+"""The priority-examination eligibility check inside the fast-track form (bot/actions/fast_track.py): reading its
+answers, the verdict, and what to say when the form was left for a question."""
 
 from __future__ import annotations
 
@@ -6,22 +7,17 @@ import datetime as dt
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from agencies.catalogue import FieldCode
-from bot import lookups
 from bot.actions.common import (
     INTENT_LABELS,
     Lang,
     button,
     lang_of,
     latest_intent,
-    latest_text,
     pick,
     say,
-    sender_principal,
 )
 from bot.eligibility import (
     Answers,
@@ -30,7 +26,6 @@ from bot.eligibility import (
     Exploitation,
     Signer,
     Verdict,
-    assess,
     needed_slots,
     normalise_case_type,
     normalise_exploitation,
@@ -54,7 +49,7 @@ FORM_SLOTS = (
 )
 
 
-def _not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     lang = lang_of(tracker)
     dispatcher.utter_message(
         text=pick(
@@ -66,14 +61,25 @@ def _not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
 # The intents an answer to the form's questions comes with. A question with an intent of its own that has an
 # interruption rule (nlu_data/rules/forms.yml) never reaches the form; any other intent does, and is a question.
 ANSWER_INTENTS = frozenset(
-    {"affirm", "deny", "nlu_fallback", "out_of_scope", "greet", "thank", "check_priority_eligibility", "inform", ""}
+    {
+        "affirm",
+        "deny",
+        "nlu_fallback",
+        "out_of_scope",
+        "greet",
+        "thank",
+        "check_priority_eligibility",
+        "plan_fast_track",
+        "inform",
+        "",
+    }
 )
 _QUESTION = re.compile(
     r"[？?]|[吗呢么嘛]\s*$|怎么|怎样|如何|什么|啥|哪些|哪家|哪个|哪里|多少|多久|多长时间|几天|几个月|几点|几号|几时|能不能|可不可以|"
     r"是否|为什么|为啥|\b(how|what|which|where|why|when|who|can i|can we|do i|do we|is there|are there)\b",
     re.IGNORECASE,
 )
-_UNSURE = re.compile(r"不确定|不知道|不清楚|说不好|not sure|unsure|don'?t know|no idea", re.IGNORECASE)
+UNSURE_WORDS = re.compile(r"不确定|不知道|不清楚|说不好|not sure|unsure|don'?t know|no idea", re.IGNORECASE)
 # Answers read by lenient keyword rules ("有" is yes, "没" is no): a longer question that happens to contain such a
 # word is still a question, not an answer.
 _LENIENT_SLOTS = frozenset(
@@ -82,6 +88,8 @@ _LENIENT_SLOTS = frozenset(
         "provincial_priority_industry",
         "first_office_action_received",
         "exploitation_status",
+        "centre_record",
+        "foreign_allowed_office",
     }
 )
 SHORT_ANSWER = 6  # characters: "是的吗" is an answer, "有哪些材料要准备？" a question
@@ -99,7 +107,7 @@ def asks_instead_of_answering(slot: str, value: Any, text: str, intent: str) -> 
     if intent not in ANSWER_INTENTS:
         return True
     words = text.strip()
-    if len(words) < 4 or _UNSURE.search(words) or not _QUESTION.search(words):
+    if len(words) < 4 or UNSURE_WORDS.search(words) or not _QUESTION.search(words):
         return False
     if slot in _LENIENT_SLOTS:
         return len(words) > SHORT_ANSWER
@@ -108,87 +116,12 @@ def asks_instead_of_answering(slot: str, value: Any, text: str, intent: str) -> 
     return reader is None or reader(value) is None
 
 
-class ValidatePriorityEligibilityForm(FormValidationAction):  # type: ignore[misc]  # rasa_sdk is untyped
-    def name(self) -> str:
-        return "validate_priority_eligibility_form"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        # A question in the middle of the form is not swallowed as an answer: the form is left (requested_slot
-        # None ends it), and action_eligibility_verdict — which the form's end leads to — answers the question or
-        # offers its likeliest topics, with a button to start the check again.
-        requested = tracker.get_slot("requested_slot")
-        if requested in FORM_SLOTS:
-            intent, _ = latest_intent(tracker)
-            if asks_instead_of_answering(requested, tracker.get_slot(requested), latest_text(tracker), intent):
-                return [SlotSet(requested, None), SlotSet("requested_slot", None)]
-        events: list[dict[str, Any]] = await super().run(dispatcher, tracker, domain)
-        return events
-
-    async def required_slots(
-        self,
-        domain_slots: list[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: dict[str, Any],
-    ) -> list[str]:
-        # Only what the rules need for this case: no provincial question for key or fast-moving fields, the
-        # first-office-action question for inventions only, nothing more for invalidation.
-        case = normalise_case_type(tracker.get_slot("application_type"))
-        field = normalise_field(tracker.get_slot("technical_field"))
-        return [slot for slot in needed_slots(case, field) if slot in domain_slots]
-
-    def validate_application_type(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        case = normalise_case_type(value)
-        if case is None:
-            _not_understood(dispatcher, tracker)
-            return {"application_type": None}
-        return {"application_type": case.value}
-
-    def validate_technical_field(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        field = normalise_field(value)
-        if field is None and isinstance(value, str) and _UNSURE.search(value):
-            # "不知道算什么领域": none of the named fields — the form then asks about local priorities.
-            field = FieldCode.OTHER
-        if field is None:
-            _not_understood(dispatcher, tracker)
-            return {"technical_field": None}
-        return {"technical_field": field.value}
-
-    def _yes_no(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
-        answer = normalise_yes_no(value)
-        if answer is None:
-            _not_understood(dispatcher, tracker)
-        return {slot: answer}
-
-    def validate_filed_abroad_first_in_china(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        return self._yes_no("filed_abroad_first_in_china", value, dispatcher, tracker)
-
-    def validate_provincial_priority_industry(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        return self._yes_no("provincial_priority_industry", value, dispatcher, tracker)
-
-    def validate_first_office_action_received(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        return self._yes_no("first_office_action_received", value, dispatcher, tracker)
-
-    def validate_exploitation_status(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        status = normalise_exploitation(value)
-        if status is None:
-            _not_understood(dispatcher, tracker)
-            return {"exploitation_status": None}
-        return {"exploitation_status": str(status)}
+def yes_no_slot(slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    """A yes / no / not-sure answer, or None (asked again, with a word that it was not understood)."""
+    answer = normalise_yes_no(value)
+    if answer is None:
+        not_understood(dispatcher, tracker)
+    return {slot: answer}
 
 
 def answers_from_slots(tracker: Tracker) -> Answers | None:
@@ -312,73 +245,64 @@ def render_verdict(
     return "\n".join(lines)
 
 
-class ActionEligibilityVerdict(Action):  # type: ignore[misc]  # rasa_sdk is untyped
-    def name(self) -> str:
-        return "action_eligibility_verdict"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        lang = lang_of(tracker)
-        answers = answers_from_slots(tracker)
-        reset = [SlotSet(slot, None) for slot in FORM_SLOTS]
-        if answers is None or _unanswered(tracker, answers):
-            # The form was left for a question (the validator ended it): answer that, not a verdict.
-            _answer_instead(dispatcher, tracker, lang)
-            return reset
-        result = assess(answers)
-        # The signed sender's enterprise: its verified qualification and region, from its profile, not asked.
-        profile = await lookups.enterprise_profile(sender_principal(tracker))
-        buttons = [
-            button(
-                pick(lang, "找代理机构协助", "Agency to help"), '/find_agency{"service_type": "priority_exam_assist"}'
-            ),
-            button(pick(lang, "流程和材料", "Steps and materials"), "/ask_priority_exam_process"),
-            button(pick(lang, "转人工", "Talk to a person"), "/human_handoff"),
-        ]
-        if result.verdict is Verdict.NOT_ELIGIBLE and answers.case_type is CaseType.INVENTION:
-            buttons[1] = button(pick(lang, "了解PPH", "About PPH"), "/ask_pph")
-        say(dispatcher, render_verdict(result, lang, profile), buttons)
-        return reset
+def verdict_buttons(result: Assessment, answers: Answers, lang: Lang) -> list[dict[str, str]]:
+    buttons = [
+        button(pick(lang, "找代理机构协助", "Agency to help"), '/find_agency{"service_type": "priority_exam_assist"}'),
+        button(pick(lang, "流程和材料", "Steps and materials"), "/ask_priority_exam_process"),
+        button(pick(lang, "转人工", "Talk to a person"), "/human_handoff"),
+    ]
+    if result.verdict is Verdict.NOT_ELIGIBLE and answers.case_type is CaseType.INVENTION:
+        buttons[1] = button(pick(lang, "了解PPH", "About PPH"), "/ask_pph")
+    return buttons
 
 
-def _unanswered(tracker: Tracker, answers: Answers) -> bool:
+def unanswered(tracker: Tracker, answers: Answers) -> bool:
     """Did the form end before every question it needed was answered (a question made the user leave it)?"""
     return any(tracker.get_slot(slot) is None for slot in needed_slots(answers.case_type, answers.technical_field))
 
 
 CLARIFY_OPTIONS = 2
+FORM_INTENTS = frozenset({"check_priority_eligibility", "plan_fast_track"})
 
 
-def _answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker, lang: Lang) -> None:
+def answer_instead(
+    dispatcher: CollectingDispatcher, tracker: Tracker, lang: Lang, again: str = "/check_priority_eligibility"
+) -> None:
     """The user asked something in the middle of the check: answer it when its topic is clear (a policy intent the
     model was confident of), else offer the likeliest topics; always with a way back into the check."""
     facts = load_facts()
     intent, _ = latest_intent(tracker)
-    again = button(pick(lang, "重新测评", "Check again"), "/check_priority_eligibility")
-    paused = pick(lang, "（优先审查测评已暂停）", "(Eligibility check paused.)")
+    planning = again == "/plan_fast_track"
+    again_button = button(
+        pick(lang, "重新规划", "Plan again") if planning else pick(lang, "重新测评", "Check again"), again
+    )
+    paused = (
+        pick(lang, "（快速通道规划已暂停）", "(Fast-track plan paused.)")
+        if planning
+        else pick(lang, "（优先审查测评已暂停）", "(Eligibility check paused.)")
+    )
     if facts.has(intent):
         answer = facts.answer(intent, lang)
         buttons = [button(b.title, b.payload) for b in answer.buttons][:3]
-        say(dispatcher, answer.text + "\n" + paused, [*buttons, again])
+        say(dispatcher, answer.text + "\n" + paused, [*buttons, again_button])
         return
     ranking = (tracker.latest_message or {}).get("intent_ranking") or []
     options = [
         str(r.get("name"))
         for r in ranking
-        if str(r.get("name")) in INTENT_LABELS and str(r.get("name")) != "check_priority_eligibility"
+        if str(r.get("name")) in INTENT_LABELS and str(r.get("name")) not in FORM_INTENTS
     ][:CLARIFY_OPTIONS]
     if intent == "out_of_scope" or not options:
         text = pick(
             lang,
-            "这个问题我暂时答不了，先暂停优先审查测评。您可以从菜单里选，或找人工。",
-            "I can't answer that one; the eligibility check is paused. Pick from the menu or ask a person.",
+            "这个问题我暂时答不了，先暂停。您可以从菜单里选，或找人工。",
+            "I can't answer that one, so I've paused here. Pick from the menu or ask a person.",
         )
         buttons = [
             button(pick(lang, "菜单", "Menu"), "/help"),
             button(pick(lang, "转人工", "Talk to a person"), "/human_handoff"),
         ]
     else:
-        text = pick(lang, "先暂停优先审查测评。您是想问：", "Pausing the eligibility check. Did you mean:")
+        text = pick(lang, "先暂停一下。您是想问：", "Pausing here. Did you mean:")
         buttons = [button(pick(lang, *INTENT_LABELS[name]), f"/{name}") for name in options]
-    say(dispatcher, text, [*buttons, again])
+    say(dispatcher, text, [*buttons, again_button])

@@ -42,6 +42,7 @@ INTENTS = [
     "ask_priority_exam_process",
     "ask_priority_exam_timeline",
     "check_priority_eligibility",
+    "plan_fast_track",
     "ask_trademark_priority",
     "ask_pph",
     "ask_centralized_exam",

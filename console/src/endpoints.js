@@ -33,6 +33,8 @@ export const paths = {
   knowledge: '/assistant/knowledge',
   knowledgeAnswer: (id) => `/assistant/knowledge/${id}`,
   knowledgeExport: '/assistant/knowledge/export',
+  fastTrackPlan: '/fast-track/plan',
+  fastTrackAgencies: '/fast-track/agencies',
   myBinding: '/me/enterprise-binding',
   memberships: '/enterprise-memberships',
   approveMembership: (id) => `/enterprise-memberships/${id}/approve`,

@@ -5,6 +5,7 @@ export function cardLink(card) {
   const params = new URLSearchParams(query)
   if (page === 'pages/agency/detail' && /^\d+$/.test(params.get('id') || '')) return `/m/agencies/${params.get('id')}`
   if (page === 'pages/agency/search') return { path: '/m/', query: Object.fromEntries(params) }
+  if (page === 'pages/fast-track/plan') return { path: '/m/plan', query: Object.fromEntries(params) }
   if (page.startsWith('pages/voucher/')) return '/m/vouchers'
   if (page.startsWith('pages/login')) return { name: 'm-login', query: { next: '/m/chat' } }
   return null

@@ -24,6 +24,7 @@ const routes = [
       { path: 'programs/:id', name: 'program', component: () => import('./views/official/ProgramDetail.vue'), meta: official, props: true },
       { path: 'programs/:id/report', name: 'program-report', component: () => import('./views/official/ProgramReport.vue'), meta: official, props: true },
       { path: 'enterprises', name: 'enterprises', component: () => import('./views/official/Enterprises.vue'), meta: official },
+      { path: 'centres', name: 'centres', component: () => import('./views/official/Centres.vue'), meta: official },
       { path: 'assistant', name: 'assistant', component: () => import('./views/official/Assistant.vue'), meta: official },
       { path: 'applications', name: 'applications', component: () => import('./views/official/Applications.vue'), meta: official },
       { path: 'flags', name: 'flags', component: () => import('./views/official/Flags.vue'), meta: official },
@@ -42,6 +43,7 @@ const routes = [
     children: [
       { path: '', name: 'm-search', component: () => import('./views/m/Search.vue'), meta: { public: true } },
       { path: 'agencies/:id', name: 'm-agency', component: () => import('./views/m/AgencyPage.vue'), meta: { public: true }, props: true },
+      { path: 'plan', name: 'm-plan', component: () => import('./views/m/Plan.vue'), meta: { public: true } },
       { path: 'vouchers', name: 'm-vouchers', component: () => import('./views/m/Vouchers.vue'), meta: { roles: ['enterprise'] } },
       { path: 'bind', name: 'm-bind', component: () => import('./views/m/Bind.vue'), meta: { roles: ['enterprise'] } },
       { path: 'apply', name: 'm-apply', component: () => import('./views/m/Apply.vue'), meta: { roles: ['enterprise'] } },

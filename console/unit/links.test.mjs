@@ -20,6 +20,13 @@ test('voucher cards open my vouchers; the login card opens the login and comes b
   assert.deepEqual(cardLink({ link: 'pages/login/index' }), { name: 'm-login', query: { next: '/m/chat' } })
 })
 
+test("the assistant's plan card opens the plan page with the answers given in the chat", () => {
+  assert.deepEqual(cardLink({ link: 'pages/fast-track/plan?kind=invention&stage=substantive_exam&foreign_allowed_office=US' }), {
+    path: '/m/plan',
+    query: { kind: 'invention', stage: 'substantive_exam', foreign_allowed_office: 'US' },
+  })
+})
+
 test('cards without a link, or with one the phone view lacks, are not links', () => {
   assert.equal(cardLink({ title: 'x' }), null)
   assert.equal(cardLink({ link: 'pages/agency/detail?id=abc' }), null)

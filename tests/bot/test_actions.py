@@ -59,8 +59,8 @@ async def test_the_endpoint_lists_every_agreed_action(client: Client) -> None:
         "action_check_agency_rating",
         "action_compare_agencies",
         "action_my_vouchers",
-        "validate_priority_eligibility_form",
-        "action_eligibility_verdict",
+        "validate_fast_track_form",
+        "action_fast_track_plan",
         "action_clarify",
         "action_human_handoff",
         "action_record_unanswered",
@@ -348,37 +348,48 @@ async def test_the_form_normalises_free_text_and_asks_only_what_the_rules_need(c
     first = await run(
         client,
         action_call(
-            "validate_priority_eligibility_form",
+            "validate_fast_track_form",
             text="发明专利",
             intent="check_priority_eligibility",
-            active_loop="priority_eligibility_form",
-            slots={"lang": "zh", "requested_slot": "application_type"},
+            active_loop="fast_track_form",
+            slots={"lang": "zh", "plan_focus": "priority_exam", "requested_slot": "application_type"},
             candidates={"application_type": "发明专利"},
         ),
     )
-    # Every question still applies (the field is unknown): Rasa asks the next one itself.
-    assert slot_events(first) == {"application_type": "invention"}
+    # The eligibility check's questions (the field is unknown): the field comes next.
+    assert slot_events(first) == {"application_type": "invention", "requested_slot": "technical_field"}
     second = await run(
         client,
         action_call(
-            "validate_priority_eligibility_form",
+            "validate_fast_track_form",
             text="做锂电池的",
             intent="inform",
-            active_loop="priority_eligibility_form",
-            slots={"lang": "zh", "application_type": "invention", "requested_slot": "technical_field"},
+            active_loop="fast_track_form",
+            slots={
+                "lang": "zh",
+                "plan_focus": "priority_exam",
+                "application_type": "invention",
+                "requested_slot": "technical_field",
+            },
             candidates={"technical_field": "做锂电池的"},
         ),
     )
-    assert slot_events(second) == {"technical_field": "new_energy", "requested_slot": "filed_abroad_first_in_china"}
+    # The words are kept for the planner, which reads free text itself.
+    assert slot_events(second) == {
+        "technical_field": "new_energy",
+        "plan_field_text": "做锂电池的",
+        "requested_slot": "filed_abroad_first_in_china",
+    }
     last = await run(
         client,
         action_call(
-            "validate_priority_eligibility_form",
+            "validate_fast_track_form",
             text="还没收到",
             intent="deny",
-            active_loop="priority_eligibility_form",
+            active_loop="fast_track_form",
             slots={
                 "lang": "zh",
+                "plan_focus": "priority_exam",
                 "application_type": "invention",
                 "technical_field": "new_energy",
                 "filed_abroad_first_in_china": False,
@@ -396,11 +407,11 @@ async def test_an_unreadable_answer_is_asked_again(client: Client) -> None:
     result = await run(
         client,
         action_call(
-            "validate_priority_eligibility_form",
+            "validate_fast_track_form",
             text="嗯……",
             intent="inform",
-            active_loop="priority_eligibility_form",
-            slots={"lang": "zh", "requested_slot": "application_type"},
+            active_loop="fast_track_form",
+            slots={"lang": "zh", "plan_focus": "priority_exam", "requested_slot": "application_type"},
             candidates={"application_type": "嗯……"},
         ),
     )
@@ -412,11 +423,12 @@ async def test_the_verdict_names_reasons_materials_signer_and_source_then_resets
     result = await run(
         client,
         action_call(
-            "action_eligibility_verdict",
+            "action_fast_track_plan",
             text="否",
             intent="deny",
             slots={
                 "lang": "zh",
+                "plan_focus": "priority_exam",
                 "application_type": "invention",
                 "technical_field": "new_energy",
                 "filed_abroad_first_in_china": False,
@@ -430,7 +442,7 @@ async def test_the_verdict_names_reasons_materials_signer_and_source_then_resets
     assert "国家重点发展产业" in text and "已实施" in text
     assert "优先审查请求书" in text and "省级知识产权局或国务院有关部门签署" in text
     assert "45日内" in text and "来源：《专利优先审查管理办法》" in text
-    assert all(value is None for value in slot_events(result).values())
+    assert {k: v for k, v in slot_events(result).items() if v is not None} == {"plan_focus": "all"}
     assert len(text) <= 700
 
 
@@ -438,11 +450,12 @@ async def test_an_invention_with_a_first_office_action_gets_not_eligible_and_pph
     result = await run(
         client,
         action_call(
-            "action_eligibility_verdict",
+            "action_fast_track_plan",
             text="yes",
             intent="affirm",
             slots={
                 "lang": "en",
+                "plan_focus": "priority_exam",
                 "application_type": "invention",
                 "technical_field": "next_gen_it",
                 "filed_abroad_first_in_china": False,

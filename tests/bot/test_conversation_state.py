@@ -58,12 +58,12 @@ async def test_a_field_left_over_from_the_eligibility_form_does_not_narrow_a_lat
 ) -> None:
     ids = await seed_agencies(db)  # only 天衡 works in new energy
     form_turns = [
-        *earlier_turn("我的发明能优先审查吗", "check_priority_eligibility", "priority_eligibility_form", ago=60),
+        *earlier_turn("我的发明能优先审查吗", "check_priority_eligibility", "fast_track_form", ago=60),
         # The form's answer: Rasa fills technical_field from it (and the slot keeps it if the form was left).
         *earlier_turn(
             "做锂电池的",
             "nlu_fallback",
-            "priority_eligibility_form",
+            "fast_track_form",
             entities=[entity("technical_field", "new_energy")],
             slots={"technical_field": "new_energy"},
             ago=50,
@@ -168,12 +168,12 @@ async def test_compare_up_to_four_names_by_short_name_pinyin_or_typo(client: Cli
 
 def form_call(text: str, intent: str, requested: str, value: Any, **slots: Any) -> dict[str, Any]:
     return action_call(
-        "validate_priority_eligibility_form",
+        "validate_fast_track_form",
         text=text,
         intent=intent,
         confidence=0.4 if intent == "nlu_fallback" else 0.9,
-        active_loop="priority_eligibility_form",
-        slots={"lang": "zh", "requested_slot": requested, **slots},
+        active_loop="fast_track_form",
+        slots={"lang": "zh", "plan_focus": "priority_exam", "requested_slot": requested, **slots},
         candidates={requested: value},
     )
 
@@ -182,7 +182,7 @@ async def test_a_question_asked_instead_of_the_field_leaves_the_form(client: Cli
     text = "那批下来一般要多久啊？"
     result = await run(client, form_call(text, "nlu_fallback", "technical_field", text, application_type="invention"))
     assert slot_events(result) == {"technical_field": None, "requested_slot": None}
-    assert texts(result) == ""  # the verdict action answers; the form does not ask "它属于什么技术领域？" again
+    assert texts(result) == ""  # the plan action answers; the form does not ask "它属于什么技术领域？" again
 
 
 async def test_a_question_with_an_intent_the_form_has_no_rule_for_leaves_the_form(client: Client) -> None:
@@ -220,27 +220,32 @@ async def test_after_leaving_the_form_the_question_gets_its_likeliest_topics_and
     result = await run(
         client,
         action_call(
-            "action_eligibility_verdict",
+            "action_fast_track_plan",
             text="那批下来一般要多久啊？",
             intent="nlu_fallback",
             confidence=0.45,
             ranking=ranking,
-            slots={"lang": "zh", "application_type": "invention"},
+            slots={"lang": "zh", "plan_focus": "priority_exam", "application_type": "invention"},
         ),
     )
     assert "暂停" in texts(result) and "结论" not in texts(result)
     assert buttons(result) == ["/ask_priority_exam_timeline", "/ask_pph", "/check_priority_eligibility"]
-    assert all(value is None for value in slot_events(result).values())
+    assert {k: v for k, v in slot_events(result).items() if v is not None} == {"plan_focus": "all"}
 
 
 async def test_after_leaving_the_form_a_clear_policy_question_is_answered_with_its_source(client: Client) -> None:
     result = await run(
         client,
         action_call(
-            "action_eligibility_verdict",
+            "action_fast_track_plan",
             text="PPH怎么走",
             intent="ask_pph",
-            slots={"lang": "zh", "application_type": "invention", "technical_field": "new_energy"},
+            slots={
+                "lang": "zh",
+                "plan_focus": "priority_exam",
+                "application_type": "invention",
+                "technical_field": "new_energy",
+            },
         ),
     )
     assert "来源：" in texts(result) and "暂停" in texts(result)
@@ -252,6 +257,7 @@ async def test_after_leaving_the_form_a_clear_policy_question_is_answered_with_i
 
 FORM_DONE = {
     "lang": "zh",
+    "plan_focus": "priority_exam",
     "application_type": "invention",
     "technical_field": "new_energy",
     "filed_abroad_first_in_china": False,
@@ -266,7 +272,7 @@ async def verdict_for(
     result = await run(
         client,
         action_call(
-            "action_eligibility_verdict",
+            "action_fast_track_plan",
             text="没有",
             intent="deny",
             sender_id=sender,
@@ -321,7 +327,7 @@ async def test_an_anonymous_or_forged_sender_gets_the_verdict_without_a_profile(
     assert "按贵司档案" not in anonymous and "省级知识产权局或国务院有关部门签署" in anonymous
     forged_principal = Principal(user_id=5, username="", role=Role.ENTERPRISE, enterprise_id=enterprise_id)
     forged = action_call(
-        "action_eligibility_verdict",
+        "action_fast_track_plan",
         text="没有",
         intent="deny",
         sender_id="u:5",

@@ -173,6 +173,36 @@ NOT_YOUR_APPLICATION = (403, "not_your_application")
 OAUTH_STATE_INVALID = (403, "oauth_state_invalid")
 LINK_INVALID = (401, "sign_in_link_invalid")
 
+
+def centre_body(world: World, actor: str) -> dict[str, Any]:
+    return {
+        "name": f"矩阵测试保护中心（{actor}）",
+        "seat_region": "330100",
+        "region_codes": ["330100"],
+        "fields": ["new_energy"],
+        "application_types": ["invention", "utility_model", "design"],
+    }
+
+
+async def a_centre(client: Client, world: World) -> None:
+    """A protection centre in Hangzhou (the world's official's jurisdiction), made once."""
+    if "centre" not in world.extra:
+        body = centre_body(world, "world")
+        made = await expect(
+            await client.post("/api/v1/fast-track/centres", json=body, headers=world.official.headers), 201
+        )
+        world.extra["centre"] = made["id"]
+
+
+async def a_centre_to_delete(client: Client, world: World) -> None:
+    body = centre_body(world, "to delete")
+    made = await expect(await client.post("/api/v1/fast-track/centres", json=body, headers=world.official.headers), 201)
+    world.extra["centre_delete"] = made["id"]
+
+
+PLAN_BODY = {"kind": "invention", "stage": "substantive_exam", "technical_field": "锂电池"}
+
+
 MATRIX: dict[str, Case] = {
     # ------------------------------------------------------------ accounts
     "POST /api/v1/auth/login": Case(fixed("/api/v1/auth/login"), everyone(), body=login_body),
@@ -668,6 +698,39 @@ MATRIX: dict[str, Case] = {
         ),
     ),
     "GET /api/v1/wechat/qrcodes": Case(fixed("/api/v1/wechat/qrcodes"), statuses(200, "official")),
+    # ------------------------------------------------------------ fast-track planner (anyone; the profile fills in)
+    "POST /api/v1/fast-track/plan": Case(fixed("/api/v1/fast-track/plan"), everyone(), body=lambda w, a: PLAN_BODY),
+    "GET /api/v1/fast-track/draft": Case(
+        fixed("/api/v1/fast-track/draft?track=priority_exam&kind=invention&stage=substantive_exam"), everyone()
+    ),
+    "GET /api/v1/fast-track/agencies": Case(
+        fixed("/api/v1/fast-track/agencies?track=normal&kind=invention"), everyone()
+    ),
+    "GET /api/v1/fast-track/centres": Case(fixed("/api/v1/fast-track/centres"), everyone()),
+    "GET /api/v1/fast-track/centres/{centre_id}": Case(
+        lambda w: f"/api/v1/fast-track/centres/{w.extra.get('centre', 0)}", everyone(), prepare=a_centre
+    ),
+    "POST /api/v1/fast-track/centres": Case(
+        fixed("/api/v1/fast-track/centres"), statuses(201, "official", official_out=OUTSIDE), body=centre_body
+    ),
+    "PATCH /api/v1/fast-track/centres/{centre_id}": Case(
+        lambda w: f"/api/v1/fast-track/centres/{w.extra.get('centre', 0)}",
+        statuses(200, "official", official_out=OUTSIDE),
+        body=lambda w, a: {"contact": f"edited by {a}"},
+        prepare=a_centre,
+    ),
+    "GET /api/v1/fast-track/centres/{centre_id}/audit": Case(
+        lambda w: f"/api/v1/fast-track/centres/{w.extra.get('centre', 0)}/audit",
+        statuses(200, "official", official_out=OUTSIDE),
+        prepare=a_centre,
+    ),
+    "DELETE /api/v1/fast-track/centres/{centre_id}": Case(
+        lambda w: f"/api/v1/fast-track/centres/{w.extra.get('centre_delete', 0)}",
+        statuses(204, "official", official_out=(404, "not_found")),
+        prepare=a_centre_to_delete,
+        notes="the world's official deletes it first; out of region the refusal is 403 outside_jurisdiction "
+        "(tests/fast_track/test_centres.py)",
+    ),
 }
 
 # Routes outside /api/v1 and who may call them (each checked by its own tests; listed so a new one is noticed).
@@ -719,8 +782,9 @@ async def send(client: Client, method: str, path: str, case: Case, world: World,
         kwargs["data"] = case.csv.encode()
         headers["Content-Type"] = "text/csv"
     response = await client.request(method, path, allow_redirects=False, **kwargs)
-    text = await response.text()
-    assert "Traceback" not in text
+    raw = await response.read()  # bytes: a drafted .docx is no text
+    assert b"Traceback" not in raw
+    text = raw.decode(errors="replace")
     if response.status < 400:
         return response.status, None
     if response.content_type == "text/html":  # the web-authorization pages: the code is in a header

@@ -68,15 +68,15 @@ def _base_calls() -> list[dict[str, Any]]:
         ),
         signed_call("action_my_vouchers", "我的券", "my_vouchers", slots={"lang": "zh"}),
         action_call(
-            "validate_priority_eligibility_form",
+            "validate_fast_track_form",
             text="发明",
             intent="inform",
             slots={"lang": "zh", "requested_slot": "application_type"},
             candidates={"application_type": "发明专利"},
-            active_loop="priority_eligibility_form",
+            active_loop="fast_track_form",
         ),
         action_call(
-            "action_eligibility_verdict",
+            "action_fast_track_plan",
             text="没有",
             intent="deny",
             slots={"application_type": "invention", "technical_field": "new_energy", "lang": "en"},

@@ -66,6 +66,7 @@ class Furnished:
     knowledge_zhejiang: int
     knowledge_shenzhen: int
     answered_example: int
+    centres: set[int]  # a Hangzhou centre (edited once) and a Ningbo one, made by the world's official
 
 
 def seen(**shown: Any) -> dict[str, Seen]:
@@ -86,6 +87,15 @@ def seen(**shown: Any) -> dict[str, Seen]:
 def public(ids: Any) -> dict[str, Seen]:
     """The same for everyone with a live token or none (a dead token is refused even on a public route)."""
     return seen(**{actor: ids for actor in ACTORS if actor != "deactivated"})
+
+
+def plan_agencies(body: Any) -> set[int | str]:
+    """Each agency offered for a route, with the caller's voucher that would pay there ("-": none)."""
+    return {f"{row['agency']['id']}:{row['voucher']['voucher_id'] if row['voucher'] else '-'}" for row in body["items"]}
+
+
+def audit_actions(body: Any) -> set[int | str]:
+    return {line["action"] for line in body}
 
 
 def items(body: Any) -> set[int | str]:
@@ -212,6 +222,26 @@ LISTS: dict[str, Listing] = {
     "GET /api/v1/me/follows": Listing(
         lambda w: "/api/v1/me/follows",
         lambda w, f: seen(enterprise_own={w.agency_a}, enterprise_other={w.agency_b}, enterprise_unbound={w.agency_a}),
+    ),
+    # ------------------------------------------------------------ fast-track planner
+    "GET /api/v1/fast-track/centres": Listing(lambda w: "/api/v1/fast-track/centres", lambda w, f: public(f.centres)),
+    "GET /api/v1/fast-track/centres?region=…": Listing(
+        lambda w: "/api/v1/fast-track/centres?region=330106", lambda w, f: public({min(f.centres)})
+    ),
+    "GET /api/v1/fast-track/centres/{centre_id}/audit": Listing(
+        lambda w: f"/api/v1/fast-track/centres/{min(f_centres(w))}/audit",
+        lambda w, f: seen(official={"created", "updated"}, official_out=OUTSIDE),
+        ids=audit_actions,
+    ),
+    # Everyone is offered the same agencies; only an enterprise's own staff see where its own vouchers pay.
+    "GET /api/v1/fast-track/agencies": Listing(
+        lambda w: "/api/v1/fast-track/agencies?track=normal&kind=invention&region=330100",
+        lambda w, f: {
+            **public({f"{w.agency_a}:-", f"{w.agency_b}:-"}),
+            "enterprise_own": frozenset({f"{w.agency_a}:{w.voucher_own}", f"{w.agency_b}:{w.voucher_own}"}),
+            "enterprise_other": frozenset({f"{w.agency_a}:{w.voucher_other}", f"{w.agency_b}:{w.voucher_other}"}),
+        },
+        ids=plan_agencies,
     ),
     "GET /api/v1/agencies/{agency_id}/reviews (A)": Listing(
         lambda w: f"/api/v1/agencies/{w.agency_a}/reviews", lambda w, f: public(f.reviews_a)
@@ -474,6 +504,10 @@ DETAILS: dict[str, Listing] = {
 }
 
 
+def f_centres(w: World) -> set[int]:
+    return {w.extra["centre_hangzhou"], w.extra["centre_ningbo"]}
+
+
 def _user_id(account: Any) -> int:
     assert account is not None
     return int(account.user_id)
@@ -552,6 +586,15 @@ async def furnish(client: Client, db: Database, w: World) -> Furnished:
         await session.flush()
         w.extra["ticket_other"] = other.id
         ids = (other.id, stranger.id, unanswered.id)
+    for key, name, region in (
+        ("centre_hangzhou", "杭州测试保护中心", "330100"),
+        ("centre_ningbo", "宁波测试保护中心", "330200"),
+    ):
+        centre = {"name": name, "seat_region": region, "region_codes": [region], "application_types": ["invention"]}
+        made = await expect(await client.post("/api/v1/fast-track/centres", json=centre, headers=official), 201)
+        w.extra[key] = made["id"]
+    path = f"/api/v1/fast-track/centres/{w.extra['centre_hangzhou']}"
+    await expect(await client.patch(path, json={"contact": "0571-00000000"}, headers=official), 200)
     assert flags, "confirming within minutes flags the redemption"
     return Furnished(
         flags=flags,
@@ -570,6 +613,7 @@ async def furnish(client: Client, db: Database, w: World) -> Furnished:
         knowledge_zhejiang=w.extra["knowledge_answer"],
         knowledge_shenzhen=answers[1].id,
         answered_example=example.id,
+        centres=f_centres(w),
     )
 
 
@@ -630,6 +674,7 @@ def answers_a_list(response: Any) -> bool:
 NOT_LISTS = {
     "GET /api/v1/agencies/{agency_id}": "one public profile (its services, rating history, branches)",
     "GET /api/v1/voucher-programs/{program_id}": "one public program (its services and agencies)",
+    "GET /api/v1/fast-track/centres/{centre_id}": "one public protection centre (its regions, fields, words)",
     "GET /api/v1/voucher-programs/{program_id}/report/series": "official-only totals per period (the matrix)",
     "GET /api/v1/wechat/jssdk-config": "the JS-SDK's config for one page (its list of APIs is a constant)",
     "GET /api/v1/wechat/qrcodes": "official-only: every poster code with its scan counts (the matrix)",
