@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
@@ -21,6 +22,16 @@ def region_exists(code: str) -> bool:
     if regions.get(code) is not None:
         return True
     return code[4:] != "00" and regions.get(code[:4] + "00") is not None
+
+
+# Characters a Word document (XML 1.0) cannot hold: refused with the field's name instead of failing the draft.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _printable(value: str | None) -> str | None:
+    if value is not None and _NOT_IN_XML.search(value):
+        raise ValueError("contains a control character")
+    return value
 
 
 def _existing_region(value: str | None) -> str | None:
@@ -67,6 +78,11 @@ class PlanRequest(BaseModel):
     def _upper(cls, value: str | None) -> str | None:
         return None if value is None else value.upper()
 
+    @field_validator("technical_field", "situation", "foreign_allowed_office", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        return _printable(value) if isinstance(value, str) else value
+
     @field_validator("technical_field", "situation")
     @classmethod
     def _blank_is_missing(cls, value: str | None) -> str | None:
@@ -91,6 +107,10 @@ class DraftQuery(PlanRequest):
     applicant: str | None = Field(default=None, max_length=200)
     application_number: str | None = Field(default=None, max_length=40)
     title: str | None = Field(default=None, max_length=200, description="the invention's title")
+
+    _printable_fields = field_validator("applicant", "application_number", "title")(
+        classmethod(lambda cls, v: _printable(v))
+    )
 
     def plan_request(self) -> PlanRequest:
         """The plan's own inputs (those the caller gave, so an unanswered one stays unanswered)."""

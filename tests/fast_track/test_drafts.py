@@ -108,3 +108,14 @@ async def test_the_applicant_comes_from_the_signed_in_enterprise(client: Client,
     assert response.status == 200
     text = read_back(await response.read())
     assert "杭州云栖智能装备有限公司" in text
+
+
+async def test_text_a_word_document_cannot_hold_is_refused_naming_the_field(client: Client) -> None:
+    # Found by the schema fuzz: a control character in the application number failed the draft with a 500.
+    for name, value in (("application_number", "P\x1a"), ("title", "隔膜\x00"), ("technical_field", "锂电\x0b")):
+        params = {"track": "priority_exam", "kind": "invention", name: value}
+        response = await client.get(f"{DRAFT}?{urlencode(params)}")
+        assert response.status == 422, await response.text()
+        assert (await response.json())["error"]["details"][0]["field"] == f"query.{name}"
+    plan = await client.post("/api/v1/fast-track/plan", json={"kind": "invention", "situation": "急\x01"})
+    assert plan.status == 422 and (await plan.json())["error"]["details"][0]["field"] == "situation"
