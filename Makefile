@@ -61,8 +61,7 @@ pytest: venv rasa-train $(PYTEST_PREREQS)
 # With DATABASE_URL / REDIS_URL set (CI), the suite runs on PostgreSQL and Redis, then again on the embedded
 # defaults (SQLite, in-process cache) — less the suites that start their own servers, which are about processes,
 # not about the database engine.
-SQLITE_PYTEST_ARGS ?= --ignore=tests/system --ignore=tests/reliability --ignore=tests/bot/test_rasa_live.py \
-	--ignore=tests/bot/test_rasa_instances.py
+SQLITE_PYTEST_ARGS ?= --ignore=tests/system --ignore=tests/reliability --ignore=tests/bot/test_rasa_live.py
 .PHONY: pytest-embedded
 pytest-embedded: venv
 	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \

@@ -26,6 +26,9 @@ class WeChatRuntime:
     limiter: RateLimiter  # the chat limit per sender (openid), counted in the shared cache
     platform: WeChatPlatform  # wechatpy's clients: web authorization, JS-SDK, menu, QR codes
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # This process's recent answers by message key (None: deferred), for WeChat's retries when the shared copy in
+    # the cache could not be written (Redis timing out under load); each is forgotten after a minute.
+    answers: dict[str, str | None] = field(default_factory=dict)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Background work that must outlive the request (answers past the deadline); kept until done."""

@@ -262,7 +262,7 @@ async def answer(app: web.Application, runtime: WeChatRuntime, message: Inbound,
         log.error("cache down: cannot tell retries apart; answering this delivery", extra={"key": key})
         first = True
     if not first:
-        return await _answer_of_first(cache, key, deadline)
+        return await _answer_of_first(cache, runtime, key, deadline)
 
     pending = _Pending()
     runtime.spawn(_work(app, runtime, message, pending))
@@ -310,14 +310,27 @@ async def _claim(cache: Cache, name: str, ttl: int, deadline: float) -> bool | N
 def _defer(app: web.Application, runtime: WeChatRuntime, key: str, pending: _Pending) -> None:
     """From now on the answer goes out through custom/send; retries are told to answer empty."""
     pending.deferred = True
+    _remember(runtime, key, None)
     log.info("answer not ready by the deadline; it will follow via custom/send", extra={"key": key})
     stored = json.dumps({"deferred": True})
     runtime.spawn(app[CACHE].set(f"wechat:reply:{key}", stored, dedup_ttl(app[SETTINGS])))
 
 
-async def _answer_of_first(cache: Cache, key: str, deadline: float) -> str | None:
-    """A retry: whatever the first delivery answered, or empty if it has not answered yet."""
+LOCAL_ANSWER_SECONDS = 60.0
+
+
+def _remember(runtime: WeChatRuntime, key: str, text: str | None) -> None:
+    runtime.answers[key] = text
+    asyncio.get_running_loop().call_later(LOCAL_ANSWER_SECONDS, runtime.answers.pop, key, None)
+
+
+async def _answer_of_first(cache: Cache, runtime: WeChatRuntime, key: str, deadline: float) -> str | None:
+    """A retry: whatever the first delivery answered, or empty if it has not answered yet. WeChat retries only
+    when the first answer did not reach it, so the first's passive reply is repeated: from this process's memory
+    when the first delivery ran here, else from the shared copy."""
     while True:
+        if key in runtime.answers:
+            return runtime.answers[key]
         raw = await cache.get(f"wechat:reply:{key}")
         if raw is not None:
             stored = json.loads(raw)
@@ -354,6 +367,7 @@ async def _answer_and_deliver(
     if not pending.deferred:  # in time: the first chunk is the passive reply
         pending.text = chunks[0] if chunks else None
         pending.ready.set()
+        _remember(runtime, key, pending.text)
         stored = json.dumps({"text": pending.text}, ensure_ascii=False)
         await cache.set(f"wechat:reply:{key}", stored, dedup_ttl(app[SETTINGS]))
         if len(chunks) > 1:

@@ -120,6 +120,10 @@ async def test_a_conversation_moves_to_the_other_rasa_instance_mid_form(
             assert "国外" in answer, f"the other instance did not continue the form: {answer}"
             texts = await tracker_texts(second_url, sender)
             assert texts == ["我们的发明专利能走优先审查吗", "发明", "做锂电池的"], texts
+            # The language travels with each message (our Rasa patches, loaded on every instance): an English
+            # message there, mid-form, is answered in English.
+            english = (await say(stack, "show me my vouchers")).split("\n")[0]
+            assert english.isascii() and any(c.isalpha() for c in english), english
         finally:
             for process in instances:
                 await stop(process)

@@ -367,3 +367,27 @@ async def test_a_retry_meeting_a_busy_cache_is_still_told_apart_from_a_new_messa
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.3)
     assert [turn.text for turn in engine.turns] == ["慢慢来"]
+
+
+async def test_a_retry_repeats_the_answer_when_its_shared_copy_could_not_be_written(
+    client: Client, wx: WeChatServer, engine: RecordingEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Redis timing out under load: the stored copy of the passive reply is not written (RedisCache.set logs and
+    # drops the error). WeChat's retry means the first reply never reached it; before, the retry found nothing to
+    # repeat and answered empty — a lost answer. The process that answered still knows it.
+    cache = client.app[CACHE]
+    real_set = cache.set
+
+    async def set_dropping_replies(key: str, value: str, ttl: int) -> None:
+        if not key.startswith("wechat:reply:"):
+            await real_set(key, value, ttl)
+
+    await wx.deliver(text_message(ALICE, "你好", new_msg_id()))  # warm: token and follower look-ups cached
+    monkeypatch.setattr(cache, "set", set_dropping_replies)
+    envelope = wx.envelope(text_message(ALICE, "再说一遍", new_msg_id()))
+    first = await client.post("/wechat", params=envelope.params, data=envelope.body)
+    retry = await client.post("/wechat", params=envelope.params, data=envelope.body)
+    answered = wx.read_reply(envelope, await first.text())[0]
+    assert answered is not None and answered.startswith("收到：再说一遍")
+    assert wx.read_reply(envelope, await retry.text())[0] == answered
+    assert [turn.text for turn in engine.turns] == ["你好", "再说一遍"]
