@@ -174,6 +174,21 @@ def plan(request: PlanRequest, rules: Rules, centres: Sequence[Centre], profile:
     centre_match = centre.field_match(request.technical_field, mapped) if centre and request.technical_field else None
     ctx = _Context(request, rules, lang, region, mapped, matched, centre, centre_match, qualification)
 
+    if centre is not None and not centre.scope_confirmed:
+        ctx.notes.append(
+            ctx.t(
+                f"{centre.name}的服务区域和预审领域来自公开报道，尚未核实，请以中心公布为准",
+                f"{centre.name_en or centre.name}'s area and fields come from published reports and are not "
+                "confirmed: the centre's own list decides",
+            )
+        )
+    if centre is not None and request.technical_field and kind_needs_ipc(request.kind):
+        ctx.notes.append(
+            ctx.t(
+                "保护中心按IPC（外观设计按洛迦诺分类）判断领域，此处按描述文字初步匹配",
+                "centres decide the field by IPC class (Locarno for designs); this match reads your description only",
+            )
+        )
     results = [_track(ctx, name) for name in TrackName]
     outs = [out for out, _ in results]
     _mark_exclusive(ctx, outs)
@@ -196,6 +211,11 @@ def plan(request: PlanRequest, rules: Rules, centres: Sequence[Centre], profile:
             "protection centre and the provincial IP office decide.",
         ),
     )
+
+
+def kind_needs_ipc(kind: Kind | None) -> bool:
+    """Patents are classified (IPC, Locarno for designs); trademarks are not pre-examined by centres."""
+    return kind is not None and kind is not Kind.TRADEMARK
 
 
 # The order `asked` lists the inputs in: the clerk's order of questions.

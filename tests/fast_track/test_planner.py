@@ -119,6 +119,13 @@ def test_fast_preexam_rule_centre_field_scope_not_on_our_table(rules: Rules) -> 
     assert out.eligible == "unknown" and deciding(out) == ["centre_field"]
     assert any("请向该中心确认" in r for r in out.reasons)
     assert answer.asked == []  # nothing the applicant can answer decides it
+    assert any("尚未核实" in note for note in answer.notes)  # the centre's scope is not confirmed
+
+
+def test_a_confirmed_centre_carries_no_scope_warning(rules: Rules) -> None:
+    answer = ask(rules, **PREEXAM)
+    assert not any("尚未核实" in note for note in answer.notes)
+    assert any("IPC" in note for note in answer.notes)  # the match reads the description, the centre the class
 
 
 def test_fast_preexam_rule_centre_record_not_yet(rules: Rules) -> None:
