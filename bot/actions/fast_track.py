@@ -56,7 +56,6 @@ from bot.plan_answers import (
     prefill_from_text,
 )
 
-FORM = "fast_track_form"
 PRIORITY_FOCUS = "priority_exam"
 PLAN_FOCUS = "all"
 # The routes shown in the chat (the rest, and every detail, are on the plan page).
@@ -114,7 +113,9 @@ class ValidateFastTrackForm(FormValidationAction):  # type: ignore[misc]  # rasa
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        if (tracker.active_loop or {}).get("name") != FORM:
+        # Rasa marks the form active before it first validates (its temporary tracker already has the ActiveLoop
+        # event), so a start is told by nothing being asked yet: while the form runs a slot is always requested.
+        if tracker.get_slot("requested_slot") is None:
             return await self._start(dispatcher, tracker, domain)
         # A question in the middle of the form is not swallowed as an answer: the form is left (requested_slot None
         # ends it) and action_fast_track_plan answers the question instead, with a way back.

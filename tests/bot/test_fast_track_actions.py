@@ -26,9 +26,10 @@ REPORTED = "我们有件锂电池隔膜的发明专利在实审，怎么最快�
 
 
 def start(text: str, intent: str = "plan_fast_track", **kwargs: Any) -> dict[str, Any]:
-    """The form's validation at activation: the message that started it, no form active yet."""
+    """The form's validation at activation, as Rasa 3.6 sends it: the form already marked active (its temporary
+    tracker has the ActiveLoop event), nothing requested yet."""
     kwargs.setdefault("slots", {"lang": "zh"})
-    return action_call("validate_fast_track_form", text=text, intent=intent, **kwargs)
+    return action_call("validate_fast_track_form", text=text, intent=intent, active_loop="fast_track_form", **kwargs)
 
 
 def answer(text: str, intent: str, requested: str, value: Any, **slots: Any) -> dict[str, Any]:

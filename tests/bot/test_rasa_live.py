@@ -209,10 +209,10 @@ async def test_chinese_and_english_conversations_end_to_end(
     mine = joined(await say(client, staff, "我的券什么时候过期"))
     assert "1张可用服务券" in mine, mine
 
-    # The eligibility form: free-text answers, the questions the rules need, then the verdict.
+    # The eligibility check (the fast-track form answering for priority examination): what the question says is
+    # not asked again ("发明专利"), free-text answers, the questions the rules need, then the verdict.
     form = [
-        ("我们的发明专利能走优先审查吗", "哪一类"),
-        ("发明", "技术领域"),
+        ("我们的发明专利能走优先审查吗", "技术领域"),
         ("做锂电池的", "国外"),
         ("不是", "实施"),
         # Free text the model does not read as another intent (it takes the button's "已经在实施" for a
@@ -226,6 +226,17 @@ async def test_chinese_and_english_conversations_end_to_end(
     # The staff's enterprise profile (a verified little giant in Hangzhou) is used, not asked.
     assert "按贵司档案：浙江省杭州市" in answer and "优先推荐" in answer, answer
     assert "由浙江省知识产权局（或国务院有关部门）签署" in answer and "来源：" in answer, answer
+
+    # The plan: the sentence gives kind, field and stage; the one open question is asked; a button answers it; the
+    # ranked routes come with a link to the plan page. A search afterwards is not narrowed by the plan's field.
+    asked = joined(await say(client, staff, "我们有件锂电池隔膜的发明专利在实审，怎么最快拿到授权？"))
+    assert "国外" in asked and "PPH" in asked, asked
+    planned = await say(client, staff, '/plan_fast_track{"plan_answer":"US"}')
+    plan_text = joined(planned)
+    assert plan_text.startswith("最快的路线") and "PPH ✓ 可走" in plan_text and "来源：" in plan_text, plan_text
+    assert any(c["link"].startswith("pages/fast-track/plan?kind=invention") for r in planned for c in r["cards"])
+    after = await say(client, staff, "杭州有没有信用好的做发明专利的代理所")
+    assert f"pages/agency/detail?id={tianheng}" in [c["link"] for r in after for c in r["cards"]], after
 
     # English, same conversation: the reply language follows the message.
     pph = joined(await say(client, staff, "can I use PPH, we got a US patent"))
