@@ -1,0 +1,67 @@
+"""An official's issue file (CSV) is read exactly or refused with what is wrong and where: each refusal by its code,
+message and details (line, column, reason), as the console shows them beside the file. Written against the mutants
+that survived `make mutate` in `vouchers.issuing.parse_issue_csv` (docs/testing.md, "Mutation testing")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.credit_code import make_credit_code
+from core.errors import ValidationFailed
+from vouchers.issuing import parse_issue_csv
+
+CODE = make_credit_code("91330106MA2C00001")
+
+
+def refused(text: str) -> ValidationFailed:
+    with pytest.raises(ValidationFailed) as refusal:
+        parse_issue_csv(text)
+    assert refusal.value.code == "validation_error" and refusal.value.status == 422
+    return refusal.value
+
+
+def test_a_file_that_is_not_csv_names_the_line_it_broke_on() -> None:
+    refusal = refused("credit_code\n" + "x" * 200_000 + "\n")  # a cell beyond the csv module's field limit
+    assert refusal.message.startswith("the file is not valid CSV: field larger than field limit")
+    assert refusal.details == [{"line": 2}]
+
+
+@pytest.mark.parametrize("text", ["", "\n", " , \ncredit_code\n", "\ufeff"])
+def test_an_empty_file_or_a_blank_header_is_refused_as_empty(text: str) -> None:
+    refusal = refused(text)
+    assert refusal.message == "the file is empty"
+    assert refusal.details == [{"line": 1, "message": "expected a header row"}]
+
+
+def test_a_byte_order_mark_before_the_header_is_not_part_of_the_first_column() -> None:
+    issue, lines = parse_issue_csv(f"\ufeffcredit_code\n{CODE}\n")
+    assert [item.credit_code for item in issue.enterprises] == [CODE]
+    assert lines == [2]
+
+
+def test_enterprises_named_by_id_with_and_without_a_face_value() -> None:
+    issue, lines = parse_issue_csv("enterprise_id,face_value_fen\n7,300000\n\n8,\n")
+    assert [(item.enterprise_id, item.face_value_fen) for item in issue.enterprises] == [(7, 300000), (8, None)]
+    assert lines == [2, 4]  # the blank line 3 is skipped, the lines kept for reporting
+
+
+def test_an_unknown_column_is_named_as_written() -> None:
+    # Named as written (lower-cased): a leading "X" is part of the name, not something to strip like the BOM.
+    refusal = refused(f"credit_code,Xenterprise_id,colour\n{CODE},1,red\n")
+    expected: list[dict[str, Any]] = [
+        {"line": 1, "column": "xenterprise_id", "message": "unknown column"},
+        {"line": 1, "column": "colour", "message": "unknown column"},
+    ]
+    assert refusal.details == expected
+    assert refusal.message == "line 1: unknown column"
+
+
+@pytest.mark.parametrize("header", ["face_value_fen", "credit_code,enterprise_id"])
+def test_exactly_one_way_of_naming_the_enterprise(header: str) -> None:
+    refusal = refused(f"{header}\n1\n")
+    assert refusal.details == [
+        {"line": 1, "column": None, "message": "needs exactly one of credit_code, enterprise_id"}
+    ]
+    assert refusal.message == "line 1: needs exactly one of credit_code, enterprise_id"
