@@ -111,15 +111,16 @@ async def test_a_conversation_moves_to_the_other_rasa_instance_mid_form(
             first_url, second_url = rendezvous_order(urls, sender)
             first = instances[urls.index(first_url)]
 
-            assert "哪一类" in await say(stack, "我们的发明专利能走优先审查吗")
+            # No kind in the question, so the form asks it (one that names it is not asked again: test_rasa_live).
+            assert "哪一类" in await say(stack, "我们的专利能走优先审查吗")
             assert "技术领域" in await say(stack, "发明")
-            assert await tracker_texts(first_url, sender) == ["我们的发明专利能走优先审查吗", "发明"]
+            assert await tracker_texts(first_url, sender) == ["我们的专利能走优先审查吗", "发明"]
 
             await stop(first)  # the conversation's instance goes away mid-form
             answer = await say(stack, "做锂电池的")
             assert "国外" in answer, f"the other instance did not continue the form: {answer}"
             texts = await tracker_texts(second_url, sender)
-            assert texts == ["我们的发明专利能走优先审查吗", "发明", "做锂电池的"], texts
+            assert texts == ["我们的专利能走优先审查吗", "发明", "做锂电池的"], texts
             # The language travels with each message (our Rasa patches, loaded on every instance): an English
             # message there, mid-form, is answered in English.
             english = (await say(stack, "show me my vouchers")).split("\n")[0]
