@@ -58,6 +58,14 @@ def test_an_unknown_column_is_named_as_written() -> None:
     assert refusal.message == "line 1: unknown column"
 
 
+def test_the_first_column_is_read_as_written_only_a_byte_order_mark_is_dropped() -> None:
+    refusal = refused(f"Xcredit_code\n{CODE}\n")  # an "X" is not stripped like the BOM: "xcredit_code" is unknown
+    assert refusal.details == [
+        {"line": 1, "column": "xcredit_code", "message": "unknown column"},
+        {"line": 1, "column": None, "message": "needs exactly one of credit_code, enterprise_id"},
+    ]
+
+
 @pytest.mark.parametrize("header", ["face_value_fen", "credit_code,enterprise_id"])
 def test_exactly_one_way_of_naming_the_enterprise(header: str) -> None:
     refusal = refused(f"{header}\n1\n")
