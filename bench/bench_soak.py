@@ -84,7 +84,11 @@ class SoakWorker:
 
     def _listening(self) -> bool:
         assert self.process is not None
-        return any("socket:" in os.readlink(fd) for fd in Path(f"/proc/{self.process.pid}/fd").iterdir())
+        for fd in Path(f"/proc/{self.process.pid}/fd").iterdir():
+            with contextlib.suppress(FileNotFoundError):  # a descriptor closed between the listing and the look
+                if "socket:" in os.readlink(fd):
+                    return True
+        return False
 
     def rss_kb(self) -> int:
         assert self.process is not None
