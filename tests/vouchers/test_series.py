@@ -72,9 +72,11 @@ async def spending_of_every_kind(client: Client, w: World, db: Database) -> None
         assert decided.status == 200, await decided.text()
     withdrawn = await client.post(f"/api/v1/redemptions/{cancelled}/cancel", json={}, headers=w.enterprise.headers)
     assert withdrawn.status == 200, await withdrawn.text()
-    today = dt.datetime.now(dt.UTC).replace(hour=2, minute=0, second=0, microsecond=0)
+    # Now and exactly a day ago: two China days, both within the programme (it began a day ago). A fixed UTC hour
+    # put "yesterday" before the programme's first China day from 16:00 to 24:00 UTC, and the test failed then.
+    now = dt.datetime.now(dt.UTC)
     for days_ago, rid in enumerate((settled, delivered, pending, rejected, cancelled)):
-        await made_at(db, rid, today - dt.timedelta(days=days_ago % 2))
+        await made_at(db, rid, now - dt.timedelta(days=days_ago % 2))
 
 
 # ---------------------------------------------------------------- the numbers
