@@ -138,13 +138,7 @@ async def issue_for_application(
         PERMISSIONS.check(actor, Action.ISSUE)
     _check_open(program, now)
     recipient = (enterprise, program.face_value_fen)
-    problem = _ineligibility(program, enterprise, program.face_value_fen, now.date())
-    if problem is not None:
-        raise ValidationFailed(
-            f"{problem[1]}; nothing was issued",
-            details=[{"field": "enterprise_id", "message": problem[1]}],
-            code="not_eligible",
-        )
+    _check_eligible(program, enterprise, now.date())
     await _check_year_caps(session, program, [recipient], now.year)
     _check_budget(program, [recipient])
     (voucher,) = await _write_vouchers(session, actor, program, [recipient], reason, now)
@@ -159,41 +153,29 @@ async def issue_for_applications(
     budget used up). The same rules, checked against the budget and the caps as the batch spends them, and the
     vouchers written together: a burst's decisions cost a few statements under the lock, not a few each."""
     caps = await _year_totals(session, program, [e.id for _, e in applicants], now.year)
+    face = program.face_value_fen
     spent = 0
-    outcomes: list[Voucher | AppError | Recipient] = []
-    for _, enterprise in applicants:
-        face = program.face_value_fen
+    outcomes: list[Voucher | AppError | None] = []  # None: approved, its voucher written below
+    recipients: list[Recipient] = []
+    reasons: list[str] = []
+    for application_id, enterprise in applicants:
         try:
             _check_open(program, now)
-            problem = _ineligibility(program, enterprise, face, now.date())
-            if problem is not None:
-                raise ValidationFailed(
-                    f"{problem[1]}; nothing was issued",
-                    details=[{"field": "enterprise_id", "message": problem[1]}],
-                    code="not_eligible",
-                )
-            if program.per_enterprise_year_cap_fen is not None:
-                _check_year_cap(program, enterprise.id, caps[enterprise.id], face, now.year)
-            remaining = program.budget_fen - program.committed_fen - spent
-            if face > remaining:
-                raise BudgetExceeded(
-                    f"issuing {face} fen would exceed the programme's remaining budget of {remaining} fen",
-                    details={"requested_fen": face, "remaining_fen": remaining, "budget_fen": program.budget_fen},
-                )
+            _check_eligible(program, enterprise, now.date())
+            _check_year_cap(program, enterprise.id, caps[enterprise.id], face, now.year)
+            _check_budget(program, [(enterprise, face)], spent=spent)
         except AppError as refusal:
             outcomes.append(refusal)
             continue
         caps[enterprise.id] += face
         spent += face
-        outcomes.append((enterprise, face))
-    recipients = [o for o in outcomes if isinstance(o, tuple)]
-    reasons = [
-        f"application {application_id} approved automatically: first come, first served within the budget"
-        for (application_id, _), outcome in zip(applicants, outcomes, strict=True)
-        if isinstance(outcome, tuple)
-    ]
+        outcomes.append(None)
+        recipients.append((enterprise, face))
+        reasons.append(
+            f"application {application_id} approved automatically: first come, first served within the budget"
+        )
     written = iter(await _write_vouchers(session, None, program, recipients, reasons, now))
-    return [next(written) if isinstance(o, tuple) else o for o in outcomes]
+    return [next(written) if o is None else o for o in outcomes]
 
 
 def _check_open(program: VoucherProgram, now: dt.datetime) -> None:
@@ -236,6 +218,17 @@ async def _eligible_recipients(
             code="not_eligible",
         )
     return recipients
+
+
+def _check_eligible(program: VoucherProgram, enterprise: EnterpriseSummary, today: dt.date) -> None:
+    """422 `not_eligible` when the enterprise may not hold a voucher of the programme's face value."""
+    problem = _ineligibility(program, enterprise, program.face_value_fen, today)
+    if problem is not None:
+        raise ValidationFailed(
+            f"{problem[1]}; nothing was issued",
+            details=[{"field": "enterprise_id", "message": problem[1]}],
+            code="not_eligible",
+        )
 
 
 def _ineligibility(
@@ -306,10 +299,11 @@ def _check_year_cap(program: VoucherProgram, enterprise_id: int, already: int, a
         )
 
 
-def _check_budget(program: VoucherProgram, recipients: list[Recipient]) -> int:
-    """The total face value to issue; 409 when it is more than the program has left."""
+def _check_budget(program: VoucherProgram, recipients: list[Recipient], *, spent: int = 0) -> int:
+    """The total face value to issue; 409 when it is more than the program has left (less `spent`: what a batch
+    has already set aside and not yet committed)."""
     total = sum(face for _, face in recipients)
-    remaining = program.budget_fen - program.committed_fen
+    remaining = program.budget_fen - program.committed_fen - spent
     if total > remaining:
         raise BudgetExceeded(
             f"issuing {total} fen would exceed the programme's remaining budget of {remaining} fen",
