@@ -130,7 +130,7 @@ async def login(
     """
     attempt = await throttle.admit(cache, settings, username=username, address=address)
     try:
-        async with database.reader() as reading:
+        async with database.request_reader() as reading:  # one statement: no BEGIN / ROLLBACK around it
             user = await repository.active_user_by_username(reading, username)
         verified = await verify_password(user.password_hash if user else None, password)
     except BaseException:
@@ -205,7 +205,9 @@ async def resolve_token(app: web.Application, raw: str) -> Principal | None:
             return None
         data["role"] = Role(data["role"])
         return Principal(**data)
-    async with app[DATABASE].reader() as session:
+    # One statement, so no transaction around it (on PostgreSQL one round trip instead of BEGIN, SELECT, ROLLBACK):
+    # a request whose token is not cached yet (every first request after a login) pays only the lookup.
+    async with app[DATABASE].request_reader() as session:
         found = await repository.live_token(session, digest)
     if found is None:
         return None

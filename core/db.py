@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -64,6 +65,12 @@ def utcnow() -> dt.datetime:
 
 
 AfterCommit = Callable[[], Awaitable[None]]
+
+
+def upsert_insert(session: AsyncSession, entity: Any) -> Any:
+    """INSERT that takes `on_conflict_do_nothing` / `on_conflict_do_update`, for the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(entity)
 
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
@@ -122,7 +129,8 @@ class ReadOnlySession(Session):
 
 class Database:
     """The engine plus three session factories: reads, writes (which on SQLite take the write lock up front), and
-    the reads of a GET request (`request_reader`: on PostgreSQL without BEGIN and COMMIT).
+    the reads of a GET request and single-statement lookups such as a bearer token's (`request_reader`: on
+    PostgreSQL without BEGIN and COMMIT).
 
     SQLite allows one writer; a deferred transaction that reads and then writes fails with "database is locked"
     when another writer got in between. `BEGIN IMMEDIATE` for write requests makes them queue instead, which is

@@ -17,7 +17,7 @@ id. A first-come-first-served submit locks the programme (the budget), then writ
 an official's decision locks the programmes of the applications (by id), then the applications (by id). Issuing
 locks the same programme row, so approvals, automatic ones and direct issues all queue on the budget. A repeated
 submit of the same enterprise finds its application under the lock (or, in official review, hits the unique
-constraint and reads the winner's row) and gets the same answer again (200, `replayed`).
+constraint, inserts nothing and reads the winner's row) and gets the same answer again (200, `replayed`).
 
 Each decision is an `ApplicationEvent` row (append-only history) and publishes `ApplicationDecided` (the WeChat push
 queues a subscribe message in the same transaction); an approval's voucher audit row names the application.
@@ -29,13 +29,13 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.service import prefetch_wechat_openids
 from core.auth import Principal, Scope
-from core.db import utcnow
+from core.db import upsert_insert, utcnow
 from core.errors import AppError, NotFound, ValidationFailed, field_error
 from core.events import ApplicationDecided as ApplicationDecidedEvent
 from core.events import publish
@@ -116,7 +116,11 @@ async def configure(
 
 
 async def _qualification_problems(
-    session: AsyncSession, program: VoucherProgram, enterprise: EnterpriseSummary, now: dt.datetime
+    session: AsyncSession,
+    program: VoucherProgram,
+    enterprise: EnterpriseSummary,
+    holdings: repository.VoucherHoldings,
+    now: dt.datetime,
 ) -> list[IneligibilityOut]:
     """Why this enterprise would not get a voucher of this programme: region, qualification (the issuing path's own
     rules), the yearly cap, a voucher of this programme already held."""
@@ -134,7 +138,7 @@ async def _qualification_problems(
                     f"another {program.face_value_fen} fen would pass the yearly cap of {cap} fen",
                 )
             )
-    if await repository.holds_voucher_of(session, program.id, enterprise.id):
+    if program.id in holdings.held_programs:
         problems.append(IneligibilityOut(code="already_holds", message="already holds a voucher of this programme"))
     return problems
 
@@ -160,11 +164,12 @@ async def applyable_programs(session: AsyncSession, principal: Principal | None)
     programs = await repository.programs_taking_applications(session, now)
     services = await repository.program_services(session, [p.id for p in programs]) if programs else {}
     mine = await repository.applications_of_enterprise(session, enterprise_id, [p.id for p in programs])
+    holdings = await repository.voucher_holdings(session, enterprise_id)
     outs = await _applications_out(session, list(mine.values()), {p.id: p for p in programs})
     by_program = {o.program_id: o for o in outs}
     answer = []
     for program in programs:
-        reasons = await _qualification_problems(session, program, enterprise, now)
+        reasons = await _qualification_problems(session, program, enterprise, holdings, now)
         window = window_problem(program, now)
         settings = settings_out(program, now)
         assert settings is not None
@@ -231,56 +236,69 @@ async def submit(session: AsyncSession, principal: Principal | None, program_id:
     enterprise = await get_enterprise_summary(session, enterprise_id)
     if enterprise is None:
         raise NotFound(f"no enterprise {enterprise_id}")
-    problems = await _qualification_problems(session, program, enterprise, now)
+    holdings = await repository.voucher_holdings(session, enterprise.id)
+    problems = await _qualification_problems(session, program, enterprise, holdings, now)
     if problems:
         raise ValidationFailed(
             f"the enterprise does not qualify: {problems[0].message}",
             details=[p.model_dump() for p in problems],
             code="not_eligible",
         )
-    earlier = (await repository.voucher_counts(session, [enterprise.id])).get(enterprise.id, 0)
-    application = _new_application(actor, program, enterprise, data, now)
-    try:
-        async with session.begin_nested():
-            session.add(application)
-            await session.flush()
-    except IntegrityError:  # the same enterprise's other request got there first: answer as it was answered
+    # One statement that inserts unless the same enterprise's other request got there first (the unique constraint):
+    # then nothing is inserted, nothing is rolled back, and this request is answered as that one was.
+    application = await session.scalar(
+        upsert_insert(session, VoucherApplication)
+        .values(_new_application(actor, program, enterprise, data, now))
+        .on_conflict_do_nothing(index_elements=[VoucherApplication.program_id, VoucherApplication.enterprise_id])
+        .returning(VoucherApplication)
+    )
+    if application is None:
         winner = await repository.application_of(session, program.id, enterprise_id)
         assert winner is not None
         return await _replay(session, winner, data, program)
     _record(session, application, None, actor, "submitted", now)
-    out = _application_out(application, program, enterprise, earlier, now.date())
+    out = _application_out(application, program, enterprise, holdings.received, now.date())
     return Submitted(out, replayed=False, awaits_decision=program.application_review == ApplicationReview.FCFS)
+
+
+async def decided_meanwhile(session: AsyncSession, submitted: Submitted) -> Submitted | None:
+    """The first-come application as another request's batch decided it (one read, no lock), or None while it
+    still waits — then the caller decides it with `decide_first_come`."""
+    row = await repository.application(session, submitted.application.id)
+    assert row is not None
+    return None if row.state == S.SUBMITTED else _as_decided(submitted, row)
 
 
 async def decide_first_come(session: AsyncSession, submitted: Submitted) -> Submitted:
     """Decide a first-come application after its submission committed: under the programme's lock, every committed
-    application still waiting, in id order — so one transaction decides a whole burst's worth, and a request whose
-    application an earlier batch decided finds it decided and only reads it.
+    application still waiting, in id order — so one transaction decides a whole burst's worth, and the requests
+    whose applications it decided find them decided (`decided_meanwhile`) without taking the lock in turn.
 
     Approved (the voucher issued through the issuing path) while the budget lasts, waitlisted after; each in this
     one transaction with its decision, its history row and its push."""
     mine = submitted.application
-    row = await repository.application(session, mine.id)
+    program = await repository.lock_program(session, mine.program_id)  # the budget: one batch at a time
+    assert program is not None
+    pending = await repository.submitted_applications(session, program.id, limit=FIRST_COME_BATCH)
+    enterprises = await enterprise_summaries(session, list({a.enterprise_id for a in pending}))
+    await prefetch_wechat_openids(session, enterprises)  # each decision pushes twice to its enterprise's staff
+    now = utcnow()
+    outcomes = await issue_for_applications(
+        session, program, [(a.id, enterprises[a.enterprise_id]) for a in pending], now
+    )
+    for application, outcome in zip(pending, outcomes, strict=True):
+        await _decide_first_come(session, application, program, outcome, now)
+    await session.flush()
+    decided_here = next((a for a in pending if a.id == mine.id), None)
+    # Not in this batch: another process's batch decided it while this one waited for the lock (or it waits for
+    # the next batch, when more than a batch was ahead of it): read it again.
+    row = decided_here or await repository.application(session, mine.id)
     assert row is not None
-    if row.state == S.SUBMITTED:
-        program = await repository.lock_program(session, mine.program_id)  # the budget: one batch at a time
-        assert program is not None
-        pending = await repository.submitted_applications(session, program.id, limit=FIRST_COME_BATCH)
-        enterprises = await enterprise_summaries(session, list({a.enterprise_id for a in pending}))
-        await prefetch_wechat_openids(session, enterprises)  # each decision pushes twice to its enterprise's staff
-        now = utcnow()
-        outcomes = await issue_for_applications(
-            session, program, [(a.id, enterprises[a.enterprise_id]) for a in pending], now
-        )
-        for application, outcome in zip(pending, outcomes, strict=True):
-            await _decide_first_come(session, application, program, outcome, now)
-        await session.flush()
-        decided_here = next((a for a in pending if a.id == mine.id), None)
-        # Not in this batch: another process's batch decided it meanwhile (or it waits for the next): read it again.
-        row = decided_here or await repository.application(session, mine.id)
-        assert row is not None
-    decided = mine.model_copy(
+    return _as_decided(submitted, row)
+
+
+def _as_decided(submitted: Submitted, row: VoucherApplication) -> Submitted:
+    decided = submitted.application.model_copy(
         update={
             "state": ApplicationState(row.state),
             "voucher_id": row.voucher_id,
@@ -318,8 +336,9 @@ async def _decide_first_come(
 
 def _new_application(
     actor: Principal, program: VoucherProgram, enterprise: EnterpriseSummary, data: ApplicationIn, now: dt.datetime
-) -> VoucherApplication:
-    return VoucherApplication(
+) -> dict[str, Any]:
+    """The new application's columns."""
+    return dict(
         program_id=program.id,
         enterprise_id=enterprise.id,
         enterprise_name=enterprise.name,
@@ -560,7 +579,8 @@ async def get_application(session: AsyncSession, principal: Principal | None, ap
     names = await repository.program_names(session, {v.program_id for v in vouchers})
     problems: list[IneligibilityOut] = []
     if application.state in (S.SUBMITTED, S.WAITLISTED):
-        problems = await _qualification_problems(session, program, enterprise, now)
+        holdings = await repository.voucher_holdings(session, enterprise.id)
+        problems = await _qualification_problems(session, program, enterprise, holdings, now)
     return ApplicationDetail(
         **out.model_dump(),
         applicant=ApplicantOut(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import ScalarSelect, SQLColumnExpression, and_, func, or_, select
+from sqlalchemy import ScalarSelect, SQLColumnExpression, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Scope
@@ -392,18 +393,33 @@ async def application_events(session: AsyncSession, application_id: int) -> list
     return list((await session.scalars(stmt)).all())
 
 
-async def holds_voucher_of(session: AsyncSession, program_id: int, enterprise_id: int) -> bool:
-    """Whether the enterprise holds a voucher of this program that was not revoked."""
-    found = await session.scalar(
-        select(Voucher.id)
-        .where(
-            Voucher.program_id == program_id,
-            Voucher.enterprise_id == enterprise_id,
-            Voucher.state != VoucherState.REVOKED.value,
+@dataclass(frozen=True, slots=True)
+class VoucherHoldings:
+    """An enterprise's vouchers at a glance: how many it received (from any programme) and the programmes of those
+    it still holds (not revoked)."""
+
+    received: int
+    held_programs: frozenset[int]
+
+
+async def voucher_holdings(session: AsyncSession, enterprise_id: int) -> VoucherHoldings:
+    """`VoucherHoldings` in one query (an application's checks need both: the count shown, "already holds")."""
+    rows = await session.execute(
+        select(
+            Voucher.program_id,
+            func.count(),
+            func.sum(case((Voucher.state != VoucherState.REVOKED.value, 1), else_=0)),
         )
-        .limit(1)
+        .where(Voucher.enterprise_id == enterprise_id)
+        .group_by(Voucher.program_id)
     )
-    return found is not None
+    received = 0
+    held: set[int] = set()
+    for program_id, count, not_revoked in rows:
+        received += int(count)
+        if not_revoked:
+            held.add(int(program_id))
+    return VoucherHoldings(received=received, held_programs=frozenset(held))
 
 
 async def voucher_counts(session: AsyncSession, enterprise_ids: Sequence[int]) -> dict[int, int]:

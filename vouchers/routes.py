@@ -518,13 +518,19 @@ async def submit_application(request: web.Request, body: ApplicationIn) -> web.R
     # Two transactions: the application commits first; a first-come one is then decided under the programme's lock,
     # together with every other committed one still waiting (see vouchers.applications.decide_first_come). The
     # process's own requests queue for that lock here, holding no connection: the one ahead decides their
-    # applications too, and each then only reads its answer instead of taking the lock in turn.
+    # applications too, and each then only reads its answer (one statement, no transaction) instead of taking the
+    # lock in turn.
     db = request.app[DATABASE]
     async with db.transaction() as submitting:
         result = await applications.submit(submitting, principal_of(request), path_id(request, "program_id"), body)
     if result.awaits_decision:
-        async with row_queue(request.app, f"program:{result.application.program_id}"), db.transaction() as deciding:
-            result = await applications.decide_first_come(deciding, result)
+        async with row_queue(request.app, f"program:{result.application.program_id}"):
+            async with db.request_reader() as reading:
+                decided = await applications.decided_meanwhile(reading, result)
+            if decided is None:
+                async with db.transaction() as deciding:
+                    decided = await applications.decide_first_come(deciding, result)
+            result = decided
     response = web.Response(
         text=result.application.model_dump_json(),
         status=200 if result.replayed else 201,

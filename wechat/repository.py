@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import utcnow
+from core.db import upsert_insert, utcnow
 from wechat.models import CustomMessage, PushOutbox, SubscribeConsent
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """INSERT with ON CONFLICT support for the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
 
 # ---------------------------------------------------------------- consents
 
@@ -30,7 +21,7 @@ async def consents_of(session: AsyncSession, user_id: int) -> dict[str, Subscrib
 
 async def grant_consent(session: AsyncSession, user_id: int, template_id: str) -> None:
     """One more allowed send, atomically (concurrent grants all count)."""
-    stmt = _insert(session, SubscribeConsent).values(
+    stmt = upsert_insert(session, SubscribeConsent).values(
         user_id=user_id, template_id=template_id, remaining=1, granted_total=1, used_total=0, updated_at=utcnow()
     )
     stmt = stmt.on_conflict_do_update(
@@ -109,7 +100,7 @@ async def enqueue_push(
     `kind` "subscribe" is a subscribe message (one consent per send); "custom" a customer-service text, whose
     `template_id` is empty and `user_id` may be None (an official-account follower without an account here)."""
     stmt = (
-        _insert(session, PushOutbox)
+        upsert_insert(session, PushOutbox)
         .values(
             kind=kind,
             user_id=user_id,
@@ -178,7 +169,7 @@ async def start_custom_message(
 ) -> int | None:
     """Record a piece of an answer before sending it; None when that piece was already recorded (never send twice)."""
     stmt = (
-        _insert(session, CustomMessage)
+        upsert_insert(session, CustomMessage)
         .values(
             openid=openid,
             inbound_key=inbound_key,

@@ -436,6 +436,8 @@ async def test_one_first_come_batch_decides_every_waiting_application_in_order_a
             waiting.append(submitted)
     second = waiting[1].application.enterprise_id
     await issue(client, official.headers, program["id"], second)  # the second applicant reaches the yearly cap
+    async with db.request_reader() as session:  # still waiting: its request must decide it
+        assert await applications.decided_meanwhile(session, waiting[0]) is None
 
     async with db.transaction() as session:
         decided = await applications.decide_first_come(session, waiting[0])
@@ -455,7 +457,13 @@ async def test_one_first_come_batch_decides_every_waiting_application_in_order_a
         assert sorted(events) == sorted(["submitted"] * 4 + ["approved", "rejected", "approved", "waitlisted"])
         assert list(await check_ledger(session)) == []
 
-    # Each applicant's own request, finishing later, reads its decision instead of deciding again.
+    # Each applicant's own request, finishing later, reads its decision instead of deciding again...
+    async with db.request_reader() as session:
+        meanwhile = await applications.decided_meanwhile(session, waiting[3])
+    assert meanwhile is not None and meanwhile.application.state == "waitlisted"
+    assert "budget" in meanwhile.application.decision_reason
+    # ...and one that read "submitted" just before that batch committed finds it decided under the lock.
     async with db.transaction() as session:
         assert (await applications.decide_first_come(session, waiting[3])).application.state == "waitlisted"
     assert await committed(db, program["id"]) == (1_500_000, 1_500_000)
+    assert [r.state for r in await application_rows(db)] == ["approved", "rejected", "approved", "waitlisted"]
