@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,16 +92,49 @@ async def administrators_of(session: AsyncSession, enterprise_id: int) -> list[i
     return list(rows)
 
 
-async def live_token(session: AsyncSession, token_hash: str) -> tuple[AuthToken, User] | None:
+@dataclass(frozen=True, slots=True)
+class TokenUser:
+    """The columns of a user that make its principal."""
+
+    id: int
+    username: str | None
+    role: str
+    agency_id: int | None
+    enterprise_id: int | None
+    region_code: str | None
+    is_admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LiveToken:
+    """An unrevoked bearer token and its active user's principal-making columns (no ORM objects: every request whose
+    token is not cached yet reads this)."""
+
+    token_id: int
+    expires_at: dt.datetime
+    user: TokenUser
+
+
+async def live_token(session: AsyncSession, token_hash: str) -> LiveToken | None:
     """The unrevoked token with this hash and its active user (expiry is the caller's to judge)."""
     row = (
         await session.execute(
-            select(AuthToken, User)
+            select(
+                AuthToken.id,
+                AuthToken.expires_at,
+                User.id,
+                User.username,
+                User.role,
+                User.agency_id,
+                User.enterprise_id,
+                User.region_code,
+                User.is_admin,
+            )
             .join(User, User.id == AuthToken.user_id)
             .where(AuthToken.token_hash == token_hash, AuthToken.revoked_at.is_(None), User.is_active.is_(True))
         )
     ).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else LiveToken(row[0], row[1], TokenUser(*row[2:]))
 
 
 async def revoke_token(session: AsyncSession, token_hash: str, at: dt.datetime) -> None:

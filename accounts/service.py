@@ -8,6 +8,7 @@ import json
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +35,26 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def principal_for(user: User, token_id: int | None = None) -> Principal:
+class PrincipalColumns(Protocol):
+    """What a principal is made of: a `User`, or the columns a token lookup reads (`repository.TokenUser`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def agency_id(self) -> int | None: ...
+    @property
+    def enterprise_id(self) -> int | None: ...
+    @property
+    def region_code(self) -> str | None: ...
+    @property
+    def is_admin(self) -> bool: ...
+
+
+def principal_for(user: PrincipalColumns, token_id: int | None = None) -> Principal:
     return Principal(
         user_id=user.id,
         username=user.username or f"wx:{user.id}",
@@ -211,11 +231,10 @@ async def resolve_token(app: web.Application, raw: str) -> Principal | None:
         found = await repository.live_token(session, digest)
     if found is None:
         return None
-    token, user = found
-    if token.expires_at <= utcnow():
+    if found.expires_at <= utcnow():
         return None
-    principal = principal_for(user, token.id)
-    ttl = min(TOKEN_CACHE_SECONDS, int((token.expires_at - utcnow()).total_seconds()))
+    principal = principal_for(found.user, found.token_id)
+    ttl = min(TOKEN_CACHE_SECONDS, int((found.expires_at - utcnow()).total_seconds()))
     if ttl > 0:
         payload = {
             "user_id": principal.user_id,
@@ -226,7 +245,7 @@ async def resolve_token(app: web.Application, raw: str) -> Principal | None:
             "token_id": principal.token_id,
             "region_code": principal.region_code,
             "is_admin": principal.is_admin,
-            "expires_at": token.expires_at.isoformat(),
+            "expires_at": found.expires_at.isoformat(),
         }
         await cache.set(f"token:{digest}", json.dumps(payload), ttl)
     return principal
