@@ -41,6 +41,7 @@ WINDOW_SECONDS = 60.0
 RUSH_SECONDS = 10.0  # half the applicants arrive in the first 10 s
 FACE_FEN = 500_000
 FITS = 3_000  # vouchers the budget pays for
+FIRST_ERRORS: dict[str, str] = {}  # a client-side failure's first message, by its kind, for the notes
 DOCUMENTS = [{"name": "营业执照", "reference": "file"}, {"name": "专精特新认定证书", "reference": "cert"}]
 
 
@@ -171,6 +172,7 @@ async def _burst(base_url: str, program_id: int, tokens: list[str]) -> tuple[lis
                     status = str(response.status)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 status = type(exc).__name__
+                FIRST_ERRORS.setdefault(status, str(exc)[:200])
             latencies.append(time.perf_counter() - sent)
             statuses[status] = statuses.get(status, 0) + 1
 
@@ -273,6 +275,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         f"{books['vouchers']:,} vouchers, {books['enterprises_with_two_vouchers']} enterprises with two; committed "
         f"{books['committed_fen']:,} of {books['budget_fen']:,} fen",
         f"vouchers check after the burst: {books['ledger_differences']} differences",
+        *(f"client-side failures, {kind}: {message}" for kind, message in FIRST_ERRORS.items()),
         f"p99 {row['p99_ms']} ms (aim ≤ 2,000 ms)",
     ]
     return {

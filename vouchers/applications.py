@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +94,7 @@ DECISIONS: dict[str, tuple[frozenset[ApplicationState], ApplicationState]] = {
 class Submitted:
     application: ApplicationOut
     replayed: bool  # the enterprise had already applied with the same documents: the same answer again
-    # First come first served and not decided yet: commit, then `decide_first_come` (the caller's next transaction).
+    # First come first served and not decided yet: commit, then wait for `decide_first_come` (vouchers.first_come).
     awaits_decision: bool = False
 
 
@@ -261,23 +261,39 @@ async def submit(session: AsyncSession, principal: Principal | None, program_id:
     return Submitted(out, replayed=False, awaits_decision=program.application_review == ApplicationReview.FCFS)
 
 
-async def decided_meanwhile(session: AsyncSession, submitted: Submitted) -> Submitted | None:
-    """The first-come application as another request's batch decided it (one read, no lock), or None while it
-    still waits — then the caller decides it with `decide_first_come`."""
-    row = await repository.application(session, submitted.application.id)
-    assert row is not None
-    return None if row.state == S.SUBMITTED else _as_decided(submitted, row)
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a decided application's request answers (read inside the deciding transaction, used after it)."""
+
+    state: ApplicationState
+    voucher_id: int | None
+    decision_reason: str
+    decided_at: dt.datetime | None
+
+    def applied_to(self, submitted: Submitted) -> Submitted:
+        """The submitted application's answer with this decision."""
+        decided = submitted.application.model_copy(
+            update={
+                "state": self.state,
+                "voucher_id": self.voucher_id,
+                "decision_reason": self.decision_reason,
+                "decided_at": self.decided_at,
+            }
+        )
+        return Submitted(decided, replayed=submitted.replayed)
 
 
-async def decide_first_come(session: AsyncSession, submitted: Submitted) -> Submitted:
-    """Decide a first-come application after its submission committed: under the programme's lock, every committed
-    application still waiting, in id order — so one transaction decides a whole burst's worth, and the requests
-    whose applications it decided find them decided (`decided_meanwhile`) without taking the lock in turn.
+async def decide_first_come(
+    session: AsyncSession, program_id: int, waiting: Collection[int]
+) -> tuple[dict[int, Decision], int]:
+    """Under the programme's lock, decide every committed application of it still waiting (in id order, up to
+    `FIRST_COME_BATCH`), then tell, of the applications in `waiting`, those decided now — by this batch or an
+    earlier one of either process; the others wait for the next batch. One transaction decides a burst's worth.
+    Returns those decisions and how many applications this batch decided.
 
     Approved (the voucher issued through the issuing path) while the budget lasts, waitlisted after; each in this
     one transaction with its decision, its history row and its push."""
-    mine = submitted.application
-    program = await repository.lock_program(session, mine.program_id)  # the budget: one batch at a time
+    program = await repository.lock_program(session, program_id)  # the budget: one batch at a time
     assert program is not None
     pending = await repository.submitted_applications(session, program.id, limit=FIRST_COME_BATCH)
     enterprises = await enterprise_summaries(session, list({a.enterprise_id for a in pending}))
@@ -289,24 +305,17 @@ async def decide_first_come(session: AsyncSession, submitted: Submitted) -> Subm
     for application, outcome in zip(pending, outcomes, strict=True):
         await _decide_first_come(session, application, program, outcome, now)
     await session.flush()
-    decided_here = next((a for a in pending if a.id == mine.id), None)
-    # Not in this batch: another process's batch decided it while this one waited for the lock (or it waits for
-    # the next batch, when more than a batch was ahead of it): read it again.
-    row = decided_here or await repository.application(session, mine.id)
-    assert row is not None
-    return _as_decided(submitted, row)
-
-
-def _as_decided(submitted: Submitted, row: VoucherApplication) -> Submitted:
-    decided = submitted.application.model_copy(
-        update={
-            "state": ApplicationState(row.state),
-            "voucher_id": row.voucher_id,
-            "decision_reason": row.decision_reason,
-            "decided_at": row.decided_at,
-        }
-    )
-    return Submitted(decided, replayed=submitted.replayed)
+    decided = {a.id: a for a in pending if a.id in waiting}
+    # The rest were decided by another batch while this one waited for the lock (or wait for the next batch, when
+    # more than a batch was ahead of them): read them, in one query.
+    others = [i for i in waiting if i not in decided]
+    decided.update((a.id, a) for a in await repository.applications_by_id(session, others))
+    decisions = {
+        i: Decision(ApplicationState(a.state), a.voucher_id, a.decision_reason, a.decided_at)
+        for i, a in decided.items()
+        if a.state != S.SUBMITTED
+    }
+    return decisions, len(pending)
 
 
 # Most applications one first-come transaction decides (the rest are decided by the next one).
@@ -447,7 +456,7 @@ async def _decide_many(
     """Each decision, and the refusal of each application that could not be decided."""
     actor = PERMISSIONS.check(principal, Action.DECIDE_APPLICATION)
     scope = Scope.of(actor)
-    found = {a.id: a for a in await _applications_by_id(session, application_ids)}
+    found = {a.id: a for a in await repository.applications_by_id(session, application_ids)}
     programs: dict[int, VoucherProgram] = {}
     for program_id in sorted({a.program_id for a in found.values()}):  # lock order: programmes by id …
         program = await repository.lock_program(session, program_id)
@@ -528,15 +537,6 @@ def _failure(application_id: int, state: ApplicationState | None, error: AppErro
         state=state,
         error={"code": error.code, "message": error.message, "status": error.status},
     )
-
-
-async def _applications_by_id(session: AsyncSession, ids: Sequence[int]) -> list[VoucherApplication]:
-    out = []
-    for application_id in sorted(set(ids)):
-        application = await repository.application(session, application_id)
-        if application is not None:
-            out.append(application)
-    return out
 
 
 # ---------------------------------------------------------------- reading

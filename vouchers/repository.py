@@ -4,7 +4,7 @@ transactions already hold the database's single write lock from BEGIN IMMEDIATE)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ScalarSelect, SQLColumnExpression, and_, case, func, or_, select
@@ -306,6 +306,18 @@ async def programs_taking_applications(session: AsyncSession, now: dt.datetime) 
 
 async def application(session: AsyncSession, application_id: int) -> VoucherApplication | None:
     return await session.get(VoucherApplication, application_id, populate_existing=True)
+
+
+async def applications_by_id(session: AsyncSession, application_ids: Collection[int]) -> list[VoucherApplication]:
+    """The applications with these ids that exist, in id order (not locked)."""
+    if not application_ids:
+        return []
+    stmt = (
+        select(VoucherApplication)
+        .where(VoucherApplication.id.in_(set(application_ids)))
+        .order_by(VoucherApplication.id)
+    )
+    return list((await session.scalars(stmt.execution_options(populate_existing=True))).all())
 
 
 async def lock_applications(session: AsyncSession, application_ids: Sequence[int]) -> list[VoucherApplication]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from functools import wraps
 from typing import Any
 
@@ -19,6 +20,7 @@ from core.http import Api, parse_body, path_id, session
 from core.state import DATABASE
 from vouchers import applications, holdings, issuing, programs, redeeming, redemptions, reports, reviews, transitions
 from vouchers.errors import VoucherExpired
+from vouchers.first_come import FirstComeDecider
 from vouchers.permissions import PERMISSIONS, Action
 from vouchers.schemas import (
     ApplicationDetail,
@@ -67,13 +69,32 @@ ROW_QUEUES: web.AppKey[weakref.WeakValueDictionary[str, asyncio.Lock]] = web.App
 
 # Money-moving requests in flight per process, below the connection pool's 20 (core.db: 10 + 10 overflow) so reads
 # keep connections. The rest wait here, holding nothing, instead of failing on the pool's 5 s checkout timeout.
+FIRST_COME: web.AppKey[FirstComeDecider] = web.AppKey("voucher_first_come")
 WRITE_SLOTS: web.AppKey[asyncio.Semaphore] = web.AppKey("voucher_write_slots")
 MAX_WRITES_IN_FLIGHT = 14
 
 
 def setup(app: web.Application) -> None:
+    app[FIRST_COME] = FirstComeDecider()
     app[ROW_QUEUES] = weakref.WeakValueDictionary()
     app[WRITE_SLOTS] = asyncio.Semaphore(MAX_WRITES_IN_FLIGHT)
+
+
+@asynccontextmanager
+async def pool_busy_as_503() -> AsyncIterator[None]:
+    """A connection pool timeout becomes a clear 503 `database_busy` instead of a 500."""
+    try:
+        yield
+    except PoolTimeout:
+        message = "the database is too busy right now; retry in a moment"
+        raise ServiceUnavailable(message, code="database_busy") from None
+
+
+@asynccontextmanager
+async def write_slot(app: web.Application) -> AsyncIterator[None]:
+    """One of the process's write slots, held while a money-moving transaction runs."""
+    async with app[WRITE_SLOTS], pool_busy_as_503():
+        yield
 
 
 def admitted(handler: Handler) -> Handler:
@@ -81,13 +102,8 @@ def admitted(handler: Handler) -> Handler:
 
     @wraps(handler)
     async def wrapper(request: web.Request, **kwargs: Any) -> Any:
-        async with request.app[WRITE_SLOTS]:
-            try:
-                return await handler(request, **kwargs)
-            except PoolTimeout:
-                raise ServiceUnavailable(
-                    "the database is too busy right now; retry in a moment", code="database_busy"
-                ) from None
+        async with write_slot(request.app):
+            return await handler(request, **kwargs)
 
     return wrapper
 
@@ -513,24 +529,17 @@ async def applyable_programs(request: web.Request) -> list[ApplyableProgramOut]:
     summary="Apply for a voucher for my enterprise; one application per programme, a repeat gets the same answer "
     "(enterprise staff)",
 )
-@admitted
 async def submit_application(request: web.Request, body: ApplicationIn) -> web.Response:
-    # Two transactions: the application commits first; a first-come one is then decided under the programme's lock,
-    # together with every other committed one still waiting (see vouchers.applications.decide_first_come). The
-    # process's own requests queue for that lock here, holding no connection: the one ahead decides their
-    # applications too, and each then only reads its answer (one statement, no transaction) instead of taking the
-    # lock in turn.
+    # Two transactions: the application commits first, within a write slot; a first-come one is then decided under
+    # the programme's lock with every other committed one still waiting, by the process's deciding loop
+    # (vouchers.first_come). Waiting for it holds no write slot and no connection: holding a slot meanwhile let a
+    # burst's submissions in only as fast as batches were decided.
     db = request.app[DATABASE]
-    async with db.transaction() as submitting:
+    async with write_slot(request.app), db.transaction() as submitting:
         result = await applications.submit(submitting, principal_of(request), path_id(request, "program_id"), body)
     if result.awaits_decision:
-        async with row_queue(request.app, f"program:{result.application.program_id}"):
-            async with db.request_reader() as reading:
-                decided = await applications.decided_meanwhile(reading, result)
-            if decided is None:
-                async with db.transaction() as deciding:
-                    decided = await applications.decide_first_come(deciding, result)
-            result = decided
+        async with pool_busy_as_503():
+            result = await request.app[FIRST_COME].decision(db, result)
     response = web.Response(
         text=result.application.model_dump_json(),
         status=200 if result.replayed else 201,

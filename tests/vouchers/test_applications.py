@@ -436,12 +436,12 @@ async def test_one_first_come_batch_decides_every_waiting_application_in_order_a
             waiting.append(submitted)
     second = waiting[1].application.enterprise_id
     await issue(client, official.headers, program["id"], second)  # the second applicant reaches the yearly cap
-    async with db.request_reader() as session:  # still waiting: its request must decide it
-        assert await applications.decided_meanwhile(session, waiting[0]) is None
+    ids = [w.application.id for w in waiting]
 
-    async with db.transaction() as session:
-        decided = await applications.decide_first_come(session, waiting[0])
-    assert decided.application.state == "approved"
+    async with db.transaction() as session:  # the first applicant's request decides the whole batch...
+        decisions, batch = await applications.decide_first_come(session, program["id"], ids[:1])
+    assert batch == 4 and list(decisions) == ids[:1] and decisions[ids[0]].state == "approved"
+    assert decisions[ids[0]].applied_to(waiting[0]).application.state == "approved"
 
     rows = await application_rows(db)
     assert [r.state for r in rows] == ["approved", "rejected", "approved", "waitlisted"]
@@ -457,13 +457,10 @@ async def test_one_first_come_batch_decides_every_waiting_application_in_order_a
         assert sorted(events) == sorted(["submitted"] * 4 + ["approved", "rejected", "approved", "waitlisted"])
         assert list(await check_ledger(session)) == []
 
-    # Each applicant's own request, finishing later, reads its decision instead of deciding again...
-    async with db.request_reader() as session:
-        meanwhile = await applications.decided_meanwhile(session, waiting[3])
-    assert meanwhile is not None and meanwhile.application.state == "waitlisted"
-    assert "budget" in meanwhile.application.decision_reason
-    # ...and one that read "submitted" just before that batch committed finds it decided under the lock.
+    # ...and a request whose application an earlier batch decided finds its decision without deciding again.
     async with db.transaction() as session:
-        assert (await applications.decide_first_come(session, waiting[3])).application.state == "waitlisted"
+        decisions, batch = await applications.decide_first_come(session, program["id"], ids[2:])
+    assert batch == 0 and {i: d.state for i, d in decisions.items()} == {ids[2]: "approved", ids[3]: "waitlisted"}
+    assert "budget" in decisions[ids[3]].decision_reason and decisions[ids[2]].voucher_id == rows[2].voucher_id
     assert await committed(db, program["id"]) == (1_500_000, 1_500_000)
     assert [r.state for r in await application_rows(db)] == ["approved", "rejected", "approved", "waitlisted"]

@@ -1,0 +1,137 @@
+"""The process's first-come decider: the requests waiting on a programme are decided together, each gets its own
+decision once it is committed, and a failure reaches every waiting request without deciding anything."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import User
+from accounts.service import principal_for
+from core.auth import Role
+from core.db import Database
+from core.errors import ServiceUnavailable
+from tests.conftest import AccountFactory
+from tests.vouchers.builders import Client
+from tests.vouchers.test_applications import ATTACHED, application_rows, committed, open_program, staff_of
+from vouchers import applications, first_come
+from vouchers.applications import Decision
+from vouchers.first_come import FirstComeDecider
+from vouchers.ledger import check_ledger
+from vouchers.schemas import ApplicationIn
+
+FACE = 500_000
+
+
+async def submitted_applications(
+    client: Client, db: Database, make_account: AccountFactory, count: int, fits: int
+) -> tuple[int, list[applications.Submitted]]:
+    """A first-come programme whose budget pays for `fits` vouchers, and `count` committed applications waiting."""
+    official = await make_account(Role.OFFICIAL)
+    program = await open_program(client, official, "fcfs", budget_fen=fits * FACE, face_value_fen=FACE)
+    waiting = []
+    for _ in range(count):
+        who = await staff_of(make_account, db)
+        async with db.transaction() as session:
+            user = await session.get(User, who.user_id)
+            assert user is not None
+            waiting.append(
+                await applications.submit(
+                    session, principal_for(user), program["id"], ApplicationIn.model_validate({"documents": ATTACHED})
+                )
+            )
+    return program["id"], waiting
+
+
+class CountedBatches:
+    """`decide_first_come` as the decider calls it, counting the batches (and failing the first `failures`)."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.calls = 0
+        self.failures = failures
+
+    async def __call__(
+        self, session: AsyncSession, program_id: int, waiting: Collection[int]
+    ) -> tuple[dict[int, Decision], int]:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError("the database went away mid-batch")
+        return await applications.decide_first_come(session, program_id, waiting)
+
+
+async def test_requests_waiting_at_once_are_decided_in_one_batch_each_with_its_own_committed_decision(
+    client: Client, db: Database, make_account: AccountFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program_id, waiting = await submitted_applications(client, db, make_account, count=8, fits=5)
+    batches = CountedBatches()
+    monkeypatch.setattr(first_come, "decide_first_come", batches)
+    decider = FirstComeDecider()
+
+    answers = await asyncio.gather(*(decider.decision(db, s) for s in waiting))
+
+    assert batches.calls == 1
+    rows = {r.id: r for r in await application_rows(db)}
+    assert [a.application.state for a in answers] == ["approved"] * 5 + ["waitlisted"] * 3
+    for answer, submitted in zip(answers, waiting, strict=True):
+        row = rows[submitted.application.id]
+        assert answer.application.id == row.id and answer.application.state == row.state
+        assert answer.application.voucher_id == row.voucher_id and answer.application.decided_at == row.decided_at
+        assert answer.application.decision_reason == row.decision_reason
+    assert len({a.application.voucher_id for a in answers[:5]}) == 5
+    assert await committed(db, program_id) == (5 * FACE, 5 * FACE)
+    async with db.transaction(write=False) as session:
+        assert list(await check_ledger(session)) == []
+
+
+async def test_the_same_application_waited_for_twice_gets_one_decision(
+    client: Client, db: Database, make_account: AccountFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program_id, (submitted,) = await submitted_applications(client, db, make_account, count=1, fits=1)
+    batches = CountedBatches()
+    monkeypatch.setattr(first_come, "decide_first_come", batches)
+    decider = FirstComeDecider()
+
+    first, again = await asyncio.gather(decider.decision(db, submitted), decider.decision(db, submitted))
+
+    assert batches.calls == 1
+    assert first.application.state == again.application.state == "approved"
+    assert first.application.voucher_id == again.application.voucher_id is not None
+    assert await committed(db, program_id) == (FACE, FACE)
+
+
+async def test_a_failed_batch_reaches_every_waiting_request_decides_nothing_and_the_next_request_decides_them(
+    client: Client, db: Database, make_account: AccountFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program_id, waiting = await submitted_applications(client, db, make_account, count=3, fits=2)
+    monkeypatch.setattr(first_come, "decide_first_come", CountedBatches(failures=1))
+    decider = FirstComeDecider()
+
+    failures = await asyncio.gather(*(decider.decision(db, s) for s in waiting), return_exceptions=True)
+
+    assert all(isinstance(f, RuntimeError) for f in failures)
+    assert [r.state for r in await application_rows(db)] == ["submitted"] * 3
+    assert await committed(db, program_id) == (0, 2 * FACE)
+
+    answers = await asyncio.gather(*(decider.decision(db, s) for s in waiting))  # sent again: decided now
+    assert [a.application.state for a in answers] == ["approved", "approved", "waitlisted"]
+    assert await committed(db, program_id) == (2 * FACE, 2 * FACE)
+
+
+async def test_a_request_that_no_batch_can_decide_is_told_so_instead_of_waiting_forever(
+    client: Client, db: Database, make_account: AccountFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, (submitted,) = await submitted_applications(client, db, make_account, count=1, fits=1)
+
+    async def decides_nothing(
+        session: AsyncSession, program_id: int, waiting: Collection[int]
+    ) -> tuple[dict[int, Decision], int]:
+        return {}, 0
+
+    monkeypatch.setattr(first_come, "decide_first_come", decides_nothing)
+
+    with pytest.raises(ServiceUnavailable) as refused:
+        await asyncio.wait_for(FirstComeDecider().decision(db, submitted), timeout=30)
+    assert refused.value.code == "decision_pending"
