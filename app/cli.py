@@ -12,6 +12,9 @@ from core.settings import Settings, load_settings, require_secrets
 
 CommandRunner = Callable[[Settings, argparse.Namespace], int]
 
+# Connections the kernel keeps waiting to be accepted, per listening process (capped by net.core.somaxconn).
+LISTEN_BACKLOG = 1024
+
 
 def migrate(settings: Settings) -> None:
     """Bring the schema to the newest revision (creating the SQLite folder first)."""
@@ -54,6 +57,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         access_log=None,
         loop=event_loop(),
         reuse_port=args.reuse_port,
+        # Connections waiting to be accepted: aiohttp's 128 overflowed in an opening burst (hundreds of new
+        # connections a second while the loop is busy), and the kernel then drops them and the clients retry later.
+        backlog=LISTEN_BACKLOG,
     )
     return 0
 
