@@ -19,6 +19,8 @@ from vouchers.applications import Decision, Submitted, decide_first_come
 
 log = logging.getLogger(__name__)
 
+CLOSE_WAIT_SECONDS = 5.0  # at shutdown, how long the running loops may go on deciding what still waits
+
 
 class FirstComeDecider:
     """The process's waiting first-come requests, by programme, and the loop deciding each programme's."""
@@ -39,6 +41,16 @@ class FirstComeDecider:
         # Shielded: a request that goes away does not cancel the decision others wait for (the loop decides it).
         decision = await asyncio.shield(future)
         return decision.applied_to(submitted)
+
+    async def close(self) -> None:
+        """On shutdown, before the database goes: let the running loops decide what still waits, then stop them."""
+        loops = list(self._loops.values())
+        if not loops:
+            return
+        _, unfinished = await asyncio.wait(loops, timeout=CLOSE_WAIT_SECONDS)
+        for loop in unfinished:
+            loop.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
 
     async def _decide_while_waiting(
         self, db: Database, program_id: int, waiting: dict[int, asyncio.Future[Decision]]

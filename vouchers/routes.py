@@ -76,6 +76,7 @@ MAX_WRITES_IN_FLIGHT = 14
 
 def setup(app: web.Application) -> None:
     app[FIRST_COME] = FirstComeDecider()
+    app.cleanup_ctx.append(_first_come_loops)
     app[ROW_QUEUES] = weakref.WeakValueDictionary()
     app[WRITE_SLOTS] = asyncio.Semaphore(MAX_WRITES_IN_FLIGHT)
 
@@ -95,6 +96,12 @@ async def write_slot(app: web.Application) -> AsyncIterator[None]:
     """One of the process's write slots, held while a money-moving transaction runs."""
     async with app[WRITE_SLOTS], pool_busy_as_503():
         yield
+
+
+async def _first_come_loops(app: web.Application) -> AsyncIterator[None]:
+    """Registered after the database's context, so its loops finish before the engine is disposed."""
+    yield
+    await app[FIRST_COME].close()
 
 
 def admitted(handler: Handler) -> Handler:

@@ -135,3 +135,38 @@ async def test_a_request_that_no_batch_can_decide_is_told_so_instead_of_waiting_
     with pytest.raises(ServiceUnavailable) as refused:
         await asyncio.wait_for(FirstComeDecider().decision(db, submitted), timeout=30)
     assert refused.value.code == "decision_pending"
+
+
+async def test_shutting_down_lets_a_running_batch_finish_and_stops_one_stuck_past_the_wait(
+    client: Client, db: Database, make_account: AccountFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program_id, (first,) = await submitted_applications(client, db, make_account, count=1, fits=1)
+    stuck_program_id, (second,) = await submitted_applications(client, db, make_account, count=1, fits=1)
+    release = asyncio.Event()
+
+    async def waits_for_release(
+        session: AsyncSession, program_id: int, waiting: Collection[int]
+    ) -> tuple[dict[int, Decision], int]:
+        await release.wait()
+        return await applications.decide_first_come(session, program_id, waiting)
+
+    monkeypatch.setattr(first_come, "decide_first_come", waits_for_release)
+    monkeypatch.setattr(first_come, "CLOSE_WAIT_SECONDS", 0.2)
+    decider = FirstComeDecider()
+
+    request = asyncio.create_task(decider.decision(db, first))
+    await asyncio.sleep(0)  # the request registers and starts the loop, which waits for the release
+    closing = asyncio.create_task(decider.close())
+    release.set()  # the batch finishes within the wait: the request gets its decision
+    await closing
+    assert (await request).application.state == "approved"
+
+    release.clear()
+    stuck = asyncio.create_task(decider.decision(db, second))
+    await asyncio.sleep(0)
+    await decider.close()  # the batch never finishes: stopped after the wait, the request with it
+    with pytest.raises(asyncio.CancelledError):
+        await stuck
+    assert [r.state for r in await application_rows(db)] == ["approved", "submitted"]
+    assert await committed(db, program_id) == (FACE, FACE)
+    assert await committed(db, stuck_program_id) == (0, FACE)
