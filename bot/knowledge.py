@@ -21,12 +21,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
+from pypinyin import lazy_pinyin
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -474,10 +476,34 @@ def _example(text: str) -> str:
     return " ".join(_EXAMPLE_UNSAFE.sub(" ", text).split())
 
 
+LEARNED_PREFIX = "learned_"
+# The longest intent name written (the length of `KnowledgeAnswer.intent`, so an official can adopt it as is).
+LEARNED_MAX = 60
+_LEARNED_WORD = re.compile(r"[a-z0-9]+")
+# A question's closing particles and punctuation say nothing about its topic.
+_TOPIC_TAIL = re.compile(r"[\s\W_吗呢吧啊呀嘛]+$")
+
+
+def learned_intent(answer: KnowledgeAnswer) -> str:
+    """The intent name for an answer's questions when the official named none: `learned_` and the official's topic
+    in pinyin / its own Latin words (专利年费能减缴吗？ -> learned_zhuan_li_nian_fei_neng_jian_jiao), cut at a word to
+    `LEARNED_MAX` characters. Only a-z, 0-9 and `_` (a valid Rasa intent name in any tool), the same on every export,
+    and one intent for answers on the same topic; `learned_<answer id>` when the topic has no letter or digit."""
+    topic = _TOPIC_TAIL.sub("", unicodedata.normalize("NFKC", answer.question))
+    words = [w for part in lazy_pinyin(topic) for w in _LEARNED_WORD.findall(part.lower())]
+    name = LEARNED_PREFIX.rstrip("_")
+    for word in words:
+        if len(name) + 1 + len(word) > LEARNED_MAX:
+            break
+        name = f"{name}_{word}"
+    return name if name != LEARNED_PREFIX.rstrip("_") else f"{LEARNED_PREFIX}{answer.id}"
+
+
 async def export_learned(session: AsyncSession, principal: Principal | None, *, command_line: bool = False) -> str:
     """The questions officials answered, as Rasa NLU training data (YAML): under the intent the official named,
-    else under `learned_<answer id>` for a topic the model lacks (to be named, or turned into a policy fact, before
-    training). Withdrawn answers are left out; expired ones stay (the questions were still asked that way)."""
+    else under `learned_intent` (a name from the official's topic) for a topic the model lacks (to be checked, or
+    turned into a policy fact, before training). Withdrawn answers are left out; expired ones stay (the questions were
+    still asked that way)."""
     if not command_line:
         acting = PERMISSIONS.check(principal, Action.READ_KNOWLEDGE)
         where = [*_visible_to(acting), KnowledgeAnswer.status == "active"]
@@ -488,10 +514,11 @@ async def export_learned(session: AsyncSession, principal: Principal | None, *, 
     by_intent: dict[str, list[tuple[KnowledgeAnswer, list[str]]]] = {}
     for answer in rows:
         texts = [answer.question, *examples[answer.id]]
-        by_intent.setdefault(answer.intent or f"learned_{answer.id}", []).append((answer, texts))
+        by_intent.setdefault(answer.intent or learned_intent(answer), []).append((answer, texts))
     lines = [
         "# Questions answered by officials (the knowledge loop), exported for the next training.",
-        "# learned_<id>: a topic the model has no intent for; name it (and give it a policy fact) before training.",
+        "# learned_*: a topic the model has no intent for, named from the official's topic; check the name (and give",
+        "# it a policy fact) before training.",
         'version: "3.1"',
         "nlu:" if by_intent else "nlu: []",
     ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.factory import create_app
 from bot import service
-from bot.knowledge import china_today
+from bot.knowledge import LEARNED_MAX, china_today, learned_intent
 from bot.models import ConsultationTicket, KnowledgeAnswer, KnowledgeAudit, UnansweredQuestion
 from core.auth import Principal, Role
 from core.db import Database
@@ -421,10 +422,10 @@ async def test_the_answered_questions_export_as_rasa_training_data(
     assert data["version"] == "3.1"
     examples = {item["intent"]: [line[2:] for line in item["examples"].splitlines()] for item in data["nlu"]}
     assert examples == {
-        f"learned_{fee['id']}": ["专利年费能减缴吗？", *(t for _s, t, _r in FEE_QUESTIONS)],
+        "learned_zhuan_li_nian_fei_neng_jian_jiao": ["专利年费能减缴吗？", *(t for _s, t, _r in FEE_QUESTIONS)],
         "ask_ip_insurance": ["知识产权保险理赔", "保险 理赔 service_type 怎么 办"],
     }
-    assert labelled["examples"] == 1
+    assert labelled["examples"] == 1 and fee["intent"] == ""
     # The command line writes the same file (for a nationwide official the API exports every active answer).
     command = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -437,6 +438,34 @@ async def test_the_answered_questions_export_as_rasa_training_data(
     out, err = await command.communicate()
     assert command.returncode == 0, err.decode()
     assert out.decode() == await response.text()
+
+
+# What Rasa (and every tool reading its YAML) takes as an intent name without quoting or escaping.
+RASA_INTENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@pytest.mark.parametrize(
+    ("topic", "name"),
+    [
+        ("专利年费能减缴吗？", "learned_zhuan_li_nian_fei_neng_jian_jiao"),
+        ("ＰＣＴ国家阶段 fees?", "learned_pct_guo_jia_jie_duan_fees"),
+        ("Can SMEs get a patent fee reduction?", "learned_can_smes_get_a_patent_fee_reduction"),
+        ("为什么商标被驳回了啊!!", "learned_wei_shen_me_shang_biao_bei_bo_hui_le"),
+    ],
+)
+def test_a_topic_the_model_lacks_is_named_from_the_officials_topic(topic: str, name: str) -> None:
+    assert learned_intent(KnowledgeAnswer(id=41, question=topic)) == name
+    assert RASA_INTENT.match(name) and len(name) <= LEARNED_MAX
+    # Stable: not the answer's id — another answer on the same topic lands in the same intent.
+    assert learned_intent(KnowledgeAnswer(id=42, question=f" {topic} ")) == name
+
+
+def test_a_long_topic_is_cut_at_a_syllable_and_a_topic_without_words_keeps_the_id() -> None:
+    topic = "知识产权海外纠纷应对指导中心能提供哪些免费服务，中小企业怎么申请呢？"
+    long = learned_intent(KnowledgeAnswer(id=5, question=topic))
+    assert long == "learned_zhi_shi_chan_quan_hai_wai_jiu_fen_ying_dui_zhi_dao" and len(long) <= LEARNED_MAX
+    assert learned_intent(KnowledgeAnswer(id=5, question="？？🙂")) == "learned_5"
+    assert learned_intent(KnowledgeAnswer(id=6, question="x" * (LEARNED_MAX + 1))) == "learned_6"
 
 
 async def test_an_unsure_policy_reading_gives_way_to_a_very_alike_official_answer(
