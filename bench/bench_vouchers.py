@@ -8,9 +8,11 @@ One server process on a fresh database `bench_vouchers` (recreated every run), a
   voucher's row lock: the worst case for `SELECT … FOR UPDATE`).
 
 Every request is a real redemption (price 10 yuan, the voucher pays 6) with its own `Idempotency-Key`, so each
-success writes the redemption, its audit row, its idempotency record and runs the anti-abuse checks. After each
+success writes the redemption, its audit row and its idempotency record; the server's flag worker runs the
+anti-abuse checks after each commit, in the same process (its work is part of what is measured). After each
 phase `vouchers check` (the same function as `python server.py vouchers check`) recomputes every balance from the
-audit record; the number of differences is reported (it must be 0). `/healthz` of the same server is measured
+audit record; the number of differences is reported (it must be 0), and so is how many redemptions the flag worker
+had not checked yet when the phase ended (its lag). `/healthz` of the same server is measured
 first, in the same run, as the yardstick for this shared machine.
 """
 
@@ -154,8 +156,8 @@ async def _arrange(url: str) -> dict[str, Any]:
         await db.dispose()
 
 
-async def _ledger(url: str) -> tuple[int, int]:
-    """(differences found by the ledger check, redemptions in the database)."""
+async def _ledger(url: str) -> tuple[int, int, int]:
+    """(differences found by the ledger check, redemptions in the database, those the flag worker has not checked)."""
     from core.db import Database
     from vouchers.ledger import check_ledger
     from vouchers.models import Redemption
@@ -165,9 +167,11 @@ async def _ledger(url: str) -> tuple[int, int]:
         async with db.transaction(write=False) as session:
             differences = await check_ledger(session)
             redemptions = int(await session.scalar(select(func.count()).select_from(Redemption)) or 0)
+            unchecked = select(func.count()).where(Redemption.flags_checked_at.is_(None))
+            not_checked = int(await session.scalar(unchecked) or 0)
     finally:
         await db.dispose()
-    return len(differences), redemptions
+    return len(differences), redemptions, not_checked
 
 
 def _redemptions(world: dict[str, Any], vouchers: list[int], phase: str) -> Any:
@@ -210,10 +214,18 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             result = await measure(
                 server.url, _redemptions(world, vouchers, phase), name=label, concurrency=CONCURRENCY, seconds=seconds
             )
-            differences, redemptions = await _ledger(url)
-            rows.append({**ratio(result, base), "ledger_differences": differences, "redemptions_in_db": redemptions})
+            differences, redemptions, not_checked = await _ledger(url)
+            rows.append(
+                {
+                    **ratio(result, base),
+                    "ledger_differences": differences,
+                    "redemptions_in_db": redemptions,
+                    "flags_not_checked_yet": not_checked,
+                }
+            )
             notes.append(
-                f"{phase}: vouchers check after the phase: {differences} differences ({redemptions} redemptions)"
+                f"{phase}: vouchers check after the phase: {differences} differences ({redemptions} redemptions; "
+                f"{not_checked} not yet checked for flags by the worker)"
             )
     notes.append(
         "one server process; PostgreSQL row locks (FOR UPDATE on the voucher); every request a new Idempotency-Key"

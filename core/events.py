@@ -56,6 +56,14 @@ class VoucherStateChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class RedemptionMade:
+    """A voucher was spent at an agency; the anti-abuse checks of the redemption follow its commit (the vouchers'
+    flag worker)."""
+
+    redemption_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class ApplicationDecided:
     """An enterprise's application for a voucher was decided: `state` is approved (with the voucher issued),
     waitlisted or rejected, with the reason."""

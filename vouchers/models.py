@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, BigId, UtcDateTime, utcnow
@@ -106,6 +106,12 @@ class Redemption(Base):
         CheckConstraint("state IN ('pending','delivered','settled','rejected','cancelled')", name="state"),
         Index("ix_voucher_redemptions_agency_state", "agency_id", "state"),
         Index("ix_voucher_redemptions_program_state", "program_id", "state"),
+        Index(
+            "ix_voucher_redemptions_flags_unchecked",
+            "id",
+            postgresql_where=text("flags_checked_at IS NULL"),
+            sqlite_where=text("flags_checked_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -135,6 +141,8 @@ class Redemption(Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_by: Mapped[int | None] = mapped_column(Integer)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # When the worker looked at it for anti-abuse flags (`vouchers.flags`); NULL until then.
+    flags_checked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class VoucherAudit(Base):

@@ -1,8 +1,16 @@
-"""Spending a voucher at an agency: the offer's checks, the voucher's row lock, the `Idempotency-Key`, the flags.
+"""Spending a voucher at an agency: the offer's checks, the voucher's row lock, the `Idempotency-Key`.
 
-Everything that depends only on the program, the agency and the enterprise (which do not change under us) is read
-before the voucher's row lock is taken; under the lock only the voucher's own state, balance and the idempotency
-record are read and the writes made, so concurrent redemptions of one voucher wait as little as possible.
+Round trips on PostgreSQL (bench/bench_roundtrips.py counts them): BEGIN; the voucher with its programme and
+whether that covers the service; the agency with its services; then under the voucher's row lock: the lock, with
+the redemption's id; the idempotency record; the redemption, the voucher, the audit row and the idempotency record
+written (one statement); COMMIT — and, when the voucher's state changes, what the subscribers of
+`VoucherStateChanged` read and write (the WeChat push's recipients). The idempotency record is read by a statement
+of its own after the lock is granted: a statement that waited for the lock still sees the other tables as they were
+when it started, so a record committed by the request it waited for would be missed.
+
+The anti-abuse flags (`vouchers.flags`) are not raised here: they read the programme's other redemptions, which
+a redemption need not wait for. `RedemptionMade` wakes the flag worker after the commit; a redemption is settled
+only once its flags are raised (`redemptions.settle` raises them first when the worker has not yet).
 """
 
 from __future__ import annotations
@@ -20,9 +28,8 @@ from agencies.service import AgencySummary, get_agency_summary
 from core.auth import Principal
 from core.db import utcnow
 from core.errors import NotFound, field_error
+from core.events import RedemptionMade, publish
 from core.regions import prefix_of
-from enterprises.service import get_enterprise_summary
-from vouchers import flags as flagging
 from vouchers import repository
 from vouchers.errors import (
     IdempotencyKeyInUse,
@@ -31,7 +38,7 @@ from vouchers.errors import (
     NotYourVoucher,
     ProgramClosed,
 )
-from vouchers.models import IdempotencyRecord, Redemption, Voucher, VoucherProgram
+from vouchers.models import IdempotencyRecord, Redemption, Voucher, VoucherAudit, VoucherProgram
 from vouchers.permissions import PERMISSIONS, Action
 from vouchers.schemas import RedeemIn
 from vouchers.states import SPENDABLE, RedemptionState, VoucherState
@@ -55,7 +62,6 @@ class _Offer:
     program: VoucherProgram
     agency: AgencySummary
     wanted_fen: int  # the voucher's share of the price
-    signals: flagging.RedeemSignals
 
 
 async def redeem(
@@ -72,9 +78,9 @@ async def redeem(
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
         raise field_error("Idempotency-Key", f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters")
     offer = await _checked_offer(session, actor, voucher_id, data)
-
-    voucher = await repository.lock_voucher(session, voucher_id)  # every redemption of this voucher queues here
-    assert voucher is not None
+    locked = await repository.lock_voucher_to_redeem(session, voucher_id)  # every redemption of it queues here
+    assert locked is not None
+    voucher, redemption_id = locked
     request_hash = _request_hash(voucher_id, data)
     if idempotency_key is not None:
         record = await repository.idempotency_record(session, actor.user_id, idempotency_key)
@@ -87,36 +93,30 @@ async def redeem(
             return RedeemResult(record.status, record.response, replayed=True)
     now = utcnow()
     await _check_spendable(session, actor, voucher, offer.program, now)
-    redemption = await _spend(session, actor, voucher, offer, data, now)
-    flagging.record_redeem(session, offer.signals, voucher, redemption)
-    body = redemption_out(redemption, voucher=voucher).model_dump_json()
-    if idempotency_key is not None:
-        session.add(
-            IdempotencyRecord(
-                user_id=actor.user_id, key=idempotency_key, request_hash=request_hash, status=201, response=body
-            )
-        )
     try:
-        await session.flush()
+        redemption, body = await _spend(
+            session, actor, voucher, offer, data, redemption_id, now, idempotency=(idempotency_key, request_hash)
+        )
     except IntegrityError:
         # Only the (user, key) uniqueness can fail here: the same key sent at the same moment for another voucher.
         # The whole unit of work rolls back with this error, so no savepoint is needed.
         raise IdempotencyKeyInUse(
             "another request with this Idempotency-Key is being processed; retry it to get its answer"
         ) from None
+    await publish(session, RedemptionMade(redemption.id))
     return RedeemResult(201, body, replayed=False)
 
 
 async def _checked_offer(session: AsyncSession, actor: Principal, voucher_id: int, data: RedeemIn) -> _Offer:
     """The voucher's owner, the program's services, the agency's participation and price; read without a lock."""
-    found = await repository.voucher_and_program(session, voucher_id)
+    found = await repository.voucher_to_redeem(session, voucher_id, data.service_code.value)
     if found is None:
         raise NotFound(f"no voucher {voucher_id}")
-    seen, program = found
-    if not PERMISSIONS.scope(actor, Action.REDEEM).covers(enterprise_id=seen.enterprise_id):
+    program = found.program
+    if not PERMISSIONS.scope(actor, Action.REDEEM).covers(enterprise_id=found.voucher.enterprise_id):
         raise NotYourVoucher("this voucher belongs to another enterprise")
-    covered = (await repository.program_services(session, [program.id]))[program.id]
-    if data.service_code.value not in covered:
+    if not found.covers_service:
+        covered = (await repository.program_services(session, [program.id]))[program.id]
         raise field_error("service_code", f"not covered by this programme (covers {', '.join(covered)})")
     agency = await get_agency_summary(session, data.agency_id)
     if agency is None:
@@ -132,18 +132,7 @@ async def _checked_offer(session: AsyncSession, actor: Principal, voucher_id: in
     wanted = data.price_fen * program.share_bp // 10000
     if wanted <= 0:
         raise field_error("price_fen", "too small: the voucher's share of it rounds to 0 fen")
-    enterprise = await get_enterprise_summary(session, seen.enterprise_id)
-    assert enterprise is not None
-    signals = await flagging.gather(
-        session,
-        program,
-        agency,
-        enterprise,
-        service_code=data.service_code.value,
-        price_fen=data.price_fen,
-        maybe_whole_voucher=wanted >= seen.face_value_fen,
-    )
-    return _Offer(program=program, agency=agency, wanted_fen=wanted, signals=signals)
+    return _Offer(program=program, agency=agency, wanted_fen=wanted)
 
 
 def participation_problem(agency: AgencySummary, program: VoucherProgram, service_code: str) -> str | None:
@@ -187,11 +176,22 @@ async def _check_spendable(
 
 
 async def _spend(
-    session: AsyncSession, actor: Principal, voucher: Voucher, offer: _Offer, data: RedeemIn, now: dt.datetime
-) -> Redemption:
-    """The pending redemption, its amount (the voucher's share, at most its balance) taken from the voucher."""
+    session: AsyncSession,
+    actor: Principal,
+    voucher: Voucher,
+    offer: _Offer,
+    data: RedeemIn,
+    redemption_id: int,
+    now: dt.datetime,
+    *,
+    idempotency: tuple[str | None, str],
+) -> tuple[Redemption, str]:
+    """The pending redemption, its amount (the voucher's share, at most its balance) taken from the voucher: the
+    redemption, the voucher, the audit row and the idempotency record (when a key was sent: the key and the
+    request's hash) written in one statement. The redemption and the answer's body."""
     amount = min(offer.wanted_fen, voucher.balance_fen)
     redemption = Redemption(
+        id=redemption_id,
         voucher_id=voucher.id,
         program_id=offer.program.id,
         enterprise_id=voucher.enterprise_id,
@@ -203,8 +203,25 @@ async def _spend(
         state=RedemptionState.PENDING.value,
         created_by=actor.user_id,
         created_at=now,
+        flags_checked_at=None,
     )
-    session.add(redemption)
+    body = ""
+
+    async def write(audit: VoucherAudit) -> None:
+        nonlocal body
+        body = redemption_out(redemption, voucher=voucher).model_dump_json()
+        key, request_hash = idempotency
+        record = (
+            None
+            if key is None
+            else IdempotencyRecord(
+                user_id=actor.user_id, key=key, request_hash=request_hash, status=201, response=body, created_at=now
+            )
+        )
+        await repository.write_redemption(
+            session, redemption=redemption, voucher=voucher, audit=audit, idempotency=record
+        )
+
     new_balance = voucher.balance_fen - amount
     to = VoucherState.PARTIALLY_REDEEMED if new_balance > 0 else VoucherState.REDEEMED
     reason = f"{amount} fen of a {data.price_fen} fen {data.service_code.value} at agency {offer.agency.id}"
@@ -220,5 +237,6 @@ async def _spend(
         reason=reason,
         state_reason=f"last used: {reason}",
         now=now,
+        write=write,
     )
-    return redemption
+    return redemption, body

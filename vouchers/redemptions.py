@@ -124,6 +124,7 @@ async def settle(
             f"redemption {redemption.id} is {redemption.state}; only a delivered one can be settled",
             details={"redemption_id": redemption.id, "state": redemption.state},
         )
+    await flagging.check_before_settling(session, redemption, voucher)
     open_flags = [
         f
         for f in (await repository.flags_of_redemptions(session, [redemption.id]))[redemption.id]

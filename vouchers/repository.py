@@ -4,13 +4,30 @@ transactions already hold the database's single write lock from BEGIN IMMEDIATE)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ScalarSelect, SQLColumnExpression, and_, case, func, or_, select
+from sqlalchemy import (
+    Executable,
+    Insert,
+    ScalarSelect,
+    SQLColumnExpression,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 from core.auth import Scope
+from core.db import Base
 from vouchers.models import (
     ApplicationEvent,
     IdempotencyRecord,
@@ -89,15 +106,110 @@ async def voucher(session: AsyncSession, voucher_id: int) -> Voucher | None:
     return await session.get(Voucher, voucher_id)
 
 
-async def voucher_and_program(session: AsyncSession, voucher_id: int) -> tuple[Voucher, VoucherProgram] | None:
-    """The voucher and its programme in one statement (not locked)."""
+@dataclass(frozen=True, slots=True)
+class VoucherToRedeem:
+    """A voucher about to be redeemed, with its programme and whether that pays for the service asked for."""
+
+    voucher: Voucher
+    program: VoucherProgram
+    covers_service: bool
+
+
+async def voucher_to_redeem(session: AsyncSession, voucher_id: int, service_code: str) -> VoucherToRedeem | None:
+    """The voucher, its programme and whether the programme covers `service_code`, in one statement (not locked)."""
     stmt = (
-        select(Voucher, VoucherProgram)
+        select(Voucher, VoucherProgram, ProgramService.service_code)
         .join(VoucherProgram, VoucherProgram.id == Voucher.program_id)
+        .outerjoin(
+            ProgramService,
+            and_(ProgramService.program_id == VoucherProgram.id, ProgramService.service_code == service_code),
+        )
         .where(Voucher.id == voucher_id)
     )
     row = (await session.execute(stmt)).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else VoucherToRedeem(row[0], row[1], row[2] is not None)
+
+
+async def lock_voucher_to_redeem(session: AsyncSession, voucher_id: int) -> tuple[Voucher, int] | None:
+    """The voucher locked as `lock_voucher` locks it, and the id the redemption will take — one statement.
+
+    The id comes from the redemptions' sequence on PostgreSQL (a refused redemption leaves a gap, as a rolled-back
+    insert always did); on SQLite this write transaction holds the database's write lock (BEGIN IMMEDIATE), so the
+    next id is the largest plus one. Knowing the id before writing lets the redemption, the voucher, the audit row and
+    the idempotency record (whose answer names the id) go in one statement (`write_redemption`).
+    """
+    next_id = (
+        func.nextval(func.pg_get_serial_sequence(Redemption.__tablename__, "id"))
+        if session.get_bind().dialect.name == "postgresql"
+        else select(func.coalesce(func.max(Redemption.id), 0) + 1).scalar_subquery()
+    )
+    stmt = select(Voucher, next_id).where(Voucher.id == voucher_id).with_for_update()
+    row = (await session.execute(stmt.execution_options(populate_existing=True))).first()
+    return None if row is None else (row[0], int(row[1]))
+
+
+# The columns `write_redemption` writes, each a bind parameter named `<prefix><column>`: the statements are built
+# once, so SQLAlchemy computes their cache keys once (built per request, the keys of four wide statements cost a
+# tenth of a redemption's CPU) and they go to the connection, past the ORM's bulk-update layer.
+_VOUCHER_CHANGES = ("balance_fen", "state", "state_reason", "updated_at")
+_WRITTEN: tuple[tuple[str, type[Base], bool], ...] = (
+    ("r_", Redemption, True),  # its id given
+    ("a_", VoucherAudit, False),  # ids from their sequences
+    ("i_", IdempotencyRecord, False),
+)
+
+
+def _written_columns(model: type[Base], with_id: bool) -> list[KeyedColumnElement[Any]]:
+    return [c for c in model.__table__.columns if with_id or c.key != "id"]
+
+
+def _insert(prefix: str, model: type[Base], with_id: bool) -> Insert:
+    return insert(model).values(
+        {c.key: bindparam(prefix + c.key, type_=c.type) for c in _written_columns(model, with_id)}
+    )
+
+
+@functools.cache
+def _redemption_writes(postgres: bool, with_idempotency: bool) -> tuple[Executable, ...]:
+    """The redemption, the audit row, (the idempotency record,) the voucher's update: on PostgreSQL one statement."""
+    inserts = [_insert(prefix, model, with_id) for prefix, model, with_id in _WRITTEN[: 3 if with_idempotency else 2]]
+    update_voucher = (
+        update(Voucher)
+        .where(Voucher.id == bindparam("v_id"))
+        .values({key: bindparam("v_" + key, type_=Voucher.__table__.c[key].type) for key in _VOUCHER_CHANGES})
+    )
+    if postgres:
+        # The audit row's foreign key to the redemption is checked at the end of the statement, when the
+        # redemption's row is there.
+        return (update_voucher.add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(inserts))),)
+    return (inserts[0], update_voucher, *inserts[1:])
+
+
+async def write_redemption(
+    session: AsyncSession,
+    *,
+    redemption: Redemption,
+    voucher: Voucher,
+    audit: VoucherAudit,
+    idempotency: IdempotencyRecord | None,
+) -> None:
+    """Insert the redemption (its id given: `lock_voucher_to_redeem`), write the voucher's new balance and state,
+    append the audit row and the idempotency record — on PostgreSQL as one statement (data-modifying CTEs), on
+    SQLite one after another in this transaction. The voucher must be locked by this transaction.
+
+    The voucher's new values are written here, so the session forgets the object (it would write them again at
+    commit); the caller keeps using it as it stands. IntegrityError when the idempotency record's (user, key) is
+    taken by a concurrent request.
+    """
+    params: dict[str, Any] = {"v_id": voucher.id, **{"v_" + key: getattr(voucher, key) for key in _VOUCHER_CHANGES}}
+    for (prefix, model, with_id), entity in zip(_WRITTEN, (redemption, audit, idempotency), strict=True):
+        if entity is not None:
+            params.update({prefix + c.key: getattr(entity, c.key) for c in _written_columns(model, with_id)})
+    statements = _redemption_writes(session.get_bind().dialect.name == "postgresql", idempotency is not None)
+    connection = await session.connection()  # a Core statement: the session's pending changes are not flushed
+    for statement in statements:
+        await connection.execute(statement, params)
+    session.expunge(voucher)
 
 
 async def lock_voucher(session: AsyncSession, voucher_id: int) -> Voucher | None:
@@ -212,9 +324,10 @@ async def redemptions(
 
 
 async def at_maximum_redemptions(
-    session: AsyncSession, *, program_id: int, agency_id: int, max_prices: dict[str, int], exclude_id: int
+    session: AsyncSession, *, program_id: int, agency_id: int, max_prices: dict[str, int], before_id: int
 ) -> list[int]:
-    """Redemptions at this agency in this program made at its listed maximum price (or for a whole voucher)."""
+    """Redemptions at this agency in this program before `before_id` made at its listed maximum price (or for a
+    whole voucher)."""
     at_max = [
         and_(Redemption.service_code == code, Redemption.price_fen >= price) for code, price in max_prices.items()
     ]
@@ -225,18 +338,21 @@ async def at_maximum_redemptions(
             Redemption.program_id == program_id,
             Redemption.agency_id == agency_id,
             Redemption.state.not_in(NOT_SPENT),
-            Redemption.id != exclude_id,
+            Redemption.id < before_id,
             or_(Redemption.amount_fen == Voucher.face_value_fen, *at_max),
         )
     )
     return list((await session.scalars(stmt.order_by(Redemption.id))).all())
 
 
-async def program_agency_amounts(session: AsyncSession, program_id: int) -> tuple[int, int, dict[int, int]]:
-    """(redemption count, total amount, amount per agency) over a program's redemptions not rejected or cancelled."""
+async def program_agency_amounts(
+    session: AsyncSession, program_id: int, *, below_id: int
+) -> tuple[int, int, dict[int, int]]:
+    """(redemption count, total amount, amount per agency) over a program's redemptions before `below_id` not
+    rejected or cancelled."""
     rows = await session.execute(
         select(Redemption.agency_id, func.count(), func.coalesce(func.sum(Redemption.amount_fen), 0))
-        .where(Redemption.program_id == program_id, Redemption.state.not_in(NOT_SPENT))
+        .where(Redemption.program_id == program_id, Redemption.state.not_in(NOT_SPENT), Redemption.id < below_id)
         .group_by(Redemption.agency_id)
     )
     count = 0
@@ -247,6 +363,56 @@ async def program_agency_amounts(session: AsyncSession, program_id: int) -> tupl
         total += int(amount)
         per_agency[int(agency_id)] = int(amount)
     return count, total, per_agency
+
+
+async def spent_redemptions_between(
+    session: AsyncSession, program_id: int, first_id: int, last_id: int
+) -> list[tuple[int, int, int]]:
+    """(id, agency, amount) of a program's redemptions from `first_id` to `last_id` not rejected or cancelled."""
+    rows = await session.execute(
+        select(Redemption.id, Redemption.agency_id, Redemption.amount_fen)
+        .where(
+            Redemption.program_id == program_id,
+            Redemption.state.not_in(NOT_SPENT),
+            Redemption.id >= first_id,
+            Redemption.id <= last_id,
+        )
+        .order_by(Redemption.id)
+    )
+    return [(int(rid), int(agency_id), int(amount)) for rid, agency_id, amount in rows]
+
+
+async def claim_unchecked_redemptions(
+    session: AsyncSession, limit: int, at: dt.datetime
+) -> list[tuple[Redemption, int]]:
+    """The oldest redemptions whose flags are not raised yet, marked checked at `at` (one statement), with their
+    voucher's face value. On PostgreSQL those another transaction holds (a confirmation, a cancellation, another
+    worker) are skipped; the mark commits with the flags the caller raises, or neither does."""
+    oldest = (
+        select(Redemption.id)
+        .where(Redemption.flags_checked_at.is_(None))
+        .order_by(Redemption.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    face_value = select(Voucher.face_value_fen).where(Voucher.id == Redemption.voucher_id).scalar_subquery()
+    stmt = (
+        update(Redemption)
+        .where(Redemption.id.in_(oldest), Redemption.flags_checked_at.is_(None))
+        .values(flags_checked_at=at)
+        .returning(Redemption, face_value)
+    )
+    rows = await session.execute(stmt.execution_options(populate_existing=True, synchronize_session=False))
+    return sorted(((redemption, int(face)) for redemption, face in rows), key=lambda found: found[0].id)
+
+
+async def mark_flags_checked(session: AsyncSession, redemption_id: int, at: dt.datetime) -> None:
+    await session.execute(
+        update(Redemption)
+        .where(Redemption.id == redemption_id)
+        .values(flags_checked_at=at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def audit_of_voucher(session: AsyncSession, voucher_id: int) -> list[VoucherAudit]:

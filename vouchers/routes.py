@@ -17,10 +17,11 @@ from agencies import service as agencies
 from core.auth import principal_of
 from core.errors import AppError, PayloadTooLarge, ServiceUnavailable
 from core.http import Api, parse_body, path_id, session
-from core.state import DATABASE
+from core.state import DATABASE, EVENTS
 from vouchers import applications, holdings, issuing, programs, redeeming, redemptions, reports, reviews, transitions
 from vouchers.errors import VoucherExpired
 from vouchers.first_come import FirstComeDecider
+from vouchers.flags import FlagWorker
 from vouchers.permissions import PERMISSIONS, Action
 from vouchers.schemas import (
     ApplicationDetail,
@@ -74,11 +75,29 @@ WRITE_SLOTS: web.AppKey[asyncio.Semaphore] = web.AppKey("voucher_write_slots")
 MAX_WRITES_IN_FLIGHT = 14
 
 
+FLAG_WORKER: web.AppKey[FlagWorker] = web.AppKey("voucher_flag_worker")
+FLAG_WORKER_STOP_SECONDS = 5.0
+
+
 def setup(app: web.Application) -> None:
     app[FIRST_COME] = FirstComeDecider()
     app.cleanup_ctx.append(_first_come_loops)
     app[ROW_QUEUES] = weakref.WeakValueDictionary()
     app[WRITE_SLOTS] = asyncio.Semaphore(MAX_WRITES_IN_FLIGHT)
+    app.cleanup_ctx.append(_flag_worker)
+
+
+async def _flag_worker(app: web.Application) -> AsyncIterator[None]:
+    """The worker that raises new redemptions' flags after their commit (`vouchers.flags`), in every process."""
+    worker = app[FLAG_WORKER] = FlagWorker(app[DATABASE])
+    worker.subscribe_to(app[EVENTS])
+    task = asyncio.create_task(worker.run_forever())
+    yield
+    worker.stop()
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=FLAG_WORKER_STOP_SECONDS)
+    except TimeoutError:
+        task.cancel()
 
 
 @asynccontextmanager

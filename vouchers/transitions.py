@@ -23,6 +23,7 @@ Expiry needs no cron job: a spendable voucher past `expires_at` is reported as e
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,12 +69,17 @@ async def transition(
     reason: str = "",
     state_reason: str | None = None,
     now: dt.datetime | None = None,
+    write: Callable[[VoucherAudit], Awaitable[None]] | None = None,
 ) -> VoucherAudit:
     """Every change of a voucher, a redemption or a program's committed money goes through here.
 
     Checks the actor's role for the action and that the move is legal from the current states (409 with the current
     state otherwise), applies the money, writes the audit row in the same transaction and publishes
     `VoucherStateChanged` when the voucher's state changes. Callers hold the row locks (see the module docstring).
+
+    `write`: the caller writes the voucher, the redemption (both with their ids) and the audit row itself, in one
+    statement (`repository.write_redemption`), instead of leaving them to the session; called with the audit row
+    before the event is published (whose subscribers' statements would flush the session's changes first).
     """
     if actor is None and action not in WITHOUT_ACTOR:
         raise AssertionError("only expiry and an automatic approval's issue may happen without an actor")
@@ -94,6 +100,7 @@ async def transition(
         voucher.state_reason = state_reason
     voucher.updated_at = now
     if voucher.id is None or (redemption is not None and redemption.id is None):
+        assert write is None, "a caller that writes the rows itself gives them their ids"
         await session.flush()
     audit = VoucherAudit(
         program_id=voucher.program_id,
@@ -113,7 +120,10 @@ async def transition(
         reason=reason,
         created_at=now,
     )
-    session.add(audit)  # flushed with the unit of work's next statement or its commit
+    if write is None:
+        session.add(audit)  # flushed with the unit of work's next statement or its commit
+    else:
+        await write(audit)
     if old_state != to.value:
         await publish(
             session,

@@ -16,6 +16,7 @@ from tests.vouchers.builders import EVIDENCE, Client, issue, make_agency, make_e
 from tests.vouchers.conftest import World
 from vouchers.ledger import check_ledger
 from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherFlag
+from vouchers.routes import FLAG_WORKER
 from vouchers.service import vouchers_expiring_between
 
 
@@ -287,6 +288,7 @@ async def test_related_parties_and_repeated_maximum_redemptions_are_flagged_neve
             headers=staff.headers,
         )
         assert response.status == 201  # never blocked
+    await client.app[FLAG_WORKER].drain()  # flags are raised after the redemption commits, by the worker
     flags = await (await client.get("/api/v1/voucher-flags", headers=official.headers)).json()
     kinds = sorted(f["kind"] for f in flags)
     assert kinds == ["max_amount_repeated", "related_party", "related_party", "related_party"]
