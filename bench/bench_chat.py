@@ -17,6 +17,9 @@ Phases, each with its own followers (new conversations):
   deferred one);
 - `api_N` — N mini-program users on `POST /api/v1/chat` with the same questions and pauses;
 - `saturation` — 64 mini-program users without pauses: the most answers/s, and their p99;
+  every phase (and the unmeasured warm-up) has users of its own: a conversation that went on through earlier
+  phases carries a longer tracker, which Rasa reads, replays and writes on every turn (measured: Rasa's CPU per
+  answer grows with it), so phases that shared users measured their order, not their load;
 - the same WeChat-64 and saturation phases again with two Rasa instances sharing Redis (sticky routing).
 
 Every answer is checked: the busy fallback is counted (`busy`), and an answer in the other language than the
@@ -25,6 +28,8 @@ divided by the answers given. Identical texts repeat (14 questions), so Rasa's p
 
     python -m bench.run chat            # 30 s phases
     python -m bench.run chat --quick    # 8 s phases, 16 and 64 followers
+    BENCH_CHAT_PYSPY=/tmp/prof python -m bench.run chat   # also a py-spy profile of each process per phase
+                                                           # (read with `python -m bench.pyspy_summary FILE`)
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import os
 import random
 import secrets
@@ -61,7 +67,9 @@ RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 TOKEN = "benchchattoken0123"
 APPID = "wxbenchchat00000"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF0"
-API_USERS = 64
+# Mini-program users with bearer tokens: each phase takes its own (one instance: warm-up 8, api 16 + 64,
+# saturation 64; two: warm-up 8, saturation 64).
+API_USERS = 256
 THINK_SECONDS = (0.0, 4.0)
 QUESTIONS: list[tuple[str, str]] = [
     ("专利优先审查需要什么条件？", "zh"),
@@ -83,6 +91,9 @@ QUESTIONS: list[tuple[str, str]] = [
 INSTANCES = tuple(int(n) for n in os.environ.get("BENCH_CHAT_INSTANCES", "1,2").split(","))
 # BENCH_CHAT_PHASES=wechat_256,saturation runs only the phases named (a re-check of one figure).
 PHASES = {name for name in os.environ.get("BENCH_CHAT_PHASES", "").split(",") if name}
+# BENCH_CHAT_PYSPY=DIR records a py-spy profile (raw, 50 Hz, non-blocking) of the backend and each Rasa per phase.
+PYSPY_DIR = os.environ.get("BENCH_CHAT_PYSPY", "")
+PYSPY = ROOT / ".venv" / "bin" / "py-spy"
 BUSY_MARKS = ("智能助手暂时繁忙", "The assistant is busy")
 
 
@@ -131,6 +142,20 @@ def _cpu_seconds(pids: list[int]) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
     return total / tick
+
+
+class Users:
+    """The mini-program users' bearer tokens, handed out once: every phase chats in conversations of its own."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.used = 0
+
+    def take(self, n: int) -> list[str]:
+        if self.used + n > len(self.tokens):
+            raise RuntimeError(f"bench_chat needs more than its {len(self.tokens)} users (API_USERS)")
+        self.used += n
+        return self.tokens[self.used - n : self.used]
 
 
 class CustomSends:
@@ -206,7 +231,7 @@ async def _api_phase(name: str, base: str, tokens: list[str], users: int, second
 
         async def user(n: int) -> None:
             rng = random.Random(f"{name}-{n}")
-            headers = {"Authorization": f"Bearer {tokens[n % len(tokens)]}"}
+            headers = {"Authorization": f"Bearer {tokens[n]}"}
             if think:
                 await asyncio.sleep(rng.uniform(*THINK_SECONDS))
             while time.perf_counter() < end:
@@ -324,6 +349,7 @@ class RasaFleet:
     urls: list[str]
     processes: list[asyncio.subprocess.Process]
     startup_seconds: float
+    key_prefix: str = ""
 
     @property
     def pids(self) -> list[int]:
@@ -423,15 +449,59 @@ def _row(
     return row
 
 
+async def _profiles(name: str, pids: dict[str, int], seconds: float) -> list[asyncio.subprocess.Process]:
+    """py-spy recording each process for the phase's length (BENCH_CHAT_PYSPY), raw stacks to DIR/<phase>-<who>.txt."""
+    if not PYSPY_DIR:
+        return []
+    os.makedirs(PYSPY_DIR, exist_ok=True)  # once per phase, before it starts
+    spies = []
+    for who, pid in pids.items():
+        out = Path(PYSPY_DIR) / f"{name}-{who}.txt"
+        argv = [str(PYSPY), "record", "--pid", str(pid), "-d", str(int(seconds)), "-r", "50", "--nonblocking"]
+        spies.append(
+            await asyncio.create_subprocess_exec(
+                *argv,
+                "--format",
+                "raw",
+                "-o",
+                str(out),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+        )
+    return spies
+
+
 async def _measured(
-    run: Callable[[], Awaitable[Tally]], backend_pid: int, rasa_pids: list[int]
+    name: str, run: Callable[[], Awaitable[Tally]], backend_pid: int, rasa_pids: list[int], seconds_hint: float
 ) -> tuple[Tally, float, tuple[float, float]]:
+    pids = {"backend": backend_pid} | {f"rasa{n}": pid for n, pid in enumerate(rasa_pids)}
+    spies = await _profiles(name, pids, seconds_hint)
     backend_before, rasa_before = _cpu_seconds([backend_pid]), _cpu_seconds(rasa_pids)
     started = time.perf_counter()
     tally = await run()
     seconds = time.perf_counter() - started
+    for spy in spies:
+        await spy.wait()
     cpu = (_cpu_seconds([backend_pid]) - backend_before, _cpu_seconds(rasa_pids) - rasa_before)
     return tally, seconds, cpu
+
+
+async def _tracker_events(prefix: str) -> dict[str, int]:
+    """Every stored conversation under this Rasa fleet's key prefix → the number of events Redis holds for it."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:tracker:*", count=500)]
+        values = await client.mget(keys) if keys else []
+    finally:
+        await client.aclose()
+    counts = {}
+    for key, value in zip(keys, values, strict=True):
+        if value is not None:
+            counts[key.decode()] = len(json.loads(value).get("events", []))
+    return counts
 
 
 def _load() -> str:
@@ -464,7 +534,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     notes: list[str] = []
     try:
         database_url = await _fresh_database(database)
-        tokens = await _arrange(database_url)
+        users = Users(await _arrange(database_url))
         customs = CustomSends(standin[STANDIN])
         watcher = asyncio.create_task(customs.run())
         try:
@@ -485,9 +555,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 async with running_server(env) as backend:
                     port = int(backend.url.rsplit(":", 1)[1])
                     fleet = await _start_rasa(urls, port, f"benchchat{run_id}n{instances}", log_dir)
+                    fleet.key_prefix = f"benchchat{run_id}n{instances}"
                     notes.append(f"{instances} Rasa instance(s) ready in {fleet.startup_seconds:.0f} s")
                     try:
-                        rows += await _phases(args, backend.url, backend.process.pid, fleet, tokens, customs,
+                        rows += await _phases(args, backend.url, backend.process.pid, fleet, users, customs,
                                               database_url, instances, counts, seconds)  # fmt: skip
                     finally:
                         await fleet.stop()
@@ -514,7 +585,7 @@ async def _phases(
     base: str,
     backend_pid: int,
     fleet: RasaFleet,
-    tokens: list[str],
+    users: Users,
     customs: CustomSends,
     database_url: str,
     instances: int,
@@ -524,7 +595,7 @@ async def _phases(
     rows = []
     suffix = "" if instances == 1 else f"_x{instances}"
     # Warm-up: the first turns of a fresh Rasa are slow (lazy graph parts); not measured.
-    await _api_phase("warm-up", base, tokens, 8, 6.0, think=False)
+    await _api_phase("warm-up", base, users.take(8), 8, 6.0, think=False)
     plan: list[tuple[str, Callable[[], Awaitable[Tally]], bool]] = []
     for n in counts if instances == 1 else (64,):
         name = f"wechat_{n}{suffix}"
@@ -532,19 +603,24 @@ async def _phases(
         plan.append((name, partial(_wechat_phase, name, f"{base}/wechat", customs, n, seconds, tag), True))
     if instances == 1:
         for n in (16, 64):
-            plan.append((f"api_{n}", partial(_api_phase, f"api_{n}", base, tokens, n, seconds, True), False))
+            plan.append((f"api_{n}", partial(_api_phase, f"api_{n}", base, users.take(n), n, seconds, True), False))
     name = f"saturation{suffix}"
-    plan.append((name, partial(_api_phase, name, base, tokens, 64, seconds, False), False))
+    plan.append((name, partial(_api_phase, name, base, users.take(64), 64, seconds, False), False))
     if PHASES:
         plan = [step for step in plan if step[0] in PHASES]
     for name, run, wechat in plan:
         load_before = _load()
-        tally, took, cpu = await _measured(run, backend_pid, fleet.pids)
+        stored_before = await _tracker_events(fleet.key_prefix)
+        tally, took, cpu = await _measured(name, run, backend_pid, fleet.pids, seconds)
         records = None
         if wechat:
             await asyncio.sleep(3)  # the last deferred answers' records
             records = await _custom_records(database_url, tally.empty | tally.passive)
         row = _row(tally, took, cpu, instances, records)
+        # The phase's own conversations (new keys): how long Rasa's stored trackers grew, in events.
+        stored = [n for key, n in (await _tracker_events(fleet.key_prefix)).items() if key not in stored_before]
+        row["tracker_events_mean"] = round(sum(stored) / len(stored), 1) if stored else 0
+        row["tracker_events_max"] = max(stored, default=0)
         row["load_before"] = load_before
         rows.append(row)
         print(f"  {name}: {row}", flush=True)

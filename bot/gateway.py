@@ -23,8 +23,12 @@ only full, and no work is sent that would be abandoned half-way.
 
 Rasa down or slow: within `CHAT_DEADLINE_SECONDS` (WeChat waits 5 s in all) the user gets an official's answer to
 a question like theirs when there is one (the knowledge loop, `bot.knowledge.serve`: no model needed), else the
-service menu plus a link to the agency search, in their language. `/readyz` reports `rasa` (up when at least one
-instance has a model loaded).
+service menu plus a link to the agency search, in their language. The lookup of that answer gets at most
+`KNOWLEDGE_SECONDS`, and never more than the time left before the turn's `reply_by` (the WeChat webhook's 4.5 s
+passive-reply deadline): with less than `KNOWLEDGE_LEAST_SECONDS` left the menu is the answer at once, so the
+fallback is still a passive reply instead of running past the deadline into a deferred one.
+
+`/readyz` reports `rasa` (up when at least one instance has a model loaded).
 """
 
 from __future__ import annotations
@@ -54,8 +58,10 @@ LANG_METADATA_KEY = "set_lang"
 # A turn that waited longer than this for its place and then timed out does not mark the instance as failing.
 QUEUE_GRACE_SECONDS = 0.05
 AGENCY_SEARCH_LINK = "pages/agency/search"
-# How long the fallback may look for an official answer (a read of a few rows) before giving the menu.
+# How long the fallback may look for an official answer (a read of a few rows) before giving the menu, at most;
+# bounded by the time left before the turn's `reply_by`, and not tried with less than KNOWLEDGE_LEAST_SECONDS left.
 KNOWLEDGE_SECONDS = 1.0
+KNOWLEDGE_LEAST_SECONDS = 0.05
 
 # The official answer to a turn's question, as the text to say (None: there is none).
 KnowledgeLookup = Callable[[ChatTurn], Awaitable[str | None]]
@@ -260,19 +266,27 @@ class RasaGateway:
             # Rasa answering nothing at all leaves the user hanging: show what the service offers.
             return replies or [MENU[lang]]
         self._outcome(failure, started)
-        official = await self._official_answer(turn)
+        official = await self._official_answer(turn, self.knowledge_budget(turn))
         if official is not None:
             menu = MENU["en" if lang == "en" else "zh"]
             return [ChatReply(text=official, buttons=list(menu.buttons))]
         return fallback_replies(lang)
 
-    async def _official_answer(self, turn: ChatTurn) -> str | None:
-        """An official's answer to the turn's question while Rasa cannot answer; None when there is none or the
-        lookup fails (the menu then, as before)."""
-        if self._knowledge is None or turn.text.startswith("/"):
+    def knowledge_budget(self, turn: ChatTurn) -> float:
+        """Seconds the fallback may spend looking for an official answer now: `KNOWLEDGE_SECONDS`, cut to the time
+        left before the turn's `reply_by`; 0 when less than `KNOWLEDGE_LEAST_SECONDS` is left (no lookup)."""
+        budget = KNOWLEDGE_SECONDS
+        if turn.reply_by is not None:
+            budget = min(budget, turn.reply_by - self._clock())
+        return budget if budget >= KNOWLEDGE_LEAST_SECONDS else 0.0
+
+    async def _official_answer(self, turn: ChatTurn, budget: float) -> str | None:
+        """An official's answer to the turn's question while Rasa cannot answer, looked up within `budget` seconds;
+        None when there is none, no time for it, or the lookup fails (the menu then, as before)."""
+        if self._knowledge is None or turn.text.startswith("/") or budget <= 0:
             return None
         try:
-            async with asyncio.timeout(KNOWLEDGE_SECONDS):
+            async with asyncio.timeout(budget):
                 return await self._knowledge(turn)
         except Exception:  # the fallback must answer whatever the database does
             log.warning("no official answer looked up for the fallback", exc_info=True)

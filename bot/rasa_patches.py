@@ -15,6 +15,15 @@ profiling `rasa run` under the chat benchmark (py-spy; docs/assistant-model.md, 
 3. **A parse cache for identical texts.** The NLU pipeline's answer depends only on the text and the loaded
    model: parses are kept per (model, text) in a bounded LRU (`RASA_PARSE_CACHE_SIZE`, default 2048 entries;
    0 turns it off); each hit returns a deep copy, so nothing downstream can alter the cached parse.
+4. **The Redis tracker store keeps the current session only, and writes without reading.** Rasa 3.6's
+   `RedisTrackerStore` stores every session of a conversation; each `retrieve` parses and replays all of them and
+   then replays them again to split off the last session (the only one Rasa uses); each `save` reads the stored
+   tracker back, parses and replays it, replays the new one up to its last stored event, compares the two, and
+   only then writes. Here a save writes the current session's events (from the last `action_session_start`),
+   with no read before it, and a retrieve replays only that session: one Redis round trip and three replays of
+   the whole conversation less per message. What Rasa works with is unchanged (`retrieve` gave the last session
+   before too; slots reach a new session as its own `SlotSet` events, `carry_over_slots_to_new_session`); what
+   is gone is the history of sessions that ended, which nothing of ours reads (tickets keep their own transcript).
 """
 
 from __future__ import annotations
@@ -24,7 +33,8 @@ import json
 import logging
 import os
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +43,10 @@ LANGUAGES = ("zh", "en")
 DEFAULT_PARSE_CACHE_SIZE = 2048
 SCHEMA_CACHE_LIMIT = 64
 
+SESSION_START_ACTION = "action_session_start"
+
 _installed = False
+_E = TypeVar("_E")
 
 
 # ---------------------------------------------------------------- 1. jsonschema
@@ -139,6 +152,54 @@ def patch_processor(processor_class: Any, slot_set: Any, cache: ParseCache) -> N
     processor_class._handle_message_with_tracker = handle_message_with_tracker
 
 
+# ---------------------------------------------------------------- 4. the Redis tracker store
+
+
+def session_start(events: Sequence[_E], starts: Callable[[_E], bool]) -> int:
+    """Where the current session begins: the index of the last event that starts one (0 when none does) — where
+    Rasa's `get_trackers_for_conversation_sessions` begins its last tracker."""
+    for index in range(len(events) - 1, -1, -1):
+        if starts(events[index]):
+            return index
+    return 0
+
+
+def starts_session_dict(event: dict[str, Any]) -> bool:
+    """A stored event (Rasa's `as_dict`) that opens a session: `action_session_start` executed."""
+    return event.get("event") == "action" and event.get("name") == SESSION_START_ACTION
+
+
+def current_session_dicts(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return events[session_start(events, starts_session_dict) :]
+
+
+def patch_redis_tracker_store(store_class: Any, dialogue_class: Any, action_executed: Any) -> None:
+    def starts_session(event: Any) -> bool:
+        return isinstance(event, action_executed) and event.action_name == SESSION_START_ACTION
+
+    async def save(self: Any, tracker: Any, timeout: float | None = None) -> None:  # noqa: ASYNC109  # Rasa's signature
+        await self.stream_events(tracker)  # the event broker's diff, as before (none is configured)
+        if not timeout and self.record_exp:
+            timeout = self.record_exp
+        events = list(tracker.events)
+        current = dialogue_class(tracker.sender_id, events[session_start(events, starts_session) :])
+        self.red.set(self.key_prefix + tracker.sender_id, json.dumps(current.as_dict()), ex=timeout)
+
+    async def retrieve_stored(self: Any, sender_id: str, fetch_all_sessions: bool) -> Any:
+        stored = self.red.get(self.key_prefix + sender_id)
+        if stored is None:
+            return None
+        data = json.loads(stored)
+        if not fetch_all_sessions and isinstance(data.get("events"), list):
+            data["events"] = current_session_dicts(data["events"])  # stored before this patch: all sessions
+        tracker = self.init_tracker(sender_id)
+        tracker.recreate_from_dialogue(dialogue_class.from_parameters(data))
+        return tracker
+
+    store_class.save = save
+    store_class._retrieve = retrieve_stored
+
+
 def install() -> None:
     """Apply every patch once (Rasa may load the channel module more than once)."""
     global _installed
@@ -146,10 +207,17 @@ def install() -> None:
         return
     import jsonschema
     from rasa.core.processor import MessageProcessor
-    from rasa.shared.core.events import SlotSet
+    from rasa.core.tracker_store import RedisTrackerStore
+    from rasa.shared.core.conversation import Dialogue
+    from rasa.shared.core.events import ActionExecuted, SlotSet
 
     jsonschema.validate = schema_cached_validate(jsonschema.validate)
     size = parse_cache_size()
     patch_processor(MessageProcessor, SlotSet, ParseCache(size))
+    patch_redis_tracker_store(RedisTrackerStore, Dialogue, ActionExecuted)
     _installed = True
-    log.info("ip-assistant Rasa patches installed (schema check once, lang with the message, parse cache %d)", size)
+    log.info(
+        "ip-assistant Rasa patches installed (schema check once, lang with the message, parse cache %d, "
+        "Redis tracker store: current session, no read before a write)",
+        size,
+    )

@@ -47,6 +47,9 @@ class ChatTurn:
     principal: Principal | None = None
     wechat_openid: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    # When the channel needs the replies, on `time.monotonic()`'s clock: WeChat's passive-reply deadline (4.5 s
+    # after the delivery arrived). None: the channel waits; the engine keeps to its own deadlines.
+    reply_by: float | None = None
 
 
 class ChatEngine(Protocol):

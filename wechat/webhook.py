@@ -248,6 +248,8 @@ async def _bind_signed_query(request: web.Request, message: Inbound) -> None:
 
 @dataclass
 class _Pending:
+    # The passive reply's deadline (time.monotonic()): the chat engine's fallback keeps to it.
+    reply_by: float
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     text: str | None = None
     deferred: bool = False
@@ -264,7 +266,7 @@ async def answer(app: web.Application, runtime: WeChatRuntime, message: Inbound,
     if not first:
         return await _answer_of_first(cache, runtime, key, deadline)
 
-    pending = _Pending()
+    pending = _Pending(deadline)
     runtime.spawn(_work(app, runtime, message, pending))
     try:
         with contextlib.suppress(TimeoutError):
@@ -355,7 +357,7 @@ async def _answer_and_deliver(
     cache = app[CACHE]
     key = message.dedup_key
     try:
-        replies, language = await _replies_for(app, message)
+        replies, language = await _replies_for(app, message, pending.reply_by)
         rendered = render_text(replies, language, app[SETTINGS].public_base)
         if rendered.choices:
             offered = {"language": language, "choices": [b.model_dump() for b in rendered.choices]}
@@ -377,7 +379,7 @@ async def _answer_and_deliver(
     await send_custom(app[DATABASE], runtime.client, message.openid, key, chunks, first_seq=0)
 
 
-async def _replies_for(app: web.Application, message: Inbound) -> tuple[list[ChatReply], str]:
+async def _replies_for(app: web.Application, message: Inbound, reply_by: float) -> tuple[list[ChatReply], str]:
     if message.kind == "other":
         return [NOT_TEXT], "zh"
     if message.kind == "event":
@@ -393,7 +395,7 @@ async def _replies_for(app: web.Application, message: Inbound) -> tuple[list[Cha
         text = MENU_KEYS.get(message.event_key)
         if text is None:
             return [MENU["zh"]], "zh"
-        return await _ask(app, message, text, "zh"), "zh"
+        return await _ask(app, message, text, "zh", reply_by), "zh"
     text = message.content.strip()
     if not text:
         return [NOT_TEXT], "zh"
@@ -403,7 +405,7 @@ async def _replies_for(app: web.Application, message: Inbound) -> tuple[list[Cha
     wait = await _seconds_to_wait(app, message)
     if wait is not None:
         return [ChatReply(text=SLOW_DOWN[language].format(seconds=wait))], language
-    return await _ask(app, message, said, language), language
+    return await _ask(app, message, said, language, reply_by), language
 
 
 async def _scanned(app: web.Application, message: Inbound, scene: qrcodes.Scene) -> list[ChatReply]:
@@ -520,7 +522,7 @@ async def _principal(app: web.Application, runtime: WeChatRuntime, openid: str) 
     return principal
 
 
-async def _ask(app: web.Application, message: Inbound, text: str, language: str) -> list[ChatReply]:
+async def _ask(app: web.Application, message: Inbound, text: str, language: str, reply_by: float) -> list[ChatReply]:
     principal = await _principal(app, app[WECHAT], message.openid)
     engine = app.get(CHAT_ENGINE) or MenuEngine()
     turn = ChatTurn(
@@ -530,6 +532,7 @@ async def _ask(app: web.Application, message: Inbound, text: str, language: str)
         principal=principal,
         wechat_openid=message.openid,
         metadata={"language": language, "msg_key": message.dedup_key},
+        reply_by=reply_by,
     )
     return await asyncio.wait_for(engine.reply(turn), timeout=ENGINE_TIMEOUT)
 

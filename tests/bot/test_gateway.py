@@ -9,6 +9,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -17,7 +18,16 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from app.factory import create_app
-from bot.gateway import COOL_DOWN_SECONDS, LANG_METADATA_KEY, RasaGateway, RasaUnavailable, rendezvous_order, to_replies
+from bot.gateway import (
+    COOL_DOWN_SECONDS,
+    KNOWLEDGE_LEAST_SECONDS,
+    KNOWLEDGE_SECONDS,
+    LANG_METADATA_KEY,
+    RasaGateway,
+    RasaUnavailable,
+    rendezvous_order,
+    to_replies,
+)
 from bot.identity import MAX_AGE_SECONDS, VerifiedSender, identity_metadata, verified_principal, verified_sender
 from core.auth import Principal, Role
 from core.chat import ChatTurn
@@ -201,6 +211,86 @@ async def test_the_next_instance_is_tried_when_one_refuses(
     await engine.reply(turn("hi", sender=sender))
     assert time.monotonic() - started >= 0.5
     assert engine.order_for(sender) == []  # both cooling down now
+
+
+class Clock:
+    """A clock the test moves by hand (the gateway's `clock`)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Knowledge:
+    """The fallback's lookup of an official answer: answers `text`, or waits for ever (until cut) when None."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self.asked: list[str] = []
+        self.cut = 0
+
+    async def __call__(self, turn: ChatTurn) -> str | None:
+        self.asked.append(turn.text)
+        if self.text is not None:
+            return self.text
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cut += 1
+            raise
+        return None
+
+
+def knowing_gateway(settings: Settings, http: aiohttp.ClientSession, knowledge: Knowledge, clock: Clock) -> RasaGateway:
+    offline = settings.model_copy(update={"rasa_url": f"http://127.0.0.1:{closed_port()}"})
+    return RasaGateway(offline, lambda: http, clock=clock, knowledge=knowledge)
+
+
+async def test_the_knowledge_lookup_gets_the_time_left_before_the_reply_deadline(
+    settings: Settings, http: aiohttp.ClientSession
+) -> None:
+    clock = Clock()
+    engine = knowing_gateway(settings, http, Knowledge("答"), clock)
+    # No deadline from the channel (the mini-program waits): the lookup's own bound.
+    assert engine.knowledge_budget(turn("优先审查")) == KNOWLEDGE_SECONDS
+    # WeChat's passive reply is due in 0.3 s: the lookup gets those 0.3 s, not its full second.
+    due = ChatTurn(sender_id="wx:o", text="优先审查", channel="wechat", reply_by=clock.now + 0.3)
+    assert engine.knowledge_budget(due) == pytest.approx(0.3)
+    # Plenty of time left: still no more than its own bound.
+    assert engine.knowledge_budget(replace(due, reply_by=clock.now + 30)) == KNOWLEDGE_SECONDS
+    # Too little left, or the deadline passed already: no lookup at all.
+    assert engine.knowledge_budget(replace(due, reply_by=clock.now + KNOWLEDGE_LEAST_SECONDS / 2)) == 0.0
+    assert engine.knowledge_budget(replace(due, reply_by=clock.now - 1)) == 0.0
+
+
+async def test_with_rasa_down_the_official_answer_is_served_while_there_is_time_and_the_menu_after(
+    settings: Settings, http: aiohttp.ClientSession
+) -> None:
+    clock = Clock()
+    knowledge = Knowledge("官方答复：可以减缴。")
+    engine = knowing_gateway(settings, http, knowledge, clock)
+    in_time = ChatTurn(sender_id="wx:o", text="专利费能减吗", channel="wechat", reply_by=clock.now + 0.4)
+    (reply,) = await engine.reply(in_time)
+    assert reply.text == "官方答复：可以减缴。" and reply.buttons
+    # The passive reply is due now (Rasa took the time): the menu at once, the lookup not even started.
+    late = replace(in_time, reply_by=clock.now + KNOWLEDGE_LEAST_SECONDS / 2)
+    (menu,) = await engine.reply(late)
+    assert "暂时繁忙" in menu.text
+    assert knowledge.asked == ["专利费能减吗"]
+
+
+async def test_a_lookup_that_does_not_finish_is_cut_at_the_reply_deadline_and_the_menu_answers(
+    settings: Settings, http: aiohttp.ClientSession
+) -> None:
+    clock = Clock()
+    knowledge = Knowledge(None)
+    engine = knowing_gateway(settings, http, knowledge, clock)
+    due = ChatTurn(sender_id="wx:o", text="专利费能减吗", channel="wechat", reply_by=clock.now + 0.1)
+    (menu,) = await engine.reply(due)
+    assert "暂时繁忙" in menu.text
+    assert knowledge.asked == ["专利费能减吗"] and knowledge.cut == 1
 
 
 async def test_readiness_names_each_unreachable_instance(settings: Settings, http: aiohttp.ClientSession) -> None:

@@ -63,6 +63,22 @@ async def test_plain_text_message_is_answered_by_the_engine(wx_plain: WeChatServ
     assert turn.principal is None
 
 
+async def test_the_engine_is_told_the_passive_replys_deadline(
+    wx: WeChatServer, engine: RecordingEngine, settings: Settings
+) -> None:
+    before = time.monotonic()
+    await wx.deliver(text_message(ALICE, "优先审查需要什么条件？", new_msg_id()))
+    after = time.monotonic()
+    [turn] = engine.turns
+    # The webhook's own deadline, counted from the delivery's arrival: the engine's fallback keeps to it.
+    assert turn.reply_by is not None
+    assert (
+        before + settings.wechat_reply_deadline_seconds
+        <= turn.reply_by
+        <= after + settings.wechat_reply_deadline_seconds
+    )
+
+
 async def test_safe_mode_round_trip_checked_with_wechatpys_crypto(
     client: Client, wx: WeChatServer, settings: Settings, engine: RecordingEngine
 ) -> None:
