@@ -56,6 +56,7 @@ TABLE_FILES = (
     "enterprises/permissions.py",
     "bot/permissions.py",
     "wechat/permissions.py",
+    "fast_track/permissions.py",
 )
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code); anything else is "suspicious".
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}
@@ -97,6 +98,14 @@ class Tally:
 def mutmut_modules() -> list[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
     return [str(p) for p in config["only_mutate"]]
+
+
+def uncopied_packages() -> list[str]:
+    """The project's packages mutmut would leave out of its copy (`mutants/`), where the suite then cannot import
+    them: every top-level package must be under `source_paths` or `also_copy`."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    copied = {*config["source_paths"], *config.get("also_copy", []), "tests"}
+    return sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in copied)
 
 
 def changed_files() -> set[str]:
@@ -441,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(MUTANTS)
     budget_s = args.budget * 60
     if not args.report_only:
+        if not args.no_code and (missing := uncopied_packages()):
+            print(f"== not in [tool.mutmut] source_paths or also_copy (the suite cannot import them): {missing}")
+            return 2
         if not args.no_code:
             for module in modules:
                 if not run_mutmut(module, children=args.max_children, budget_s=budget_s, fresh=args.fresh):
