@@ -171,3 +171,16 @@ def test_a_rule_that_names_no_role_lets_no_one_act() -> None:
         assert refused.value.code == "forbidden"
     with pytest.raises(Unauthenticated):
         TABLE.check(None, Act.NOBODY)
+
+
+def test_a_table_keeps_the_rules_it_was_built_with() -> None:
+    """A table built at run time (every domain's is built at import) answers from its own copy of the rules: a later
+    change to the mapping it was given changes nothing."""
+    given = {Act.OFFICIAL_ONLY: Rule(frozenset({Role.OFFICIAL}))}
+    table = PermissionTable(given)
+    given[Act.OFFICIAL_ONLY] = Rule(ANY_ROLE)
+    assert table.roles(Act.OFFICIAL_ONLY) == {Role.OFFICIAL}
+    assert table.check(OFFICIAL, Act.OFFICIAL_ONLY) is OFFICIAL
+    with pytest.raises(Forbidden) as refused:
+        table.check(AGENCY_STAFF, Act.OFFICIAL_ONLY)
+    assert (refused.value.status, refused.value.code) == (403, "forbidden")
