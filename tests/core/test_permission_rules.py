@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 
 from core.auth import EVERYTHING, NATIONWIDE, NOTHING, Principal, Role, Scope, bearer_token, require
 from core.errors import Forbidden, Unauthenticated
-from core.permissions import ANY_ROLE, PermissionTable, Rule
+from core.permissions import ANY_ROLE, OutsideJurisdiction, PermissionTable, Rule
 
 OFFICIAL = Principal(1, "official", Role.OFFICIAL, region_code=NATIONWIDE)
 HANGZHOU_OFFICIAL = Principal(8, "official-hz", Role.OFFICIAL, region_code="330100")
@@ -169,6 +169,7 @@ def test_a_rule_that_names_no_role_lets_no_one_act() -> None:
         with pytest.raises(Forbidden) as refused:
             TABLE.check(principal, Act.NOBODY)
         assert refused.value.code == "forbidden"
+        assert str(refused.value) == "no role may nobody"  # the refusal names the action, not a role to get
     with pytest.raises(Unauthenticated):
         TABLE.check(None, Act.NOBODY)
 
@@ -184,3 +185,32 @@ def test_a_table_keeps_the_rules_it_was_built_with() -> None:
     with pytest.raises(Forbidden) as refused:
         table.check(AGENCY_STAFF, Act.OFFICIAL_ONLY)
     assert (refused.value.status, refused.value.code) == (403, "forbidden")
+
+
+@pytest.mark.parametrize("region_code", ["330106", "440300", None])
+def test_staff_are_never_refused_for_a_region_their_ownership_is_checked_apart(region_code: str | None) -> None:
+    for principal in (AGENCY_STAFF, ENTERPRISE_STAFF, AGENCY_OF_NONE, ENTERPRISE_OF_NONE):
+        assert TABLE.check_region(principal, Act.OWN, region_code, "agency 7") is None
+
+
+def test_an_official_acts_in_their_region_and_below_and_is_refused_elsewhere_saying_where() -> None:
+    assert TABLE.check_region(OFFICIAL, Act.OFFICIAL_ONLY, "440300", "agency 7") is None
+    assert TABLE.check_region(HANGZHOU_OFFICIAL, Act.OFFICIAL_ONLY, "330106", "agency 7") is None
+    assert TABLE.check_region(HANGZHOU_OFFICIAL, Act.OFFICIAL_ONLY, "330100", "agency 7") is None
+    refusals = [
+        (HANGZHOU_OFFICIAL, "330200", {"region_code": "330200", "your_region": "330100"}),
+        (HANGZHOU_OFFICIAL, "330000", {"region_code": "330000", "your_region": "330100"}),
+        # A record whose region is not known is outside every region-limited jurisdiction.
+        (HANGZHOU_OFFICIAL, None, {"region_code": None, "your_region": "330100"}),
+        # An official of no region reaches nothing, not everything.
+        (OFFICIAL_OF_NO_REGION, "330106", {"region_code": "330106", "your_region": None}),
+        (OFFICIAL_OF_NO_REGION, None, {"region_code": None, "your_region": None}),
+    ]
+    for official, region_code, details in refusals:
+        with pytest.raises(OutsideJurisdiction) as refused:
+            TABLE.check_region(official, Act.OFFICIAL_ONLY, region_code, "agency 7")
+        assert (refused.value.status, refused.value.code) == (403, "outside_jurisdiction")
+        assert refused.value.details == details
+        assert str(refused.value).startswith(f"agency 7 is in region {region_code}, outside your jurisdiction")
+        # The official is told their own jurisdiction, or that they have none.
+        assert str(refused.value).endswith(f"({official.region_code or 'none'})")
