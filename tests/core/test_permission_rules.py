@@ -11,7 +11,7 @@ import enum
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
-from sqlalchemy import Column, Integer, MetaData, Table, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
 from sqlalchemy.dialects import postgresql
 
 from core.auth import EVERYTHING, NATIONWIDE, NOTHING, Principal, Role, Scope, bearer_token, require
@@ -214,3 +214,29 @@ def test_an_official_acts_in_their_region_and_below_and_is_refused_elsewhere_say
         assert str(refused.value).startswith(f"agency 7 is in region {region_code}, outside your jurisdiction")
         # The official is told their own jurisdiction, or that they have none.
         assert str(refused.value).endswith(f"({official.region_code or 'none'})")
+
+
+placed = Table("placed", MetaData(), Column("id", Integer, primary_key=True), Column("region_code", String(6)))
+
+
+@pytest.mark.parametrize(
+    ("region", "kept"),
+    [
+        # The next district's code is the end of the district's range: it must stay outside.
+        ("330106", ["330106"]),
+        ("330100", ["330100", "330105", "330106", "330107"]),
+        ("330000", ["330000", "330100", "330105", "330106", "330107", "330200"]),
+        (NATIONWIDE, ["110000", "330000", "330100", "330105", "330106", "330107", "330200", "340000"]),
+    ],
+)
+def test_an_officials_list_filter_keeps_their_region_and_below_and_not_the_next_code(
+    region: str, kept: list[str]
+) -> None:
+    engine = create_engine("sqlite://")
+    placed.metadata.create_all(engine)
+    codes = ["110000", "330000", "330100", "330105", "330106", "330107", "330200", "340000"]
+    with engine.begin() as conn:
+        conn.execute(insert(placed), [{"region_code": code} for code in codes])
+        scope = Scope.of(Principal(1, "o", Role.OFFICIAL, region_code=region))
+        found = conn.execute(select(placed.c.region_code).where(scope.where(region=placed.c.region_code))).scalars()
+        assert sorted(found) == [c for c in codes if c in kept]
