@@ -19,6 +19,7 @@ Options (or the environment, as `make mutate` passes them):
   --budget MIN / MUTATE_BUDGET      minutes per module before its run is stopped (default 15)
   --no-tables / --no-code           skip one kind
   --fresh                           forget earlier results
+  --survivors                       test the code mutants that survived before again (after tests were added)
 """
 
 from __future__ import annotations
@@ -153,10 +154,12 @@ def status_of(code: int | None) -> str:
     return "not checked" if code is None else STATUS.get(code, "suspicious")
 
 
-def run_mutmut(module: str, *, children: int, budget_s: float, fresh: bool) -> bool:
-    """One module's mutants; False when mutmut could not even collect which tests run what (the output says why)."""
+def run_mutmut(module: str, *, children: int, budget_s: float, fresh: bool, survivors: bool = False) -> bool:
+    """One module's mutants (those with no result yet; with `survivors`, also those that survived before); False
+    when mutmut could not even collect which tests run what (the output says why)."""
     results = meta_results(module)
-    names = [f"{dotted(module)}.*"] if fresh or not results else [k for k, v in results.items() if v is None]
+    again = {None, 0} if survivors else {None}
+    names = [f"{dotted(module)}.*"] if fresh or not results else [k for k, v in results.items() if v in again]
     if not names:
         print(f"== {module}: every mutant already has a result (--fresh to redo)", flush=True)
         return True
@@ -431,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-code", action="store_true")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--survivors", action="store_true")
     args = parser.parse_args(argv)
 
     os.chdir(ROOT)
@@ -455,7 +459,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if not args.no_code:
             for module in modules:
-                if not run_mutmut(module, children=args.max_children, budget_s=budget_s, fresh=args.fresh):
+                ran = run_mutmut(
+                    module, children=args.max_children, budget_s=budget_s, fresh=args.fresh, survivors=args.survivors
+                )
+                if not ran:
                     print("== the coverage pass failed (a selected test fails without any mutant); stopping")
                     break
         if not args.no_tables and tables:
