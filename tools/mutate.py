@@ -120,8 +120,8 @@ def changed_files() -> set[str]:
 
 
 def equivalent_mutants() -> set[str]:
-    """The mutants docs/testing.md lists as equivalent: "- `name`, `name` — reason" lines of its "Mutation testing"
-    part."""
+    """The mutants docs/testing.md lists as equivalent: "- `name`, `name` — reason" items of its "Mutation testing"
+    part (the names may run over several lines, up to the " — ")."""
     if not EQUIVALENT_DOC.exists():
         return set()
     text = EQUIVALENT_DOC.read_text()
@@ -131,11 +131,9 @@ def equivalent_mutants() -> set[str]:
     section = text[start:]
     following = re.search(r"^## ", section[3:], flags=re.MULTILINE)
     section = section[: following.start() + 3] if following else section
-    names: set[str] = set()
-    for line in section.splitlines():
-        if line.startswith("- `"):
-            names.update(re.findall(r"`([^`]+)`", line.split(" — ", 1)[0]))
-    return names
+    # An item may run over several lines: its names are everything quoted before its " — ".
+    items = re.findall(r"^- (`.*?)(?= — )", section, flags=re.MULTILINE | re.DOTALL)
+    return {name for item in items for name in re.findall(r"`([^`]+)`", item)}
 
 
 def dotted(module: str) -> str:
