@@ -11,6 +11,7 @@ from accounts.models import User
 from core.auth import Role
 from core.cache import MemoryCache
 from core.db import Database
+from core.errors import NotFound
 from tests.agencies.builders import make_enterprise
 
 
@@ -88,3 +89,15 @@ async def test_an_account_to_deactivate_is_named_exactly_one_way(db: Database) -
         async with db.transaction() as session:
             with pytest.raises(ValueError, match=r"^name the account by exactly one of username, user_id$"):
                 await service.deactivate_user(session, MemoryCache("t"), **names)  # type: ignore[arg-type]
+
+
+async def test_an_unknown_account_to_deactivate_is_refused_naming_it(db: Database) -> None:
+    for names, named in (({"username": "ghost"}, "ghost"), ({"user_id": 999_999}, "999999")):
+        async with db.transaction() as session:
+            with pytest.raises(NotFound) as refused:
+                await service.deactivate_user(session, MemoryCache("t"), **names)
+        assert (refused.value.status, refused.value.code, str(refused.value)) == (
+            404,
+            "user_not_found",
+            f"no user {named}",
+        )
