@@ -19,6 +19,7 @@ Options (or the environment, as `make mutate` passes them):
   --budget MIN / MUTATE_BUDGET      minutes per module before its run is stopped (default 15)
   --no-tables / --no-code           skip one kind
   --fresh                           forget earlier results
+  --survivors                       test the code mutants that survived before again (after tests were added)
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ TABLE_FILES = (
     "enterprises/permissions.py",
     "bot/permissions.py",
     "wechat/permissions.py",
+    "fast_track/permissions.py",
 )
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code); anything else is "suspicious".
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}
@@ -99,6 +101,14 @@ def mutmut_modules() -> list[str]:
     return [str(p) for p in config["only_mutate"]]
 
 
+def uncopied_packages() -> list[str]:
+    """The project's packages mutmut would leave out of its copy (`mutants/`), where the suite then cannot import
+    them: every top-level package must be under `source_paths` or `also_copy`."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    copied = {*config["source_paths"], *config.get("also_copy", []), "tests"}
+    return sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in copied)
+
+
 def changed_files() -> set[str]:
     """Files that differ from main: committed on this branch, staged, or only in the working tree."""
 
@@ -110,8 +120,8 @@ def changed_files() -> set[str]:
 
 
 def equivalent_mutants() -> set[str]:
-    """The mutants docs/testing.md lists as equivalent: "- `name`, `name` — reason" lines of its "Mutation testing"
-    part."""
+    """The mutants docs/testing.md lists as equivalent: "- `name`, `name` — reason" items of its "Mutation testing"
+    part (the names may run over several lines, up to the " — ")."""
     if not EQUIVALENT_DOC.exists():
         return set()
     text = EQUIVALENT_DOC.read_text()
@@ -121,11 +131,9 @@ def equivalent_mutants() -> set[str]:
     section = text[start:]
     following = re.search(r"^## ", section[3:], flags=re.MULTILINE)
     section = section[: following.start() + 3] if following else section
-    names: set[str] = set()
-    for line in section.splitlines():
-        if line.startswith("- `"):
-            names.update(re.findall(r"`([^`]+)`", line.split(" — ", 1)[0]))
-    return names
+    # An item may run over several lines: its names are everything quoted before its " — ".
+    items = re.findall(r"^- (`.*?)(?= — )", section, flags=re.MULTILINE | re.DOTALL)
+    return {name for item in items for name in re.findall(r"`([^`]+)`", item)}
 
 
 def dotted(module: str) -> str:
@@ -144,10 +152,12 @@ def status_of(code: int | None) -> str:
     return "not checked" if code is None else STATUS.get(code, "suspicious")
 
 
-def run_mutmut(module: str, *, children: int, budget_s: float, fresh: bool) -> bool:
-    """One module's mutants; False when mutmut could not even collect which tests run what (the output says why)."""
+def run_mutmut(module: str, *, children: int, budget_s: float, fresh: bool, survivors: bool = False) -> bool:
+    """One module's mutants (those with no result yet; with `survivors`, also those that survived before); False
+    when mutmut could not even collect which tests run what (the output says why)."""
     results = meta_results(module)
-    names = [f"{dotted(module)}.*"] if fresh or not results else [k for k, v in results.items() if v is None]
+    again = {None, 0} if survivors else {None}
+    names = [f"{dotted(module)}.*"] if fresh or not results else [k for k, v in results.items() if v in again]
     if not names:
         print(f"== {module}: every mutant already has a result (--fresh to redo)", flush=True)
         return True
@@ -422,6 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-code", action="store_true")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--survivors", action="store_true")
     args = parser.parse_args(argv)
 
     os.chdir(ROOT)
@@ -441,9 +452,15 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(MUTANTS)
     budget_s = args.budget * 60
     if not args.report_only:
+        if not args.no_code and (missing := uncopied_packages()):
+            print(f"== not in [tool.mutmut] source_paths or also_copy (the suite cannot import them): {missing}")
+            return 2
         if not args.no_code:
             for module in modules:
-                if not run_mutmut(module, children=args.max_children, budget_s=budget_s, fresh=args.fresh):
+                ran = run_mutmut(
+                    module, children=args.max_children, budget_s=budget_s, fresh=args.fresh, survivors=args.survivors
+                )
+                if not ran:
                     print("== the coverage pass failed (a selected test fails without any mutant); stopping")
                     break
         if not args.no_tables and tables:

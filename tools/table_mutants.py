@@ -30,6 +30,7 @@ PERMISSION_DOMAINS: dict[str, tuple[str, ...]] = {
     "enterprises": ("tests/enterprises/test_enterprises.py",),
     "bot": ("tests/bot/test_tickets.py", "tests/bot/test_my_tickets.py"),
     "wechat": ("tests/wechat/test_pushes.py",),
+    "fast_track": ("tests/fast_track/test_centres.py",),
 }
 MATRIX_TESTS = ("tests/security/test_authorization_matrix.py", "tests/security/test_list_contents.py")
 STATE_TESTS = (

@@ -4,11 +4,14 @@ slow-down doubles its wait up to the maximum and spares the user's own address."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from accounts.errors import LoginThrottled
 from accounts.throttle import Attempt, abandoned, admit, failed, succeeded
-from core.cache import MemoryCache
+from core.cache import CacheUnavailable, MemoryCache, Reservation
+from core.errors import ServiceUnavailable
 from core.settings import Settings, load_settings
 
 NOW = 1_000_000.0
@@ -121,3 +124,60 @@ async def test_the_slow_down_spares_an_address_the_user_signed_in_from() -> None
     await refused(cache, settings, "alice", "192.0.2.2")
     for _ in range(2):  # below the pair limit, and never made to wait
         await fail(cache, settings, "alice", HOME)
+
+
+class FailingCache(MemoryCache):
+    """The in-process cache, made to fail (as Redis down does) on the operations named in `failing`."""
+
+    def __init__(self) -> None:
+        super().__init__("t")
+        self.failing: set[str] = set()
+
+    async def reserve(self, counters: Sequence[tuple[str, int]]) -> Reservation:
+        if "reserve" in self.failing:
+            raise CacheUnavailable("down")
+        return await super().reserve(counters)
+
+    async def add(self, key: str, value: str, ttl: int) -> bool:
+        if "add" in self.failing:
+            raise CacheUnavailable("down")
+        return await super().add(key, value, ttl)
+
+
+async def unavailable(cache: MemoryCache, settings: Settings, username: str, address: str) -> None:
+    with pytest.raises(ServiceUnavailable) as refusal:
+        await admit(cache, settings, username=username, address=address, clock=clock)
+    assert (refusal.value.status, refusal.value.code) == (503, "login_unavailable")
+    assert str(refusal.value) == "login is briefly unavailable; try again in a minute"
+
+
+async def test_a_cache_that_cannot_count_judges_no_login() -> None:
+    cache, settings = FailingCache(), tuned()
+    cache.failing = {"reserve"}
+    await unavailable(cache, settings, "alice", HOME)
+    cache.failing = set()
+    await admit(cache, settings, username="alice", address=HOME, clock=clock)
+
+
+async def test_a_cache_failing_while_the_slow_down_takes_its_turn_counts_nothing() -> None:
+    cache, settings = FailingCache(), tuned(login_slowdown_after=1)
+    await fail(cache, settings, "alice", OFFICE)  # from now on, each attempt at the name takes a turn
+    cache.failing = {"add"}
+    for _ in range(5):  # past the pair limit of 3, had the failed attempts kept their places
+        await unavailable(cache, settings, "alice", HOME)
+    cache.failing = set()
+    await fail(cache, settings, "alice", HOME)
+
+
+async def test_a_turn_that_ends_as_it_is_refused_says_retry_in_a_second() -> None:
+    class TurnEndsAtOnce(MemoryCache):
+        async def add(self, key: str, value: str, ttl: int) -> bool:
+            return False  # another attempt holds the turn…
+
+        async def get(self, key: str) -> str | None:
+            return None if key.startswith("login:gate:") else await super().get(key)  # …and it has just ended
+
+    cache, settings = TurnEndsAtOnce("t"), tuned(login_slowdown_after=1)
+    await fail(cache, settings, "alice", OFFICE)
+    refusal = await refused(cache, settings, "alice", HOME)
+    assert (refusal.details["scope"], refusal.retry_after, refusal.details["retry_after"]) == ("username", 1, 1)

@@ -47,6 +47,25 @@ def test_events_of_a_category_no_longer_known_count_for_nothing() -> None:
     assert (result.score, result.deductions, result.bonus, result.level) == (100, 0, 0, CreditLevel.A)
 
 
+def test_an_unknown_category_is_skipped_and_the_ones_after_it_still_count() -> None:
+    events = [ScoredEvent("retired_category", -50), ScoredEvent("industry_discipline", -5)]
+    events += [ScoredEvent("retired_bonus", 5), ScoredEvent("honours", 3)]
+    result = compute_score(events)
+    assert (result.score, result.deductions, result.bonus, result.level) == (95, 5, 3, CreditLevel.A)
+
+
+def test_a_deduction_category_whose_events_net_to_nothing_or_more_deducts_nothing() -> None:
+    """Only live events are scored, so a deduction category normally sums below zero; one that does not (points
+    recorded while a category counted the other way) deducts nothing, and the bonus still counts."""
+    for points in ((-5, 5), (3,)):
+        events = [ScoredEvent("industry_discipline", p) for p in points] + [ScoredEvent("honours", 4)]
+        result = compute_score(events)
+        assert (result.score, result.deductions, result.bonus, result.level) == (104, 0, 4, CreditLevel.A_PLUS)
+    # The same for a bonus category that nets to nothing or less: it adds nothing.
+    result = compute_score([ScoredEvent("awards", 2), ScoredEvent("awards", -6), ScoredEvent("honours", 4)])
+    assert (result.score, result.deductions, result.bonus) == (104, 0, 4)
+
+
 def test_a_baseline_keeps_its_level_until_something_counts() -> None:
     assert compute_score([], baseline=120).level is CreditLevel.A_PLUS
     assert compute_score([ScoredEvent("honours", 5)], baseline=59).score == 64

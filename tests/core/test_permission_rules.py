@@ -11,12 +11,12 @@ import enum
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
-from sqlalchemy import Column, Integer, MetaData, Table, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
 from sqlalchemy.dialects import postgresql
 
 from core.auth import EVERYTHING, NATIONWIDE, NOTHING, Principal, Role, Scope, bearer_token, require
 from core.errors import Forbidden, Unauthenticated
-from core.permissions import ANY_ROLE, PermissionTable, Rule
+from core.permissions import ANY_ROLE, OutsideJurisdiction, PermissionTable, Rule
 
 OFFICIAL = Principal(1, "official", Role.OFFICIAL, region_code=NATIONWIDE)
 HANGZHOU_OFFICIAL = Principal(8, "official-hz", Role.OFFICIAL, region_code="330100")
@@ -169,5 +169,74 @@ def test_a_rule_that_names_no_role_lets_no_one_act() -> None:
         with pytest.raises(Forbidden) as refused:
             TABLE.check(principal, Act.NOBODY)
         assert refused.value.code == "forbidden"
+        assert str(refused.value) == "no role may nobody"  # the refusal names the action, not a role to get
     with pytest.raises(Unauthenticated):
         TABLE.check(None, Act.NOBODY)
+
+
+def test_a_table_keeps_the_rules_it_was_built_with() -> None:
+    """A table built at run time (every domain's is built at import) answers from its own copy of the rules: a later
+    change to the mapping it was given changes nothing."""
+    given = {Act.OFFICIAL_ONLY: Rule(frozenset({Role.OFFICIAL}))}
+    table = PermissionTable(given)
+    given[Act.OFFICIAL_ONLY] = Rule(ANY_ROLE)
+    assert table.roles(Act.OFFICIAL_ONLY) == {Role.OFFICIAL}
+    assert table.check(OFFICIAL, Act.OFFICIAL_ONLY) is OFFICIAL
+    with pytest.raises(Forbidden) as refused:
+        table.check(AGENCY_STAFF, Act.OFFICIAL_ONLY)
+    assert (refused.value.status, refused.value.code) == (403, "forbidden")
+
+
+@pytest.mark.parametrize("region_code", ["330106", "440300", None])
+def test_staff_are_never_refused_for_a_region_their_ownership_is_checked_apart(region_code: str | None) -> None:
+    for principal in (AGENCY_STAFF, ENTERPRISE_STAFF, AGENCY_OF_NONE, ENTERPRISE_OF_NONE):
+        TABLE.check_region(principal, Act.OWN, region_code, "agency 7")  # no refusal
+
+
+def test_an_official_acts_in_their_region_and_below_and_is_refused_elsewhere_saying_where() -> None:
+    TABLE.check_region(OFFICIAL, Act.OFFICIAL_ONLY, "440300", "agency 7")  # no refusal
+    TABLE.check_region(HANGZHOU_OFFICIAL, Act.OFFICIAL_ONLY, "330106", "agency 7")  # no refusal
+    TABLE.check_region(HANGZHOU_OFFICIAL, Act.OFFICIAL_ONLY, "330100", "agency 7")  # no refusal
+    refusals = [
+        (HANGZHOU_OFFICIAL, "330200", {"region_code": "330200", "your_region": "330100"}),
+        (HANGZHOU_OFFICIAL, "330000", {"region_code": "330000", "your_region": "330100"}),
+        # A record whose region is not known is outside every region-limited jurisdiction.
+        (HANGZHOU_OFFICIAL, None, {"region_code": None, "your_region": "330100"}),
+        # An official of no region reaches nothing, not everything.
+        (OFFICIAL_OF_NO_REGION, "330106", {"region_code": "330106", "your_region": None}),
+        (OFFICIAL_OF_NO_REGION, None, {"region_code": None, "your_region": None}),
+    ]
+    for official, region_code, details in refusals:
+        with pytest.raises(OutsideJurisdiction) as refused:
+            TABLE.check_region(official, Act.OFFICIAL_ONLY, region_code, "agency 7")
+        assert (refused.value.status, refused.value.code) == (403, "outside_jurisdiction")
+        assert refused.value.details == details
+        assert str(refused.value).startswith(f"agency 7 is in region {region_code}, outside your jurisdiction")
+        # The official is told their own jurisdiction, or that they have none.
+        assert str(refused.value).endswith(f"({official.region_code or 'none'})")
+
+
+placed = Table("placed", MetaData(), Column("id", Integer, primary_key=True), Column("region_code", String(6)))
+
+
+@pytest.mark.parametrize(
+    ("region", "kept"),
+    [
+        # The next district's code is the end of the district's range: it must stay outside.
+        ("330106", ["330106"]),
+        ("330100", ["330100", "330105", "330106", "330107"]),
+        ("330000", ["330000", "330100", "330105", "330106", "330107", "330200"]),
+        (NATIONWIDE, ["110000", "330000", "330100", "330105", "330106", "330107", "330200", "340000"]),
+    ],
+)
+def test_an_officials_list_filter_keeps_their_region_and_below_and_not_the_next_code(
+    region: str, kept: list[str]
+) -> None:
+    engine = create_engine("sqlite://")
+    placed.metadata.create_all(engine)
+    codes = ["110000", "330000", "330100", "330105", "330106", "330107", "330200", "340000"]
+    with engine.begin() as conn:
+        conn.execute(insert(placed), [{"region_code": code} for code in codes])
+        scope = Scope.of(Principal(1, "o", Role.OFFICIAL, region_code=region))
+        found = conn.execute(select(placed.c.region_code).where(scope.where(region=placed.c.region_code))).scalars()
+        assert sorted(found) == [c for c in codes if c in kept]

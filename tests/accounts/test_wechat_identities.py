@@ -1,0 +1,103 @@
+"""Who a WeChat identity is (the accounts services other domains ask): the active user behind an openid or a
+unionid — nobody for a stranger, a deactivated user, or a unionid two accounts share — whether an account may still
+act, and the staff of enterprises a batch of pushes will reach, looked up once for the whole batch."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts import repository, service
+from accounts.models import User
+from core.auth import Role
+from core.cache import MemoryCache
+from core.db import Database
+from core.errors import NotFound
+from tests.agencies.builders import make_enterprise
+
+
+async def add_user(db: Database, **fields: object) -> int:
+    async with db.transaction() as session:
+        user = User(role=Role.ENTERPRISE.value, display_name="微信用户", **fields)
+        session.add(user)
+        await session.flush()
+        return user.id
+
+
+async def test_an_openid_names_its_active_user_and_nobody_else(db: Database) -> None:
+    alice = await add_user(db, wechat_openid="o-alice", enterprise_id=None)
+    await add_user(db, wechat_openid="o-gone", is_active=False)
+    async with db.transaction() as session:
+        found = await service.principal_for_openid(session, "o-alice")
+        assert found is not None
+        assert (found.user_id, found.role, found.username) == (alice, Role.ENTERPRISE, f"wx:{alice}")
+        assert await service.principal_for_openid(session, "o-gone") is None  # deactivated
+        assert await service.principal_for_openid(session, "o-stranger") is None
+
+
+async def test_a_unionid_names_its_one_active_user_and_nobody_when_two_share_it(db: Database) -> None:
+    bob = await add_user(db, wechat_openid="o-bob", wechat_unionid="u-bob")
+    await add_user(db, wechat_openid="o-bob-old", wechat_unionid="u-bob", is_active=False)
+    await add_user(db, wechat_openid="o-c1", wechat_unionid="u-shared")
+    await add_user(db, wechat_openid="o-c2", wechat_unionid="u-shared")
+    async with db.transaction() as session:
+        found = await service.principal_for_unionid(session, "u-bob")  # the deactivated namesake does not count
+        assert found is not None and found.user_id == bob
+        assert await service.principal_for_unionid(session, "u-shared") is None  # ambiguous: not the wrong person
+        assert await service.principal_for_unionid(session, "u-nobody") is None
+
+
+async def test_only_an_existing_active_account_may_still_act(db: Database) -> None:
+    active = await add_user(db, wechat_openid="o-active")
+    gone = await add_user(db, wechat_openid="o-deactivated", is_active=False)
+    async with db.transaction() as session:
+        assert await service.is_active_user(session, active) is True
+        assert await service.is_active_user(session, gone) is False
+        assert await service.is_active_user(session, gone + 1000) is False
+
+
+async def test_a_batch_looks_up_its_enterprises_wechat_staff_once(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second, third = [await make_enterprise(db, name) for name in ("一号公司", "二号公司", "三号公司")]
+    staff = await add_user(db, wechat_openid="o-staff-1", enterprise_id=first)
+    await add_user(db, wechat_openid="o-staff-gone", enterprise_id=first, is_active=False)
+    other = await add_user(db, wechat_openid="o-staff-2", enterprise_id=second)
+
+    async def one_at_a_time(*_: object) -> dict[int, str]:
+        raise AssertionError("looked up one enterprise at a time after the batch's look-up")
+
+    async with db.transaction() as session:
+        await service.prefetch_wechat_openids(session, [first, second, third])
+        monkeypatch.setattr(repository, "openids_of_enterprise_staff", one_at_a_time)
+        assert await service.wechat_openids_of_enterprise(session, first) == {staff: "o-staff-1"}
+        assert await service.wechat_openids_of_enterprise(session, second) == {other: "o-staff-2"}
+        assert await service.wechat_openids_of_enterprise(session, third) == {}  # no WeChat staff
+
+
+async def test_an_enterprises_staff_requests_go_to_its_own_active_administrators(db: Database) -> None:
+    mine, other = [await make_enterprise(db, name) for name in ("一号公司", "二号公司")]
+    admin = await add_user(db, wechat_openid="o-admin", enterprise_id=mine, is_admin=True)
+    await add_user(db, wechat_openid="o-staff", enterprise_id=mine)
+    await add_user(db, wechat_openid="o-admin-gone", enterprise_id=mine, is_admin=True, is_active=False)
+    await add_user(db, wechat_openid="o-admin-other", enterprise_id=other, is_admin=True)
+    async with db.transaction() as session:
+        assert await service.enterprise_administrators(session, mine) == [admin]
+
+
+async def test_an_account_to_deactivate_is_named_exactly_one_way(db: Database) -> None:
+    for names in ({}, {"username": "alice", "user_id": 1}):
+        async with db.transaction() as session:
+            with pytest.raises(ValueError, match=r"^name the account by exactly one of username, user_id$"):
+                await service.deactivate_user(session, MemoryCache("t"), **names)  # type: ignore[arg-type]
+
+
+async def test_an_unknown_account_to_deactivate_is_refused_naming_it(db: Database) -> None:
+    for names, named in (({"username": "ghost"}, "ghost"), ({"user_id": 999_999}, "999999")):
+        async with db.transaction() as session:
+            with pytest.raises(NotFound) as refused:
+                await service.deactivate_user(session, MemoryCache("t"), **names)
+        assert (refused.value.status, refused.value.code, str(refused.value)) == (
+            404,
+            "user_not_found",
+            f"no user {named}",
+        )
