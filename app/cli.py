@@ -57,8 +57,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         access_log=None,
         loop=event_loop(),
         reuse_port=args.reuse_port,
-        # Connections waiting to be accepted: aiohttp's 128 overflowed in an opening burst (hundreds of new
-        # connections a second while the loop is busy), and the kernel then drops them and the clients retry later.
+        # Connections waiting to be accepted: with aiohttp's 128, opening-burst runs (hundreds of new connections a
+        # second while the loop is busy) had client connection errors; a full queue makes the kernel drop them.
         backlog=LISTEN_BACKLOG,
     )
     return 0
