@@ -12,12 +12,13 @@ never be exceeded and the voucher's audit records the approval. No enterprise ge
 this way: one application per (programme, enterprise) (a unique constraint), and an enterprise already holding a
 voucher of the programme may not apply.
 
-Locks (PostgreSQL, `SELECT … FOR UPDATE`), always in this order: the programme row, then the application rows by
-id. A first-come-first-served submit locks the programme (the budget), then writes its application and decides it;
+Locks (PostgreSQL row locks), always in this order: the programme row, then the application rows by id. A
+first-come application is written and committed first, then decided in a batch under the programme's lock with
+every other committed one still waiting (`decide_first_come`, run by the process's loop in `vouchers.first_come`);
 an official's decision locks the programmes of the applications (by id), then the applications (by id). Issuing
 locks the same programme row, so approvals, automatic ones and direct issues all queue on the budget. A repeated
-submit of the same enterprise finds its application under the lock (or, in official review, hits the unique
-constraint, inserts nothing and reads the winner's row) and gets the same answer again (200, `replayed`).
+submit of the same enterprise finds its application (or its insert meets the unique constraint, inserts nothing and
+reads the winner's row) and gets the same answer again (200, `replayed`).
 
 Each decision is an `ApplicationEvent` row (append-only history) and publishes `ApplicationDecided` (the WeChat push
 queues a subscribe message in the same transaction); an approval's voucher audit row names the application.
@@ -305,10 +306,11 @@ async def decide_first_come(
     for application, outcome in zip(pending, outcomes, strict=True):
         await _decide_first_come(session, application, program, outcome, now)
     await session.flush()
-    decided = {a.id: a for a in pending if a.id in waiting}
+    waiting_ids = set(waiting)  # looked up once per application of the batch
+    decided = {a.id: a for a in pending if a.id in waiting_ids}
     # The rest were decided by another batch while this one waited for the lock (or wait for the next batch, when
     # more than a batch was ahead of them): read them, in one query.
-    others = [i for i in waiting if i not in decided]
+    others = [i for i in waiting_ids if i not in decided]
     decided.update((a.id, a) for a in await repository.applications_by_id(session, others))
     decisions = {
         i: Decision(ApplicationState(a.state), a.voucher_id, a.decision_reason, a.decided_at)
