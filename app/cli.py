@@ -25,7 +25,9 @@ def migrate(settings: Settings) -> None:
     if sqlite_path is not None:
         sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     config = Config("alembic.ini")
-    config.set_main_option("sqlalchemy.url", settings.database_url)
+    # Alembic's options are configparser values: a percent-encoded URL (a password with `@`, a socket directory in
+    # `?host=%2Fvar%2Frun%2Fpostgresql`) would be read as an interpolation, so `%` is doubled to stay itself.
+    config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
     command.upgrade(config, "head")
 
 
