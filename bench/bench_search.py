@@ -240,7 +240,17 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         argv=("-m", "bench.floor_app"),
         label="database",
     )
-    warm, cold, floor = rows[1], rows[5], rows[7]
+    # The same `SELECT 1` on a bare asyncpg pool in the same app: what the stack under SQLAlchemy allows.
+    rows += await _phase(
+        "floor, bare asyncpg (no SQLAlchemy)",
+        common,
+        ["/api/v1/bench/select-1-asyncpg"],
+        seconds,
+        prewarm=False,
+        argv=("-m", "bench.floor_app"),
+        label="database",
+    )
+    warm, cold, floor, bare = rows[1], rows[5], rows[7], rows[9]
     return {
         "title": f"Agency search ({n:,} agencies, PostgreSQL + Redis, {CONCURRENCY} connections, "
         f"{len(urls)} distinct queries)",
@@ -253,5 +263,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             f"floor: a request whose only work is one SELECT 1 through the unit of work reaches "
             f"{floor['throughput_vs_healthz']:.0%} of /healthz (bench/floor_app.py); every cold search needs at least "
             "that round trip and then a page and a count on 50,000 rows",
+            f"the same SELECT 1 on a bare asyncpg pool in the same app (no SQLAlchemy, no session) reaches "
+            f"{bare['throughput_vs_healthz']:.0%}: the difference is SQLAlchemy's async execution path",
         ],
     }

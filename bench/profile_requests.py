@@ -1,7 +1,10 @@
 """Where a request's CPU goes: the server under the vouchers bench's redemption load and the floor's `SELECT 1`,
 with py-spy on the server process and the CPU of PostgreSQL's backends serving it.
 
-    .venv/bin/python -m bench.profile_requests [--seconds 15] [--phase spread|contention|floor ...]
+    .venv/bin/python -m bench.profile_requests [--seconds 15] [--phase PHASE ...]
+
+Phases: spread, contention (redemptions), search-cold (the search bench's mix, no cache), floor, floor-core,
+floor-asyncpg (`bench/floor_app.py`'s routes).
 
 Not a suite of `make bench` (it writes nothing to `bench/results.json`): it prints, per phase, CPU milliseconds per
 request — the server process (from `/proc`, over the measured window), split by py-spy's samples into the layers
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import secrets
@@ -32,6 +36,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.bench_search import AGENCIES, requests_from, search_mix
+from bench.bench_search import DATABASE as SEARCH_DATABASE
+from bench.bench_search import _database as search_database
 from bench.bench_vouchers import DATABASE, _arrange, _fresh_database, _redemptions
 from bench.harness import PG_URL, REDIS_URL, ROOT, Request, measure, running_server
 
@@ -49,6 +56,12 @@ LAYERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("aiohttp + middlewares (logs, metrics, errors, rate limit)", re.compile(r"aiohttp/|yarl/|multidict/|core/")),
     ("json", re.compile(r"json/")),
 )
+# The floor app's `SELECT 1` routes (bench/floor_app.py), from the whole unit of work down to bare asyncpg.
+FLOOR_PATHS = {
+    "floor": "/api/v1/bench/select-1",
+    "floor-core": "/api/v1/bench/select-1-core",
+    "floor-asyncpg": "/api/v1/bench/select-1-asyncpg",
+}
 _FRAME = re.compile(r"\((?P<file>[^:)]+)(?::\d+)?\)$")
 
 
@@ -137,7 +150,8 @@ async def profile(name: str, server_pid: int, url: str, source: Any, database: s
 async def main(args: argparse.Namespace) -> None:
     results: list[dict[str, Any]] = []
     env = {"REDIS_URL": REDIS_URL, "WECHAT_PUSH_WORKER": "false", "CACHE_PREFIX": f"profile-{secrets.token_hex(4)}"}
-    redemptions = [p for p in args.phase if p != "floor"]
+    redemptions = [p for p in args.phase if p in ("spread", "contention")]
+    floors = [p for p in args.phase if p in FLOOR_PATHS]
     if redemptions:
         url = await _fresh_database()
         world = await _arrange(url)
@@ -146,15 +160,20 @@ async def main(args: argparse.Namespace) -> None:
                 vouchers = world["spread"] if phase == "spread" else [world["hot"]]
                 source = _redemptions(world, vouchers, f"profile-{phase}")
                 results.append(await profile(phase, server.process.pid, server.url, source, DATABASE, args.seconds))
-    if "floor" in args.phase:
+    if "search-cold" in args.phase:
+        url = await search_database(AGENCIES)
+        cold = {**env, "DATABASE_URL": url, "SEARCH_CACHE_TTL_SECONDS": "0"}
+        async with running_server(cold) as server:
+            source = requests_from(search_mix())
+            pid = server.process.pid
+            results.append(await profile("search-cold", pid, server.url, source, SEARCH_DATABASE, args.seconds))
+    if floors:
         url = await _fresh_database()  # an empty schema is enough for SELECT 1
         argv = ("-m", "bench.floor_app")
         async with running_server({**env, "DATABASE_URL": url}, argv=argv) as server:
-
-            def floor(_i: int) -> Request:
-                return Request("GET", "/api/v1/bench/select-1")
-
-            results.append(await profile("floor", server.process.pid, server.url, floor, DATABASE, args.seconds))
+            for phase in floors:
+                source = functools.partial(lambda path, _i: Request("GET", path), FLOOR_PATHS[phase])
+                results.append(await profile(phase, server.process.pid, server.url, source, DATABASE, args.seconds))
             results.append(
                 await profile(
                     "healthz", server.process.pid, server.url, lambda _i: Request("GET", "/healthz"), "-", args.seconds
@@ -172,7 +191,7 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--phase", action="append", choices=["spread", "contention", "floor"])
+    parser.add_argument("--phase", action="append", choices=["spread", "contention", "search-cold", *FLOOR_PATHS])
     parsed = parser.parse_args()
     parsed.phase = parsed.phase or ["spread", "contention", "floor"]
     asyncio.run(main(parsed))
