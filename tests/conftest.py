@@ -85,6 +85,33 @@ def settings(database_url: str) -> Settings:
     )
 
 
+# PostgreSQL: TRUNCATE gives every table it names new files, so truncating all ~40 tables cost most of a test's
+# time (≈ 0.2–0.7 s; CASCADE from a referenced table reaches them all). A test writes a few rows: DELETE, children
+# first, is far cheaper. A table whose own trigger refuses DELETE (the append-only audit) is truncated instead, when
+# it has rows. Every sequence restarts, as RESTART IDENTITY did — also those a rolled-back insert advanced.
+_EMPTY_POSTGRES = """
+DO $$
+DECLARE
+    name text;
+    has_rows boolean;
+BEGIN
+    FOREACH name IN ARRAY ARRAY[%(tables)s]::text[] LOOP
+        IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = quote_ident(name)::regclass AND NOT tgisinternal) THEN
+            EXECUTE format('SELECT EXISTS (SELECT FROM %%I)', name) INTO has_rows;
+            IF has_rows THEN
+                EXECUTE format('TRUNCATE %%I CASCADE', name);
+            END IF;
+        ELSE
+            EXECUTE format('DELETE FROM %%I', name);
+        END IF;
+    END LOOP;
+    PERFORM setval(format('%%I.%%I', schemaname, sequencename)::regclass, start_value, false)
+    FROM pg_sequences WHERE schemaname = current_schema();
+END
+$$
+"""
+
+
 async def _empty_database(url: str) -> None:
     tables = [t.name for t in reversed(load_models().sorted_tables)]
     db = Database(url)
@@ -93,8 +120,8 @@ async def _empty_database(url: str) -> None:
             for table in tables:
                 await session.execute(text(f'DELETE FROM "{table}"'))
         else:
-            names = ", ".join(f'"{t}"' for t in tables)
-            await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            names = ", ".join(f"'{t}'" for t in tables)
+            await session.execute(text(_EMPTY_POSTGRES % {"tables": names}))
     await db.dispose()
 
 
