@@ -16,7 +16,6 @@ repository root, on `sys.path`).  Runs in Rasa's venv only (`bot/requirements-ra
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 import scipy.sparse  # type: ignore[import-untyped]  # in Rasa's venv
@@ -36,11 +35,6 @@ TOKENS = "text_tokens"  # rasa.nlu.constants.TOKENS_NAMES[TEXT]
 VOCABULARY_FILE = "pinyin_vocabulary.json"
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _FUZZY = ((re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"ng$"), "n"), (re.compile(r"^l"), "n"))
-
-
-@lru_cache(maxsize=65536)
-def _char_syllable(char: str) -> str:
-    return str(lazy_pinyin(char, style=Style.NORMAL)[0])
 
 
 def syllables(text: str, fuzzy: bool = False) -> list[str]:
