@@ -42,6 +42,10 @@ import yaml
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
+# The model's pipeline names our own component (`bot.nlu_pinyin`): the repository root must be importable, as the
+# `rasa` command makes its working directory importable.
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))
+
 DEV_SET = Path("nlu_data/dev/dev_set.yml")
 POLICY_DOMAIN = Path("bot/domain/policy.yml")
 FALLBACK = "nlu_fallback"

@@ -11,6 +11,11 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
+
+# The model's pipeline names our own component (`bot.nlu_pinyin`): the repository root must be importable, as the
+# `rasa` command makes its working directory importable.
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
