@@ -4,7 +4,9 @@ are; a reversal settles an objection still waiting on its event; the credit reco
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import itertools
 from typing import Any
 
 import pytest
@@ -229,7 +231,42 @@ async def test_an_official_of_another_region_may_not_reverse(
     event_id = await record(client, agency_id, official, LATE_REPORT)
     status, refused = await reverse(client, agency_id, event_id, elsewhere, reason="复议撤销")
     assert (status, refused["error"]["code"]) == (403, "outside_jurisdiction")
+    assert refused["error"]["message"] == (
+        f"agency {agency_id} is in region 330106, outside your jurisdiction (330200)"
+    )
     assert (await detail(client, agency_id))["rating"]["score"] == 80
+
+
+async def test_reversals_and_new_events_at_once_all_count(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    """Each reversal and each new event rescores under the agency's row lock: run at once, none of them is lost
+    (without the lock, a reversal's score computed before a concurrent event committed would overwrite it)."""
+    agency_id = await make_agency(db, score=100)
+    official = await make_account(Role.OFFICIAL)
+    first = await record(client, agency_id, official, ABNORMAL)
+    second = await record(
+        client, agency_id, official, {"category": "industry_discipline", "points": -10, "reason": "通报"}
+    )
+    await record(client, agency_id, official, {"category": "administrative_penalty", "points": -5, "reason": "警告"})
+    await record(client, agency_id, official, {"category": "abnormal_business_status", "points": -3, "reason": "异常"})
+    url = f"/api/v1/agencies/{agency_id}/credit-events"
+
+    async def add(event: dict[str, Any]) -> int:
+        return (await client.post(url, json=event, headers=official.headers)).status
+
+    statuses = await asyncio.gather(
+        add(LATE_REPORT),
+        reverse(client, agency_id, first, official, reason="复议撤销"),
+        add({"category": "excessive_volume", "points": -15, "reason": "人均代理量异常"}),
+        reverse(client, agency_id, second, official, reason="复议撤销"),
+    )
+    assert [s if isinstance(s, int) else s[0] for s in statuses] == [201] * 4
+    # Left counting: administrative penalty 5, business status 3, late report 20, excessive volume 15.
+    assert (await detail(client, agency_id))["rating"]["score"] == 100 - 5 - 3 - 20 - 15
+    history = list(reversed((await detail(client, agency_id))["rating_history"]))
+    for before, after in itertools.pairwise(history):
+        assert after["previous_score"] == before["score"]
 
 
 async def test_the_events_an_evaluation_took_in_stay_and_later_ones_can_be_reversed(
