@@ -407,4 +407,6 @@ async def test_the_credit_record_shows_each_event_as_it_stands(
     assert (refused.status, (await refused.json())["error"]["code"]) == (403, "not_your_agency")
     elsewhere = await make_account(Role.OFFICIAL, region_code="330200")
     refused = await client.get(f"/api/v1/agencies/{agency_id}/credit-events", headers=elsewhere.headers)
-    assert (refused.status, (await refused.json())["error"]["code"]) == (403, "outside_jurisdiction")
+    error = (await refused.json())["error"]
+    assert (refused.status, error["code"]) == (403, "outside_jurisdiction")
+    assert error["message"] == f"agency {agency_id} is in region 330106, outside your jurisdiction (330200)"
