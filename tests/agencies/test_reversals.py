@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 
 from agencies import repository
+from agencies.models import RatingHistory
 from core.auth import Role
 from core.db import Database
 from tests.agencies.builders import make_agency
@@ -56,7 +58,8 @@ async def audit(client: Client, agency_id: int, who: Account) -> list[dict[str, 
     return items
 
 
-async def import_evaluation(client: Client, agency_id: int, official: Account, score: int, on: str) -> None:
+async def import_evaluation(client: Client, agency_id: int, official: Account, score: int, on: str) -> int:
+    """Import one agency's evaluation; how many ratings it changed."""
     code = (await detail(client, agency_id))["credit_code"]
     response = await client.post(
         "/api/v1/agencies/credit-import",
@@ -64,6 +67,8 @@ async def import_evaluation(client: Client, agency_id: int, official: Account, s
         headers={"Content-Type": "text/csv", **official.headers},
     )
     assert response.status == 200, await response.text()
+    changed: int = (await response.json())["changed"]
+    return changed
 
 
 async def object_to(client: Client, agency_id: int, event_id: int, staff: Account) -> int:
@@ -127,6 +132,12 @@ async def test_a_reversal_keeps_who_when_why_and_the_document(
         "年报已补报，复议撤销",
     )
     assert (change["previous_score"], change["score"], change["level"]) == (80, 100, "A")
+    assert change["changed_at"] == (await detail(client, agency_id))["rating"]["updated_at"], "one moment"
+    async with db.transaction(write=False) as session:
+        changed_by = await session.scalar(
+            select(RatingHistory.changed_by).where(RatingHistory.credit_event_id == reversal["id"])
+        )
+    assert changed_by == reverser.user_id
     line = (await audit(client, agency_id, recorder))[0]
     assert {k: line[k] for k in ("subject", "subject_id", "action", "actor_id", "actor_role", "note")} == {
         "subject": "credit_event",
@@ -304,7 +315,8 @@ async def test_an_evaluation_of_an_agency_without_events_leaves_every_later_even
 ) -> None:
     agency_id = await make_agency(db, score=100)
     official = await make_account(Role.OFFICIAL)
-    await import_evaluation(client, agency_id, official, 90, "2026-01-15")
+    assert await import_evaluation(client, agency_id, official, 100, "2025-12-31") == 0, "the same rating"
+    assert await import_evaluation(client, agency_id, official, 90, "2026-01-15") == 1
     event_id = await record(client, agency_id, official, ABNORMAL)
     assert (await detail(client, agency_id))["rating"]["score"] == 75
     status, body = await reverse(client, agency_id, event_id, official, reason="复议撤销")
