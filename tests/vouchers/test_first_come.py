@@ -4,6 +4,7 @@ decision once it is committed, and a failure reaches every waiting request witho
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Collection
 
 import pytest
@@ -170,3 +171,69 @@ async def test_shutting_down_lets_a_running_batch_finish_and_stops_one_stuck_pas
     assert [r.state for r in await application_rows(db)] == ["approved", "submitted"]
     assert await committed(db, program_id) == (FACE, FACE)
     assert await committed(db, stuck_program_id) == (0, FACE)
+
+
+async def test_an_application_behind_more_than_a_batch_of_others_waits_for_the_following_batches(
+    client: Client, db: Database, make_account: AccountFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches that decide only others' applications (submitted earlier, waited for by another process) are no
+    reason to give up: the request waits until a batch reaches its application."""
+    program_id, waiting = await submitted_applications(client, db, make_account, count=4, fits=2)
+    batches = CountedBatches()
+    monkeypatch.setattr(first_come, "decide_first_come", batches)
+    monkeypatch.setattr(applications, "FIRST_COME_BATCH", 1)
+
+    answer = await asyncio.wait_for(FirstComeDecider().decision(db, waiting[-1]), timeout=60)
+
+    assert batches.calls == 4
+    assert answer.application.state == "waitlisted"
+    assert [r.state for r in await application_rows(db)] == ["approved", "approved", "waitlisted", "waitlisted"]
+    assert await committed(db, program_id) == (2 * FACE, 2 * FACE)
+
+
+async def test_a_failed_batch_is_logged_with_its_programme_and_an_undecidable_request_is_not(
+    client: Client,
+    db: Database,
+    make_account: AccountFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    program_id, (submitted,) = await submitted_applications(client, db, make_account, count=1, fits=1)
+    monkeypatch.setattr(first_come, "decide_first_come", CountedBatches(failures=1))
+    with caplog.at_level(logging.ERROR, logger=first_come.__name__), pytest.raises(RuntimeError):
+        await asyncio.wait_for(FirstComeDecider().decision(db, submitted), timeout=30)
+    [failed] = [r for r in caplog.records if r.name == first_come.__name__]
+    assert failed.getMessage() == f"first-come decisions of programme {program_id} failed"
+    assert failed.exc_info is not None and failed.exc_info[0] is RuntimeError
+
+    async def decides_nothing(
+        session: AsyncSession, program_id: int, waiting: Collection[int]
+    ) -> tuple[dict[int, Decision], int]:
+        return {}, 0
+
+    caplog.clear()
+    monkeypatch.setattr(first_come, "decide_first_come", decides_nothing)
+    with caplog.at_level(logging.ERROR, logger=first_come.__name__), pytest.raises(ServiceUnavailable) as refused:
+        await asyncio.wait_for(FirstComeDecider().decision(db, submitted), timeout=30)
+    assert refused.value.code == "decision_pending"
+    assert refused.value.message == "the application could not be decided; send it again to read its state"
+    assert [r for r in caplog.records if r.name == first_come.__name__] == []
+
+
+async def test_the_decider_keeps_nothing_for_a_programme_once_its_requests_are_answered(
+    client: Client, db: Database, make_account: AccountFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-running process sees many programmes: once a programme's requests are answered (decided or failed),
+    neither its waiting requests nor its loop are kept."""
+    _, decided = await submitted_applications(client, db, make_account, count=2, fits=1)
+    _, failing = await submitted_applications(client, db, make_account, count=1, fits=1)
+    decider = FirstComeDecider()
+    await asyncio.wait_for(asyncio.gather(*(decider.decision(db, s) for s in decided)), timeout=60)
+    await asyncio.sleep(0)  # the loop's own ending, after it handed out the decisions
+    assert (decider._waiting, decider._loops) == ({}, {})
+
+    monkeypatch.setattr(first_come, "decide_first_come", CountedBatches(failures=1))
+    with pytest.raises(RuntimeError):
+        await asyncio.wait_for(decider.decision(db, failing[0]), timeout=30)
+    await asyncio.sleep(0)
+    assert (decider._waiting, decider._loops) == ({}, {})
