@@ -101,3 +101,32 @@ async def test_an_unknown_account_to_deactivate_is_refused_naming_it(db: Databas
             "user_not_found",
             f"no user {named}",
         )
+
+
+async def test_a_first_mini_program_login_creates_an_enterprise_user_with_no_enterprise_yet(db: Database) -> None:
+    async with db.transaction() as session:
+        user, created = await service.find_or_create_wechat_user(session, openid="o-new", unionid="u-new")
+        again, created_again = await service.find_or_create_wechat_user(session, openid="o-new", unionid=None)
+        assert (created, created_again, again.id) == (True, False, user.id)
+    async with db.transaction(write=False) as session:
+        stored = await session.get(User, user.id)
+        assert stored is not None
+        assert (stored.role, stored.display_name, stored.enterprise_id, stored.username) == (
+            "enterprise",
+            "微信用户",
+            None,
+            None,
+        )
+        # A login without a unionid keeps the one WeChat sent before.
+        assert (stored.wechat_openid, stored.wechat_unionid, stored.is_active) == ("o-new", "u-new", True)
+
+
+async def test_a_unionid_wechat_sends_later_is_kept_and_a_changed_one_replaces_it(db: Database) -> None:
+    user = await add_user(db, wechat_openid="o-later")
+    for unionid, kept in ((None, None), ("u-first", "u-first"), (None, "u-first"), ("u-second", "u-second")):
+        async with db.transaction() as session:
+            found, created = await service.find_or_create_wechat_user(session, openid="o-later", unionid=unionid)
+            assert (found.id, created) == (user, False)
+        async with db.transaction(write=False) as session:
+            stored = await session.get(User, user)
+            assert stored is not None and stored.wechat_unionid == kept, unionid
