@@ -22,7 +22,7 @@ from core.auth import Principal, Role
 from core.db import Database, utcnow
 from core.settings import Settings
 from core.state import CACHE
-from tests.agencies.builders import make_agency
+from tests.agencies.builders import make_agency, make_enterprise
 from tests.conftest import AccountFactory
 
 Client = TestClient[Any, Any]
@@ -202,3 +202,41 @@ async def test_a_principal_whose_account_is_gone_is_refused(db: Database) -> Non
         "bad_credentials",
         "this account no longer exists",
     )
+
+
+async def test_each_kind_of_accounts_token_names_exactly_its_user_role_and_records(
+    app: web.Application, db: Database, make_account: AccountFactory
+) -> None:
+    agency = await make_agency(db)
+    enterprise = await make_enterprise(db)
+    official = await make_account(Role.OFFICIAL, region_code="330106", is_admin=True)
+    agency_staff = await make_account(Role.AGENCY, agency_id=agency)
+    enterprise_staff = await make_account(Role.ENTERPRISE, enterprise_id=enterprise)
+    wanted = {
+        official.token: (official.user_id, official.username, Role.OFFICIAL, None, None, "330106", True),
+        agency_staff.token: (agency_staff.user_id, agency_staff.username, Role.AGENCY, agency, None, None, False),
+        enterprise_staff.token: (
+            enterprise_staff.user_id,
+            enterprise_staff.username,
+            Role.ENTERPRISE,
+            None,
+            enterprise,
+            None,
+            False,
+        ),
+    }
+    for raw, want in wanted.items():
+        token_id = (await stored_token(db, raw)).id
+        for read in ("database", "cache"):
+            principal = await service.resolve_token(app, raw)
+            assert principal is not None
+            named = (
+                principal.user_id,
+                principal.username,
+                principal.role,
+                principal.agency_id,
+                principal.enterprise_id,
+                principal.region_code,
+                principal.is_admin,
+            )
+            assert (named, principal.token_id) == (want, token_id), read
