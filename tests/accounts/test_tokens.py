@@ -240,3 +240,24 @@ async def test_each_kind_of_accounts_token_names_exactly_its_user_role_and_recor
                 principal.is_admin,
             )
             assert (named, principal.token_id) == (want, token_id), read
+
+
+async def test_me_shows_each_kind_of_account_its_own_records(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    enterprise = await make_enterprise(db)
+    official = await make_account(Role.OFFICIAL, region_code="330106", is_admin=True)
+    staff = await make_account(Role.ENTERPRISE, enterprise_id=enterprise)
+    for account, records in (
+        (official, {"agency_id": None, "enterprise_id": None, "region_code": "330106", "is_admin": True}),
+        (staff, {"agency_id": None, "enterprise_id": enterprise, "region_code": None, "is_admin": False}),
+    ):
+        me = await client.get("/api/v1/me", headers=account.headers)
+        assert me.status == 200
+        assert await me.json() == {
+            "user_id": account.user_id,
+            "username": account.username,
+            "display_name": account.username,
+            "role": account.role.value,
+            **records,
+        }
