@@ -261,3 +261,12 @@ async def test_me_shows_each_kind_of_account_its_own_records(
             "role": account.role.value,
             **records,
         }
+
+
+async def test_a_token_records_which_kind_of_login_issued_it(db: Database, settings: Settings) -> None:
+    async with db.transaction() as session:
+        user, _ = await service.find_or_create_wechat_user(session, openid="o-kind-of-login", unionid=None)
+        issued = await service.issue_token(session, settings, user, client="wechat")
+    token = await stored_token(db, issued.token)
+    assert (token.client, token.user_id, issued.user.id) == ("wechat", user.id, user.id)
+    assert abs(token.expires_at.replace(tzinfo=dt.UTC) - issued.expires_at) < dt.timedelta(milliseconds=1)
