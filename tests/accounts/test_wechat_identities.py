@@ -5,6 +5,7 @@ act, and the staff of enterprises a batch of pushes will reach, looked up once f
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from accounts import repository, service
 from accounts.models import User
@@ -130,3 +131,23 @@ async def test_a_unionid_wechat_sends_later_is_kept_and_a_changed_one_replaces_i
         async with db.transaction(write=False) as session:
             stored = await session.get(User, user)
             assert stored is not None and stored.wechat_unionid == kept, unionid
+
+
+async def test_a_first_login_that_loses_the_race_to_create_its_user_gets_the_winners(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    winner = await add_user(db, wechat_openid="o-racing")
+    looked_up = repository.user_by_openid
+    calls: list[str] = []
+
+    async def before_the_other_request_committed(session: object, openid: str) -> User | None:
+        calls.append(openid)
+        return None if len(calls) == 1 else await looked_up(session, openid)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repository, "user_by_openid", before_the_other_request_committed)
+    async with db.transaction() as session:
+        user, created = await service.find_or_create_wechat_user(session, openid="o-racing", unionid=None)
+        assert (user.id, created, calls) == (winner, False, ["o-racing", "o-racing"])
+    monkeypatch.setattr(repository, "user_by_openid", looked_up)
+    async with db.transaction(write=False) as session:
+        assert len(list(await session.scalars(select(User).where(User.wechat_openid == "o-racing")))) == 1
