@@ -151,3 +151,17 @@ async def test_a_first_login_that_loses_the_race_to_create_its_user_gets_the_win
     monkeypatch.setattr(repository, "user_by_openid", looked_up)
     async with db.transaction(write=False) as session:
         assert len(list(await session.scalars(select(User).where(User.wechat_openid == "o-racing")))) == 1
+
+
+async def test_the_openids_of_users_are_those_of_the_active_ones_that_use_wechat(db: Database) -> None:
+    reachable = await add_user(db, wechat_openid="o-reachable")
+    gone = await add_user(db, wechat_openid="o-gone-away", is_active=False)
+    async with db.transaction() as session:
+        without = User(role=Role.OFFICIAL.value, display_name="科员", username="no-wechat", region_code="330106")
+        session.add(without)
+        await session.flush()
+        no_wechat = without.id
+    async with db.transaction(write=False) as session:
+        found = await service.wechat_openids(session, [reachable, gone, no_wechat, reachable + 1000])
+        assert found == {reachable: "o-reachable"}
+        assert await service.wechat_openids(session, []) == {}
