@@ -165,3 +165,24 @@ async def test_the_openids_of_users_are_those_of_the_active_ones_that_use_wechat
         found = await service.wechat_openids(session, [reachable, gone, no_wechat, reachable + 1000])
         assert found == {reachable: "o-reachable"}
         assert await service.wechat_openids(session, []) == {}
+
+
+async def test_an_enterprises_wechat_staff_are_looked_up_once_a_transaction(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine, other = [await make_enterprise(db, name) for name in ("一号公司", "二号公司")]
+    staff = await add_user(db, wechat_openid="o-mine", enterprise_id=mine)
+    await add_user(db, wechat_openid="o-other", enterprise_id=other)
+    looked_up = repository.openids_of_enterprise_staff
+    asked: list[int] = []
+
+    async def counting(session: object, enterprise_id: int) -> dict[int, str]:
+        asked.append(enterprise_id)
+        return await looked_up(session, enterprise_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repository, "openids_of_enterprise_staff", counting)
+    async with db.transaction() as session:
+        first = await service.wechat_openids_of_enterprise(session, mine)
+        first[0] = "changed by the caller"  # a copy: the memo is not the caller's to change
+        assert await service.wechat_openids_of_enterprise(session, mine) == {staff: "o-mine"}
+    assert asked == [mine]
