@@ -282,9 +282,11 @@ async def find_or_create_wechat_user(session: AsyncSession, *, openid: str, unio
     user = await repository.user_by_openid(session, openid)
     if user is None:
         user = User(role=Role.ENTERPRISE.value, display_name="微信用户", wechat_openid=openid, wechat_unionid=unionid)
-        session.add(user)
         try:
+            # Added inside the savepoint: `begin_nested` flushes what is pending before it starts, so a user added
+            # before it would fail outside the savepoint and leave the whole transaction unusable.
             async with session.begin_nested():
+                session.add(user)
                 await session.flush()
         except IntegrityError:  # the same user's first login racing in another request
             user = await repository.user_by_openid(session, openid)

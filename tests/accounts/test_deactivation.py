@@ -11,14 +11,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from accounts.models import AuthToken, User
+from accounts.models import AccountAudit, AuthToken, User
 from accounts.service import deactivate_user
 from app.cli import main
-from core.auth import Role
+from core.auth import Principal, Role
 from core.db import Database
 from core.errors import NotFound
 from core.settings import Settings
 from core.state import CACHE
+from tests.agencies.builders import make_enterprise
 from tests.conftest import AccountFactory
 
 Client = TestClient[Any, Any]
@@ -78,3 +79,30 @@ async def test_the_deactivate_user_command(
         response = await client.get("/api/v1/me", headers=account.headers)
         assert response.status == 401
         assert (await response.json())["error"]["code"] == "token_invalid"
+
+
+async def test_a_deactivation_is_audited_where_the_account_belongs_with_who_did_it(
+    app: web.Application, db: Database, make_account: AccountFactory
+) -> None:
+    district = await make_account(Role.OFFICIAL, region_code="330105")
+    administrator = await make_account(Role.OFFICIAL, region_code="330100", is_admin=True)
+    other = await make_account(Role.OFFICIAL, region_code="110101")
+    staff = await make_account(Role.ENTERPRISE, enterprise_id=await make_enterprise(db))  # its enterprise: 330106
+    acting = Principal(
+        user_id=administrator.user_id, username=administrator.username, role=Role.OFFICIAL, region_code="330100"
+    )
+    async with db.transaction() as session:
+        by_command = await deactivate_user(session, app[CACHE], user_id=district.user_id)
+        by_official = await deactivate_user(session, app[CACHE], username=other.username, actor=acting)
+        assert (by_command.id, by_command.is_active, by_official.id) == (district.user_id, False, other.user_id)
+        await deactivate_user(session, app[CACHE], user_id=staff.user_id, actor=acting)
+    async with db.transaction(write=False) as session:
+        entries = [
+            (entry.action, entry.actor_user_id, entry.subject_user_id, entry.region_code, entry.note)
+            for entry in await session.scalars(select(AccountAudit).order_by(AccountAudit.id))
+        ]
+    assert entries == [
+        ("user_deactivated", None, district.user_id, "330105", "from the command line"),
+        ("user_deactivated", administrator.user_id, other.user_id, "110101", ""),
+        ("user_deactivated", administrator.user_id, staff.user_id, "330106", ""),
+    ]

@@ -181,3 +181,12 @@ async def test_a_turn_that_ends_as_it_is_refused_says_retry_in_a_second() -> Non
     await fail(cache, settings, "alice", OFFICE)
     refusal = await refused(cache, settings, "alice", HOME)
     assert (refusal.details["scope"], refusal.retry_after, refusal.details["retry_after"]) == ("username", 1, 1)
+
+
+async def test_the_slow_down_counts_each_user_name_apart() -> None:
+    cache, settings = MemoryCache("t"), tuned(login_slowdown_after=2)
+    for number, name in enumerate(("a1", "a2", "a3", "a4")):  # failures at other names, from anywhere
+        await fail(cache, settings, name, f"192.0.2.{number + 1}")
+    for address in ("198.51.100.1", "198.51.100.2"):  # bob's own first failures: no wait, no turn taken
+        await fail(cache, settings, "bob", address)
+    assert await cache.get(Attempt.of("bob", HOME).gate_key) is None

@@ -5,6 +5,7 @@ act, and the staff of enterprises a batch of pushes will reach, looked up once f
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from accounts import repository, service
 from accounts.models import User
@@ -101,3 +102,87 @@ async def test_an_unknown_account_to_deactivate_is_refused_naming_it(db: Databas
             "user_not_found",
             f"no user {named}",
         )
+
+
+async def test_a_first_mini_program_login_creates_an_enterprise_user_with_no_enterprise_yet(db: Database) -> None:
+    async with db.transaction() as session:
+        user, created = await service.find_or_create_wechat_user(session, openid="o-new", unionid="u-new")
+        again, created_again = await service.find_or_create_wechat_user(session, openid="o-new", unionid=None)
+        assert (created, created_again, again.id) == (True, False, user.id)
+    async with db.transaction(write=False) as session:
+        stored = await session.get(User, user.id)
+        assert stored is not None
+        assert (stored.role, stored.display_name, stored.enterprise_id, stored.username) == (
+            "enterprise",
+            "微信用户",
+            None,
+            None,
+        )
+        # A login without a unionid keeps the one WeChat sent before.
+        assert (stored.wechat_openid, stored.wechat_unionid, stored.is_active) == ("o-new", "u-new", True)
+
+
+async def test_a_unionid_wechat_sends_later_is_kept_and_a_changed_one_replaces_it(db: Database) -> None:
+    user = await add_user(db, wechat_openid="o-later")
+    for unionid, kept in ((None, None), ("u-first", "u-first"), (None, "u-first"), ("u-second", "u-second")):
+        async with db.transaction() as session:
+            found, created = await service.find_or_create_wechat_user(session, openid="o-later", unionid=unionid)
+            assert (found.id, created) == (user, False)
+        async with db.transaction(write=False) as session:
+            stored = await session.get(User, user)
+            assert stored is not None and stored.wechat_unionid == kept, unionid
+
+
+async def test_a_first_login_that_loses_the_race_to_create_its_user_gets_the_winners(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    winner = await add_user(db, wechat_openid="o-racing")
+    looked_up = repository.user_by_openid
+    calls: list[str] = []
+
+    async def before_the_other_request_committed(session: object, openid: str) -> User | None:
+        calls.append(openid)
+        return None if len(calls) == 1 else await looked_up(session, openid)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repository, "user_by_openid", before_the_other_request_committed)
+    async with db.transaction() as session:
+        user, created = await service.find_or_create_wechat_user(session, openid="o-racing", unionid=None)
+        assert (user.id, created, calls) == (winner, False, ["o-racing", "o-racing"])
+    monkeypatch.setattr(repository, "user_by_openid", looked_up)
+    async with db.transaction(write=False) as session:
+        assert len(list(await session.scalars(select(User).where(User.wechat_openid == "o-racing")))) == 1
+
+
+async def test_the_openids_of_users_are_those_of_the_active_ones_that_use_wechat(db: Database) -> None:
+    reachable = await add_user(db, wechat_openid="o-reachable")
+    gone = await add_user(db, wechat_openid="o-gone-away", is_active=False)
+    async with db.transaction() as session:
+        without = User(role=Role.OFFICIAL.value, display_name="科员", username="no-wechat", region_code="330106")
+        session.add(without)
+        await session.flush()
+        no_wechat = without.id
+    async with db.transaction(write=False) as session:
+        found = await service.wechat_openids(session, [reachable, gone, no_wechat, reachable + 1000])
+        assert found == {reachable: "o-reachable"}
+        assert await service.wechat_openids(session, []) == {}
+
+
+async def test_an_enterprises_wechat_staff_are_looked_up_once_a_transaction(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine, other = [await make_enterprise(db, name) for name in ("一号公司", "二号公司")]
+    staff = await add_user(db, wechat_openid="o-mine", enterprise_id=mine)
+    await add_user(db, wechat_openid="o-other", enterprise_id=other)
+    looked_up = repository.openids_of_enterprise_staff
+    asked: list[int] = []
+
+    async def counting(session: object, enterprise_id: int) -> dict[int, str]:
+        asked.append(enterprise_id)
+        return await looked_up(session, enterprise_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repository, "openids_of_enterprise_staff", counting)
+    async with db.transaction() as session:
+        first = await service.wechat_openids_of_enterprise(session, mine)
+        first[0] = "changed by the caller"  # a copy: the memo is not the caller's to change
+        assert await service.wechat_openids_of_enterprise(session, mine) == {staff: "o-mine"}
+    assert asked == [mine]

@@ -106,6 +106,40 @@ def test_require_is_401_for_nobody_and_403_for_another_role() -> None:
     assert require(AGENCY_STAFF, Role.OFFICIAL, Role.AGENCY) is AGENCY_STAFF
 
 
+def test_requires_refusals_say_what_was_needed() -> None:
+    with pytest.raises(Unauthenticated) as nobody:
+        require(None, Role.OFFICIAL)
+    assert (nobody.value.status, nobody.value.code, nobody.value.message) == (
+        401,
+        "unauthenticated",
+        "log in first: this needs a bearer token",
+    )
+    staff = Principal(3, "enterprise", Role.ENTERPRISE, enterprise_id=9)
+    with pytest.raises(Forbidden) as wrong:
+        require(staff, Role.OFFICIAL, Role.AGENCY)
+    assert (wrong.value.status, wrong.value.code, wrong.value.message) == (
+        403,
+        "forbidden",
+        "this needs the role official, agency; you are enterprise",
+    )
+
+
+def test_a_scope_reaches_the_regions_inside_its_own() -> None:
+    hangzhou = Scope.jurisdiction("330100")
+    assert hangzhou.limited_to_region and not Scope.jurisdiction(NATIONWIDE).limited_to_region
+    assert not Scope(agency_id=7).limited_to_region
+    assert [hangzhou.reaches(code) for code in ("330100", "330106", "330200", "440300", None)] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert Scope.jurisdiction(NATIONWIDE).reaches(None) and Scope(agency_id=7).reaches("440300")
+    assert hangzhou.covers(region_code="330106") and not hangzhou.covers(region_code="330200")
+    assert not hangzhou.covers(agency_id=7)  # a record whose region was not given is outside a region
+
+
 class Act(enum.StrEnum):
     OPEN = "open"
     OWN = "own"
