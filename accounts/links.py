@@ -147,9 +147,11 @@ async def user_for_miniprogram(
     if unionid_linking and unionid and await repository.user_by_openid(session, openid) is None:
         same = await repository.active_users_by_unionid(session, unionid, limit=2)
         if len(same) == 1 and same[0].wechat_openid is None:
-            same[0].wechat_openid = openid
             try:
+                # Changed inside the savepoint: `begin_nested` flushes what is pending before it starts, so a
+                # change made before it would fail outside the savepoint and leave the transaction unusable.
                 async with session.begin_nested():
+                    same[0].wechat_openid = openid
                     await session.flush()
             except IntegrityError:  # the first login racing: fall through to find the user it made
                 pass

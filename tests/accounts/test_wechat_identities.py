@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from accounts import repository, service
+from accounts import links, repository, service
 from accounts.models import User
 from core.auth import Role
 from core.cache import MemoryCache
@@ -151,6 +151,32 @@ async def test_a_first_login_that_loses_the_race_to_create_its_user_gets_the_win
     monkeypatch.setattr(repository, "user_by_openid", looked_up)
     async with db.transaction(write=False) as session:
         assert len(list(await session.scalars(select(User).where(User.wechat_openid == "o-racing")))) == 1
+
+
+async def test_a_followers_first_mini_program_login_that_loses_the_race_gets_the_winners_user(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With unionid linking, the follower's user would take the mini-program openid; a first login of that openid
+    committed in another request meanwhile wins, and this one gets its user instead of a failed transaction."""
+    follower = await add_user(db, wechat_unionid="u-shared", wechat_openid=None)
+    winner = await add_user(db, wechat_openid="o-mini-racing")
+    looked_up = repository.user_by_openid
+    calls: list[str] = []
+
+    async def before_the_other_request_committed(session: object, openid: str) -> User | None:
+        calls.append(openid)
+        return None if len(calls) == 1 else await looked_up(session, openid)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repository, "user_by_openid", before_the_other_request_committed)
+    async with db.transaction() as session:
+        user, created = await links.user_for_miniprogram(
+            session, openid="o-mini-racing", unionid="u-shared", unionid_linking=True
+        )
+        assert (user.id, created, calls) == (winner, False, ["o-mini-racing", "o-mini-racing"])
+    monkeypatch.setattr(repository, "user_by_openid", looked_up)
+    async with db.transaction(write=False) as session:
+        stored = await session.get(User, follower)
+        assert stored is not None and stored.wechat_openid is None
 
 
 async def test_the_openids_of_users_are_those_of_the_active_ones_that_use_wechat(db: Database) -> None:
