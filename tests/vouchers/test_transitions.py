@@ -391,7 +391,7 @@ async def test_the_budget_may_be_committed_to_the_last_fen_and_not_one_more(worl
 
 async def test_money_moves_only_in_the_vouchers_own_programme(world: World, db: Database) -> None:
     async def move(session: AsyncSession, voucher: Voucher) -> Any:
-        other = VoucherProgram(id=voucher.program_id + 1, budget_fen=10**9, committed_fen=0)
+        other = VoucherProgram(id=voucher.program_id + 1, budget_fen=10**9, committed_fen=10)  # money to give back
         return await transition(
             session, official_of(world), Action.REVOKE, voucher, to=V.REVOKED, program=other, program_delta=-1
         )
@@ -531,3 +531,30 @@ async def test_materialising_the_expiry_records_it_once_and_leaves_other_voucher
     assert before <= expiries[0].created_at <= utcnow()
     async with db.transaction(write=False) as session:
         assert await session.scalar(select(func.count()).select_from(VoucherAudit)) == 2
+
+
+async def test_a_programme_never_gets_back_more_than_it_committed(world: World, db: Database) -> None:
+    used = await committed(db, world.program["id"])
+
+    async def give_back_too_much(session: AsyncSession, voucher: Voucher) -> Any:
+        program = await session.get(VoucherProgram, voucher.program_id)
+        return await transition(
+            session, official_of(world), Action.REVOKE, voucher, to=V.REVOKED, program=program, program_delta=-used - 1
+        )
+
+    error = await refused_in_transaction(db, give_back_too_much, world)
+    assert isinstance(error, AssertionError)
+    assert str(error) == "a program cannot get back more than it committed"
+    assert await committed(db, world.program["id"]) == used
+    assert await row(db, world.voucher["id"]) == ISSUED
+
+
+async def test_expiry_is_due_at_the_moment_given_not_by_the_clock(world: World, db: Database) -> None:
+    async with db.transaction() as session:
+        voucher = await session.get(Voucher, world.voucher["id"])
+        assert voucher is not None
+        expires_at = voucher.expires_at
+        assert expires_at > utcnow()  # not due by the clock
+        assert await expire_if_due(session, None, voucher, expires_at) is True
+    assert (await row(db, world.voucher["id"]))[0] == "expired"
+    assert (await audits(db, world.voucher["id"]))[-1].created_at == expires_at
