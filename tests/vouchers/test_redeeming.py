@@ -17,6 +17,7 @@ from core.events import EventBus, RedemptionMade
 from tests.conftest import AccountFactory
 from tests.vouchers.builders import Client, issue, make_agency, make_enterprise, make_program
 from tests.vouchers.conftest import World
+from vouchers import repository
 from vouchers.models import IdempotencyRecord, Redemption, Voucher, VoucherAudit
 
 
@@ -351,3 +352,31 @@ async def test_without_a_key_the_same_request_spends_twice(client: Client, world
     assert "Idempotent-Replayed" not in again.headers
     assert (await again.json())["voucher_balance_fen"] == 380_000
     assert (await spent(db))[2] == 0
+
+
+async def test_a_key_taken_by_a_request_not_yet_committed_when_read_is_409_in_use_and_spends_nothing(
+    client: Client, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests with one key for two vouchers lock different rows: both may read "no record" before either
+    commits; the second's write then meets the first's record (the key's uniqueness) and is answered 409."""
+    assert (await redeem(client, world, key="raced")).status == 201
+    before = await spent(db)
+    balance = (await spent_voucher(db, world.voucher["id"]))[1]
+
+    async def read_before_the_other_committed(*_args: Any) -> None:
+        return None
+
+    monkeypatch.setattr(repository, "idempotency_record", read_before_the_other_committed)
+    error = await refused(await redeem(client, world, key="raced"), 409, "idempotency_key_in_use")
+    assert (
+        error["message"] == "another request with this Idempotency-Key is being processed; retry it to get its answer"
+    )
+    assert await spent(db) == before
+    assert (await spent_voucher(db, world.voucher["id"]))[1] == balance
+
+
+async def spent_voucher(db: Database, voucher_id: int) -> tuple[str, int]:
+    async with db.transaction(write=False) as session:
+        voucher = await session.get(Voucher, voucher_id)
+        assert voucher is not None
+        return voucher.state, voucher.balance_fen
