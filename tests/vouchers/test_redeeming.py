@@ -17,7 +17,7 @@ from core.events import EventBus, RedemptionMade
 from tests.conftest import AccountFactory
 from tests.vouchers.builders import Client, issue, make_agency, make_enterprise, make_program
 from tests.vouchers.conftest import World
-from vouchers import repository
+from vouchers import redeeming, repository
 from vouchers.models import IdempotencyRecord, Redemption, Voucher, VoucherAudit
 
 
@@ -199,6 +199,17 @@ async def test_a_programme_opening_later_is_409_program_closed_naming_when(
     assert error["message"] == f"the programme opens at {opens.isoformat()}"
     assert error["details"] == {"program_id": made["id"], "valid_from": opens.isoformat()}
     assert await spent(db) == before
+
+
+async def test_a_programme_is_open_from_the_very_moment_it_opens(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opens = dt.datetime.fromisoformat(world.program["valid_from"])
+    monkeypatch.setattr(redeeming, "utcnow", lambda: opens - dt.timedelta(microseconds=1))
+    await refused(await redeem(client, world), 409, "program_closed")
+    monkeypatch.setattr(redeeming, "utcnow", lambda: opens)
+    response = await redeem(client, world)
+    assert response.status == 201, await response.text()
 
 
 # ------------------------------------------------------------------------------------------------ the redemption
