@@ -381,6 +381,7 @@ async def test_the_budget_may_be_committed_to_the_last_fen_and_not_one_more(worl
     with pytest.raises(BudgetExceeded) as raised:
         await commit(budget - used + 1)
     assert (raised.value.status, raised.value.code) == (409, "budget_exceeded")
+    assert raised.value.message == "that would exceed the programme's budget"
     assert raised.value.details == {"budget_fen": budget, "remaining_fen": budget - used}
     assert await committed(db, program_id) == used
     assert await row(db, world.voucher["id"]) == ISSUED
