@@ -24,8 +24,10 @@ Steps (from the project root; PostgreSQL, as the row locks exist only there):
     run /tmp/transitions.list tests/vouchers/test_state_table.py tests/vouchers/test_refusals.py
     grep -v '^killed' /tmp/transitions.list.out      # survivors (and timeouts): run them against all of tests/vouchers
 
-`MUTATE_TIMEOUT` (seconds, default 120) stops a mutant that hangs ("timeout", counted as noticed). A survivor is
-one only after the whole of the tests that could notice it (e.g. `tests/vouchers`) ran under it.
+mutmut's copy keeps files it already has: after editing a test or this plugin, copy it into `mutants/` again
+(`cp tests/vouchers/test_x.py mutants/tests/vouchers/`). `MUTATE_TIMEOUT` (seconds, default 120) stops a mutant
+that hangs ("timeout", counted as noticed). A survivor is one only after the whole of the tests that could notice
+it (e.g. `tests/vouchers`) ran under it.
 """
 
 from __future__ import annotations
