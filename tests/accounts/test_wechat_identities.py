@@ -133,10 +133,9 @@ async def test_a_unionid_wechat_sends_later_is_kept_and_a_changed_one_replaces_i
             assert stored is not None and stored.wechat_unionid == kept, unionid
 
 
-async def test_a_first_login_that_loses_the_race_to_create_its_user_gets_the_winners(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    winner = await add_user(db, wechat_openid="o-racing")
+def _first_openid_look_up_misses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The race, made certain: the first look-up of an openid runs before the other request committed its user
+    (finds nobody), later ones see it. Returns the openids looked up, in order."""
     looked_up = repository.user_by_openid
     calls: list[str] = []
 
@@ -145,10 +144,18 @@ async def test_a_first_login_that_loses_the_race_to_create_its_user_gets_the_win
         return None if len(calls) == 1 else await looked_up(session, openid)  # type: ignore[arg-type]
 
     monkeypatch.setattr(repository, "user_by_openid", before_the_other_request_committed)
+    return calls
+
+
+async def test_a_first_login_that_loses_the_race_to_create_its_user_gets_the_winners(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    winner = await add_user(db, wechat_openid="o-racing")
+    calls = _first_openid_look_up_misses(monkeypatch)
     async with db.transaction() as session:
         user, created = await service.find_or_create_wechat_user(session, openid="o-racing", unionid=None)
         assert (user.id, created, calls) == (winner, False, ["o-racing", "o-racing"])
-    monkeypatch.setattr(repository, "user_by_openid", looked_up)
+    monkeypatch.undo()
     async with db.transaction(write=False) as session:
         assert len(list(await session.scalars(select(User).where(User.wechat_openid == "o-racing")))) == 1
 
@@ -160,20 +167,13 @@ async def test_a_followers_first_mini_program_login_that_loses_the_race_gets_the
     committed in another request meanwhile wins, and this one gets its user instead of a failed transaction."""
     follower = await add_user(db, wechat_unionid="u-shared", wechat_openid=None)
     winner = await add_user(db, wechat_openid="o-mini-racing")
-    looked_up = repository.user_by_openid
-    calls: list[str] = []
-
-    async def before_the_other_request_committed(session: object, openid: str) -> User | None:
-        calls.append(openid)
-        return None if len(calls) == 1 else await looked_up(session, openid)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(repository, "user_by_openid", before_the_other_request_committed)
+    calls = _first_openid_look_up_misses(monkeypatch)
     async with db.transaction() as session:
         user, created = await links.user_for_miniprogram(
             session, openid="o-mini-racing", unionid="u-shared", unionid_linking=True
         )
         assert (user.id, created, calls) == (winner, False, ["o-mini-racing", "o-mini-racing"])
-    monkeypatch.setattr(repository, "user_by_openid", looked_up)
+    monkeypatch.undo()
     async with db.transaction(write=False) as session:
         stored = await session.get(User, follower)
         assert stored is not None and stored.wechat_openid is None
