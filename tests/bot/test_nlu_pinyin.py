@@ -7,13 +7,7 @@ features compared.  A missing Rasa venv fails the test: that is a broken setup (
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
-from tests.support.services import ROOT
-
-RASA_PYTHON = ROOT / os.environ.get("RASA_VENV", ".venv-rasa") / "bin" / "python"
+from tests.support.rasa_venv import run_in_rasa_venv
 
 RASA_SIDE = """
 import json, sys, tempfile
@@ -64,18 +58,7 @@ print(json.dumps({
 
 
 def test_a_homophone_typo_gets_the_features_of_the_right_word_and_a_loaded_model_gives_the_same() -> None:
-    assert RASA_PYTHON.exists(), f"no Rasa venv at {RASA_PYTHON}: make -f mk/rasa.mk rasa-venv"
-    done = subprocess.run(  # noqa: S603
-        [str(RASA_PYTHON), "-c", RASA_SIDE],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = run_in_rasa_venv(RASA_SIDE)
     trained, loaded = seen["trained"], seen["loaded"]
     # 申查 / 审查 and 代里 / 代理 are the same syllables: the same sentence features.
     assert trained["优先申查要多久"] == trained["优先审查要多久"]

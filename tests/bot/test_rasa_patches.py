@@ -8,15 +8,11 @@ a conversation of two sessions saved by Rasa's own store, then retrieved by Rasa
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from typing import Any
 
 from bot.rasa_patches import current_session_dicts, session_start
-from tests.support.services import ROOT, private_redis
-
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.support.rasa_venv import run_in_rasa_venv
+from tests.support.services import private_redis
 
 
 def action(name: str) -> dict[str, Any]:
@@ -105,19 +101,8 @@ def texts(events: list[dict[str, Any]]) -> list[str]:
 
 
 def test_the_redis_tracker_store_keeps_the_current_session_and_rasa_sees_what_it_saw_before() -> None:
-    assert RASA_PYTHON.exists(), "no .venv-rasa: make -f mk/rasa.mk rasa-venv"
     with private_redis() as redis:
-        done = subprocess.run(  # noqa: S603
-            [str(RASA_PYTHON), "-c", RASA_SIDE, str(redis.port)],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-    assert done.returncode == 0, done.stderr[-3000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+        seen = run_in_rasa_venv(RASA_SIDE, str(redis.port))
     # Rasa's own store keeps both sessions and hands out the last; ours, reading that same record, the same.
     assert texts(seen["stored_before"]) == ["你好", "hello", "thanks"]
     assert seen["ours"] == seen["stock"]
