@@ -35,7 +35,7 @@ RASA_NLU_MIN_F1  ?= 0.80
 # Floors a little under the measured model (docs/assistant-model.md), so a regression fails.  Parse latency is
 # reported (rasa-dev-eval, make bench), not gated: speed is measured in benchmarks, never in tests.
 RASA_DEV_MIN_ACC   ?= 0.91
-RASA_DEV_MAX_WRONG ?= 0.04
+RASA_DEV_MAX_WRONG ?= 0.03
 
 # Training data path: the held-out split (nlu_data/test_split) and the conversation tests
 # (nlu_data/tests) are deliberately NOT in it.
@@ -46,7 +46,7 @@ RASA_TEST_STORIES:= nlu_data/tests
 RASA_TEST_SPLIT  := nlu_data/test_split
 
 RASA_MODEL_INPUTS := $(RASA_CONFIG) \
-	bot/nlu_pinyin.py \
+	bot/nlu_pinyin.py bot/nlu_intents.py \
 	$(wildcard $(RASA_DOMAIN)/*.yml) \
 	$(wildcard bot/jieba_dict/*) \
 	$(shell find $(RASA_TRAIN_DATA) -name '*.yml' 2>/dev/null)
