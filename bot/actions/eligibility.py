@@ -93,6 +93,21 @@ _LENIENT_SLOTS = frozenset(
     }
 )
 SHORT_ANSWER = 6  # characters: "是的吗" is an answer, "有哪些材料要准备？" a question
+# Words of looking for an agency: mid-form "找做锂电池的代理机构" is a search, "做锂电池的" the field's answer.
+_SEARCHING = re.compile(r"代理|机构|事务所|律所|律师|找|推荐|agenc|firm|attorney|lawyer", re.IGNORECASE)
+
+
+def bare_field_answer(slot: str, text: str, intent: str) -> bool:
+    """Is the message only a technical field, given while the form asks for one? The model may read a bare field
+    ("做锂电池的") as an agency search — `find_agency`'s examples name fields — and Rasa's mapping then leaves the
+    slot empty (a search interrupts the form); with no word of searching and no question, it is the answer."""
+    return (
+        slot == "technical_field"
+        and intent == "find_agency"
+        and normalise_field(text) is not None
+        and not _SEARCHING.search(text)
+        and not _QUESTION.search(text)
+    )
 
 
 def asks_instead_of_answering(slot: str, value: Any, text: str, intent: str) -> bool:
@@ -104,6 +119,8 @@ def asks_instead_of_answering(slot: str, value: Any, text: str, intent: str) -> 
     leniently."""
     if isinstance(value, bool):
         return False  # affirm / deny mapped to yes / no
+    if bare_field_answer(slot, text, intent):
+        return False
     if intent not in ANSWER_INTENTS:
         return True
     words = text.strip()

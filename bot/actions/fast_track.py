@@ -36,6 +36,7 @@ from bot.actions.eligibility import (
     answer_instead,
     answers_from_slots,
     asks_instead_of_answering,
+    bare_field_answer,
     not_understood,
     render_verdict,
     unanswered,
@@ -183,6 +184,19 @@ class ValidateFastTrackForm(FormValidationAction):  # type: ignore[misc]  # rasa
         if kind is None:
             not_understood(dispatcher, tracker)
         return {"application_type": kind}
+
+    async def extract_technical_field(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A bare field read as an agency search is still the field's answer (`bare_field_answer`): Rasa's mapping
+        skipped it, so it is taken here and then validated like any answer."""
+        intent, _ = latest_intent(tracker)
+        text = latest_text(tracker)
+        if tracker.get_slot("requested_slot") == "technical_field" and bare_field_answer(
+            "technical_field", text, intent
+        ):
+            return {"technical_field": text}
+        return {}
 
     def validate_technical_field(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -215,6 +215,27 @@ async def test_answers_stay_answers(client: Client) -> None:
     assert slot_events(unreadable).get("requested_slot", "technical_field") == "technical_field"
 
 
+async def test_a_bare_field_read_as_an_agency_search_is_the_fields_answer(client: Client) -> None:
+    invention = {"application_type": "invention"}
+    # Rasa's mapping leaves the slot empty for a find_agency message (a search interrupts the form): the value None.
+    bare = await run(client, form_call("做锂电池的", "find_agency", "technical_field", None, **invention))
+    events = slot_events(bare)
+    assert events["technical_field"] == "new_energy" and events["plan_field_text"] == "做锂电池的"
+    assert events["requested_slot"] == "filed_abroad_first_in_china"  # the form goes on to its next question
+    # With a word of searching, or asked as a question, it is a search: the form is left for it.
+    for search in ("找做锂电池的代理机构", "做锂电池的有推荐吗"):
+        left = await run(client, form_call(search, "find_agency", "technical_field", None, **invention))
+        assert slot_events(left) == {"technical_field": None, "requested_slot": None}, search
+    # Only for the field: a find_agency reading while another question is asked stays a search.
+    other = await run(
+        client,
+        form_call(
+            "做锂电池的", "find_agency", "provincial_priority_industry", None, **invention, technical_field="other"
+        ),
+    )
+    assert slot_events(other)["requested_slot"] is None
+
+
 async def test_after_leaving_the_form_the_question_gets_its_likeliest_topics_and_a_way_back(client: Client) -> None:
     ranking = [("nlu_fallback", 0.6), ("ask_priority_exam_timeline", 0.45), ("ask_pph", 0.2), ("greet", 0.1)]
     result = await run(
