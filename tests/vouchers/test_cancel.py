@@ -16,6 +16,7 @@ from core.settings import Settings
 from tests.conftest import Account, AccountFactory
 from tests.vouchers.builders import EVIDENCE, Client, make_enterprise
 from tests.vouchers.conftest import World
+from vouchers import redemptions
 from vouchers.commands import check
 from vouchers.ledger import check_ledger
 from vouchers.models import Redemption, Voucher, VoucherAudit, VoucherProgram
@@ -355,6 +356,36 @@ async def test_a_fully_used_voucher_past_its_expiry_expires_when_the_money_comes
     assert spend.status == 409
     assert (await spend.json())["error"]["details"]["state"] == "expired"
     assert identity_holds((await report(client, world))["totals"])
+    await assert_books_balance(db)
+
+
+async def test_the_amount_back_on_the_voucher_is_named_as_its_state_reason(
+    client: Client, world: World, db: Database
+) -> None:
+    r = await redeem(client, world, 100_000)  # 60 000
+    response = await cancel(client, r["id"], world.enterprise)
+    assert response.status == 200, await response.text()
+    async with db.transaction(write=False) as session:
+        voucher = await session.get(Voucher, world.voucher["id"])
+        assert voucher is not None
+    assert (voucher.state, voucher.balance_fen, voucher.state_reason) == (
+        "issued",
+        500_000,
+        f"redemption {r['id']} cancelled: 60000 fen back on the voucher",
+    )
+
+
+async def test_a_fully_used_voucher_expires_when_the_money_comes_back_at_the_very_moment_of_its_expiry(
+    client: Client, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await redeem(client, world, 800_000)  # 480 000
+    await redeem(client, world, 100_000)  # 20 000: redeemed, nothing left to lapse
+    expires = dt.datetime.fromisoformat(world.voucher["expires_at"])
+    monkeypatch.setattr(redemptions, "utcnow", lambda: expires)
+    response = await cancel(client, first["id"], world.enterprise)
+    assert response.status == 200, await response.text()
+    assert await voucher_row(db, world.voucher["id"]) == ("expired", 480_000)
+    assert (await history(client, world))[-1][:3] == ("cancel", "redeemed", "expired")
     await assert_books_balance(db)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import update
 
 from core.db import Database
-from tests.vouchers.builders import EVIDENCE, Client, issue, make_enterprise
+from tests.vouchers.builders import EVIDENCE, Client, issue, make_enterprise, make_program
 from tests.vouchers.conftest import World
 from vouchers.ledger import check_ledger
 from vouchers.models import Redemption, Voucher, VoucherProgram
@@ -122,3 +122,87 @@ async def test_a_voucher_without_audit_rows_is_named(client: Client, world: Worl
         await session.flush()
         forged_id = forged.id
     assert await differences(db) == [("voucher", forged_id, "audit", "present", "missing")]
+
+
+async def test_a_commitment_above_the_budget_is_named_and_one_at_the_budget_is_not(world: World, db: Database) -> None:
+    """A programme spent to exactly its budget is in order. Above it, the table's own check refuses the row: with the
+    check set aside in one transaction that is rolled back, the ledger names it as well as the commitment's own
+    difference from the audit rows."""
+    program_id = world.program["id"]  # one voucher of 500 000 issued: 500 000 committed
+    await tamper(db, VoucherProgram, program_id, budget_fen=500_000)
+    assert await differences(db) == []
+    async with db.transaction() as session:
+        connection = await session.connection()
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:  # DDL is transactional there: the rollback puts the constraint back
+            await connection.exec_driver_sql(
+                "ALTER TABLE voucher_programs DROP CONSTRAINT ck_voucher_programs_committed_within_budget"
+            )
+        else:
+            await connection.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
+        try:
+            await session.execute(
+                update(VoucherProgram).where(VoucherProgram.id == program_id).values(committed_fen=500_001)
+            )
+            found = [(d.subject, d.subject_id, d.field, d.stored, d.from_audit) for d in await check_ledger(session)]
+        finally:
+            if not postgres:
+                await connection.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
+            await session.rollback()
+    assert found == [
+        ("program", program_id, "committed_fen", 500_001, 500_000),
+        ("program", program_id, "budget_fen", 500_000, 500_001),
+    ]
+
+
+async def test_a_voucher_without_audit_rows_does_not_hide_the_vouchers_after_it(
+    client: Client, world: World, db: Database
+) -> None:
+    enterprise = await make_enterprise(db)
+    async with db.transaction() as session:
+        source = await session.get(Voucher, world.voucher["id"])
+        assert source is not None
+        forged = Voucher(
+            program_id=world.program["id"],
+            enterprise_id=enterprise,
+            face_value_fen=1_000,
+            balance_fen=1_000,
+            state="issued",
+            expires_at=source.expires_at,
+            issued_at=source.issued_at,
+            updated_at=source.updated_at,
+        )
+        session.add(forged)
+        await session.flush()
+        forged_id = forged.id
+    (later,) = await issue(client, world.official.headers, world.program["id"], await make_enterprise(db))
+    assert later["id"] > forged_id
+    await tamper(db, Voucher, later["id"], balance_fen=499_999)
+    assert await differences(db) == [
+        ("voucher", forged_id, "audit", "present", "missing"),
+        ("voucher", later["id"], "balance_fen", 499_999, 500_000),
+        ("voucher", later["id"], "face_minus_redemptions", 499_999, 500_000),
+    ]
+
+
+async def test_differences_are_listed_by_id_whatever_order_the_rows_were_last_written_in(
+    client: Client, world: World, db: Database
+) -> None:
+    """The later rows are changed first: PostgreSQL stores a row's new version after the others, so a table read in
+    its stored order would list them first."""
+    books = await busy_books(client, world, db)
+    unused = await make_program(client, world.official.headers)  # no voucher issued: nothing committed, no audit rows
+    await tamper(db, Voucher, books["revoked"], state="issued")
+    await tamper(db, Voucher, books["voucher"], state="issued")
+    await tamper(db, VoucherProgram, unused["id"], committed_fen=1)
+    await tamper(db, VoucherProgram, world.program["id"], committed_fen=440_001)
+    await tamper(db, Redemption, books["rejected"], state="settled")
+    await tamper(db, Redemption, books["settled"], state="rejected")
+    assert await differences(db) == [
+        ("voucher", books["voucher"], "state", "issued", "partially_redeemed"),
+        ("voucher", books["revoked"], "state", "issued", "revoked"),
+        ("program", world.program["id"], "committed_fen", 440_001, 440_000),
+        ("program", unused["id"], "committed_fen", 1, 0),
+        ("redemption", books["settled"], "state", "rejected", "settled"),
+        ("redemption", books["rejected"], "state", "settled", "rejected"),
+    ]

@@ -212,6 +212,21 @@ async def test_a_programme_is_open_from_the_very_moment_it_opens(
     assert response.status == 201, await response.text()
 
 
+async def test_a_voucher_is_spendable_until_the_very_moment_it_expires(
+    client: Client, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The moment the request is handled decides, not the clock read later by whatever it calls."""
+    expires = dt.datetime.fromisoformat(world.voucher["expires_at"])
+    monkeypatch.setattr(redeeming, "utcnow", lambda: expires - dt.timedelta(microseconds=1))
+    response = await redeem(client, world)
+    assert response.status == 201, await response.text()
+    monkeypatch.setattr(redeeming, "utcnow", lambda: expires)
+    before = await spent(db)
+    error = await refused(await redeem(client, world), 409, "voucher_expired")
+    assert error["details"]["voucher_id"] == world.voucher["id"]
+    assert await spent(db) == before
+
+
 # ------------------------------------------------------------------------------------------------ the redemption
 
 
