@@ -18,7 +18,9 @@ from tests.conftest import AccountFactory
 from tests.vouchers.builders import Client, issue, make_agency, make_enterprise, make_program
 from tests.vouchers.conftest import World
 from vouchers import redeeming, repository
+from vouchers.flags import FlagWorker
 from vouchers.models import IdempotencyRecord, Redemption, Voucher, VoucherAudit
+from vouchers.routes import FLAG_WORKER
 
 
 async def redeem(
@@ -240,16 +242,18 @@ async def test_the_redemption_is_stored_as_offered_and_its_event_names_it(
 
     event_bus.subscribe(RedemptionMade, listener)
     before = utcnow()
-    response = await redeem(client, world, price_fen=123_457)  # 60 % is 74 074.2: the voucher pays 74 074
-    assert response.status == 201, await response.text()
-    body = await response.json()
-    assert "Idempotent-Replayed" not in response.headers
-    async with db.transaction(write=False) as session:
-        redemption = await session.get(Redemption, body["id"])
-        assert redemption is not None
-        audit = (await session.scalars(select(VoucherAudit).where(VoucherAudit.redemption_id == body["id"]))).one()
-        voucher = await session.get(Voucher, world.voucher["id"])
-        assert voucher is not None
+    flag_worker: FlagWorker = client.app[FLAG_WORKER]
+    async with flag_worker.held():  # the flags are checked after the commit: read the row as the redemption left it
+        response = await redeem(client, world, price_fen=123_457)  # 60 % is 74 074.2: the voucher pays 74 074
+        assert response.status == 201, await response.text()
+        body = await response.json()
+        assert "Idempotent-Replayed" not in response.headers
+        async with db.transaction(write=False) as session:
+            redemption = await session.get(Redemption, body["id"])
+            assert redemption is not None
+            audit = (await session.scalars(select(VoucherAudit).where(VoucherAudit.redemption_id == body["id"]))).one()
+            voucher = await session.get(Voucher, world.voucher["id"])
+            assert voucher is not None
     assert made == [body["id"]]
     stored = {
         k: getattr(redemption, k)
