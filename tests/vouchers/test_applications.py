@@ -14,6 +14,7 @@ from accounts.service import find_or_create_wechat_user, issue_token, principal_
 from core.auth import Role
 from core.db import Database, utcnow
 from core.settings import Settings
+from enterprises.models import Enterprise
 from tests.conftest import Account, AccountFactory
 from tests.vouchers.builders import Client, issue, make_enterprise, make_program
 from vouchers import applications
@@ -324,6 +325,31 @@ async def test_first_come_first_served_approves_while_the_budget_lasts_then_wait
     assert await committed(db, program["id"]) == (1_000_000, 1_000_000)
     async with db.transaction(write=False) as session:
         assert list(await check_ledger(session)) == []
+
+
+async def test_approving_an_enterprise_that_no_longer_qualifies_is_refused_and_issues_nothing(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    """Eligibility is checked again when the voucher is issued: a qualification lost after applying refuses the
+    approval (422 `not_eligible`, saying why) and the application waits as it was."""
+    official = await make_account(Role.OFFICIAL)
+    enterprise_id = await make_enterprise(db)
+    staff = await make_account(Role.ENTERPRISE, enterprise_id=enterprise_id)
+    program = await open_program(client, official)
+    application = await (await apply(client, staff, program["id"])).json()
+    async with db.transaction() as session:
+        await session.execute(update(Enterprise).where(Enterprise.id == enterprise_id).values(qualification="none"))
+
+    response = await decide(client, official, application["id"], "approve")
+    assert response.status == 422, await response.text()
+    error = (await response.json())["error"]
+    why = "enterprise qualification is none; needs provincial_specialized"
+    assert (error["code"], error["message"]) == ("not_eligible", f"{why}; nothing was issued")
+    assert error["details"] == [{"field": "enterprise_id", "message": why}]
+    assert [(a.id, a.state, a.voucher_id) for a in await application_rows(db)] == [
+        (application["id"], "submitted", None)
+    ]
+    assert (await committed(db, program["id"]))[0] == 0
 
 
 async def test_bulk_decisions_decide_each_one_they_can_and_say_why_not_for_the_others(
