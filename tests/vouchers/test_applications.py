@@ -19,7 +19,7 @@ from tests.conftest import Account, AccountFactory
 from tests.vouchers.builders import Client, issue, make_enterprise, make_program
 from vouchers import applications
 from vouchers.ledger import check_ledger
-from vouchers.models import ApplicationEvent, VoucherApplication, VoucherAudit, VoucherProgram
+from vouchers.models import ApplicationEvent, Voucher, VoucherApplication, VoucherAudit, VoucherProgram
 from vouchers.schemas import ApplicationIn
 from wechat import repository as wechat_repository
 from wechat.models import PushOutbox
@@ -472,6 +472,9 @@ async def test_one_first_come_batch_decides_every_waiting_application_in_order_a
     rows = await application_rows(db)
     assert [r.state for r in rows] == ["approved", "rejected", "approved", "waitlisted"]
     assert "cap" in rows[1].decision_reason and "budget" in rows[3].decision_reason
+    assert rows[1].decision_reason == (
+        f"enterprise {second} would receive 1000000 fen from this programme in {utcnow().year}; the cap is 500000 fen"
+    )
     assert rows[0].voucher_id is not None and rows[2].voucher_id is not None
     assert rows[0].voucher_id != rows[2].voucher_id and rows[1].voucher_id is None
     assert await committed(db, program["id"]) == (1_500_000, 1_500_000)
@@ -479,6 +482,8 @@ async def test_one_first_come_batch_decides_every_waiting_application_in_order_a
         for row in (rows[0], rows[2]):
             audit = await session.scalar(select(VoucherAudit).where(VoucherAudit.voucher_id == row.voucher_id))
             assert audit is not None and f"application {row.id} approved automatically" in audit.reason
+            voucher = await session.get(Voucher, row.voucher_id)  # issued at the moment of its decision
+            assert voucher is not None and voucher.issued_at == row.decided_at
         events = (await session.scalars(select(ApplicationEvent.to_state).order_by(ApplicationEvent.id))).all()
         assert sorted(events) == sorted(["submitted"] * 4 + ["approved", "rejected", "approved", "waitlisted"])
         assert list(await check_ledger(session)) == []
