@@ -352,6 +352,36 @@ async def test_approving_an_enterprise_that_no_longer_qualifies_is_refused_and_i
     assert (await committed(db, program["id"]))[0] == 0
 
 
+async def test_approving_past_the_yearly_cap_is_refused_naming_the_enterprise_the_year_and_the_amounts(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    """An official's approval is held to the programme's yearly cap per enterprise: a voucher issued to the
+    enterprise after it applied leaves no room, and the approval is refused with what it would have received."""
+    official = await make_account(Role.OFFICIAL)
+    enterprise_id = await make_enterprise(db)
+    staff = await make_account(Role.ENTERPRISE, enterprise_id=enterprise_id)
+    program = await open_program(client, official, face_value_fen=500_000, per_enterprise_year_cap_fen=500_000)
+    application = await (await apply(client, staff, program["id"])).json()
+    await issue(client, official.headers, program["id"], enterprise_id)
+
+    response = await decide(client, official, application["id"], "approve")
+    assert response.status == 409, await response.text()
+    error = (await response.json())["error"]
+    assert error["code"] == "enterprise_cap_exceeded"
+    assert error["message"] == (
+        f"enterprise {enterprise_id} would receive 1000000 fen from this programme in {utcnow().year}; "
+        "the cap is 500000 fen"
+    )
+    assert error["details"] == {
+        "enterprise_id": enterprise_id,
+        "already_fen": 500_000,
+        "requested_fen": 500_000,
+        "cap_fen": 500_000,
+    }
+    assert [(a.state, a.voucher_id) for a in await application_rows(db)] == [("submitted", None)]
+    assert await committed(db, program["id"]) == (500_000, program["budget_fen"])
+
+
 async def test_bulk_decisions_decide_each_one_they_can_and_say_why_not_for_the_others(
     client: Client, db: Database, make_account: AccountFactory
 ) -> None:
