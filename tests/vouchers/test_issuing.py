@@ -1,4 +1,4 @@
-"""`vouchers.issuing` tested directly where the routes cannot reach: the moment a programme ends."""
+"""`vouchers.issuing` tested directly where the routes cannot reach (the moment a programme ends), and a revocation."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from core.db import Database
 from enterprises.service import enterprise_summaries
 from tests.conftest import AccountFactory
 from tests.vouchers.builders import Client, make_enterprise, make_program
+from tests.vouchers.conftest import World
 from vouchers.errors import ProgramClosed
 from vouchers.issuing import issue_for_application, issue_for_applications
 from vouchers.models import VoucherProgram
@@ -46,3 +47,42 @@ async def test_a_programme_issues_up_to_the_microsecond_before_it_ends_and_nothi
             last,
         )
         assert program.committed_fen == program.face_value_fen
+
+
+async def test_a_revocation_is_recorded_with_its_reason_and_refused_to_everyone_but_the_programmes_officials(
+    client: Client, world: World, make_account: AccountFactory
+) -> None:
+    """Revoking gives the unspent balance back: the voucher says why, its history names the official and the amount;
+    an unknown voucher is 404, another region's official and the other roles are refused and change nothing."""
+    url = f"/api/v1/vouchers/{world.voucher['id']}/revoke"
+    body = {"reason": "enterprise moved out of the region"}
+    elsewhere = await make_account(Role.OFFICIAL, region_code="330200")
+    response = await client.post(url, json=body, headers=elsewhere.headers)
+    error = (await response.json())["error"]
+    assert (response.status, error["code"]) == (403, "outside_jurisdiction")
+    for who in (world.enterprise, world.agency):
+        response = await client.post(url, json=body, headers=who.headers)
+        assert (response.status, (await response.json())["error"]["code"]) == (403, "forbidden")
+    response = await client.post("/api/v1/vouchers/999999/revoke", json=body, headers=world.official.headers)
+    error = (await response.json())["error"]
+    assert (response.status, error["code"], error["message"]) == (404, "not_found", "no voucher 999999")
+
+    response = await client.post(url, json=body, headers=world.official.headers)
+    assert response.status == 200, await response.text()
+    revoked = await response.json()
+    assert (revoked["state"], revoked["balance_fen"]) == ("revoked", 0)
+    assert revoked["state_reason"] == "revoked: enterprise moved out of the region"
+    detail = await (await client.get(f"/api/v1/vouchers/{world.voucher['id']}", headers=world.official.headers)).json()
+    last = detail["history"][-1]
+    assert {k: last[k] for k in ("action", "from_state", "to_state", "amount_fen", "balance_delta_fen")} == {
+        "action": "revoke",
+        "from_state": "issued",
+        "to_state": "revoked",
+        "amount_fen": world.voucher["face_value_fen"],
+        "balance_delta_fen": -world.voucher["face_value_fen"],
+    }
+    assert (last["program_delta_fen"], last["actor_user_id"], last["reason"]) == (
+        -world.voucher["face_value_fen"],
+        world.official.user_id,
+        "enterprise moved out of the region",
+    )
