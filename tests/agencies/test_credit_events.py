@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 
+from agencies.models import RatingHistory
 from core.auth import Role
 from core.db import Database
 from core.events import EventBus, RatingChanged
@@ -39,6 +42,7 @@ async def test_a_deduction_lowers_score_and_level_and_is_kept_in_history(
     assert status == 201, body
     assert body["rating"]["score"] == 80 and body["rating"]["level"] == "B"
     assert body["event"]["points"] == -20 and body["event"]["counted"] is True
+    assert (body["event"]["category"], body["event"]["category_label"]) == ("late_annual_report", "未按时提交年度报告")
     detail = await (await client.get(f"/api/v1/agencies/{agency_id}")).json()
     change = detail["rating_history"][0]
     assert (change["previous_level"], change["level"], change["cause"]) == ("A", "B", "event")
@@ -54,12 +58,11 @@ async def test_rating_changes_are_published_as_domain_events(
         seen.append(event)
 
     event_bus.subscribe(RatingChanged, remember)
-    agency_id = await make_agency(db, score=100)
+    agency_id = await make_agency(db, score=100, name_zh="杭州评级公告专利代理事务所（普通合伙）")
     official = await make_account(Role.OFFICIAL)
     await add_event(client, agency_id, official.headers, **LATE_REPORT)
     mine = [e for e in seen if e.agency_id == agency_id]
-    assert len(mine) == 1
-    assert (mine[0].old_level, mine[0].new_level, mine[0].old_score, mine[0].new_score) == ("A", "B", 100, 80)
+    assert mine == [RatingChanged(agency_id, "杭州评级公告专利代理事务所（普通合伙）", "A", "B", 100, 80, "event")]
 
 
 async def test_bonus_reaches_a_plus(client: Client, db: Database, make_account: AccountFactory) -> None:
@@ -164,3 +167,60 @@ async def test_who_may_record_and_read_credit_events(
     reverse = f"/api/v1/agencies/{mine}/credit-events/12345/reverse"
     assert (await client.post(reverse, json={"reason": "why not"}, headers=official.headers)).status == 404
     assert (await client.post(reverse, json={"reason": "why not"}, headers=staff.headers)).status == 403
+
+
+async def test_an_official_of_another_region_may_not_record_an_event(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    agency_id = await make_agency(db, score=100, region_code="330106")
+    elsewhere = await make_account(Role.OFFICIAL, region_code="330200")
+    status, refused = await add_event(client, agency_id, elsewhere.headers, **LATE_REPORT)
+    assert (status, refused["error"]["code"]) == (403, "outside_jurisdiction")
+    assert refused["error"]["message"] == f"agency {agency_id} is in region 330106, outside your jurisdiction (330200)"
+    assert refused["error"]["details"] == {"region_code": "330106", "your_region": "330200"}
+    official = await make_account(Role.OFFICIAL)
+    record = await (await client.get(f"/api/v1/agencies/{agency_id}/credit-events", headers=official.headers)).json()
+    assert (record["events"], record["rating"]["score"]) == ([], 100)
+
+
+async def test_an_event_keeps_who_when_why_and_the_document(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    agency_id = await make_agency(db, score=100)
+    official = await make_account(Role.OFFICIAL)
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    status, body = await add_event(client, agency_id, official.headers, **LATE_REPORT)
+    after = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(seconds=1)
+    assert status == 201, body
+    event = body["event"]
+    assert {k: event[k] for k in ("agency_id", "category", "points", "reason", "reference_doc", "created_by")} == {
+        "agency_id": agency_id,
+        "category": "late_annual_report",
+        "points": -20,
+        "reason": "2025年度报告逾期",
+        "reference_doc": "浙知发〔2026〕1号",
+        "created_by": official.user_id,
+    }
+    assert before <= dt.datetime.fromisoformat(event["created_at"].replace("Z", "+00:00")).replace(tzinfo=None) <= after
+    assert (event["reverses_event_id"], event["reversed_by_event_id"], event["counted"]) == (None, None, True)
+
+    # As stored: the credit record shows the same event; the history and the audit say what, why and who.
+    response = await client.get(f"/api/v1/agencies/{agency_id}/credit-events", headers=official.headers)
+    assert (await response.json())["events"] == [event]
+    change = (await (await client.get(f"/api/v1/agencies/{agency_id}")).json())["rating_history"][0]
+    assert (change["cause"], change["credit_event_id"], change["note"]) == ("event", event["id"], "2025年度报告逾期")
+    async with db.transaction(write=False) as session:
+        changed_by = await session.scalar(
+            select(RatingHistory.changed_by).where(RatingHistory.credit_event_id == event["id"])
+        )
+    assert changed_by == official.user_id
+    response = await client.get(f"/api/v1/agencies/{agency_id}/audit", headers=official.headers)
+    line = (await response.json())["items"][0]
+    assert {k: line[k] for k in ("subject", "subject_id", "action", "actor_id", "actor_role", "note")} == {
+        "subject": "credit_event",
+        "subject_id": event["id"],
+        "action": "event_recorded",
+        "actor_id": official.user_id,
+        "actor_role": "official",
+        "note": "late_annual_report -20: 2025年度报告逾期",
+    }

@@ -66,6 +66,7 @@ def test_baseline_from_an_import_is_the_starting_point() -> None:
         ("abnormal_applications", -40, True),
         ("abnormal_applications", -41, False),
         ("abnormal_applications", 10, False),
+        ("abnormal_applications", 1, False),  # the smallest bonus recorded as a deduction
         ("honours", 10, True),
         ("honours", -1, False),
         ("honours", 0, False),
@@ -73,6 +74,11 @@ def test_baseline_from_an_import_is_the_starting_point() -> None:
 )
 def test_points_must_fit_the_category(category: str, points: int, ok: bool) -> None:
     assert (points_problem(category, points) is None) is ok
+
+
+def test_a_deduction_recorded_as_positive_points_is_told_to_record_them_negative() -> None:
+    assert points_problem("late_annual_report", 1) == "a deduction is negative: record -1"
+    assert points_problem("late_annual_report", 20) == "a deduction is negative: record -20"
 
 
 def test_every_category_has_a_positive_maximum_and_labels() -> None:

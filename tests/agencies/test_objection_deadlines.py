@@ -14,6 +14,8 @@ from agencies.credit import (
     objection_deadline,
     objectionable_problem,
 )
+from agencies.credit_events import event_out
+from agencies.models import CreditEvent
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
@@ -54,3 +56,28 @@ def test_only_a_deduction_that_is_not_a_reversal_can_be_objected_to() -> None:
     assert objectionable_problem(5, is_reversal=False) == "only a deduction can be objected to"
     assert objectionable_problem(-5, is_reversal=True) == "a reversal cannot be objected to"
     assert objectionable_problem(5, is_reversal=True) == "a reversal cannot be objected to"
+
+
+def test_the_record_offers_an_objection_up_to_the_very_moment_the_period_ends() -> None:
+    """The filing is refused only once the deadline has passed (`now > deadline`): at the deadline itself the
+    credit record still shows the deduction as objectionable until then."""
+    recorded = dt.datetime(2026, 3, 2, 7, 15, 30, tzinfo=dt.UTC)
+    deadline = dt.datetime(2026, 4, 1, 7, 15, 30, tzinfo=dt.UTC)
+    deduction = CreditEvent(
+        id=7,
+        agency_id=1,
+        category="late_annual_report",
+        points=-20,
+        reason="2025年度报告逾期",
+        reference_doc="",
+        reverses_event_id=None,
+        created_by=1,
+        created_at=recorded,
+    )
+
+    def until(now: dt.datetime) -> dt.datetime | None:
+        return event_out(deduction, reversed_by=None, baseline_event_id=None, now=now).objectionable_until
+
+    assert until(recorded) == deadline
+    assert until(deadline) == deadline
+    assert until(deadline + dt.timedelta(microseconds=1)) is None

@@ -14,11 +14,12 @@ from accounts.service import find_or_create_wechat_user, issue_token, principal_
 from core.auth import Role
 from core.db import Database, utcnow
 from core.settings import Settings
+from enterprises.models import Enterprise
 from tests.conftest import Account, AccountFactory
 from tests.vouchers.builders import Client, issue, make_enterprise, make_program
 from vouchers import applications
 from vouchers.ledger import check_ledger
-from vouchers.models import ApplicationEvent, VoucherApplication, VoucherAudit, VoucherProgram
+from vouchers.models import ApplicationEvent, Voucher, VoucherApplication, VoucherAudit, VoucherProgram
 from vouchers.schemas import ApplicationIn
 from wechat import repository as wechat_repository
 from wechat.models import PushOutbox
@@ -326,6 +327,61 @@ async def test_first_come_first_served_approves_while_the_budget_lasts_then_wait
         assert list(await check_ledger(session)) == []
 
 
+async def test_approving_an_enterprise_that_no_longer_qualifies_is_refused_and_issues_nothing(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    """Eligibility is checked again when the voucher is issued: a qualification lost after applying refuses the
+    approval (422 `not_eligible`, saying why) and the application waits as it was."""
+    official = await make_account(Role.OFFICIAL)
+    enterprise_id = await make_enterprise(db)
+    staff = await make_account(Role.ENTERPRISE, enterprise_id=enterprise_id)
+    program = await open_program(client, official)
+    application = await (await apply(client, staff, program["id"])).json()
+    async with db.transaction() as session:
+        await session.execute(update(Enterprise).where(Enterprise.id == enterprise_id).values(qualification="none"))
+
+    response = await decide(client, official, application["id"], "approve")
+    assert response.status == 422, await response.text()
+    error = (await response.json())["error"]
+    why = "enterprise qualification is none; needs provincial_specialized"
+    assert (error["code"], error["message"]) == ("not_eligible", f"{why}; nothing was issued")
+    assert error["details"] == [{"field": "enterprise_id", "message": why}]
+    assert [(a.id, a.state, a.voucher_id) for a in await application_rows(db)] == [
+        (application["id"], "submitted", None)
+    ]
+    assert (await committed(db, program["id"]))[0] == 0
+
+
+async def test_approving_past_the_yearly_cap_is_refused_naming_the_enterprise_the_year_and_the_amounts(
+    client: Client, db: Database, make_account: AccountFactory
+) -> None:
+    """An official's approval is held to the programme's yearly cap per enterprise: a voucher issued to the
+    enterprise after it applied leaves no room, and the approval is refused with what it would have received."""
+    official = await make_account(Role.OFFICIAL)
+    enterprise_id = await make_enterprise(db)
+    staff = await make_account(Role.ENTERPRISE, enterprise_id=enterprise_id)
+    program = await open_program(client, official, face_value_fen=500_000, per_enterprise_year_cap_fen=500_000)
+    application = await (await apply(client, staff, program["id"])).json()
+    await issue(client, official.headers, program["id"], enterprise_id)
+
+    response = await decide(client, official, application["id"], "approve")
+    assert response.status == 409, await response.text()
+    error = (await response.json())["error"]
+    assert error["code"] == "enterprise_cap_exceeded"
+    assert error["message"] == (
+        f"enterprise {enterprise_id} would receive 1000000 fen from this programme in {utcnow().year}; "
+        "the cap is 500000 fen"
+    )
+    assert error["details"] == {
+        "enterprise_id": enterprise_id,
+        "already_fen": 500_000,
+        "requested_fen": 500_000,
+        "cap_fen": 500_000,
+    }
+    assert [(a.state, a.voucher_id) for a in await application_rows(db)] == [("submitted", None)]
+    assert await committed(db, program["id"]) == (500_000, program["budget_fen"])
+
+
 async def test_bulk_decisions_decide_each_one_they_can_and_say_why_not_for_the_others(
     client: Client, db: Database, make_account: AccountFactory
 ) -> None:
@@ -446,6 +502,9 @@ async def test_one_first_come_batch_decides_every_waiting_application_in_order_a
     rows = await application_rows(db)
     assert [r.state for r in rows] == ["approved", "rejected", "approved", "waitlisted"]
     assert "cap" in rows[1].decision_reason and "budget" in rows[3].decision_reason
+    assert rows[1].decision_reason == (
+        f"enterprise {second} would receive 1000000 fen from this programme in {utcnow().year}; the cap is 500000 fen"
+    )
     assert rows[0].voucher_id is not None and rows[2].voucher_id is not None
     assert rows[0].voucher_id != rows[2].voucher_id and rows[1].voucher_id is None
     assert await committed(db, program["id"]) == (1_500_000, 1_500_000)
@@ -453,6 +512,8 @@ async def test_one_first_come_batch_decides_every_waiting_application_in_order_a
         for row in (rows[0], rows[2]):
             audit = await session.scalar(select(VoucherAudit).where(VoucherAudit.voucher_id == row.voucher_id))
             assert audit is not None and f"application {row.id} approved automatically" in audit.reason
+            voucher = await session.get(Voucher, row.voucher_id)  # issued at the moment of its decision
+            assert voucher is not None and voucher.issued_at == row.decided_at
         events = (await session.scalars(select(ApplicationEvent.to_state).order_by(ApplicationEvent.id))).all()
         assert sorted(events) == sorted(["submitted"] * 4 + ["approved", "rejected", "approved", "waitlisted"])
         assert list(await check_ledger(session)) == []

@@ -166,6 +166,8 @@ async def test_shutting_down_lets_a_running_batch_finish_and_stops_one_stuck_pas
     stuck = asyncio.create_task(decider.decision(db, second))
     await asyncio.sleep(0)
     await decider.close()  # the batch never finishes: stopped after the wait, the request with it
+    # Stopped, not only told to stop: once `close` returns, the loop has ended and the request has its answer.
+    assert stuck.done() and decider._loops == {}
     with pytest.raises(asyncio.CancelledError):
         await stuck
     assert [r.state for r in await application_rows(db)] == ["approved", "submitted"]

@@ -3,6 +3,7 @@ nothing is refused, the last fen of a balance is spent exactly, and the largest 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -155,7 +156,11 @@ async def test_issuing_may_use_the_budget_and_the_yearly_cap_to_the_last_fen_and
     assert response.status == 409
     error = (await response.json())["error"]
     assert error["code"] == "enterprise_cap_exceeded"
-    assert error["details"]["cap_fen"] == 600_001
+    assert error["details"] == {"enterprise_id": first, "already_fen": 600_001, "requested_fen": 1, "cap_fen": 600_001}
+    year = dt.datetime.now(dt.UTC).year
+    assert error["message"] == (
+        f"enterprise {first} would receive 600002 fen from this programme in {year}; the cap is 600001 fen"
+    )
 
     # 400 000 fen are left: exactly that is allowed, one fen more is not.
     response = await client.post(url, json=items((second, 200_000), (third, 200_001)), headers=official.headers)
@@ -163,6 +168,7 @@ async def test_issuing_may_use_the_budget_and_the_yearly_cap_to_the_last_fen_and
     error = (await response.json())["error"]
     assert error["code"] == "budget_exceeded"
     assert error["details"] == {"requested_fen": 400_001, "remaining_fen": 400_000, "budget_fen": 1_000_001}
+    assert error["message"] == "issuing 400001 fen would exceed the programme's remaining budget of 400000 fen"
     response = await client.post(url, json=items((second, 200_000), (third, 200_000)), headers=official.headers)
     assert response.status == 201, await response.text()
     assert (await response.json())["remaining_budget_fen"] == 0

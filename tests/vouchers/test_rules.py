@@ -134,6 +134,18 @@ async def test_issuing_checks_eligibility_for_every_row_and_issues_nothing_on_an
     ]
     assert "needs provincial_specialized" in details[0]["message"]
     assert "outside" in details[2]["message"]
+    # Every row that cannot have its voucher, each with why (a lapsed qualification counts as none today).
+    unqualified_why = "enterprise qualification is none; needs provincial_specialized"
+    assert [d["message"] for d in details] == [
+        unqualified_why,
+        unqualified_why,
+        "enterprise is in region 110105, outside 330100",
+        "no such enterprise",
+        "above the programme's face value of 500000 fen",
+    ]
+    error = (await response.json())["error"]
+    assert error["code"] == "not_eligible"
+    assert error["message"] == f"enterprises.1.enterprise_id: {unqualified_why}; nothing was issued"
     assert await counts(db) == before
 
 
@@ -206,11 +218,12 @@ async def test_budget_and_yearly_cap_refuse_with_409_and_issue_nothing(
 async def test_expired_programme_issues_nothing(client: Client, world: World, db: Database) -> None:
     from vouchers.models import VoucherProgram
 
+    ended = utcnow() - dt.timedelta(days=1)
     async with db.transaction() as session:
         await session.execute(
             update(VoucherProgram)
             .where(VoucherProgram.id == world.program["id"])
-            .values(valid_from=utcnow() - dt.timedelta(days=400), valid_until=utcnow() - dt.timedelta(days=1))
+            .values(valid_from=utcnow() - dt.timedelta(days=400), valid_until=ended)
         )
     before = await counts(db)
     response = await client.post(
@@ -219,7 +232,12 @@ async def test_expired_programme_issues_nothing(client: Client, world: World, db
         headers=world.official.headers,
     )
     assert response.status == 409
-    assert (await response.json())["error"]["code"] == "program_closed"
+    error = (await response.json())["error"]
+    assert error["code"] == "program_closed"
+    assert error["message"] == (
+        f"programme {world.program['id']} ended at {ended.isoformat()}; no more vouchers can be issued"
+    )
+    assert error["details"] == {"program_id": world.program["id"], "valid_until": ended.isoformat()}
     assert await counts(db) == before
 
 
