@@ -57,6 +57,27 @@ async def tamper(db: Database, model: Any, row_id: int, **values: Any) -> None:
         await session.execute(update(model).where(model.id == row_id).values(**values))
 
 
+async def voucher_without_audit(world: World, db: Database) -> int:
+    """A 1 000-fen voucher of the programme for a new enterprise, written straight to its table: no audit row."""
+    enterprise = await make_enterprise(db)
+    async with db.transaction() as session:
+        source = await session.get(Voucher, world.voucher["id"])
+        assert source is not None
+        forged = Voucher(
+            program_id=world.program["id"],
+            enterprise_id=enterprise,
+            face_value_fen=1_000,
+            balance_fen=1_000,
+            state="issued",
+            expires_at=source.expires_at,
+            issued_at=source.issued_at,
+            updated_at=source.updated_at,
+        )
+        session.add(forged)
+        await session.flush()
+        return forged.id
+
+
 async def test_books_that_went_through_every_move_balance(client: Client, world: World, db: Database) -> None:
     await busy_books(client, world, db)
 
@@ -103,24 +124,7 @@ async def test_a_tampered_commitment_is_named(client: Client, world: World, db: 
 
 async def test_a_voucher_without_audit_rows_is_named(client: Client, world: World, db: Database) -> None:
     await busy_books(client, world, db)
-    enterprise = await make_enterprise(db)
-    async with db.transaction() as session:
-        program = await session.get(VoucherProgram, world.program["id"])
-        source = await session.get(Voucher, world.voucher["id"])
-        assert program is not None and source is not None
-        forged = Voucher(
-            program_id=program.id,
-            enterprise_id=enterprise,
-            face_value_fen=1_000,
-            balance_fen=1_000,
-            state="issued",
-            expires_at=source.expires_at,
-            issued_at=source.issued_at,
-            updated_at=source.updated_at,
-        )
-        session.add(forged)
-        await session.flush()
-        forged_id = forged.id
+    forged_id = await voucher_without_audit(world, db)
     assert await differences(db) == [("voucher", forged_id, "audit", "present", "missing")]
 
 
@@ -158,23 +162,7 @@ async def test_a_commitment_above_the_budget_is_named_and_one_at_the_budget_is_n
 async def test_a_voucher_without_audit_rows_does_not_hide_the_vouchers_after_it(
     client: Client, world: World, db: Database
 ) -> None:
-    enterprise = await make_enterprise(db)
-    async with db.transaction() as session:
-        source = await session.get(Voucher, world.voucher["id"])
-        assert source is not None
-        forged = Voucher(
-            program_id=world.program["id"],
-            enterprise_id=enterprise,
-            face_value_fen=1_000,
-            balance_fen=1_000,
-            state="issued",
-            expires_at=source.expires_at,
-            issued_at=source.issued_at,
-            updated_at=source.updated_at,
-        )
-        session.add(forged)
-        await session.flush()
-        forged_id = forged.id
+    forged_id = await voucher_without_audit(world, db)
     (later,) = await issue(client, world.official.headers, world.program["id"], await make_enterprise(db))
     assert later["id"] > forged_id
     await tamper(db, Voucher, later["id"], balance_fen=499_999)
