@@ -222,7 +222,8 @@ async def test_only_the_holder_redeems_and_only_that_agency_confirms(
     other_agency = await make_account(Role.AGENCY, agency_id=await make_agency(db))
     foreign = await client.post(f"/api/v1/redemptions/{r['id']}/confirm", json=EVIDENCE, headers=other_agency.headers)
     assert foreign.status == 403
-    assert (await foreign.json())["error"]["code"] == "not_your_agency"
+    refused = (await foreign.json())["error"]
+    assert (refused["code"], refused["message"]) == ("not_your_agency", "this redemption was made at another agency")
     as_enterprise = await client.post(
         f"/api/v1/redemptions/{r['id']}/confirm", json=EVIDENCE, headers=world.enterprise.headers
     )
@@ -245,3 +246,39 @@ async def test_confirmation_needs_proof_of_the_enterprise_share(client: Client, 
     response = await client.post(f"/api/v1/redemptions/{r['id']}/confirm", json=evidence, headers=world.agency.headers)
     assert response.status == 422
     assert (await response.json())["error"]["details"][0]["field"] == "payment_proof"
+
+
+async def test_proof_is_needed_from_one_fen_of_the_enterprises_own_share_and_not_when_it_pays_nothing(
+    client: Client, world: World, db: Database, make_account: AccountFactory
+) -> None:
+    from tests.vouchers.builders import issue, make_enterprise, make_program
+
+    without_proof = {k: v for k, v in EVIDENCE.items() if k != "payment_proof"}
+    # 60 % of 2 fen is 1.2: the voucher pays 1 fen, the enterprise 1 fen of its own, which needs proof.
+    one_fen = await (await redeem(client, world, price_fen=2)).json()
+    assert (one_fen["amount_fen"], one_fen["enterprise_share_fen"]) == (1, 1)
+    response = await client.post(
+        f"/api/v1/redemptions/{one_fen['id']}/confirm", json=without_proof, headers=world.agency.headers
+    )
+    assert response.status == 422
+    error = (await response.json())["error"]
+    assert error["code"] == "validation_error"
+    assert error["details"] == [
+        {"field": "payment_proof", "message": "the enterprise's own share of 1 fen needs proof"}
+    ]
+    # A programme paying the whole price: the enterprise pays nothing of its own, so there is nothing to prove.
+    whole = await make_program(client, world.official.headers, name="杭州市知识产权服务券 全额", share_bp=10_000)
+    enterprise_id = await make_enterprise(db)
+    (voucher,) = await issue(client, world.official.headers, whole["id"], enterprise_id)
+    staff = await make_account(Role.ENTERPRISE, enterprise_id=enterprise_id)
+    body = {"agency_id": world.agency_id, "service_code": "invention", "price_fen": 100_000}
+    made = await client.post(f"/api/v1/vouchers/{voucher['id']}/redeem", json=body, headers=staff.headers)
+    assert made.status == 201, await made.text()
+    paid_in_full = await made.json()
+    assert (paid_in_full["amount_fen"], paid_in_full["enterprise_share_fen"]) == (100_000, 0)
+    confirmed = await client.post(
+        f"/api/v1/redemptions/{paid_in_full['id']}/confirm", json=without_proof, headers=world.agency.headers
+    )
+    assert confirmed.status == 200, await confirmed.text()
+    assert (await confirmed.json())["state"] == "delivered"
+    await assert_books_balance(db)
