@@ -43,6 +43,8 @@ async def test_the_agency_confirms_and_the_official_settles_after_the_voucher_ex
         ("expire", "agency"),
         ("confirm", "agency"),
     ]
+    # The expiry is recorded at the moment of the confirmation that found it, not at some later reading of the clock.
+    assert detail["history"][-2]["at"] == confirmed["confirmed_at"]
 
     decision = {"decision": "approve", "reason": "delivered before expiry"}
     settled = await post(client, f"/api/v1/redemptions/{redemption['id']}/settle", world.official.headers, decision)
