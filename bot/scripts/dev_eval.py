@@ -146,13 +146,21 @@ def evaluate(items: list[dict[str, str]], predicted: list[str], policy: set[str]
         support = tp + fn
         if support or label != FALLBACK:
             per_intent[label] = {"precision": prec, "recall": rec, "f1": f1, "support": support}
-    confusions = Counter(
-        (it["intent"], p) for p, it in zip(predicted, items, strict=True) if p != it["intent"]
-    ).most_common()
+
+    def confusions(langs: tuple[str, ...]) -> list[dict[str, Any]]:
+        pairs = Counter(
+            (it["intent"], p)
+            for p, it in zip(predicted, items, strict=True)
+            if p != it["intent"] and it["lang"] in langs
+        ).most_common()
+        return [{"true": t, "predicted": p, "count": n} for (t, p), n in pairs]
+
     return {
         "groups": by_group,
         "per_intent": per_intent,
-        "confusions": [{"true": t, "predicted": p, "count": n} for (t, p), n in confusions],
+        "confusions": confusions(("zh", "mixed", "en")),
+        # Per language: English and Chinese miss in different places, and data is written per language.
+        "confusions_by_language": {"zh+mixed": confusions(("zh", "mixed")), "en": confusions(("en",))},
     }
 
 
@@ -206,6 +214,10 @@ def report(result: dict[str, Any], top: int) -> None:
     print(f"\nconfusion pairs (true -> predicted), top {top}:")
     for c in result["confusions"][:top]:
         print(f"  {c['count']:>3} x {c['true']} -> {c['predicted']}")
+    for lang, pairs in result["confusions_by_language"].items():
+        print(f"\nconfusion pairs in {lang}, top {top}:")
+        for c in pairs[:top]:
+            print(f"  {c['count']:>3} x {c['true']} -> {c['predicted']}")
     table = result.get("thresholds")
     if table:
         print("\nfallback settings on this model (DIET top confidence / margin to the runner-up):")
