@@ -195,7 +195,11 @@ async def test_anonymous_is_401_agencies_and_other_enterprises_403_and_nothing_c
     assert (await own_agency.json())["error"]["code"] == "forbidden"
     stranger = await cancel(client, r["id"], other)
     assert stranger.status == 403
-    assert (await stranger.json())["error"]["code"] == "not_your_voucher"
+    refused = (await stranger.json())["error"]
+    assert (refused["code"], refused["message"]) == (
+        "not_your_voucher",
+        "this redemption was made by another enterprise",
+    )
     assert await voucher_row(db, world.voucher["id"]) == ("partially_redeemed", 440_000)
     assert [h[0] for h in await history(client, world)] == ["issue", "redeem"]
 
@@ -224,6 +228,22 @@ async def test_bad_input_is_422_naming_the_field_and_changes_nothing(
     response = await cancel(client, r["id"], world.official if who == "official" else world.enterprise, body)
     assert response.status == 422, await response.text()
     assert (await response.json())["error"]["details"][0]["field"] == field
+    assert await voucher_row(db, world.voucher["id"]) == ("partially_redeemed", 440_000)
+    assert [h[0] for h in await history(client, world)] == ["issue", "redeem"]
+
+
+@pytest.mark.parametrize("body", [{}, {"reason": None}])
+async def test_an_official_must_say_why_a_redemption_is_cancelled(
+    client: Client, world: World, db: Database, body: dict[str, Any]
+) -> None:
+    r = await redeem(client, world, 100_000)
+    response = await cancel(client, r["id"], world.official, body)
+    assert response.status == 422, await response.text()
+    error = (await response.json())["error"]
+    assert error["code"] == "validation_error"
+    assert error["details"] == [
+        {"field": "reason", "message": "an official cancelling a redemption must give the reason"}
+    ]
     assert await voucher_row(db, world.voucher["id"]) == ("partially_redeemed", 440_000)
     assert [h[0] for h in await history(client, world)] == ["issue", "redeem"]
 
@@ -273,6 +293,9 @@ async def test_a_confirmed_redemption_cannot_be_cancelled(client: Client, world:
         error = (await response.json())["error"]
         assert error["code"] == "redemption_not_pending"
         assert "is delivered" in error["message"]
+        assert error["message"] == (
+            f"redemption {r['id']} is delivered; only a pending one (not yet confirmed by the agency) can be cancelled"
+        )
         assert error["details"] == {"redemption_id": r["id"], "state": "delivered"}
     assert await voucher_row(db, world.voucher["id"]) == ("partially_redeemed", 440_000)
 

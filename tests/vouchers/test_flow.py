@@ -10,6 +10,7 @@ from tests.conftest import AccountFactory
 from tests.vouchers.builders import EVIDENCE, Client, make_agency
 from tests.vouchers.conftest import World
 from vouchers.ledger import check_ledger
+from vouchers.models import Redemption
 
 
 async def redeem(client: Client, w: World, price_fen: int = 500_000, **extra: Any) -> Any:
@@ -281,4 +282,67 @@ async def test_proof_is_needed_from_one_fen_of_the_enterprises_own_share_and_not
     )
     assert confirmed.status == 200, await confirmed.text()
     assert (await confirmed.json())["state"] == "delivered"
+    await assert_books_balance(db)
+
+
+async def test_a_confirmation_keeps_its_evidence_who_confirmed_and_when_and_audits_the_amount_delivered(
+    client: Client, world: World, db: Database
+) -> None:
+    r = await (await redeem(client, world, price_fen=400_000)).json()
+    response = await client.post(f"/api/v1/redemptions/{r['id']}/confirm", json=EVIDENCE, headers=world.agency.headers)
+    assert response.status == 200, await response.text()
+    confirmed = await response.json()
+    assert confirmed["state"] == "delivered"
+    assert {k: confirmed[k] for k in EVIDENCE} == EVIDENCE
+    assert (confirmed["amount_fen"], confirmed["voucher_balance_fen"]) == (240_000, 260_000)
+    async with db.transaction(write=False) as session:
+        stored = await session.get(Redemption, r["id"])
+        assert stored is not None
+        assert stored.confirmed_by == world.agency.user_id
+
+    detail = await (await client.get(f"/api/v1/vouchers/{world.voucher['id']}", headers=world.official.headers)).json()
+    audit = detail["history"][-1]
+    assert (audit["action"], audit["redemption_id"], audit["redemption_from"], audit["redemption_to"]) == (
+        "confirm",
+        r["id"],
+        "pending",
+        "delivered",
+    )
+    assert (audit["amount_fen"], audit["balance_delta_fen"], audit["balance_after_fen"]) == (240_000, 0, 260_000)
+    assert (audit["actor_user_id"], audit["actor_role"]) == (world.agency.user_id, "agency")
+    assert audit["reason"] == "delivered: contract HT-2026-001, invoice FP-33000001, deliverable CN202611250001.2"
+    # The audit row is written at the very moment the redemption records as its confirmation.
+    assert audit["at"] == confirmed["confirmed_at"]
+    # Only part of the voucher is spent: it stays partially redeemed, its state reason the redemption's.
+    assert detail["state"] == "partially_redeemed"
+    assert detail["state_reason"] == f"last used: 240000 fen of a 400000 fen invention at agency {world.agency_id}"
+
+
+async def test_a_voucher_spent_whole_by_one_redemption_is_delivered_once_the_agency_confirms_it(
+    client: Client, world: World, db: Database, make_account: AccountFactory
+) -> None:
+    from tests.vouchers.builders import issue, make_enterprise
+
+    enterprise_id = await make_enterprise(db)
+    (voucher,) = await issue(client, world.official.headers, world.program["id"], enterprise_id, face_value_fen=300_000)
+    staff = await make_account(Role.ENTERPRISE, enterprise_id=enterprise_id)
+    # 60 % of 500 000 is the voucher's whole 300 000: this one redemption spends it all.
+    body = {"agency_id": world.agency_id, "service_code": "invention", "price_fen": 500_000}
+    made = await client.post(f"/api/v1/vouchers/{voucher['id']}/redeem", json=body, headers=staff.headers)
+    assert made.status == 201, await made.text()
+    r = await made.json()
+    assert (r["amount_fen"], r["voucher_balance_fen"], r["voucher_state"]) == (300_000, 0, "redeemed")
+    response = await client.post(f"/api/v1/redemptions/{r['id']}/confirm", json=EVIDENCE, headers=world.agency.headers)
+    assert response.status == 200, await response.text()
+    confirmed = await response.json()
+    assert (confirmed["state"], confirmed["voucher_state"], confirmed["voucher_balance_fen"]) == (
+        "delivered",
+        "delivered",
+        0,
+    )
+    detail = await (await client.get(f"/api/v1/vouchers/{voucher['id']}", headers=world.official.headers)).json()
+    assert (detail["state"], detail["state_reason"]) == ("delivered", "service delivered, awaiting settlement")
+    assert [(h["action"], h["from_state"], h["to_state"]) for h in detail["history"][-1:]] == [
+        ("confirm", "redeemed", "delivered")
+    ]
     await assert_books_balance(db)
