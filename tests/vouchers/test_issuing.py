@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from core.auth import Role
 from core.db import Database
+from enterprises.models import Enterprise
 from enterprises.service import enterprise_summaries
 from tests.conftest import AccountFactory
 from tests.vouchers.builders import Client, issue, make_enterprise, make_program
@@ -207,3 +209,36 @@ async def test_a_programmes_vouchers_are_listed_to_its_officials_and_refused_to_
     response = await client.get("/api/v1/voucher-programs/999999/vouchers", headers=world.official.headers)
     error = (await response.json())["error"]
     assert (response.status, error["code"], error["message"]) == (404, "not_found", "no voucher programme 999999")
+
+
+async def test_a_csv_row_whose_enterprise_cannot_have_its_voucher_is_refused_by_line_and_column_and_nothing_is_issued(
+    client: Client, world: World, db: Database
+) -> None:
+    """From a file the refusal names each row's line and the column at fault (the face value, or the enterprise's
+    credit code), and the message the first of them."""
+    unqualified = await make_enterprise(db, qualification="none")
+    async with db.transaction(write=False) as session:
+        codes = dict((await session.execute(select(Enterprise.id, Enterprise.credit_code))).all())
+    text = (
+        "credit_code,face_value_fen\n"
+        f"{codes[world.enterprise_id]},500001\n"
+        f"{codes[unqualified]},\n"
+        f"{codes[world.enterprise_id]},100000\n"
+    )
+    url = f"/api/v1/voucher-programs/{world.program['id']}/vouchers"
+    response = await client.post(
+        url, data=text.encode(), headers={**world.official.headers, "Content-Type": "text/csv"}
+    )
+    error = (await response.json())["error"]
+    assert (response.status, error["code"]) == (422, "not_eligible")
+    assert error["message"] == "line 2: above the programme's face value of 500000 fen; nothing was issued"
+    assert error["details"] == [
+        {"line": 2, "column": "face_value_fen", "message": "above the programme's face value of 500000 fen"},
+        {
+            "line": 3,
+            "column": "credit_code",
+            "message": "enterprise qualification is none; needs provincial_specialized",
+        },
+    ]
+    listed = await (await client.get(url, headers=world.official.headers)).json()
+    assert [v["id"] for v in listed] == [world.voucher["id"]]
