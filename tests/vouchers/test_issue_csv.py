@@ -127,3 +127,9 @@ def test_the_largest_face_value_and_a_blank_one_are_read_with_their_lines() -> N
         (CODE, None),
     ]
     assert lines == [2, 4]
+
+
+def test_the_columns_may_come_in_any_order_and_a_blank_face_value_skips_only_itself() -> None:
+    issue, lines = parse_issue_csv("face_value_fen,enterprise_id\n,7\n300000,8\n")
+    assert [(item.enterprise_id, item.face_value_fen) for item in issue.enterprises] == [(7, None), (8, 300000)]
+    assert lines == [2, 3]
