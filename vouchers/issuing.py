@@ -9,6 +9,7 @@ import io
 from collections import defaultdict
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Principal
@@ -62,6 +63,7 @@ def parse_issue_csv(text: str) -> tuple[IssueIn, list[int]]:
             )
             continue
         values = dict(zip(header, (cell.strip() for cell in row), strict=True))
+        refused_before = len(problems)
         data: dict[str, Any] = {}
         for column, raw in values.items():
             if column == "credit_code":
@@ -75,11 +77,15 @@ def parse_issue_csv(text: str) -> tuple[IssueIn, list[int]]:
         if "credit_code" in data and not data["credit_code"]:
             problems.append({"line": index, "column": "credit_code", "message": "is empty"})
             continue
+        if len(problems) > refused_before:
+            continue  # a cell is refused already: the row as a whole would only repeat it
         try:
             items.append(IssueItem.model_validate(data))
             lines.append(index)
-        except ValueError as exc:
-            problems.append({"line": index, "column": None, "message": str(exc).splitlines()[-1].strip()})
+        except ValidationError as exc:  # a number out of range: named by its column, in pydantic's words
+            for error in exc.errors():
+                at = str(error["loc"][0]) if error["loc"] else None
+                problems.append({"line": index, "column": at, "message": error["msg"]})
     if problems:
         first = problems[0]
         where = f"line {first['line']}" + (f", column {first['column']}" if first["column"] else "")

@@ -73,3 +73,63 @@ def test_exactly_one_way_of_naming_the_enterprise(header: str) -> None:
         {"line": 1, "column": None, "message": "needs exactly one of credit_code, enterprise_id"}
     ]
     assert refusal.message == "line 1: needs exactly one of credit_code, enterprise_id"
+
+
+def test_every_bad_row_is_reported_by_line_and_column_and_the_message_names_the_first() -> None:
+    """Header names are read trimmed and in any case; a face value must be 1 fen to 10^12 fen in digits (at most 13
+    of them), each bad cell named by its column in words an official can act on."""
+    refusal = refused(
+        " Credit_Code , Face_Value_Fen \n"
+        f"{CODE},abc\n"  # line 2
+        f"{CODE}\n"  # 3
+        " ,100\n"  # 4
+        f"{CODE},12345678901234\n"  # 5: 14 digits
+        f"{CODE},0\n"  # 6
+        f"{CODE},1000000000001\n"  # 7: 13 digits, one fen over the largest amount
+        f"{CODE},1000000000000\n"  # 8: the largest amount
+        " , \n"  # 9: blank
+    )
+    assert refusal.details == [
+        {"line": 2, "column": "face_value_fen", "message": "must be a positive whole number"},
+        {"line": 3, "column": None, "message": "has 1 cells, the header has 2"},
+        {"line": 4, "column": "credit_code", "message": "is empty"},
+        {"line": 5, "column": "face_value_fen", "message": "must be a positive whole number"},
+        {"line": 6, "column": "face_value_fen", "message": "Input should be greater than 0"},
+        {"line": 7, "column": "face_value_fen", "message": "Input should be less than or equal to 1000000000000"},
+    ]
+    assert refusal.message == "line 2, column face_value_fen: must be a positive whole number"
+
+
+def test_a_bad_enterprise_id_is_reported_once_by_its_column() -> None:
+    refusal = refused("enterprise_id\nabc\n0\n")
+    assert refusal.details == [
+        {"line": 2, "column": "enterprise_id", "message": "must be a positive whole number"},
+        {"line": 3, "column": "enterprise_id", "message": "Input should be greater than or equal to 1"},
+    ]
+
+
+def test_a_row_of_the_wrong_width_is_named_by_its_line_alone() -> None:
+    refusal = refused(f"credit_code\n{CODE},1\n")
+    assert refusal.message == "line 2: has 2 cells, the header has 1"
+
+
+@pytest.mark.parametrize("text", ["credit_code\n", "credit_code\n\n , \n"])
+def test_a_header_without_rows_is_refused(text: str) -> None:
+    refusal = refused(text)
+    assert refusal.message == "the file has no rows"
+    assert refusal.details == [{"line": 2, "message": "expected at least one row"}]
+
+
+def test_the_largest_face_value_and_a_blank_one_are_read_with_their_lines() -> None:
+    issue, lines = parse_issue_csv(f" Credit_Code , FACE_VALUE_FEN \n{CODE} , 1000000000000 \n , \n{CODE},\n")
+    assert [(item.credit_code, item.face_value_fen) for item in issue.enterprises] == [
+        (CODE, 10**12),
+        (CODE, None),
+    ]
+    assert lines == [2, 4]
+
+
+def test_the_columns_may_come_in_any_order_and_a_blank_face_value_skips_only_itself() -> None:
+    issue, lines = parse_issue_csv("face_value_fen,enterprise_id\n,7\n300000,8\n")
+    assert [(item.enterprise_id, item.face_value_fen) for item in issue.enterprises] == [(7, None), (8, 300000)]
+    assert lines == [2, 3]
