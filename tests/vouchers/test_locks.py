@@ -9,11 +9,12 @@ in the documented order (voucher, then redemption, then programme), whichever da
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
@@ -33,13 +34,22 @@ def postgres_sql(statement: Any) -> str:
 
 
 class Recorder:
-    """Stands in for a session: keeps the statement a repository function would run."""
+    """Stands in for a session on `dialect`: keeps the statement a repository function would run (which finds no
+    row)."""
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: str = "postgresql") -> None:
         self.statements: list[Any] = []
+        self.dialect = dialect
+
+    def get_bind(self) -> Any:
+        return SimpleNamespace(dialect=SimpleNamespace(name=self.dialect))
 
     async def scalar(self, statement: Any) -> None:
         self.statements.append(statement)
+
+    async def execute(self, statement: Any) -> Any:
+        self.statements.append(statement)
+        return SimpleNamespace(first=lambda: None)
 
 
 # The programme row is locked `FOR NO KEY UPDATE`: exclusive against every other writer of it (the lock conflicts with
@@ -65,6 +75,36 @@ async def test_each_lock_query_selects_its_one_row_for_update(lock: Any, table: 
     assert f"FROM {table} \nWHERE {table}.id = %(id_1)s" in sql
     assert statement.compile().params == {"id_1": 42}
     # Read afresh under the lock, not from what the session saw before it.
+    assert statement.get_execution_options().get("populate_existing") is True
+
+
+async def test_redeeming_locks_the_voucher_and_takes_the_redemption_id_from_the_sequence_in_one_statement() -> None:
+    recorder = Recorder()
+    assert await repository.lock_voucher_to_redeem(cast(AsyncSession, recorder), 42) is None  # no such voucher
+    (statement,) = recorder.statements
+    sql = postgres_sql(statement)
+    assert sql.rstrip().endswith("::BIGINT FOR UPDATE"), sql
+    assert f"FROM {VOUCHERS} \nWHERE {VOUCHERS}.id = %(id_1)s" in sql
+    # The id is the redemptions' sequence's next value: concurrent redemptions of different vouchers never share it.
+    assert "nextval(pg_get_serial_sequence(" in sql, sql
+    assert statement.compile().params == {
+        "pg_get_serial_sequence_1": REDEMPTIONS,
+        "pg_get_serial_sequence_2": "id",
+        "id_1": 42,
+    }
+    # The voucher was read before without the lock (the offer's checks): its balance is read again under it.
+    assert statement.get_execution_options().get("populate_existing") is True
+
+
+async def test_on_sqlite_the_redemption_id_is_the_largest_plus_one_read_with_the_voucher() -> None:
+    """SQLite has no sequences: its write lock (BEGIN IMMEDIATE) makes the largest id plus one the next."""
+    recorder = Recorder("sqlite")
+    assert await repository.lock_voucher_to_redeem(cast(AsyncSession, recorder), 42) is None
+    (statement,) = recorder.statements
+    compiled = statement.compile(dialect=sqlite.dialect())
+    assert f"(SELECT coalesce(max({REDEMPTIONS}.id), ?) + ? AS anon_2 \nFROM {REDEMPTIONS}) AS anon_1" in str(compiled)
+    assert f"FROM {VOUCHERS} \nWHERE {VOUCHERS}.id = ?" in str(compiled)
+    assert compiled.params == {"coalesce_1": 0, "coalesce_2": 1, "id_1": 42}
     assert statement.get_execution_options().get("populate_existing") is True
 
 
