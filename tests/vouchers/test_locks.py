@@ -8,6 +8,7 @@ in the documented order (voucher, then redemption, then programme), whichever da
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any, cast
@@ -49,7 +50,12 @@ class Recorder:
 
     async def execute(self, statement: Any) -> Any:
         self.statements.append(statement)
-        return SimpleNamespace(first=lambda: None)
+        return NoRows()
+
+
+class NoRows(list[Any]):
+    def first(self) -> None:
+        return None
 
 
 # The programme row is locked `FOR NO KEY UPDATE`: exclusive against every other writer of it (the lock conflicts with
@@ -105,6 +111,24 @@ async def test_on_sqlite_the_redemption_id_is_the_largest_plus_one_read_with_the
     assert f"(SELECT coalesce(max({REDEMPTIONS}.id), ?) + ? AS anon_2 \nFROM {REDEMPTIONS}) AS anon_1" in str(compiled)
     assert f"FROM {VOUCHERS} \nWHERE {VOUCHERS}.id = ?" in str(compiled)
     assert compiled.params == {"coalesce_1": 0, "coalesce_2": 1, "id_1": 42}
+    assert statement.get_execution_options().get("populate_existing") is True
+
+
+async def test_the_flag_worker_claims_the_oldest_unchecked_redemptions_skipping_the_locked_ones() -> None:
+    """A confirmation or cancellation holding a redemption does not hold up the worker (nor another worker): it
+    takes the next ones, at most `limit`, oldest first, and only those it selected."""
+    recorder = Recorder()
+    at = dt.datetime(2026, 12, 5, tzinfo=dt.UTC)
+    assert await repository.claim_unchecked_redemptions(cast(AsyncSession, recorder), 7, at) == []
+    (statement,) = recorder.statements
+    sql = " ".join(postgres_sql(statement).split())
+    oldest = (
+        f"(SELECT {REDEMPTIONS}.id FROM {REDEMPTIONS} WHERE {REDEMPTIONS}.flags_checked_at IS NULL"
+        f" ORDER BY {REDEMPTIONS}.id LIMIT %(param_1)s::INTEGER FOR UPDATE SKIP LOCKED)"
+    )
+    assert f"WHERE {REDEMPTIONS}.id IN {oldest}" in sql, sql
+    assert statement.compile().params["param_1"] == 7
+    # The marks are read back into the objects the session may already hold.
     assert statement.get_execution_options().get("populate_existing") is True
 
 
