@@ -25,9 +25,10 @@ from tests.conftest import AccountFactory
 from tests.vouchers.builders import EVIDENCE, Client, make_enterprise
 from tests.vouchers.conftest import World
 from vouchers import repository
-from vouchers.models import Redemption, Voucher, VoucherProgram
+from vouchers.models import Redemption, Voucher, VoucherApplication, VoucherProgram
 
 VOUCHERS, REDEMPTIONS, PROGRAMS = (m.__tablename__ for m in (Voucher, Redemption, VoucherProgram))
+APPLICATIONS = VoucherApplication.__tablename__
 
 
 def postgres_sql(statement: Any) -> str:
@@ -51,6 +52,10 @@ class Recorder:
     async def execute(self, statement: Any) -> Any:
         self.statements.append(statement)
         return NoRows()
+
+    async def scalars(self, statement: Any) -> Any:
+        self.statements.append(statement)
+        return SimpleNamespace(all=NoRows)
 
 
 class NoRows(list[Any]):
@@ -129,6 +134,34 @@ async def test_the_flag_worker_claims_the_oldest_unchecked_redemptions_skipping_
     assert f"WHERE {REDEMPTIONS}.id IN {oldest}" in sql, sql
     assert statement.compile().params["param_1"] == 7
     # The marks are read back into the objects the session may already hold.
+    assert statement.get_execution_options().get("populate_existing") is True
+
+
+async def test_a_bulk_decision_locks_its_applications_in_id_order_and_reads_them_afresh() -> None:
+    """Overlapping batches decided at once take the same rows in the same order (no deadlock), and each reads the
+    applications' states as the batch before it left them."""
+    recorder = Recorder()
+    assert await repository.lock_applications(cast(AsyncSession, recorder), [3, 1, 3]) == []
+    (statement,) = recorder.statements
+    sql = " ".join(postgres_sql(statement).split())
+    assert sql.endswith(
+        f"FROM {APPLICATIONS} WHERE {APPLICATIONS}.id IN (__[POSTCOMPILE_id_1]) ORDER BY {APPLICATIONS}.id FOR UPDATE"
+    ), sql
+    assert statement.compile().params == {"id_1": [1, 3]}
+    assert statement.get_execution_options().get("populate_existing") is True
+
+
+async def test_a_first_come_batch_locks_the_programmes_oldest_submitted_applications_afresh() -> None:
+    recorder = Recorder()
+    assert await repository.submitted_applications(cast(AsyncSession, recorder), 5, limit=9) == []
+    (statement,) = recorder.statements
+    sql = " ".join(postgres_sql(statement).split())
+    assert sql.endswith(
+        f"FROM {APPLICATIONS} WHERE {APPLICATIONS}.program_id = %(program_id_1)s::BIGINT"
+        f" AND {APPLICATIONS}.state = %(state_1)s::VARCHAR ORDER BY {APPLICATIONS}.id LIMIT %(param_1)s::INTEGER"
+        " FOR UPDATE"
+    ), sql
+    assert statement.compile().params == {"program_id_1": 5, "state_1": "submitted", "param_1": 9}
     assert statement.get_execution_options().get("populate_existing") is True
 
 
