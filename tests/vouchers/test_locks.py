@@ -9,6 +9,7 @@ in the documented order (voucher, then redemption, then programme), whichever da
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any, cast
@@ -18,17 +19,24 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Insert, Select, Update
 
 from core.auth import Role
 from tests.conftest import AccountFactory
 from tests.vouchers.builders import EVIDENCE, Client, make_enterprise
 from tests.vouchers.conftest import World
 from vouchers import repository
-from vouchers.models import Redemption, Voucher, VoucherApplication, VoucherProgram
+from vouchers.models import (
+    IdempotencyRecord,
+    Redemption,
+    Voucher,
+    VoucherApplication,
+    VoucherAudit,
+    VoucherProgram,
+)
 
 VOUCHERS, REDEMPTIONS, PROGRAMS = (m.__tablename__ for m in (Voucher, Redemption, VoucherProgram))
-APPLICATIONS = VoucherApplication.__tablename__
+APPLICATIONS, AUDIT, IDEMPOTENCY = (m.__tablename__ for m in (VoucherApplication, VoucherAudit, IdempotencyRecord))
 
 
 def postgres_sql(statement: Any) -> str:
@@ -190,6 +198,34 @@ async def redeem(client: Client, world: World) -> dict[str, Any]:
     assert response.status == 201, await response.text()
     redemption: dict[str, Any] = await response.json()
     return redemption
+
+
+async def test_a_redemption_is_written_in_one_statement_on_postgresql_and_in_order_on_sqlite(
+    client: Client, world: World, db: Any
+) -> None:
+    """The redemption, the voucher's new balance, the audit row and the idempotency record: one round trip under the
+    voucher's lock on PostgreSQL (data-modifying CTEs); SQLite has none, so there they go one after another."""
+    written: list[list[str]] = []
+
+    def record(conn: Any, clause: Any, multiparams: Any, params: Any, execution_options: Any) -> None:
+        if isinstance(clause, Insert | Update):
+            sql = postgres_sql(clause)
+            tables = [t for t in (REDEMPTIONS, VOUCHERS, AUDIT, IDEMPOTENCY) if re.search(rf"(INTO|UPDATE) {t} ", sql)]
+            if tables:
+                written.append(sorted(tables, key=sql.index))
+
+    event.listen(Engine, "before_execute", record)
+    try:
+        body = {"agency_id": world.agency_id, "service_code": "invention", "price_fen": 100_000}
+        headers = {**world.enterprise.headers, "Idempotency-Key": "one-statement"}
+        response = await client.post(f"/api/v1/vouchers/{world.voucher['id']}/redeem", json=body, headers=headers)
+        assert response.status == 201, await response.text()
+    finally:
+        event.remove(Engine, "before_execute", record)
+    if db.engine.dialect.name == "postgresql":
+        assert written == [[REDEMPTIONS, AUDIT, IDEMPOTENCY, VOUCHERS]]  # WITH … INSERT …, … UPDATE vouchers
+    else:
+        assert written == [[REDEMPTIONS], [VOUCHERS], [AUDIT], [IDEMPOTENCY]]
 
 
 async def test_issuing_locks_the_programme(client: Client, world: World, locks: list[str], db: Any) -> None:
