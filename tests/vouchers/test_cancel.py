@@ -152,6 +152,11 @@ async def test_a_reason_is_optional_for_the_enterprise(client: Client, world: Wo
     assert response.status == 200, await response.text()
     assert (await response.json())["cancel_reason"] == ""
     assert (await history(client, world))[-1][0] == "cancel"
+    async with db.transaction(write=False) as session:
+        reason = (
+            await session.execute(select(VoucherAudit.reason).where(VoucherAudit.action == "cancel"))
+        ).scalar_one()
+    assert reason == "cancelled by the enterprise: no reason given"
     await assert_books_balance(db)
 
 
