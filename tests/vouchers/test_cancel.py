@@ -160,6 +160,22 @@ async def test_a_reason_is_optional_for_the_enterprise(client: Client, world: Wo
     await assert_books_balance(db)
 
 
+async def test_the_cancel_is_audited_at_the_moment_the_redemption_records_as_cancelled(
+    client: Client, world: World, db: Database
+) -> None:
+    r = await redeem(client, world, 100_000)
+    response = await cancel(client, r["id"], world.enterprise, {"reason": "wrong service"})
+    assert response.status == 200, await response.text()
+    async with db.transaction(write=False) as session:
+        audited_at = (
+            await session.execute(select(VoucherAudit.created_at).where(VoucherAudit.action == "cancel"))
+        ).scalar_one()
+        stored = await session.get(Redemption, r["id"])
+        assert stored is not None
+        assert stored.cancelled_at is not None
+        assert audited_at == stored.cancelled_at
+
+
 async def test_a_fully_used_voucher_becomes_spendable_again(client: Client, world: World, db: Database) -> None:
     first = await redeem(client, world, 800_000)  # 480 000
     second = await redeem(client, world, 100_000)  # the last 20 000
