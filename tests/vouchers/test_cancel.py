@@ -152,7 +152,28 @@ async def test_a_reason_is_optional_for_the_enterprise(client: Client, world: Wo
     assert response.status == 200, await response.text()
     assert (await response.json())["cancel_reason"] == ""
     assert (await history(client, world))[-1][0] == "cancel"
+    async with db.transaction(write=False) as session:
+        reason = (
+            await session.execute(select(VoucherAudit.reason).where(VoucherAudit.action == "cancel"))
+        ).scalar_one()
+    assert reason == "cancelled by the enterprise: no reason given"
     await assert_books_balance(db)
+
+
+async def test_the_cancel_is_audited_at_the_moment_the_redemption_records_as_cancelled(
+    client: Client, world: World, db: Database
+) -> None:
+    r = await redeem(client, world, 100_000)
+    response = await cancel(client, r["id"], world.enterprise, {"reason": "wrong service"})
+    assert response.status == 200, await response.text()
+    async with db.transaction(write=False) as session:
+        audited_at = (
+            await session.execute(select(VoucherAudit.created_at).where(VoucherAudit.action == "cancel"))
+        ).scalar_one()
+        stored = await session.get(Redemption, r["id"])
+        assert stored is not None
+        assert stored.cancelled_at is not None
+        assert audited_at == stored.cancelled_at
 
 
 async def test_a_fully_used_voucher_becomes_spendable_again(client: Client, world: World, db: Database) -> None:

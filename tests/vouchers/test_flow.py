@@ -346,3 +346,54 @@ async def test_a_voucher_spent_whole_by_one_redemption_is_delivered_once_the_age
         ("confirm", "redeemed", "delivered")
     ]
     await assert_books_balance(db)
+
+
+async def test_the_redemption_list_filters_by_programme_and_state_and_keeps_to_its_limit(
+    client: Client, world: World
+) -> None:
+    first = await (await redeem(client, world, price_fen=100_000)).json()
+    second = await (await redeem(client, world, price_fen=100_000)).json()
+    confirmed = await client.post(
+        f"/api/v1/redemptions/{first['id']}/confirm", json=EVIDENCE, headers=world.agency.headers
+    )
+    assert confirmed.status == 200, await confirmed.text()
+    program = world.program["id"]
+
+    async def listed(query: str) -> list[int]:
+        response = await client.get(f"/api/v1/redemptions?{query}", headers=world.official.headers)
+        assert response.status == 200, await response.text()
+        return [r["id"] for r in await response.json()]
+
+    assert await listed("") == [second["id"], first["id"]]  # newest first
+    assert await listed("state=pending") == [second["id"]]
+    assert await listed("state=delivered") == [first["id"]]
+    assert await listed(f"program_id={program}") == [second["id"], first["id"]]
+    assert await listed(f"program_id={program + 1}") == []
+    assert await listed("limit=1") == [second["id"]]
+
+
+async def test_the_flag_list_filters_by_programme_and_status(client: Client, world: World) -> None:
+    redemption = await (await redeem(client, world, price_fen=100_000)).json()
+    confirmed = await client.post(
+        f"/api/v1/redemptions/{redemption['id']}/confirm", json=EVIDENCE, headers=world.agency.headers
+    )
+    assert confirmed.status == 200, await confirmed.text()  # within minutes: flagged
+    program = world.program["id"]
+
+    async def listed(query: str) -> list[tuple[str, str]]:
+        response = await client.get(f"/api/v1/voucher-flags?{query}", headers=world.official.headers)
+        assert response.status == 200, await response.text()
+        return [(f["kind"], f["status"]) for f in await response.json()]
+
+    assert await listed("") == [("fast_confirmation", "open")]  # open ones by default
+    assert await listed(f"program_id={program}") == [("fast_confirmation", "open")]
+    assert await listed(f"program_id={program + 1}") == []
+    assert await listed("status=approved") == []
+    settled = await client.post(
+        f"/api/v1/redemptions/{redemption['id']}/settle",
+        json={"decision": "approve", "reason": "checked"},
+        headers=world.official.headers,
+    )
+    assert settled.status == 200, await settled.text()
+    assert await listed("") == []
+    assert await listed("status=approved") == [("fast_confirmation", "approved")]

@@ -19,7 +19,7 @@ from tests.conftest import Account, AccountFactory
 from tests.vouchers.builders import EVIDENCE, Client, issue, make_agency, make_enterprise, make_program
 from tests.vouchers.conftest import World
 from tests.vouchers.test_flow import assert_books_balance
-from vouchers.models import Voucher
+from vouchers.models import Redemption, Voucher
 
 
 async def redeem(client: Client, w: World, price_fen: int = 100_000, who: Account | None = None) -> Any:
@@ -179,3 +179,66 @@ async def test_an_official_cancelling_must_say_why(client: Client, world: World)
     assert error["code"] == "validation_error"
     assert error["details"][0]["field"] == "reason"
     assert await voucher_now(client, world) == ("partially_redeemed", 440_000, ["pending"])
+
+
+async def delivered(client: Client, w: World) -> dict[str, Any]:
+    redemption = await pending(client, w)
+    confirmed = await post(client, f"/api/v1/redemptions/{redemption['id']}/confirm", w.agency, EVIDENCE)
+    assert confirmed.status == 200, await confirmed.text()
+    return redemption
+
+
+async def test_a_flagged_redemption_is_settled_only_with_a_decision_and_its_reason(
+    client: Client, world: World, db: Database
+) -> None:
+    redemption = await delivered(client, world)  # confirmed within minutes: flagged
+    rid = redemption["id"]
+    flags = await (await client.get("/api/v1/voucher-flags", headers=world.official.headers)).json()
+    assert [(f["kind"], f["redemption_id"], f["status"]) for f in flags] == [("fast_confirmation", rid, "open")]
+    path = f"/api/v1/redemptions/{rid}/settle"
+
+    error = await error_of(await post(client, path, world.official, {}), 409)
+    assert error["code"] == "decision_required"
+    assert error["message"] == (
+        f"redemption {rid} is flagged; settle it with a decision (approve or reject) and a reason"
+    )
+    assert error["details"] == {"redemption_id": rid, "flags": flags}
+
+    for decision in ("approve", "reject"):
+        error = await error_of(await post(client, path, world.official, {"decision": decision}), 422)
+        assert error["code"] == "validation_error"
+        assert error["details"] == [
+            {"field": "reason", "message": "a decision on a flagged redemption needs its reason"}
+        ]
+
+    assert await voucher_now(client, world) == ("partially_redeemed", 440_000, ["delivered"])
+    after = await (await client.get("/api/v1/voucher-flags", headers=world.official.headers)).json()
+    assert after == flags
+    await assert_books_balance(db)
+
+
+async def test_an_unflagged_redemption_is_approved_without_a_reason_but_not_rejected_without_one(
+    client: Client, world: World, db: Database
+) -> None:
+    redemption = await pending(client, world)
+    rid = redemption["id"]
+    async with db.transaction() as session:  # made an hour ago: a confirmation now is not a fast one
+        await session.execute(
+            update(Redemption).where(Redemption.id == rid).values(created_at=utcnow() - dt.timedelta(hours=1))
+        )
+    confirmed = await post(client, f"/api/v1/redemptions/{rid}/confirm", world.agency, EVIDENCE)
+    assert confirmed.status == 200, await confirmed.text()
+    assert await (await client.get("/api/v1/voucher-flags", headers=world.official.headers)).json() == []
+    path = f"/api/v1/redemptions/{rid}/settle"
+
+    error = await error_of(await post(client, path, world.official, {"decision": "reject"}), 422)
+    assert error["code"] == "validation_error"
+    assert error["details"] == [{"field": "reason", "message": "a rejection needs its reason"}]
+    assert await voucher_now(client, world) == ("partially_redeemed", 440_000, ["delivered"])
+
+    settled = await post(client, path, world.official, {})  # no decision: approved
+    assert settled.status == 200, await settled.text()
+    body = await settled.json()
+    assert (body["state"], body["decision_reason"]) == ("settled", "approved")
+    assert await voucher_now(client, world) == ("partially_redeemed", 440_000, ["settled"])
+    await assert_books_balance(db)
