@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
+
+from tests.support.scripts import load_script
 
 SCRIPT = Path("bot/scripts/dev_eval.py")
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dev_eval", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def item(text: str, intent: str, lang: str) -> dict[str, str]:
@@ -42,7 +34,7 @@ POLICY = {"ask_priority_exam_timeline", "ask_priority_exam_conditions", "ask_vou
 
 
 def test_right_clarified_and_wrong_topic_are_counted_per_language() -> None:
-    result = load_script().evaluate(ITEMS, PREDICTED, POLICY)
+    result = load_script(SCRIPT).evaluate(ITEMS, PREDICTED, POLICY)
     zh, en = result["groups"]["lang:zh+mixed"], result["groups"]["lang:en"]
     assert (zh["n"], zh["accuracy"], zh["clarified"], zh["wrong_topic"]) == (3, 1 / 3, 1 / 3, 1 / 3)
     assert (en["n"], en["accuracy"], en["clarified"], en["wrong_topic"]) == (3, 0.0, 1 / 3, 2 / 3)
@@ -51,7 +43,7 @@ def test_right_clarified_and_wrong_topic_are_counted_per_language() -> None:
 
 
 def test_confusion_pairs_are_reported_per_language_by_intent_name_only() -> None:
-    result = load_script().evaluate(ITEMS, PREDICTED, POLICY)
+    result = load_script(SCRIPT).evaluate(ITEMS, PREDICTED, POLICY)
     by_language = result["confusions_by_language"]
     assert by_language["zh+mixed"] == [
         {"true": "ask_priority_exam_conditions", "predicted": "ask_priority_exam_timeline", "count": 1},

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
-from types import ModuleType
 
 import yaml
+
+from tests.support.scripts import load_script
 
 SCRIPT = Path("bot/scripts/check_nlu_data.py")
 ANNOTATION = re.compile(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})")
@@ -18,16 +18,8 @@ def plain(example: str) -> str:
     return ANNOTATION.sub(r"\1", example)
 
 
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("check_nlu_data", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_a_training_example_nearly_identical_to_a_dev_item_is_reported_without_its_text() -> None:
-    check = load_script()
+    check = load_script(SCRIPT)
     dev = ["杭州哪家代理机构做发明专利比较靠谱", "how long does priority examination take"]
     train = [
         ("nlu/a.yml", "find_agency", 1, "杭州哪家代理机构做发明专利比较靠谱？"),  # punctuation only
@@ -42,7 +34,7 @@ def test_a_training_example_nearly_identical_to_a_dev_item_is_reported_without_i
 
 
 def test_a_one_character_change_in_a_long_question_still_counts_as_a_near_duplicate() -> None:
-    check = load_script()
+    check = load_script(SCRIPT)
     dev = ["我们是省级专精特新企业做锂电池隔膜的想问问发明专利能不能走优先审查"]
     example = "我们是省级专精特新企业做锂电池隔膜的想问下发明专利能不能走优先审查"
     train = [("nlu/b.yml", "check_priority_eligibility", 1, example)]
@@ -50,7 +42,7 @@ def test_a_one_character_change_in_a_long_question_still_counts_as_a_near_duplic
 
 
 def test_the_training_data_has_no_near_duplicate_of_the_dev_set() -> None:
-    check = load_script()
+    check = load_script(SCRIPT)
     dev = check.load_dev_texts("nlu_data/dev/dev_set.yml")
     assert len(dev) >= 300
     train = []

@@ -3,10 +3,13 @@ the same tables."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot import vocabulary
 from core import regions
+from tests.support.scripts import load_script
 
 
 @pytest.mark.parametrize(
@@ -60,13 +63,7 @@ def test_services_and_fields_in_everyday_words(text: str, service: str | None, f
 
 
 def test_the_lexicon_lists_every_province_and_prefecture_level_division() -> None:
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("lexicon", Path("bot/scripts/lexicon.py"))
-    assert spec is not None and spec.loader is not None
-    lexicon = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(lexicon)
+    lexicon = load_script(Path("bot/scripts/lexicon.py"))
     wanted = {r.code for r in regions.all_regions() if r.level in ("province", "city")}
     assert len(wanted) == 31 + 333
     assert set(lexicon.REGIONS) == wanted
