@@ -63,7 +63,7 @@ async def wechat_login(
         )
         raise WeChatUnreachable("WeChat login is misconfigured on the server") from None
     except WeChatError as exc:
-        log.warning("code2session failed", extra={"errcode": exc.errcode, "error": exc.errmsg})
+        log.warning("code2session failed: %s", exc.errmsg, extra={"errcode": exc.errcode, "error": exc.errmsg})
         raise WeChatUnreachable("WeChat did not answer; try again") from None
     # One person, one user: with unionid linking, the official-account follower's user takes this openid.
     user, created = await links.user_for_miniprogram(

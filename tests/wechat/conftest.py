@@ -18,7 +18,10 @@ from wechat_standin.app import STANDIN, StandIn, create_standin_app
 from wechat_standin.server import WeChatServer
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-DEADLINE = 1.0  # generous: a first request on a busy machine (cold connections) can take half a second
+# The reply deadline for the tests that wait it out (marked `short_reply_deadline`), so that they are quick: generous
+# still, as a first request on a busy machine (cold connections) can take half a second. Every other test has the
+# production deadline, so that a loaded machine cannot turn its passive reply into a deferred one.
+DEADLINE = 1.0
 
 
 class RecordingEngine:
@@ -63,12 +66,15 @@ async def settings(settings: Settings, unused_tcp_port: int, request: pytest.Fix
     # The stand-in is started by `standin_server` on this port; settings must exist before it (it reads the AppID).
     # A test that posts as `wx_plain` gets an app in plain mode: in safe mode plain messages are refused.
     plain = "wx_plain" in request.fixturenames
+    deadline = (
+        DEADLINE if request.node.get_closest_marker("short_reply_deadline") else settings.wechat_reply_deadline_seconds
+    )
     return load_settings(
         **{
             **settings.model_dump(),
             "wechat_api_base": f"http://127.0.0.1:{unused_tcp_port}",
             "wechat_aes_key": None if plain else AES_KEY,
-            "wechat_reply_deadline_seconds": DEADLINE,
+            "wechat_reply_deadline_seconds": deadline,
             "wechat_push_worker": False,
         }
     )

@@ -171,6 +171,7 @@ async def test_concurrent_deliveries_of_one_message_run_the_work_once(
     assert len(engine.turns) == 1
 
 
+@pytest.mark.short_reply_deadline
 async def test_a_slow_answer_is_acknowledged_in_time_and_follows_via_custom_send(
     client: Client, wx: WeChatServer, engine: RecordingEngine, standin: StandIn, db: Database
 ) -> None:
@@ -195,6 +196,7 @@ async def test_a_slow_answer_is_acknowledged_in_time_and_follows_via_custom_send
     assert logged.state == "sent" and logged.openid == ALICE
 
 
+@pytest.mark.short_reply_deadline
 async def test_custom_send_window_closed_is_recorded_not_retried(
     client: Client, wx: WeChatServer, engine: RecordingEngine, standin: StandIn, db: Database
 ) -> None:
@@ -288,6 +290,7 @@ async def test_without_a_unionid_the_official_account_user_stays_a_stranger(
     assert engine.turns[-1].principal is None
 
 
+@pytest.mark.short_reply_deadline
 async def test_wechats_own_retries_after_timeouts_run_the_work_once_and_the_answer_follows(
     client: Client, settings: Settings, engine: RecordingEngine, standin: StandIn
 ) -> None:
