@@ -50,3 +50,36 @@ async def test_the_agency_confirms_and_the_official_settles_after_the_voucher_ex
     settled = await post(client, f"/api/v1/redemptions/{redemption['id']}/settle", world.official.headers, decision)
     assert settled["state"] == "settled"
     await assert_books_balance(db)
+
+
+async def test_the_official_who_settles_after_the_voucher_lapsed_records_its_expiry_at_the_settlement(
+    client: Client, world: World, db: Database
+) -> None:
+    body = {"agency_id": world.agency_id, "service_code": "invention", "price_fen": 100_000}
+    response = await client.post(
+        f"/api/v1/vouchers/{world.voucher['id']}/redeem", json=body, headers=world.enterprise.headers
+    )
+    assert response.status == 201, await response.text()
+    redemption = await response.json()
+    await post(client, f"/api/v1/redemptions/{redemption['id']}/confirm", world.agency.headers, EVIDENCE)
+    # The voucher lapses after the confirmation: the settlement is the first to find it overdue.
+    async with db.transaction() as session:
+        past = utcnow() - dt.timedelta(minutes=1)
+        await session.execute(update(Voucher).where(Voucher.id == world.voucher["id"]).values(expires_at=past))
+
+    decision = {"decision": "approve", "reason": "delivered before expiry"}
+    settled = await post(client, f"/api/v1/redemptions/{redemption['id']}/settle", world.official.headers, decision)
+    assert (settled["state"], settled["voucher_state"], settled["voucher_balance_fen"]) == (
+        "settled",
+        "expired",
+        440_000,
+    )
+    detail = await (await client.get(f"/api/v1/vouchers/{world.voucher['id']}", headers=world.official.headers)).json()
+    assert (detail["state"], detail["balance_fen"]) == ("expired", 440_000)
+    assert [(h["action"], h["actor_user_id"], h["actor_role"]) for h in detail["history"]][-2:] == [
+        ("expire", world.official.user_id, "official"),
+        ("settle", world.official.user_id, "official"),
+    ]
+    # The expiry is recorded at the moment of the settlement that found it, not at some later reading of the clock.
+    assert detail["history"][-2]["at"] == detail["history"][-1]["at"] == settled["settled_at"]
+    await assert_books_balance(db)

@@ -147,6 +147,7 @@ async def test_spending_the_whole_balance_moves_the_voucher_through_redeemed_del
             )["state"]
         )
     assert states == ["redeemed", "delivered"]
+    answers = []
     for r in (first, second):
         response = await client.post(
             f"/api/v1/redemptions/{r['id']}/settle",
@@ -154,8 +155,12 @@ async def test_spending_the_whole_balance_moves_the_voucher_through_redeemed_del
             headers=world.official.headers,
         )
         assert response.status == 200
+        answers.append(await response.json())
+    # Each answer carries the voucher as it is after that settlement: settled once both are decided.
+    assert [(a["voucher_state"], a["voucher_balance_fen"]) for a in answers] == [("delivered", 0), ("settled", 0)]
     voucher = await (await client.get(f"/api/v1/vouchers/{world.voucher['id']}", headers=world.official.headers)).json()
     assert (voucher["state"], voucher["balance_fen"]) == ("settled", 0)
+    assert voucher["state_reason"] == "every redemption decided"
     again = await redeem(client, world, price_fen=100_000)
     assert again.status == 409
     assert (await again.json())["error"]["details"]["state"] == "settled"
@@ -175,9 +180,22 @@ async def test_rejected_redemption_returns_its_money_to_the_budget(client: Clien
         headers=world.official.headers,
     )
     assert rejected.status == 200
-    assert (await rejected.json())["state"] == "rejected"
+    body = await rejected.json()
+    assert (body["state"], body["decision_reason"]) == ("rejected", "invoice does not match the contract")
+    # Confirmed within minutes, so flagged: the rejection decides the flag as rejected, with its reason.
+    assert [(f["kind"], f["status"], f["resolved_by"], f["resolution_reason"]) for f in body["flags"]] == [
+        ("fast_confirmation", "rejected", world.official.user_id, "invoice does not match the contract")
+    ]
     program = await (await client.get(f"/api/v1/voucher-programs/{world.program['id']}")).json()
     assert program["remaining_budget_fen"] == 10_000_000 - 500_000 + 300_000
+    detail = await (await client.get(f"/api/v1/vouchers/{world.voucher['id']}", headers=world.official.headers)).json()
+    audit = detail["history"][-1]
+    assert (audit["action"], audit["redemption_from"], audit["redemption_to"]) == ("reject", "delivered", "rejected")
+    assert (audit["amount_fen"], audit["program_delta_fen"], audit["reason"]) == (
+        300_000,
+        -300_000,
+        "invoice does not match the contract",
+    )
     await assert_books_balance(db)
 
 
@@ -397,3 +415,59 @@ async def test_the_flag_list_filters_by_programme_and_status(client: Client, wor
     assert settled.status == 200, await settled.text()
     assert await listed("") == []
     assert await listed("status=approved") == [("fast_confirmation", "approved")]
+
+
+async def test_a_settlement_keeps_who_decided_and_when_resolves_the_flags_with_it_and_audits_the_decision(
+    client: Client, world: World, db: Database
+) -> None:
+    from sqlalchemy import select
+
+    from vouchers.models import VoucherFlag
+
+    r = await (await redeem(client, world, price_fen=400_000)).json()
+    response = await client.post(f"/api/v1/redemptions/{r['id']}/confirm", json=EVIDENCE, headers=world.agency.headers)
+    assert response.status == 200, await response.text()  # within minutes: flagged
+    reason = "contract and filing receipt checked"
+    response = await client.post(
+        f"/api/v1/redemptions/{r['id']}/settle",
+        json={"decision": "approve", "reason": reason},
+        headers=world.official.headers,
+    )
+    assert response.status == 200, await response.text()
+    settled = await response.json()
+    assert (settled["state"], settled["decision_reason"]) == ("settled", reason)
+    assert settled["settled_at"] is not None
+    # The answer carries the voucher as it is now: only part of it was spent.
+    assert (settled["voucher_state"], settled["voucher_balance_fen"]) == ("partially_redeemed", 260_000)
+    assert [(f["kind"], f["status"], f["resolved_by"], f["resolution_reason"]) for f in settled["flags"]] == [
+        ("fast_confirmation", "approved", world.official.user_id, reason)
+    ]
+    async with db.transaction(write=False) as session:
+        stored = await session.get(Redemption, r["id"])
+        assert stored is not None
+        assert stored.settled_by == world.official.user_id
+        (flag,) = (await session.scalars(select(VoucherFlag).where(VoucherFlag.redemption_id == r["id"]))).all()
+        # The flag is resolved at the very moment the redemption records as its settlement.
+        assert flag.resolved_at is not None and flag.resolved_at == stored.settled_at
+
+    detail = await (await client.get(f"/api/v1/vouchers/{world.voucher['id']}", headers=world.official.headers)).json()
+    audit = detail["history"][-1]
+    assert (audit["action"], audit["redemption_id"], audit["redemption_from"], audit["redemption_to"]) == (
+        "settle",
+        r["id"],
+        "delivered",
+        "settled",
+    )
+    assert (audit["amount_fen"], audit["balance_delta_fen"], audit["program_delta_fen"]) == (240_000, 0, 0)
+    assert (audit["actor_user_id"], audit["actor_role"], audit["reason"]) == (
+        world.official.user_id,
+        "official",
+        reason,
+    )
+    assert audit["at"] == settled["settled_at"]
+    # The voucher is still partially redeemed: its state reason stays the last redemption's, not "every … decided".
+    assert (detail["state"], detail["state_reason"]) == (
+        "partially_redeemed",
+        f"last used: 240000 fen of a 400000 fen invention at agency {world.agency_id}",
+    )
+    await assert_books_balance(db)

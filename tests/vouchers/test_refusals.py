@@ -240,5 +240,9 @@ async def test_an_unflagged_redemption_is_approved_without_a_reason_but_not_reje
     assert settled.status == 200, await settled.text()
     body = await settled.json()
     assert (body["state"], body["decision_reason"]) == ("settled", "approved")
+    assert body["flags"] == []
     assert await voucher_now(client, world) == ("partially_redeemed", 440_000, ["settled"])
+    detail = await (await client.get(f"/api/v1/vouchers/{world.voucher['id']}", headers=world.official.headers)).json()
+    audit = detail["history"][-1]
+    assert (audit["action"], audit["redemption_id"], audit["reason"]) == ("settle", rid, "approved")
     await assert_books_balance(db)
