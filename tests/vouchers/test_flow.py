@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.service import find_or_create_wechat_user, issue_token
 from core.auth import Role
 from core.db import Database
-from tests.conftest import AccountFactory
-from tests.vouchers.builders import EVIDENCE, Client, make_agency
+from core.settings import Settings
+from tests.conftest import Account, AccountFactory
+from tests.security.conftest import unbound_agency_staff
+from tests.support.world import Who
+from tests.vouchers.builders import EVIDENCE, Client, make_agency, make_enterprise
 from tests.vouchers.conftest import World
 from vouchers.ledger import check_ledger
 from vouchers.models import Redemption
@@ -226,8 +230,6 @@ async def test_revoke_returns_the_unspent_balance_and_is_final(client: Client, w
 async def test_only_the_holder_redeems_and_only_that_agency_confirms(
     client: Client, world: World, db: Database, make_account: AccountFactory
 ) -> None:
-    from tests.vouchers.builders import make_enterprise
-
     other_enterprise = await make_account(Role.ENTERPRISE, enterprise_id=await make_enterprise(db))
     stolen = await client.post(
         f"/api/v1/vouchers/{world.voucher['id']}/redeem",
@@ -471,3 +473,89 @@ async def test_a_settlement_keeps_who_decided_and_when_resolves_the_flags_with_i
         f"last used: 240000 fen of a 400000 fen invention at agency {world.agency_id}",
     )
     await assert_books_balance(db)
+
+
+async def unbound_callers(
+    client: Client, db: Database, settings: Settings, make_account: AccountFactory
+) -> tuple[Account, Who]:
+    """Enterprise staff of no enterprise (a mini-program user not yet bound) and agency staff of no agency (a
+    principal only the token cache can hold, as in tests/security)."""
+    async with db.transaction() as session:
+        user, _ = await find_or_create_wechat_user(session, openid="o-flow-unbound", unionid=None)
+        enterprise = Account(user.id, "wx", "", Role.ENTERPRISE, (await issue_token(session, settings, user)).token)
+    agency = await make_account(Role.AGENCY, agency_id=await make_agency(db))
+    who = Who(agency.user_id, agency.username, agency.password, agency.token, Role.AGENCY)
+    return enterprise, await unbound_agency_staff(client.app, who)
+
+
+async def test_only_officials_see_a_redemptions_flags_in_the_list_and_the_detail(
+    client: Client, world: World, db: Database, settings: Settings, make_account: AccountFactory
+) -> None:
+    flagged = await (await redeem(client, world, price_fen=100_000)).json()
+    unflagged = await (await redeem(client, world, price_fen=100_000)).json()
+    confirmed = await client.post(
+        f"/api/v1/redemptions/{flagged['id']}/confirm", json=EVIDENCE, headers=world.agency.headers
+    )
+    assert confirmed.status == 200, await confirmed.text()  # within minutes: flagged
+    flags = await (await client.get("/api/v1/voucher-flags", headers=world.official.headers)).json()
+    assert [(f["kind"], f["redemption_id"]) for f in flags] == [("fast_confirmation", flagged["id"])]
+    flag_id = flags[0]["id"]
+    bound_elsewhere = await make_account(Role.ENTERPRISE, enterprise_id=await make_enterprise(db))
+    unbound_enterprise, unbound_agency = await unbound_callers(client, db, settings, make_account)
+
+    async def listed(headers: dict[str, str]) -> list[tuple[int, list[int]]]:
+        response = await client.get("/api/v1/redemptions", headers=headers)
+        assert response.status == 200, await response.text()
+        return [(r["id"], [f["id"] for f in r["flags"]]) for r in await response.json()]
+
+    async def shown(headers: dict[str, str]) -> list[int]:
+        response = await client.get(f"/api/v1/redemptions/{flagged['id']}", headers=headers)
+        assert response.status == 200, await response.text()
+        body = await response.json()
+        assert body["id"] == flagged["id"]
+        return [f["id"] for f in body["flags"]]
+
+    # The official sees each redemption with its own flags; its enterprise and agency see both, without them.
+    assert await listed(world.official.headers) == [(unflagged["id"], []), (flagged["id"], [flag_id])]
+    assert await listed(world.agency.headers) == [(unflagged["id"], []), (flagged["id"], [])]
+    assert await listed(world.enterprise.headers) == [(unflagged["id"], []), (flagged["id"], [])]
+    # Another enterprise, and staff of no enterprise or agency, see none.
+    assert await listed(bound_elsewhere.headers) == []
+    assert await listed(unbound_enterprise.headers) == []
+    assert await listed(unbound_agency.headers) == []
+    assert await shown(world.official.headers) == [flag_id]
+    assert await shown(world.agency.headers) == []
+    assert await shown(world.enterprise.headers) == []
+
+
+async def test_a_redemption_that_is_not_theirs_is_refused_by_name_to_each_kind_of_caller(
+    client: Client, world: World, db: Database, settings: Settings, make_account: AccountFactory
+) -> None:
+    redemption = await (await redeem(client, world, price_fen=100_000)).json()
+    unbound_enterprise, unbound_agency = await unbound_callers(client, db, settings, make_account)
+    callers: dict[str, tuple[Account | Who, str]] = {
+        "another agency": (await make_account(Role.AGENCY, agency_id=await make_agency(db)), "not_your_agency"),
+        "agency staff of none": (unbound_agency, "not_your_agency"),
+        "another enterprise": (
+            await make_account(Role.ENTERPRISE, enterprise_id=await make_enterprise(db)),
+            "not_your_voucher",
+        ),
+        "enterprise staff of none": (unbound_enterprise, "not_your_voucher"),
+    }
+    for caller, (account, code) in callers.items():
+        response = await client.get(f"/api/v1/redemptions/{redemption['id']}", headers=account.headers)
+        assert response.status == 403, caller
+        error = (await response.json())["error"]
+        assert (error["code"], error["message"]) == (code, "this redemption is not yours to see"), caller
+    outside = await make_account(Role.OFFICIAL, region_code="440300")
+    response = await client.get(f"/api/v1/redemptions/{redemption['id']}", headers=outside.headers)
+    assert response.status == 403
+    error = (await response.json())["error"]
+    assert (error["code"], error["message"]) == (
+        "outside_jurisdiction",
+        f"programme {world.program['id']} is in region 330100, outside your jurisdiction (440300)",
+    )
+    assert error["details"] == {"region_code": "330100", "your_region": "440300"}
+    mine = await client.get(f"/api/v1/redemptions/{redemption['id']}", headers=world.enterprise.headers)
+    assert mine.status == 200
+    assert (await mine.json())["state"] == "pending"  # nothing changed by the refused reads
