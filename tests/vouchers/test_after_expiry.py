@@ -22,18 +22,28 @@ async def post(client: Client, path: str, headers: dict[str, str], body: dict[st
     return await response.json()
 
 
-async def test_the_agency_confirms_and_the_official_settles_after_the_voucher_expired(
-    client: Client, world: World, db: Database
-) -> None:
+async def redeem_an_invention(client: Client, world: World) -> Any:
+    """The enterprise redeems its voucher at the world's agency for an invention filing (100,000 fen)."""
     body = {"agency_id": world.agency_id, "service_code": "invention", "price_fen": 100_000}
     response = await client.post(
         f"/api/v1/vouchers/{world.voucher['id']}/redeem", json=body, headers=world.enterprise.headers
     )
     assert response.status == 201, await response.text()
-    redemption = await response.json()
+    return await response.json()
+
+
+async def lapse(db: Database, voucher_id: int) -> None:
+    """The voucher's validity ended a minute ago (nothing has recorded its expiry yet)."""
     async with db.transaction() as session:
         past = utcnow() - dt.timedelta(minutes=1)
-        await session.execute(update(Voucher).where(Voucher.id == world.voucher["id"]).values(expires_at=past))
+        await session.execute(update(Voucher).where(Voucher.id == voucher_id).values(expires_at=past))
+
+
+async def test_the_agency_confirms_and_the_official_settles_after_the_voucher_expired(
+    client: Client, world: World, db: Database
+) -> None:
+    redemption = await redeem_an_invention(client, world)
+    await lapse(db, world.voucher["id"])
 
     confirmed = await post(client, f"/api/v1/redemptions/{redemption['id']}/confirm", world.agency.headers, EVIDENCE)
     assert confirmed["state"] == "delivered"
@@ -55,17 +65,10 @@ async def test_the_agency_confirms_and_the_official_settles_after_the_voucher_ex
 async def test_the_official_who_settles_after_the_voucher_lapsed_records_its_expiry_at_the_settlement(
     client: Client, world: World, db: Database
 ) -> None:
-    body = {"agency_id": world.agency_id, "service_code": "invention", "price_fen": 100_000}
-    response = await client.post(
-        f"/api/v1/vouchers/{world.voucher['id']}/redeem", json=body, headers=world.enterprise.headers
-    )
-    assert response.status == 201, await response.text()
-    redemption = await response.json()
+    redemption = await redeem_an_invention(client, world)
     await post(client, f"/api/v1/redemptions/{redemption['id']}/confirm", world.agency.headers, EVIDENCE)
     # The voucher lapses after the confirmation: the settlement is the first to find it overdue.
-    async with db.transaction() as session:
-        past = utcnow() - dt.timedelta(minutes=1)
-        await session.execute(update(Voucher).where(Voucher.id == world.voucher["id"]).values(expires_at=past))
+    await lapse(db, world.voucher["id"])
 
     decision = {"decision": "approve", "reason": "delivered before expiry"}
     settled = await post(client, f"/api/v1/redemptions/{redemption['id']}/settle", world.official.headers, decision)
