@@ -69,9 +69,14 @@ pytest-embedded: venv
 	  env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -q $(SQLITE_PYTEST_ARGS); \
 	fi
 
-# Order: cheap checks first, so a lint or data error fails in seconds, not after training.
+# Order: cheap checks first, so a lint or data error fails in seconds, not after training. Then two at a time (the
+# machine has two cores and one pytest process keeps one busy): what needs no model — the SQLite pass, the console's
+# tests — runs while the model trains; then the PostgreSQL pass (with the live Rasa tests) beside Rasa's own tests.
+# Each job's output is printed whole when it ends (--output-sync), so the log reads as if they ran one by one.
 .PHONY: test
-test: lint rasa-validate pytest pytest-embedded rasa-test $(EXTRA_TESTS)
+test: lint rasa-validate
+	$(MAKE) -j2 --output-sync=target rasa-train pytest-embedded $(EXTRA_TESTS)
+	$(MAKE) -j2 --output-sync=target pytest rasa-test
 
 # The benchmarks start servers and Rasa: they share the local secrets `make run` uses (generated once).
 .PHONY: bench
