@@ -9,7 +9,9 @@ those answers at once — no retraining, no YAML edit.
    handoff ticket of that very question, else a new one) and `TicketAnswered`, which the WeChat part delivers.
 3. The assistant serves it (`serve`): the fallback actions (low confidence, out of scope) and the chat gateway's
    fallback when Rasa is unreachable look for an active, unexpired answer of the asker's region whose question or
-   examples are at least `THRESHOLD` alike, and answer with it, its source and its date.
+   examples are at least `THRESHOLD` alike, and answer with it, its source and its date. The active answers are kept
+   in each process's near cache (`servable`), so a fallback costs no database read; publishing or editing one
+   invalidates them everywhere once its unit of work commits.
 4. Officials correct, re-date or withdraw answers (`update_answer`); a corrected text reaches the askers again.
    Every publish, edit and withdrawal is appended to `assistant_knowledge_audit`.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -50,8 +53,9 @@ from bot.schemas import (
     UnansweredOut,
 )
 from core.auth import NATIONWIDE, Principal, Scope
+from core.cache import Cache
 from core.chat import detect_language
-from core.db import utcnow
+from core.db import after_commit, utcnow
 from core.errors import field_error
 from core.events import TicketAnswered, publish
 from core.permissions import OutsideJurisdiction
@@ -281,7 +285,9 @@ async def _announce(session: AsyncSession, ticket: ConsultationTicket) -> None:
     )
 
 
-async def publish_answer(session: AsyncSession, principal: Principal | None, body: KnowledgeIn) -> KnowledgeOut:
+async def publish_answer(
+    session: AsyncSession, cache: Cache, principal: Principal | None, body: KnowledgeIn
+) -> KnowledgeOut:
     """Answer a group of queued questions: the answer is served from now on, the questions become its labelled
     examples, and their askers are told. Questions answered meanwhile (by another official) refuse it: 409."""
     actor = PERMISSIONS.check(principal, Action.ANSWER_QUESTIONS)
@@ -315,6 +321,7 @@ async def publish_answer(session: AsyncSession, principal: Principal | None, bod
     await session.flush()
     told = await _tell(session, answer, actor, questions)
     await _audit(session, answer, "published", actor, f"{len(questions)} questions, {told} askers told", len(questions))
+    forget_servable(session, cache)
     return answer_out(answer, len(questions), told=told)
 
 
@@ -367,7 +374,7 @@ async def list_answers(session: AsyncSession, principal: Principal | None, query
 
 
 async def update_answer(
-    session: AsyncSession, principal: Principal | None, answer_id: int, patch: KnowledgePatch
+    session: AsyncSession, cache: Cache, principal: Principal | None, answer_id: int, patch: KnowledgePatch
 ) -> KnowledgeOut:
     """Correct, re-date or withdraw an answer inside the official's jurisdiction. A corrected text is delivered
     again to the askers it told (as a corrected ticket answer is)."""
@@ -407,6 +414,7 @@ async def update_answer(
             await _announce(session, ticket)
     if changed:
         await _audit(session, answer, "withdrawn" if withdrawn else "edited", actor, ", ".join(changed))
+        forget_servable(session, cache)
     examples = await repository.example_texts(session, [answer.id])
     return answer_out(answer, len(examples[answer.id]))
 
@@ -422,13 +430,85 @@ def _sees(principal: Principal, answer: KnowledgeAnswer) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Servable:
+    """An active answer as the assistant serves it: what a question is matched against (its question and the
+    questions it answered), where and until when it holds, and what the assistant says."""
+
+    answer_id: int
+    region_code: str
+    expires_on: dt.date | None
+    texts: tuple[str, ...]
+    reply: str
+
+    def serves(self, today: dt.date) -> bool:
+        return self.expires_on is None or self.expires_on >= today
+
+
+@dataclass(frozen=True, slots=True)
 class Served:
-    answer: KnowledgeAnswer
+    answer_id: int
     score: float
     text: str
 
 
-def _serves_region(answer: KnowledgeAnswer, asker_region: str | None) -> bool:
+# The active answers, as one near-cache entry (`core.nearcache`) of each process. Publishing or editing an answer
+# bumps the namespace after its commit, in every process; the expiry dates are checked when serving, so an answer
+# that lapses at midnight stops being served then. The TTL only bounds what a missed invalidation could cost.
+KNOWLEDGE_NAMESPACE = "assistant_knowledge"
+SERVABLE_KEY = "servable"
+SERVABLE_TTL_SECONDS = 300.0
+
+
+def forget_servable(session: AsyncSession, cache: Cache) -> None:
+    """Once per unit of work: after the commit, every process reads the active answers again."""
+    if session.info.get("knowledge_servable_bump"):
+        return
+    session.info["knowledge_servable_bump"] = True
+
+    async def bump() -> None:
+        await cache.bump(KNOWLEDGE_NAMESPACE)
+
+    after_commit(session, bump)
+
+
+async def _servable_from_database(session: AsyncSession) -> list[Servable]:
+    answers = await repository.answers(session, [KnowledgeAnswer.status == "active"])
+    examples = await repository.example_texts(session, [a.id for a in answers])
+    return [Servable(a.id, a.region_code, a.expires_on, (a.question, *examples[a.id]), render(a)) for a in answers]
+
+
+def _encode(answers: list[Servable]) -> bytes:
+    rows = [
+        [a.answer_id, a.region_code, a.expires_on.isoformat() if a.expires_on else None, list(a.texts), a.reply]
+        for a in answers
+    ]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _decode(data: bytes) -> list[Servable]:
+    return [
+        Servable(answer_id, region, dt.date.fromisoformat(expires) if expires else None, tuple(texts), reply)
+        for answer_id, region, expires, texts, reply in json.loads(data)
+    ]
+
+
+async def servable(session: AsyncSession, cache: Cache) -> list[Servable]:
+    """The active answers (expired ones included: `Servable.serves` says), from this process's near cache when it
+    may answer, else from the database (and kept for the next question)."""
+    near = cache.near
+    # Read before the database: a bump while we read makes what we read not count.
+    generation = near.generation(KNOWLEDGE_NAMESPACE)
+    if generation is not None:
+        kept = near.get(KNOWLEDGE_NAMESPACE, SERVABLE_KEY)
+        if kept is not None:
+            return _decode(kept)
+    answers = await _servable_from_database(session)
+    if generation is not None:
+        near.put(KNOWLEDGE_NAMESPACE, SERVABLE_KEY, _encode(answers), generation=generation, ttl=SERVABLE_TTL_SECONDS)
+    return answers
+
+
+def _serves_region(answer: Servable, asker_region: str | None) -> bool:
     if answer.region_code == NATIONWIDE:
         return True
     return asker_region is not None and asker_region.startswith(prefix_of(answer.region_code))
@@ -443,26 +523,32 @@ async def asker_region(session: AsyncSession, principal: Principal | None) -> st
 
 
 async def serve(
-    session: AsyncSession, text: str, principal: Principal | None, *, threshold: float | None = None
+    session: AsyncSession,
+    cache: Cache,
+    text: str,
+    principal: Principal | None,
+    *,
+    threshold: float | None = None,
 ) -> Served | None:
     """The official answer for a question, if one is active, unexpired, served in the asker's region and alike
     enough (its question or one of its examples at least `threshold`, default `THRESHOLD`); the closest when
-    several are."""
+    several are. Reads the database only for what the near cache does not hold: the asker's region, and only
+    when a regional answer is among the candidates."""
     least = THRESHOLD if threshold is None else threshold
     if not text.strip() or text.startswith("/"):
         return None
     today = china_today()
-    candidates = await repository.answers(session, [_state_filter("active", today)])
+    candidates = [a for a in await servable(session, cache) if a.serves(today)]
     if not candidates:
         return None
-    region = await asker_region(session, principal)
-    candidates = [a for a in candidates if _serves_region(a, region)]
-    examples = await repository.example_texts(session, [a.id for a in candidates])
+    if any(a.region_code != NATIONWIDE for a in candidates):
+        region = await asker_region(session, principal)
+        candidates = [a for a in candidates if _serves_region(a, region)]
     best: Served | None = None
     for answer in candidates:
-        score = similarity.best_match(text, [answer.question, *examples[answer.id]])
+        score = similarity.best_match(text, list(answer.texts))
         if score >= least and (best is None or score > best.score):
-            best = Served(answer, score, render(answer))
+            best = Served(answer.answer_id, score, answer.reply)
     return best
 
 

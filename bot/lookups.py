@@ -315,4 +315,5 @@ async def official_answer(
     text: str, principal: Principal | None, *, threshold: float | None = None
 ) -> knowledge.Served | None:
     """An official's answer to a question like this one, served in the asker's region (the knowledge loop)."""
-    return await knowledge.serve(current().session, text, principal, threshold=threshold)
+    ctx = current()
+    return await knowledge.serve(ctx.session, ctx.cache, text, principal, threshold=threshold)

@@ -91,7 +91,7 @@ def setup(app: web.Application) -> None:
     async def official_answer(turn: ChatTurn) -> str | None:
         # Rasa is unreachable: the officials' answers need no model (a read of its own, outside any request).
         async with app[DATABASE].transaction(write=False) as read:
-            served = await knowledge.serve(read, turn.text, turn.principal)
+            served = await knowledge.serve(read, app[CACHE], turn.text, turn.principal)
         return None if served is None else served.text
 
     gateway = RasaGateway.for_app(app, app[SETTINGS], observe, knowledge=official_answer)
@@ -287,7 +287,7 @@ async def question_groups(request: web.Request, query: QuestionGroupQuery) -> Qu
     summary="Answer a group of queued questions with a source: served by the assistant at once, askers told",
 )
 async def publish_answer(request: web.Request, body: KnowledgeIn) -> KnowledgeOut:
-    return await knowledge.publish_answer(session(request), principal_of(request), body)
+    return await knowledge.publish_answer(session(request), request.app[CACHE], principal_of(request), body)
 
 
 @api.route(
@@ -316,7 +316,9 @@ async def list_answers(request: web.Request, query: KnowledgeQuery) -> Knowledge
     summary="Correct an official answer, its source or expiry; withdraw it or put it back (in your jurisdiction)",
 )
 async def update_answer(request: web.Request, body: KnowledgePatch) -> KnowledgeOut:
-    return await knowledge.update_answer(session(request), principal_of(request), path_id(request, "answer_id"), body)
+    return await knowledge.update_answer(
+        session(request), request.app[CACHE], principal_of(request), path_id(request, "answer_id"), body
+    )
 
 
 @api.route(

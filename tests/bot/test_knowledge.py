@@ -14,16 +14,18 @@ from typing import Any
 
 import pytest
 import yaml
+from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.factory import create_app
-from bot import service
+from bot import knowledge, service
 from bot.knowledge import LEARNED_MAX, china_today, learned_intent
 from bot.models import ConsultationTicket, KnowledgeAnswer, KnowledgeAudit, UnansweredQuestion
 from core.auth import Principal, Role
-from core.db import Database
+from core.db import DATABASE, Database
 from core.events import EventBus, TicketAnswered
 from core.settings import Settings
 from tests.bot.builders import action_call, signed
@@ -280,15 +282,15 @@ async def test_an_anonymous_unsigned_asker_is_served_too(
 
 
 async def test_expired_and_withdrawn_answers_are_not_served(
-    client: Client, db: Database, make_account: AccountFactory, settings: Settings
+    client: Client, db: Database, make_account: AccountFactory, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     official = await make_account(Role.OFFICIAL)
     today = china_today()
     published = await publish(client, official, await queue(db, FEE_QUESTIONS), expires_on=today.isoformat())
     served = texts(await clarify(client, settings, NEW_WORDING))
     assert ANSWER in served and f"有效至{today.isoformat()}" in served  # its last day
-    async with db.transaction() as session:
-        await session.execute(update(KnowledgeAnswer).values(expires_on=today - dt.timedelta(days=1)))
+    # The next day in China: the answer the assistant just served (and keeps in memory) has lapsed.
+    monkeypatch.setattr(knowledge, "china_today", lambda: today + dt.timedelta(days=1))
     assert ANSWER not in texts(await clarify(client, settings, NEW_WORDING, sender="wx:o-late"))
     expired = await (await client.get("/api/v1/assistant/knowledge?state=expired", headers=official.headers)).json()
     assert [a["id"] for a in expired["items"]] == [published["id"]] and expired["items"][0]["state"] == "expired"
@@ -305,6 +307,38 @@ async def test_expired_and_withdrawn_answers_are_not_served(
     async with db.transaction() as session:
         actions = (await session.scalars(select(KnowledgeAudit.action).order_by(KnowledgeAudit.id))).all()
     assert actions == ["published", "edited", "withdrawn"]
+
+
+async def test_answers_are_served_from_memory_and_a_correction_is_served_at_once(
+    app: web.Application, client: Client, db: Database, make_account: AccountFactory, settings: Settings
+) -> None:
+    """Each fallback would otherwise read every active answer and its examples: the process keeps them (near
+    cache) until an official publishes or changes one."""
+    read: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "assistant_knowledge" in statement:
+            read.append(statement)
+
+    engine = app[DATABASE].engine.sync_engine
+    sqlalchemy_event.listen(engine, "before_cursor_execute", record)
+    try:
+        official = await make_account(Role.OFFICIAL)
+        published = await publish(client, official, await queue(db, FEE_QUESTIONS))
+        read.clear()
+        assert ANSWER in texts(await clarify(client, settings, NEW_WORDING))
+        assert read, "the first question after the answer was published reads it"
+        read.clear()
+        assert ANSWER in texts(await clarify(client, settings, NEW_WORDING, sender="wx:o-second"))
+        assert read == []
+        corrected = "符合条件的小微企业和个人可按85%的比例减缴专利年费（授权当年起前十年）。"
+        url = f"/api/v1/assistant/knowledge/{published['id']}"
+        response = await client.patch(url, json={"answer": corrected}, headers=official.headers)
+        assert response.status == 200, await response.text()
+        said = texts(await clarify(client, settings, NEW_WORDING, sender="wx:o-third"))
+        assert corrected in said and ANSWER not in said
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_a_regional_answer_is_served_in_its_region_only(
