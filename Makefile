@@ -69,14 +69,24 @@ pytest-embedded: venv
 	  env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -q $(SQLITE_PYTEST_ARGS); \
 	fi
 
+# The tests that talk to a real Rasa serving the trained model (they skip without one, so they run after training).
+RASA_LIVE_TESTS := tests/bot/test_rasa_live.py tests/system/test_rasa_instances.py
+
+.PHONY: pytest-database pytest-rasa-live
+pytest-database: venv $(PYTEST_PREREQS)
+	$(PY) -m pytest -q $(addprefix --ignore=,$(RASA_LIVE_TESTS)) $(PYTEST_ARGS)
+
+pytest-rasa-live: venv rasa-train $(PYTEST_PREREQS)
+	$(PY) -m pytest -q $(RASA_LIVE_TESTS) $(PYTEST_ARGS)
+
 # Order: cheap checks first, so a lint or data error fails in seconds, not after training. Then two at a time (the
-# machine has two cores and one pytest process keeps one busy): what needs no model — the SQLite pass, the console's
-# tests — runs while the model trains; then the PostgreSQL pass (with the live Rasa tests) beside Rasa's own tests.
-# Each job's output is printed whole when it ends (--output-sync), so the log reads as if they ran one by one.
+# machine has two cores and one pytest process keeps one busy): what needs no model — both database passes, the
+# console's tests — runs while the model trains; then the live Rasa tests beside Rasa's own tests. The same tests
+# as `pytest pytest-embedded rasa-test` one by one. Each job's output is printed whole when it ends (--output-sync).
 .PHONY: test
 test: lint rasa-validate
-	$(MAKE) -j2 --output-sync=target rasa-train pytest-embedded $(EXTRA_TESTS)
-	$(MAKE) -j2 --output-sync=target pytest rasa-test
+	$(MAKE) -j2 --output-sync=target rasa-train pytest-embedded pytest-database $(EXTRA_TESTS)
+	$(MAKE) -j2 --output-sync=target pytest-rasa-live rasa-test
 
 # The benchmarks start servers and Rasa: they share the local secrets `make run` uses (generated once).
 .PHONY: bench
