@@ -23,8 +23,7 @@ from agencies.models import Agency
 from agencies.schemas import SearchQuery
 from agencies.serialisers import card_dicts
 from core import regions
-from core.cache import Cache
-from core.db import after_commit
+from core.cache import Cache, bump_after_commit
 from core.errors import field_error
 
 # Cached search results live under this namespace; bumping its version after a write makes them all unreachable.
@@ -62,14 +61,7 @@ def set_card_columns(agency: Agency, services: Sequence[tuple[str, int, int]], f
 
 def invalidate_search(session: AsyncSession, cache: Cache) -> None:
     """Once per unit of work: after the commit, every cached search result becomes unreachable."""
-    if session.info.get("agencies_search_bump"):
-        return
-    session.info["agencies_search_bump"] = True
-
-    async def bump() -> None:
-        await cache.bump(SEARCH_NAMESPACE)
-
-    after_commit(session, bump)
+    bump_after_commit(session, cache, SEARCH_NAMESPACE)
 
 
 # ---------------------------------------------------------------- the query's terms

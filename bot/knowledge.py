@@ -53,9 +53,9 @@ from bot.schemas import (
     UnansweredOut,
 )
 from core.auth import NATIONWIDE, Principal, Scope
-from core.cache import Cache
+from core.cache import Cache, bump_after_commit
 from core.chat import detect_language
-from core.db import after_commit, utcnow
+from core.db import utcnow
 from core.errors import field_error
 from core.events import TicketAnswered, publish
 from core.permissions import OutsideJurisdiction
@@ -461,14 +461,7 @@ SERVABLE_TTL_SECONDS = 300.0
 
 def forget_servable(session: AsyncSession, cache: Cache) -> None:
     """Once per unit of work: after the commit, every process reads the active answers again."""
-    if session.info.get("knowledge_servable_bump"):
-        return
-    session.info["knowledge_servable_bump"] = True
-
-    async def bump() -> None:
-        await cache.bump(KNOWLEDGE_NAMESPACE)
-
-    after_commit(session, bump)
+    bump_after_commit(session, cache, KNOWLEDGE_NAMESPACE)
 
 
 async def _servable_from_database(session: AsyncSession) -> list[Servable]:

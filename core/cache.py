@@ -32,7 +32,9 @@ from aiohttp import web
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import after_commit
 from core.nearcache import NearCache
 
 log = logging.getLogger(__name__)
@@ -130,6 +132,20 @@ class Cache(Protocol):
 
 
 CACHE: web.AppKey[Cache] = web.AppKey("cache")
+
+
+def bump_after_commit(session: AsyncSession, cache: Cache, namespace: str) -> None:
+    """Once per unit of work and namespace: bump `namespace` after the commit. Bumping before it would let a
+    concurrent reader cache the old rows under the new version."""
+    marker = f"bump_after_commit:{namespace}"
+    if session.info.get(marker):
+        return
+    session.info[marker] = True
+
+    async def bump() -> None:
+        await cache.bump(namespace)
+
+    after_commit(session, bump)
 
 
 class MemoryCache:
