@@ -96,10 +96,15 @@ def known_intents() -> frozenset[str]:
     return frozenset(names)
 
 
+def lapsed(expires_on: dt.date | None, today: dt.date) -> bool:
+    """An answer is served up to and including its expiry date (China's calendar day)."""
+    return expires_on is not None and expires_on < today
+
+
 def state_of(answer: KnowledgeAnswer, today: dt.date) -> str:
     if answer.status == "withdrawn":
         return "withdrawn"
-    if answer.expires_on is not None and answer.expires_on < today:
+    if lapsed(answer.expires_on, today):
         return "expired"
     return "active"
 
@@ -441,7 +446,7 @@ class Servable:
     reply: str
 
     def serves(self, today: dt.date) -> bool:
-        return self.expires_on is None or self.expires_on >= today
+        return not lapsed(self.expires_on, today)
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,7 +544,7 @@ async def serve(
         candidates = [a for a in candidates if _serves_region(a, region)]
     best: Served | None = None
     for answer in candidates:
-        score = similarity.best_match(text, list(answer.texts))
+        score = similarity.best_match(text, answer.texts)
         if score >= least and (best is None or score > best.score):
             best = Served(answer.answer_id, score, answer.reply)
     return best
